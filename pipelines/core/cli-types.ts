@@ -1,0 +1,50 @@
+/**
+ * The contract every stage's CLI commands follow. A stage exports `commands: CliCommand[]` from
+ * `pipelines/<stage>/cli.ts` (connectors: `connectors/<name>/cli.ts`); `pipelines/core/cli.ts`
+ * collects them, parses arguments against each command's declared options (so `--help` and the
+ * README are generated from the same declarations) and runs the chosen one.
+ */
+
+export type OptionType = 'string' | 'number' | 'boolean' | 'string[]';
+
+export interface CliOption {
+  /** Long name without dashes, e.g. `rules` for `--rules`. */
+  name: string;
+  type: OptionType;
+  description: string;
+  default?: string | number | boolean | string[];
+  required?: boolean;
+  /** Shown in help instead of the type, e.g. `FILE`, `ADDR`. */
+  placeholder?: string;
+}
+
+export interface ParsedArgs {
+  /** Option values by long name, already converted to their declared types. */
+  options: Record<string, string | number | boolean | string[] | undefined>;
+  /** Arguments that are not options, after the command words. */
+  positionals: string[];
+}
+
+export interface CliIo {
+  /** Human output or, with --json, one JSON document per line. */
+  out: (line: string) => void;
+  /** Progress and diagnostics: always stderr, never mixed into --json output. */
+  err: (line: string) => void;
+  /** True when the user passed --json. */
+  json: boolean;
+  /** Aborted on SIGINT/SIGTERM: long-running commands stop cleanly when it fires. */
+  signal: AbortSignal;
+}
+
+export interface CliCommand {
+  /** Command words, e.g. `rules check` or `detect`. */
+  name: string;
+  summary: string;
+  /** Usage line after `panoptes <name>`, e.g. `FILE [--json]`. */
+  usage?: string;
+  options: CliOption[];
+  /** Longer description and examples for `panoptes <name> --help`. */
+  help?: string;
+  /** Returns the process exit code. Throw a PanoptesError for failures the user should read. */
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
