@@ -1,0 +1,41 @@
+/**
+ * The topics of the flow in DESIGN.md, their Avro schema files and their layout. Names can be
+ * prefixed (config `topicPrefix`) so several pipelines or test runs share one cluster.
+ */
+import type { TopicSpec } from './transport/types.ts';
+
+export interface TopicDef {
+  /** Logical name; the real topic is `${prefix}${name}`. */
+  name: string;
+  /** Schema file under schemas/, or null for topics whose values are not Avro (dead letters). */
+  schema: string | null;
+  partitions: number;
+  cleanupPolicy: 'delete' | 'compact';
+  doc: string;
+}
+
+export const TOPICS = {
+  metrics: { name: 'metrics', schema: 'metric-batch.avsc', partitions: 6, cleanupPolicy: 'delete', doc: 'One record per series per remote-write request, keyed by series fingerprint.' },
+  anomalies: { name: 'anomalies', schema: 'anomaly.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Anomalies with rule id/version and explanation (transactional).' },
+  rules: { name: 'rules', schema: 'rule.avsc', partitions: 1, cleanupPolicy: 'compact', doc: 'Deployed rules keyed by rule id; null deletes.' },
+  incidents: { name: 'incidents', schema: 'incident.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Incident lifecycle records.' },
+  causalGraphs: { name: 'causal-graphs', schema: 'causal-graph.avsc', partitions: 1, cleanupPolicy: 'compact', doc: 'Validated causal graphs keyed by graph name.' },
+  rca: { name: 'rca', schema: 'rca-result.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Ranked root causes per incident.' },
+  inferenceRequests: { name: 'inference.requests', schema: 'inference-request.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Inference requests with deadlines.' },
+  inferenceResults: { name: 'inference.results', schema: 'inference-result.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Inference outcomes with latency breakdown.' },
+  deadLetters: { name: 'dead-letters', schema: null, partitions: 1, cleanupPolicy: 'delete', doc: 'Records that failed to decode: original bytes, reason in headers.' },
+} as const satisfies Record<string, TopicDef>;
+
+export type TopicKey = keyof typeof TOPICS;
+
+export function topicName(key: TopicKey, prefix = ''): string {
+  return `${prefix}${TOPICS[key].name}`;
+}
+
+export function topicSpecs(prefix = ''): TopicSpec[] {
+  return Object.values(TOPICS).map((t) => ({
+    name: `${prefix}${t.name}`,
+    partitions: t.partitions,
+    cleanupPolicy: t.cleanupPolicy,
+  }));
+}
