@@ -18,6 +18,7 @@ export const errorCodes = [
   'PANOPTES_REFUSED', // admission control refused work (overload, deadline)
   'PANOPTES_NOT_FOUND', // a named thing (model, topic, subject) does not exist
   'PANOPTES_LLM', // LLM endpoint errors
+  'PANOPTES_LLM_BUDGET', // a run's LLM token/cost budget would be or was exceeded
   'PANOPTES_RETRIES_EXHAUSTED', // a retried operation gave up
   'PANOPTES_INTERNAL', // a bug: never retried
 ] as const;
@@ -126,6 +127,23 @@ export class NotFoundError extends PanoptesError {
 export class LlmError extends PanoptesError {
   constructor(message: string, opts: ErrorOptions = {}) {
     super('PANOPTES_LLM', message, opts);
+  }
+}
+
+/** The model answered, but not with what was asked (not JSON, wrong shape): `raw` feeds a repair loop. */
+export class LlmOutputError extends LlmError {
+  readonly raw: string;
+  readonly problems: string[];
+  constructor(message: string, raw: string, problems: string[], opts: ErrorOptions = {}) {
+    super(message, { ...opts, details: { ...opts.details, raw, problems } });
+    this.raw = raw;
+    this.problems = problems;
+  }
+}
+
+export class BudgetExceededError extends PanoptesError {
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super('PANOPTES_LLM_BUDGET', message, opts);
   }
 }
 
