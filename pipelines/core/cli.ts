@@ -1,0 +1,157 @@
+/**
+ * The `panoptes` command line: collects every stage's declared commands, parses arguments against
+ * their option declarations, prints generated help, and maps errors to one clear line and an exit
+ * code (2 usage/config, 1 other failures).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isPanoptesError, UsageError } from './errors.ts';
+import type { CliCommand, CliIo, CliOption, ParsedArgs } from './cli-types.ts';
+import { shutdownSignal } from './lifecycle.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Modules that export `commands`, in help order. Missing ones are skipped (stages land over time). */
+export const COMMAND_MODULES = [
+  'pipelines/core/commands.ts',
+  'connectors/remote-write/cli.ts',
+  'pipelines/detect/cli.ts',
+  'pipelines/train/cli.ts',
+  'pipelines/incidents/cli.ts',
+  'pipelines/rca/cli.ts',
+  'pipelines/inference/cli.ts',
+  'pipelines/lab/cli.ts',
+  'connectors/alerts/cli.ts',
+];
+
+/** Options every command takes. */
+export const GLOBAL_OPTIONS: CliOption[] = [
+  { name: 'json', type: 'boolean', description: 'Print machine-readable JSON (one object per line for streams).' },
+  { name: 'config', type: 'string', placeholder: 'FILE', description: 'YAML/JSON config file (see README: Configuration); env PANOPTES_CONFIG.' },
+  { name: 'help', type: 'boolean', description: 'Show help for the command.' },
+];
+
+export async function loadCommands(): Promise<CliCommand[]> {
+  const all: CliCommand[] = [];
+  for (const rel of COMMAND_MODULES) {
+    const file = join(ROOT, rel);
+    if (!existsSync(file)) continue;
+    const mod = (await import(pathToFileURL(file).href)) as { commands?: CliCommand[] };
+    all.push(...(mod.commands ?? []));
+  }
+  return all;
+}
+
+function optionLine(o: CliOption): string {
+  const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'number' ? 'N' : o.type === 'string[]' ? 'VALUE...' : 'VALUE')}`}`;
+  const def = o.default !== undefined ? ` (default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)})` : '';
+  const req = o.required ? ' (required)' : '';
+  return `  ${flag.padEnd(34)} ${o.description}${def}${req}`;
+}
+
+export function commandHelp(c: CliCommand): string {
+  const lines = [`Usage: panoptes ${c.name}${c.usage ? ` ${c.usage}` : ''}`, '', c.summary];
+  if (c.help) lines.push('', c.help.trim());
+  const opts = [...c.options, ...GLOBAL_OPTIONS.filter((g) => !c.options.some((o) => o.name === g.name))];
+  lines.push('', 'Options:', ...opts.map(optionLine));
+  return lines.join('\n');
+}
+
+export function mainHelp(commands: CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 10) + 2;
+  return [
+    'panoptes — event-streaming AIOps on Apache Kafka: explainable anomaly rules, causal-graph root cause,',
+    'deadline-aware model serving, and a fault-injection lab.',
+    '',
+    'Usage: panoptes <command> [options]      panoptes <command> --help',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    'Global options:',
+    ...GLOBAL_OPTIONS.map(optionLine),
+    '',
+    'Configuration comes from --config FILE, PANOPTES_* environment variables and defaults;',
+    'without PANOPTES_BROKERS every command runs on the embedded in-process transport.',
+  ].join('\n');
+}
+
+/** Finds the command whose words are the longest prefix of argv. */
+export function matchCommand(commands: CliCommand[], argv: string[]): { command: CliCommand; rest: string[] } | null {
+  let best: { command: CliCommand; rest: string[] } | null = null;
+  for (const c of commands) {
+    const words = c.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.command.name.split(' ').length)) {
+      best = { command: c, rest: argv.slice(words.length) };
+    }
+  }
+  return best;
+}
+
+export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { json: boolean; help: boolean; config?: string } {
+  const all = [...c.options, ...GLOBAL_OPTIONS.filter((g) => !c.options.some((o) => o.name === g.name))];
+  const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const o of all) spec[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.type === 'string[]' ? { multiple: true } : {}) };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${commandHelp(c)}`);
+  }
+  const options: ParsedArgs['options'] = {};
+  const help = parsed.values.help === true;
+  for (const o of all) {
+    const raw = (parsed.values as Record<string, unknown>)[o.name];
+    if (raw === undefined) {
+      if (o.required && !help) throw new UsageError(`panoptes ${c.name}: --${o.name} is required\n\n${commandHelp(c)}`);
+      options[o.name] = o.default;
+      continue;
+    }
+    if (o.type === 'number') {
+      const n = Number(raw);
+      if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`panoptes ${c.name}: --${o.name} expects a number, got "${String(raw)}"`);
+      options[o.name] = n;
+    } else if (o.type === 'string[]') {
+      options[o.name] = (raw as string[]).flatMap((s) => s.split(',')).filter((s) => s.length > 0);
+    } else options[o.name] = raw as string | boolean;
+  }
+  return { options, positionals: parsed.positionals, json: options.json === true, help, config: options.config as string | undefined };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const commands = await loadCommands();
+  const out = (l: string) => process.stdout.write(l + '\n');
+  const err = (l: string) => process.stderr.write(l + '\n');
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    out(mainHelp(commands));
+    return argv.length === 0 ? 2 : 0;
+  }
+  const m = matchCommand(commands, argv);
+  if (!m) {
+    err(`panoptes: unknown command "${argv.join(' ')}"\n`);
+    err(mainHelp(commands));
+    return 2;
+  }
+  const shutdown = shutdownSignal();
+  try {
+    const args = parseCommandArgs(m.command, m.rest);
+    if (args.help) {
+      out(commandHelp(m.command));
+      return 0;
+    }
+    if (args.config) process.env.PANOPTES_CONFIG = args.config;
+    const io: CliIo = { out, err, json: args.json, signal: shutdown.signal };
+    return await m.command.run(args, io);
+  } catch (e) {
+    if (isPanoptesError(e)) {
+      err(`panoptes ${m.command.name}: ${e.message}`);
+      return e.code === 'PANOPTES_USAGE' || e.code === 'PANOPTES_CONFIG' ? 2 : 1;
+    }
+    err(`panoptes ${m.command.name}: unexpected error: ${(e as Error)?.stack ?? String(e)}`);
+    return 1;
+  } finally {
+    shutdown.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Graceful shutdown: on SIGINT/SIGTERM, abort the command's signal so it stops taking work, let it
+ * finish in-flight batches and commit, then exit. A second signal exits at once.
+ */
+export function shutdownSignal(onSecond: () => void = () => process.exit(130)): { signal: AbortSignal; dispose(): void } {
+  const ctrl = new AbortController();
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count === 1) ctrl.abort();
+    else onSecond();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: ctrl.signal,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** Resolves when the signal aborts. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

@@ -1,0 +1,376 @@
+/**
+ * The transport over real brokers with kafkajs: idempotent producers with acks=all, transactions
+ * with offsets committed inside them, read_committed consumers. Failures are translated into the
+ * project's error hierarchy here, once.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer as KConsumer, type EachBatchPayload,
+  type IHeaders, type Producer as KProducer, type LogEntry,
+} from 'kafkajs';
+import { ConnectError, TimeoutError, TransportError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { silentLogger } from '../logger.ts';
+import type {
+  Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions, RecordPosition,
+  RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
+} from './types.ts';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  logger?: Logger;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function headersOut(h?: Headers): IHeaders | undefined {
+  return h && Object.keys(h).length > 0 ? { ...h } : undefined;
+}
+
+function headersIn(h: IHeaders | undefined): Headers {
+  const out: Headers = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[v.length - 1] : v;
+    out[k] = Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+  }
+  return out;
+}
+
+function groupByTopic(records: OutRecord[]) {
+  const byTopic = new Map<string, OutRecord[]>();
+  for (const r of records) {
+    const list = byTopic.get(r.topic);
+    if (list) list.push(r);
+    else byTopic.set(r.topic, [r]);
+  }
+  return [...byTopic].map(([topic, rs]) => ({
+    topic,
+    messages: rs.map((r) => ({
+      key: r.key ?? null,
+      value: r.value,
+      headers: headersOut(r.headers),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      ...(r.timestamp !== undefined ? { timestamp: String(r.timestamp) } : {}),
+    })),
+  }));
+}
+
+function wrap(op: string, err: unknown): TransportError {
+  const e = err as { message?: string; retriable?: boolean };
+  return new TransportError(`${op} failed: ${e?.message ?? String(err)}`, { cause: err, retriable: e?.retriable === true });
+}
+
+class KafkaProducer implements Producer {
+  constructor(private readonly p: KProducer, private readonly transactional: boolean) {}
+
+  async send(records: OutRecord[]): Promise<RecordPosition[]> {
+    if (this.transactional) throw new TransportError('a transactional producer sends inside transaction()');
+    if (records.length === 0) return [];
+    try {
+      const res = await this.p.sendBatch({ topicMessages: groupByTopic(records), acks: -1 });
+      // kafkajs reports the base offset per partition; callers need counts, not exact offsets.
+      return res.map((r) => ({ topic: r.topicName, partition: r.partition, offset: r.baseOffset ?? r.offset ?? '-1' }));
+    } catch (err) {
+      throw wrap('produce', err);
+    }
+  }
+
+  async transaction(): Promise<Transaction> {
+    if (!this.transactional) throw new TransportError('transaction() needs a producer created with a transactionalId');
+    const tx = await this.p.transaction().catch((err: unknown) => {
+      throw wrap('begin transaction', err);
+    });
+    return {
+      send: async (records) => {
+        if (records.length === 0) return;
+        await tx.sendBatch({ topicMessages: groupByTopic(records), acks: -1 }).catch((err: unknown) => {
+          throw wrap('transactional produce', err);
+        });
+      },
+      sendOffsets: async (groupId, offsets) => {
+        const topics = new Map<string, { partition: number; offset: string }[]>();
+        for (const o of offsets) {
+          const l = topics.get(o.topic) ?? [];
+          l.push({ partition: o.partition, offset: o.offset });
+          topics.set(o.topic, l);
+        }
+        await tx
+          .sendOffsets({ consumerGroupId: groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) })
+          .catch((err: unknown) => {
+            throw wrap('send offsets to transaction', err);
+          });
+      },
+      commit: async () => {
+        await tx.commit().catch((err: unknown) => {
+          throw wrap('commit transaction', err);
+        });
+      },
+      abort: async () => {
+        await tx.abort().catch((err: unknown) => {
+          throw wrap('abort transaction', err);
+        });
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.p.disconnect();
+  }
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+class KafkaConsumer implements Consumer {
+  private topics: string[] = [];
+  private assigned = new Map<string, TopicPartition>();
+  private ready = new Set<string>();
+  private pendingRevoke: Promise<void> = Promise.resolve();
+  private opts: RunOptions | null = null;
+
+  constructor(private readonly c: KConsumer, private readonly options: ConsumerOptions) {}
+
+  async subscribe(topics: string[]): Promise<void> {
+    this.topics.push(...topics);
+    await this.c.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? false });
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.assigned.values()];
+  }
+
+  async run(opts: RunOptions): Promise<void> {
+    this.opts = opts;
+    // kafkajs has no awaited rebalance callbacks: track the assignment from GROUP_JOIN, run
+    // onRevoke for partitions that left, and run onAssign lazily before a partition's first batch.
+    this.c.on(this.c.events.GROUP_JOIN, (e) => {
+      const next = new Map<string, TopicPartition>();
+      for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) next.set(tpKey(topic, p), { topic, partition: p });
+      const revoked = [...this.assigned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
+      for (const k of this.assigned.keys()) if (!next.has(k)) this.ready.delete(k);
+      this.assigned = next;
+      if (revoked.length > 0 && opts.onRevoke) {
+        const prev = this.pendingRevoke;
+        this.pendingRevoke = prev.then(() => opts.onRevoke!(revoked)).catch((err: unknown) => opts.onError?.(err));
+      }
+    });
+    this.c.on(this.c.events.CRASH, (e) => {
+      if (!e.payload.restart) opts.onError?.(e.payload.error);
+    });
+    const max = this.options.maxBatchSize ?? 1000;
+    await this.c.run({
+      autoCommit: this.options.autoCommit !== false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+        await this.pendingRevoke;
+        const k = tpKey(batch.topic, batch.partition);
+        if (!this.ready.has(k)) {
+          if (opts.onAssign) await opts.onAssign([{ topic: batch.topic, partition: batch.partition }]);
+          this.ready.add(k);
+        }
+        const all = batch.messages;
+        for (let i = 0; i < all.length && isRunning() && !isStale(); i += max) {
+          const slice = all.slice(i, i + max);
+          const records: InRecord[] = slice.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: headersIn(m.headers),
+            timestamp: Number(m.timestamp),
+          }));
+          try {
+            await opts.eachBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark });
+          } catch (err) {
+            opts.onError?.(err);
+            throw err;
+          }
+          resolveOffset(slice[slice.length - 1].offset);
+          if (this.options.autoCommit !== false) await commitOffsetsIfNecessary();
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  async commit(offsets: RecordPosition[]): Promise<void> {
+    await this.c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+  }
+
+  async stop(): Promise<void> {
+    // disconnect() waits for the running batch, commits resolved offsets and leaves the group.
+    await this.c.disconnect();
+    if (this.assigned.size > 0 && this.opts?.onRevoke) await this.opts.onRevoke(this.assignment());
+    this.assigned.clear();
+  }
+}
+
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private admin: Admin | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly o: KafkaTransportOptions) {
+    this.log = o.logger ?? silentLogger;
+    const log = this.log.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: o.clientId,
+      brokers: o.brokers,
+      connectionTimeout: Math.min(o.connectTimeoutMs, 5000),
+      requestTimeout: o.requestTimeoutMs,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5000 },
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...rest } = entry.log;
+        if (entry.level <= KafkaLogLevel.ERROR) log.error(message, rest);
+        else log.warn(message, rest);
+      },
+    });
+  }
+
+  async connect(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 1 } });
+    try {
+      await withTimeout(admin.connect(), this.o.connectTimeoutMs, `connecting to Kafka at ${this.o.brokers.join(',')}`);
+      await withTimeout(admin.describeCluster(), this.o.connectTimeoutMs, 'describing the Kafka cluster');
+    } catch (err) {
+      await admin.disconnect().catch(() => undefined);
+      throw new ConnectError(
+        `cannot reach Kafka at ${this.o.brokers.join(',')}: ${(err as Error).message}. Is it running? (npm run infra:up starts one on 127.0.0.1:9092)`,
+        { cause: err },
+      );
+    }
+    this.admin = admin;
+  }
+
+  private requireAdmin(): Admin {
+    if (!this.admin) throw new TransportError('transport not connected: call connect() first');
+    return this.admin;
+  }
+
+  async close(): Promise<void> {
+    await this.admin?.disconnect();
+    this.admin = null;
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = this.requireAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: -1,
+          configEntries: Object.entries({ ...(s.cleanupPolicy ? { 'cleanup.policy': s.cleanupPolicy } : {}), ...(s.configs ?? {}) }).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // Another instance may have created them meanwhile: fine if they exist now.
+      const now = new Set(await admin.listTopics());
+      if (missing.some((s) => !now.has(s.name))) throw wrap('create topics', err);
+    }
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.requireAdmin().listTopics()).sort();
+  }
+
+  async offsets(topic: string): Promise<{ partition: number; low: string; high: string }[]> {
+    const r = await this.requireAdmin().fetchTopicOffsets(topic);
+    return r.map((p) => ({ partition: p.partition, low: p.low, high: p.high })).sort((a, b) => a.partition - b.partition);
+  }
+
+  async producer(opts: ProducerOptions = {}): Promise<Producer> {
+    const p = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      ...(opts.transactionalId ? { transactionalId: opts.transactionalId, transactionTimeout: 60000 } : {}),
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
+    });
+    try {
+      await withTimeout(p.connect(), this.o.connectTimeoutMs, 'connecting the producer');
+    } catch (err) {
+      await p.disconnect().catch(() => undefined);
+      throw new ConnectError(`producer cannot connect to ${this.o.brokers.join(',')}: ${(err as Error).message}`, { cause: err });
+    }
+    return new KafkaProducer(p, opts.transactionalId !== undefined);
+  }
+
+  async consumer(opts: ConsumerOptions): Promise<Consumer> {
+    const c = this.kafka.consumer({
+      groupId: opts.groupId,
+      readUncommitted: opts.readCommitted === false,
+      sessionTimeout: 10000,
+      rebalanceTimeout: 20000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+    await withTimeout(c.connect(), this.o.connectTimeoutMs, 'connecting the consumer').catch((err: unknown) => {
+      throw new ConnectError(`consumer cannot connect to ${this.o.brokers.join(',')}: ${(err as Error).message}`, { cause: err });
+    });
+    return new KafkaConsumer(c, opts);
+  }
+
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, timeoutMs = 60000): Promise<InRecord[]> {
+    const ends = (await this.offsets(topic)).filter((o) => !partitions || partitions.includes(o.partition));
+    const remaining = new Map<number, bigint>();
+    for (const o of ends) if (BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high));
+    const out: InRecord[] = [];
+    if (remaining.size === 0) return out;
+    const c = this.kafka.consumer({ groupId: `${this.o.clientId}-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50, sessionTimeout: 10000 });
+    await c.connect();
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const mark = (partition: number, lastOffset: string) => {
+      const target = remaining.get(partition);
+      if (target !== undefined && BigInt(lastOffset) + 1n >= target) {
+        remaining.delete(partition);
+        if (remaining.size === 0) finish();
+      }
+    };
+    // Batches made only of transaction markers reach us through this event, not eachBatch.
+    c.on(c.events.END_BATCH_PROCESS, (e) => {
+      if (e.payload.topic === topic) mark(e.payload.partition, e.payload.lastOffset);
+    });
+    try {
+      await c.subscribe({ topics: [topic], fromBeginning: true });
+      await c.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (!remaining.has(batch.partition)) return;
+          const target = remaining.get(batch.partition)!;
+          const recs: InRecord[] = [];
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= target) break;
+            recs.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headersIn(m.headers), timestamp: Number(m.timestamp) });
+          }
+          if (onRecords) onRecords(recs);
+          else out.push(...recs);
+        },
+      });
+      await withTimeout(done, timeoutMs, `reading ${topic} to its end`);
+    } finally {
+      await c.disconnect().catch(() => undefined);
+    }
+    return out;
+  }
+}
