@@ -1,0 +1,381 @@
+/**
+ * Compiles a checked rule into plain closures over incremental window state — no eval, no
+ * generated source: each AST node becomes a closure calling its children's closures.
+ *
+ * Per sample: push into the history, advance each distinct window once (its accumulators add the
+ * new sample and drop the evicted ones), update EWMAs and seasonal pointers, evaluate the
+ * condition. Every distinct aggregate (by canonical text, e.g. `std(1h)`) is one closure shared by
+ * all clauses, cached per sample, so `mean(1h)` in three clauses is computed once.
+ * Cost: O(1) amortized for mean/std/sum/count/min/max/ewma/rate/delta/lag/seasonal; quantile,
+ * median and mad O(log n) plus one memmove on insert/remove (see windows/order-stats.ts).
+ */
+import type { CallNode, Node } from './ast.ts';
+import { constNumber } from './checker.ts';
+import { printNode } from './printer.ts';
+import type { RuleProgram } from './program.ts';
+import { FALSE, TRUE, UNKNOWN, ewmaAlpha, ewmaStep, fault } from './program.ts';
+import type { CheckedRule } from './rule.ts';
+import { SampleHistory } from './windows/history.ts';
+import { Window } from './windows/window.ts';
+
+type Fn = () => number;
+
+class Ewma {
+  s = NaN;
+  private lastT = NaN;
+  constructor(private readonly spec: { alpha?: number; halflifeMs?: number; halflifeSamples?: number }) {}
+  update(t: number, x: number): void {
+    if (this.s !== this.s) this.s = x;
+    else this.s = ewmaStep(this.s, x, ewmaAlpha(this.spec, t - this.lastT));
+    this.lastT = t;
+  }
+}
+
+class Seasonal {
+  /** Index of the latest sample at or before t − period; −1 while there is none. */
+  ptr = -1;
+  constructor(
+    private readonly h: SampleHistory,
+    readonly ms: number,
+  ) {}
+  advance(idx: number, t: number): void {
+    const limit = t - this.ms;
+    while (this.ptr < idx && this.h.t(this.ptr + 1) <= limit) this.ptr++;
+  }
+}
+
+export class CompiledProgram implements RuleProgram {
+  private readonly h = new SampleHistory();
+  private idx = -1;
+  private t = NaN;
+  private t0 = NaN;
+  private v = NaN;
+  private windows: Window[] = [];
+  private readonly windowByKey = new Map<string, Window>();
+  private ewmas: Ewma[] = [];
+  private seasonals: Seasonal[] = [];
+  private maxLag = 0;
+  private readonly leaves = new Map<string, Fn>();
+  private readonly cond: Fn;
+
+  constructor(rule: CheckedRule) {
+    this.cond = this.bool(rule.ast.body);
+  }
+
+  step(t: number, v: number): number {
+    const h = this.h;
+    let keep = this.idx + 1 - this.maxLag;
+    for (const w of this.windows) if (w.start < keep) keep = w.start;
+    for (const s of this.seasonals) if (s.ptr < keep) keep = s.ptr < 0 ? 0 : s.ptr;
+    h.trim(keep);
+    const idx = h.push(t, v);
+    this.idx = idx;
+    this.t = t;
+    this.v = v;
+    if (idx === 0) this.t0 = t;
+    const ws = this.windows;
+    for (let i = 0; i < ws.length; i++) ws[i]!.advance(idx, t, v);
+    const es = this.ewmas;
+    for (let i = 0; i < es.length; i++) es[i]!.update(t, v);
+    const ss = this.seasonals;
+    for (let i = 0; i < ss.length; i++) ss[i]!.advance(idx, t);
+    return this.cond();
+  }
+
+  leaf(key: string): number {
+    if (key === 'value') return this.v;
+    const f = this.leaves.get(key);
+    return f === undefined ? NaN : f();
+  }
+
+  private window(arg: Node): Window {
+    const ms = arg.type === 'duration' ? arg.ms : 0;
+    const n = arg.type === 'samples' ? arg.n : 0;
+    const key = `${ms}/${n}`;
+    let w = this.windowByKey.get(key);
+    if (w === undefined) {
+      w = new Window(this.h, ms, n);
+      this.windowByKey.set(key, w);
+      this.windows.push(w);
+    }
+    return w;
+  }
+
+  /** Whether the series is old enough for the window to be full. */
+  private completeFn(w: Window): () => boolean {
+    if (w.n > 0) {
+      const n = w.n;
+      return () => this.idx + 1 >= n;
+    }
+    const ms = w.ms;
+    return () => this.t - this.t0 >= ms;
+  }
+
+  private num(n: Node): Fn {
+    switch (n.type) {
+      case 'number': {
+        const c = n.value;
+        return () => c;
+      }
+      case 'value':
+        return () => this.v;
+      case 'call':
+        return this.call(n);
+      case 'neg': {
+        const a = this.num(n.arg);
+        return () => -a();
+      }
+      case 'arith':
+        return this.arith(n.op, n.left, n.right, n);
+      default:
+        throw new Error(`internal: ${n.type} is not numeric`);
+    }
+  }
+
+  private arith(op: string, ln: Node, rn: Node, node: Node): Fn {
+    const l = this.num(ln);
+    const r = this.num(rn);
+    const lc = constNumber(ln);
+    const rc = constNumber(rn);
+    // A finite result or NaN from a NaN operand (unknown) passes; anything else is a fault.
+    switch (op) {
+      case '+':
+        return () => {
+          const a = l();
+          const b = r();
+          const x = a + b;
+          if (x - x !== 0 && a === a && b === b) fault(node, "'+'", a, b);
+          return x;
+        };
+      case '-':
+        return () => {
+          const a = l();
+          const b = r();
+          const x = a - b;
+          if (x - x !== 0 && a === a && b === b) fault(node, "'-'", a, b);
+          return x;
+        };
+      case '*':
+        if (lc !== undefined) {
+          return () => {
+            const b = r();
+            const x = lc * b;
+            if (x - x !== 0 && b === b) fault(node, "'*'", lc, b);
+            return x;
+          };
+        }
+        if (rc !== undefined) {
+          return () => {
+            const a = l();
+            const x = a * rc;
+            if (x - x !== 0 && a === a) fault(node, "'*'", a, rc);
+            return x;
+          };
+        }
+        return () => {
+          const a = l();
+          const b = r();
+          const x = a * b;
+          if (x - x !== 0 && a === a && b === b) fault(node, "'*'", a, b);
+          return x;
+        };
+      default:
+        return () => {
+          const a = l();
+          const b = r();
+          const x = a / b;
+          if (x - x !== 0 && a === a && b === b) fault(node, "division '/'", a, b);
+          return x;
+        };
+    }
+  }
+
+  private bool(n: Node): Fn {
+    switch (n.type) {
+      case 'compare': {
+        const l = this.num(n.left);
+        const r = this.num(n.right);
+        const check = (a: number, b: number) => {
+          if (a !== a || b !== b) return true;
+          if (a - a !== 0 || b - b !== 0) fault(n, `comparison '${n.op}'`, a, b);
+          return false;
+        };
+        switch (n.op) {
+          case '>':
+            return () => {
+              const a = l();
+              const b = r();
+              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
+              return a > b ? TRUE : FALSE;
+            };
+          case '>=':
+            return () => {
+              const a = l();
+              const b = r();
+              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
+              return a >= b ? TRUE : FALSE;
+            };
+          case '<':
+            return () => {
+              const a = l();
+              const b = r();
+              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
+              return a < b ? TRUE : FALSE;
+            };
+          case '<=':
+            return () => {
+              const a = l();
+              const b = r();
+              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
+              return a <= b ? TRUE : FALSE;
+            };
+          case '==':
+            return () => {
+              const a = l();
+              const b = r();
+              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
+              return a === b ? TRUE : FALSE;
+            };
+          default:
+            return () => {
+              const a = l();
+              const b = r();
+              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
+              return a !== b ? TRUE : FALSE;
+            };
+        }
+      }
+      case 'logic': {
+        const l = this.bool(n.left);
+        const r = this.bool(n.right);
+        // Short-circuit (Kleene logic): `mean(1h) > 0 and value / mean(1h) > 2` never divides by 0.
+        if (n.op === 'and') {
+          return () => {
+            const a = l();
+            if (a === FALSE) return FALSE;
+            const b = r();
+            if (b === FALSE) return FALSE;
+            return a === UNKNOWN || b === UNKNOWN ? UNKNOWN : TRUE;
+          };
+        }
+        return () => {
+          const a = l();
+          if (a === TRUE) return TRUE;
+          const b = r();
+          if (b === TRUE) return TRUE;
+          return a === UNKNOWN || b === UNKNOWN ? UNKNOWN : FALSE;
+        };
+      }
+      case 'not': {
+        const a = this.bool(n.arg);
+        return () => {
+          const x = a();
+          return x === UNKNOWN ? UNKNOWN : 1 - x;
+        };
+      }
+      default:
+        throw new Error(`internal: ${n.type} is not a condition`);
+    }
+  }
+
+  private call(n: CallNode): Fn {
+    const key = printNode(n);
+    const existing = this.leaves.get(key);
+    if (existing !== undefined) return existing;
+    const compute = this.leafCompute(n);
+    let stamp = -1;
+    let cached = NaN;
+    const f = n.name === 'abs' ? compute : () => {
+      if (stamp === this.idx) return cached;
+      stamp = this.idx;
+      return (cached = compute());
+    };
+    this.leaves.set(key, f);
+    return f;
+  }
+
+  private leafCompute(n: CallNode): Fn {
+    const h = this.h;
+    const arg0 = n.args[0]!;
+    switch (n.name) {
+      case 'abs': {
+        const a = this.num(arg0);
+        return () => Math.abs(a());
+      }
+      case 'ewma': {
+        const spec = arg0.type === 'duration' ? { halflifeMs: arg0.ms } : arg0.type === 'samples' ? { halflifeSamples: arg0.n } : { alpha: constNumber(arg0)! };
+        const e = new Ewma(spec);
+        this.ewmas.push(e);
+        return () => e.s;
+      }
+      case 'lag': {
+        const k = arg0.type === 'samples' ? arg0.n : constNumber(arg0)!;
+        if (k > this.maxLag) this.maxLag = k;
+        return () => (this.idx - k >= 0 ? h.v(this.idx - k) : NaN);
+      }
+      case 'seasonal': {
+        const s = new Seasonal(h, arg0.type === 'duration' ? arg0.ms : 0);
+        this.seasonals.push(s);
+        return () => (s.ptr >= 0 ? h.v(s.ptr) : NaN);
+      }
+    }
+    const wArg = n.name === 'quantile' ? n.args[1]! : arg0;
+    const w = this.window(wArg);
+    const complete = this.completeFn(w);
+    switch (n.name) {
+      case 'mean': {
+        w.need('moments');
+        const m = w.moments!;
+        return () => (complete() ? m.mean() : NaN);
+      }
+      case 'std': {
+        w.need('moments');
+        const m = w.moments!;
+        return () => (complete() ? m.std() : NaN);
+      }
+      case 'sum': {
+        w.need('moments');
+        const m = w.moments!;
+        return () => (complete() ? m.sum() : NaN);
+      }
+      case 'count':
+        return () => (complete() ? this.idx - w.start + 1 : NaN);
+      case 'min': {
+        w.need('min');
+        const q = w.minq!;
+        return () => (complete() ? q.front() : NaN);
+      }
+      case 'max': {
+        w.need('max');
+        const q = w.maxq!;
+        return () => (complete() ? q.front() : NaN);
+      }
+      case 'median': {
+        w.need('order');
+        const o = w.order!;
+        return () => (complete() ? o.quantile(0.5) : NaN);
+      }
+      case 'quantile': {
+        w.need('order');
+        const o = w.order!;
+        const q = constNumber(arg0)!;
+        return () => (complete() ? o.quantile(q) : NaN);
+      }
+      case 'mad': {
+        w.need('order');
+        const o = w.order!;
+        return () => (complete() ? o.mad() : NaN);
+      }
+      case 'delta':
+        return () => (complete() && this.idx > w.start ? h.v(this.idx) - h.v(w.start) : NaN);
+      case 'rate':
+        return () => (complete() && this.idx > w.start ? (h.v(this.idx) - h.v(w.start)) / ((h.t(this.idx) - h.t(w.start)) / 1000) : NaN);
+      default:
+        throw new Error(`internal: unknown function ${n.name}`);
+    }
+  }
+}
+
+export function compileProgram(rule: CheckedRule): RuleProgram {
+  return new CompiledProgram(rule);
+}

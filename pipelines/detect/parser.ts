@@ -1,0 +1,212 @@
+/**
+ * Recursive-descent parser. Precedence, lowest first: `or`, `and`, `not`, comparison (not
+ * chainable), `+ -`, `* /`, unary `-`. Function arguments are parsed at the arithmetic level, since
+ * no function takes a condition: `mean(1h and …` stops at `and` with a message naming `mean`.
+ */
+import type { ArithOp, CompareOp, Node, Persistence, RuleAst } from './ast.ts';
+import { RuleSyntaxError } from './diagnostics.ts';
+import { functions } from './functions.ts';
+import type { Token } from './lexer.ts';
+import { describeToken, tokenize } from './lexer.ts';
+
+const compareOps = new Set(['>', '>=', '<', '<=', '==', '!=']);
+const keywords = new Set(['and', 'or', 'not', 'for', 'value', 'samples', 'sample']);
+
+class Parser {
+  private i = 0;
+  constructor(private readonly toks: Token[]) {}
+
+  private peek(): Token {
+    return this.toks[this.i]!;
+  }
+  private next(): Token {
+    return this.toks[this.i++]!;
+  }
+  private isOp(text: string): boolean {
+    const t = this.peek();
+    return t.kind === 'op' && t.text === text;
+  }
+  private isWord(text: string): boolean {
+    const t = this.peek();
+    return t.kind === 'ident' && t.text === text;
+  }
+  private fail(t: Token, expected: string): never {
+    throw new RuleSyntaxError(t.pos, `expected ${expected}, found ${describeToken(t)}`);
+  }
+
+  rule(): RuleAst {
+    if (this.peek().kind === 'eof') this.fail(this.peek(), 'an expression');
+    const body = this.or();
+    let persistence: Persistence | undefined;
+    if (this.isWord('for')) {
+      this.next();
+      persistence = this.persistence();
+    }
+    const t = this.peek();
+    if (t.kind !== 'eof') {
+      if (t.kind === 'op' && compareOps.has(t.text)) {
+        throw new RuleSyntaxError(t.pos, `comparisons cannot be chained (found ${describeToken(t)}); join them with 'and'`);
+      }
+      if (t.kind === 'op' && t.text === ')') throw new RuleSyntaxError(t.pos, `unmatched ')'`);
+      this.fail(t, persistence ? 'end of rule after the for clause' : "an operator, 'and', 'or', 'for' or end of rule");
+    }
+    return persistence ? { body, persistence } : { body };
+  }
+
+  private persistence(): Persistence {
+    const t = this.next();
+    if (t.kind === 'duration') {
+      if (t.value <= 0) throw new RuleSyntaxError(t.pos, `for duration must be positive, found '${t.text}'`);
+      return { kind: 'duration', ms: t.value, pos: t.pos };
+    }
+    if (t.kind === 'number') {
+      if (this.isWord('samples') || this.isWord('sample')) this.next();
+      if (!Number.isInteger(t.value) || t.value < 1) {
+        throw new RuleSyntaxError(t.pos, `for needs a whole number of samples ≥ 1 or a duration, found '${t.text}'`);
+      }
+      return { kind: 'samples', n: t.value, pos: t.pos };
+    }
+    this.i--;
+    this.fail(t, "a sample count (for 3) or a duration (for 5m) after 'for'");
+  }
+
+  private or(): Node {
+    let left = this.and();
+    while (this.isWord('or')) {
+      this.next();
+      const right = this.and();
+      left = { type: 'logic', op: 'or', left, right, pos: left.pos, end: right.end };
+    }
+    return left;
+  }
+
+  private and(): Node {
+    let left = this.not();
+    while (this.isWord('and')) {
+      this.next();
+      const right = this.not();
+      left = { type: 'logic', op: 'and', left, right, pos: left.pos, end: right.end };
+    }
+    return left;
+  }
+
+  private not(): Node {
+    if (this.isWord('not')) {
+      const t = this.next();
+      const arg = this.not();
+      return { type: 'not', arg, pos: t.pos, end: arg.end };
+    }
+    return this.compare();
+  }
+
+  private compare(): Node {
+    const left = this.additive();
+    const t = this.peek();
+    if (t.kind === 'op' && compareOps.has(t.text)) {
+      this.next();
+      const right = this.additive();
+      return { type: 'compare', op: t.text as CompareOp, left, right, pos: left.pos, end: right.end };
+    }
+    return left;
+  }
+
+  private additive(): Node {
+    let left = this.multiplicative();
+    while (this.isOp('+') || this.isOp('-')) {
+      const op = this.next().text as ArithOp;
+      const right = this.multiplicative();
+      left = { type: 'arith', op, left, right, pos: left.pos, end: right.end };
+    }
+    return left;
+  }
+
+  private multiplicative(): Node {
+    let left = this.unary();
+    while (this.isOp('*') || this.isOp('/')) {
+      const op = this.next().text as ArithOp;
+      const right = this.unary();
+      left = { type: 'arith', op, left, right, pos: left.pos, end: right.end };
+    }
+    return left;
+  }
+
+  private unary(): Node {
+    if (this.isOp('-')) {
+      const t = this.next();
+      const arg = this.unary();
+      return { type: 'neg', arg, pos: t.pos, end: arg.end };
+    }
+    if (this.isOp('+')) {
+      this.next();
+      return this.unary();
+    }
+    return this.primary();
+  }
+
+  private primary(): Node {
+    const t = this.next();
+    switch (t.kind) {
+      case 'number':
+        if (this.isWord('samples') || this.isWord('sample')) {
+          const w = this.next();
+          return { type: 'samples', n: t.value, pos: t.pos, end: w.end };
+        }
+        return { type: 'number', value: t.value, pos: t.pos, end: t.end };
+      case 'duration':
+        return { type: 'duration', ms: t.value, pos: t.pos, end: t.end };
+      case 'ident': {
+        if (t.text === 'value') {
+          if (this.isOp('(')) throw new RuleSyntaxError(this.peek().pos, `'value' is the current sample, not a function: write 'value', or lag(1) for the previous one`);
+          return { type: 'value', pos: t.pos, end: t.end };
+        }
+        if (this.isOp('(')) return this.call(t);
+        if (keywords.has(t.text)) {
+          this.i--;
+          this.fail(t, 'a number, value, a function call or (');
+        }
+        throw new RuleSyntaxError(
+          t.pos,
+          functions.has(t.text) ? `expected '(' after function name ${t.text}` : `unknown name '${t.text}' (the current sample is 'value'; functions are called with parentheses)`,
+        );
+      }
+      case 'op':
+        if (t.text === '(') {
+          const inner = this.or();
+          if (!this.isOp(')')) this.fail(this.peek(), "')' to close '(' at " + `${t.pos.line}:${t.pos.col}`);
+          const close = this.next();
+          // Parentheses are not kept in the tree; widen the inner node's span to include them.
+          return { ...inner, pos: t.pos, end: close.end };
+        }
+        this.i--;
+        return this.fail(t, 'a number, value, a function call or (');
+      case 'eof':
+        this.i--;
+        return this.fail(t, 'a number, value, a function call or (');
+    }
+  }
+
+  private call(name: Token): Node {
+    this.next(); // (
+    const args: Node[] = [];
+    const spec = functions.get(name.text);
+    if (!this.isOp(')')) {
+      for (;;) {
+        args.push(this.additive());
+        if (this.isOp(',')) {
+          this.next();
+          continue;
+        }
+        if (this.isOp(')')) break;
+        const more = spec === undefined || args.length < spec.params.length;
+        this.fail(this.peek(), `${more ? "',' or ')'" : "')'"} after arguments of ${name.text}`);
+      }
+    }
+    const close = this.next();
+    return { type: 'call', name: name.text, args, pos: name.pos, end: close.end };
+  }
+}
+
+/** Parses one rule expression; throws RuleSyntaxError (a RuleError) at the first syntax error. */
+export function parseRule(src: string): RuleAst {
+  return new Parser(tokenize(src)).rule();
+}
