@@ -9,6 +9,8 @@ export function parseRetryAfter(headers: { get(name: string): string | null } | 
   const v = headers.get('retry-after');
   if (v === null) return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v) * 1000;
+  // Only an IMF-fixdate-like value: Date.parse also accepts things like '-1' (year -1).
+  if (!/[A-Za-z]{3}/.test(v)) return undefined;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
