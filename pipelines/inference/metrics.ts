@@ -1,0 +1,63 @@
+/** The inference stage's metrics, registered on an injected prom-client Registry. */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+export type RequestStatus = 'ok' | 'rejected' | 'late' | 'error';
+
+export interface MetricsSources {
+  queueDepth: () => number;
+  predictionErrorP99Ms: () => number;
+}
+
+export class InferenceMetrics {
+  readonly requests: Counter<'model' | 'status'>;
+  readonly admission: Counter<'decision' | 'stage'>;
+  readonly goodput: Counter<'model'>;
+  readonly latency: Histogram<'model'>;
+  readonly predictionError: Histogram<'action'>;
+  readonly underpredictions: Counter<'action'>;
+  readonly actions: Counter<'action' | 'outcome'>;
+  readonly workerRestarts: Counter;
+  readonly evictions: Counter;
+
+  constructor(registry: Registry, sources: MetricsSources) {
+    const registers = [registry];
+    this.requests = new Counter({ name: 'panoptes_inference_requests_total', help: 'Requests by final status (ok, rejected, late, error).', labelNames: ['model', 'status'], registers });
+    this.admission = new Counter({ name: 'panoptes_inference_admission_total', help: 'Admission decisions: admitted or refused, at arrival or before batching.', labelNames: ['decision', 'stage'], registers });
+    this.goodput = new Counter({ name: 'panoptes_inference_goodput_total', help: 'Requests completed within their deadline (rate() of it is goodput).', labelNames: ['model'], registers });
+    this.latency = new Histogram({
+      name: 'panoptes_inference_latency_seconds',
+      help: 'Arrival-to-result latency of completed requests.',
+      labelNames: ['model'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.predictionError = new Histogram({
+      name: 'panoptes_inference_prediction_error_seconds',
+      help: '|actual − predicted| duration of worker actions.',
+      labelNames: ['action'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
+      registers,
+    });
+    this.underpredictions = new Counter({ name: 'panoptes_inference_underpredictions_total', help: 'Actions that ran longer than predicted.', labelNames: ['action'], registers });
+    this.actions = new Counter({ name: 'panoptes_inference_actions_total', help: 'Worker actions by kind and outcome (done, window, failed, lost).', labelNames: ['action', 'outcome'], registers });
+    this.workerRestarts = new Counter({ name: 'panoptes_inference_worker_restarts_total', help: 'Worker threads replaced after a crash.', registers });
+    this.evictions = new Counter({ name: 'panoptes_inference_evictions_total', help: 'Models evicted from a worker to make room.', registers });
+    new Gauge({
+      name: 'panoptes_inference_queue_depth',
+      help: 'Requests waiting in the controller.',
+      registers,
+      collect() {
+        this.set(sources.queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'panoptes_inference_prediction_error_p99_seconds',
+      help: 'p99 of |actual − predicted| over the bounded prediction log.',
+      registers,
+      collect() {
+        this.set(sources.predictionErrorP99Ms() / 1000);
+      },
+    });
+  }
+}

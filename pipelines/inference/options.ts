@@ -1,0 +1,68 @@
+/** Pool options: complete defaults and a validation that reports every bad key at once. */
+import { ConfigError } from '../core/errors.ts';
+import type { ConfigIssue } from '../core/errors.ts';
+import type { Policy } from './scheduler.ts';
+import type { CrashHook } from './protocol.ts';
+
+export interface PoolOptions {
+  /** Worker threads (each one core: keep ≤ cores − 1 for the controller). */
+  workers: number;
+  /** Memory budget per worker for loaded models, bytes (model size = ONNX file size). */
+  memoryBudgetBytes: number;
+  /** Largest batch in rows; profiled batch sizes are the powers of two up to it. */
+  maxBatch: number;
+  /** Loads in flight across all workers. */
+  maxLoadsInFlight: number;
+  /** Subtracted from every deadline to cover message passing and result delivery. */
+  deadlineBufferMs: number;
+  /** SLO for requests without a deadline, overriding each model's `sloMs` when set. */
+  sloMs?: number;
+  /** 'clockwork' (admission + least-slack batching) or 'fifo' (the baseline). */
+  policy: Policy;
+  /** Measurements per (model, batch size) kept for the estimate, and its quantile. */
+  profileWindow: number;
+  profileQuantile: number;
+  /** Runs per batch size when profiling a model at its first load. */
+  profileRuns: number;
+  /** Entries kept in the predicted-vs-actual log. */
+  predictionLogSize: number;
+  /** Test-only: make a worker die while running this model. */
+  crashHook?: CrashHook;
+}
+
+export const defaultPoolOptions: PoolOptions = {
+  workers: 1,
+  memoryBudgetBytes: 256 * 1024 * 1024,
+  maxBatch: 16,
+  maxLoadsInFlight: 1,
+  deadlineBufferMs: 1,
+  policy: 'clockwork',
+  profileWindow: 10,
+  profileQuantile: 0.99,
+  profileRuns: 3,
+  predictionLogSize: 2000,
+};
+
+export function validatePoolOptions(partial: Partial<PoolOptions>): PoolOptions {
+  const o = { ...defaultPoolOptions, ...partial };
+  const issues: ConfigIssue[] = [];
+  const posInt = (k: keyof PoolOptions) => {
+    const v = o[k];
+    if (!Number.isInteger(v) || (v as number) < 1) issues.push({ path: k, message: `expected a positive integer, got ${JSON.stringify(v)}` });
+  };
+  posInt('workers');
+  posInt('memoryBudgetBytes');
+  posInt('maxBatch');
+  posInt('maxLoadsInFlight');
+  posInt('profileWindow');
+  posInt('profileRuns');
+  posInt('predictionLogSize');
+  if (typeof o.deadlineBufferMs !== 'number' || !(o.deadlineBufferMs >= 0)) issues.push({ path: 'deadlineBufferMs', message: `expected a number ≥ 0, got ${JSON.stringify(o.deadlineBufferMs)}` });
+  if (o.sloMs !== undefined && (typeof o.sloMs !== 'number' || !(o.sloMs > 0))) issues.push({ path: 'sloMs', message: `expected a positive number of ms, got ${JSON.stringify(o.sloMs)}` });
+  if (o.policy !== 'clockwork' && o.policy !== 'fifo') issues.push({ path: 'policy', message: `expected "clockwork" or "fifo", got ${JSON.stringify(o.policy)}` });
+  if (typeof o.profileQuantile !== 'number' || !(o.profileQuantile > 0 && o.profileQuantile <= 1)) issues.push({ path: 'profileQuantile', message: 'expected a number in (0, 1]' });
+  if (o.crashHook !== undefined && (typeof o.crashHook.model !== 'string' || (o.crashHook.mode !== 'exit' && o.crashHook.mode !== 'throw')))
+    issues.push({ path: 'crashHook', message: 'expected {model, mode: "exit" | "throw"}' });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return o;
+}

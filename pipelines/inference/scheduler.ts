@@ -1,0 +1,369 @@
+/**
+ * The Clockwork scheduler, as pure logic over a clock the caller supplies (no I/O, no timers): it
+ * queues requests per model, decides every action each idle worker runs next, and learns from
+ * what the workers report. The wiring (pool.ts) feeds it arrivals and completions and carries its
+ * actions to worker threads; tests drive it with a simulated clock and a fake executor.
+ *
+ * Clockwork policy: admission at arrival and again before batching (a request whose deadline is
+ * below the earliest time it could finish is refused); each idle worker takes the candidate with
+ * the least slack (front deadline − predicted finish), an INFER being the largest batch that meets
+ * every deadline in it, a LOAD being a model nobody can serve in time. FIFO policy (the baseline):
+ * no admission, the oldest request's model goes next, batched greedily, deadlines ignored.
+ */
+import type { AdmissionController, AdmissionDecision } from './admission.ts';
+import { ModelStore } from './model-store.ts';
+import type { PredictionLog } from './prediction-log.ts';
+import type { ProfileStore } from './profiles.ts';
+
+export interface QueuedRequest {
+  id: number;
+  model: string;
+  /** Rows (batch entries) the request carries. */
+  rows: number;
+  arrival: number;
+  /** Internal deadline: the SLO deadline minus the safety buffer. */
+  deadline: number;
+}
+
+interface ActionBase {
+  id: number;
+  worker: number;
+  model: string;
+  /** The worker must not start before `earliest` and must refuse after `latest`. */
+  earliest: number;
+  latest: number;
+  predictedMs: number;
+}
+export interface InferAction extends ActionBase {
+  kind: 'INFER';
+  requests: QueuedRequest[];
+  rows: number;
+  bucket: number;
+}
+export interface LoadAction extends ActionBase {
+  kind: 'LOAD';
+  /** Batch sizes to profile after loading (first load of a model only). */
+  profileBatches: number[];
+}
+export interface UnloadAction extends ActionBase {
+  kind: 'UNLOAD';
+}
+export type Action = InferAction | LoadAction | UnloadAction;
+
+export interface Drop {
+  request: QueuedRequest;
+  reason: string;
+}
+
+export interface Plan {
+  actions: Action[];
+  dropped: Drop[];
+}
+
+export type Outcome =
+  | { status: 'done'; ms: number; profile?: { batch: number; ms: number }[] }
+  /** The worker could not start it inside its window. */
+  | { status: 'window' }
+  | { status: 'failed'; message: string };
+
+export type Policy = 'clockwork' | 'fifo';
+
+export interface SchedulerOptions {
+  workers: number;
+  /** Per worker. */
+  memoryBudgetBytes: number;
+  modelBytes: ReadonlyMap<string, number>;
+  maxLoadsInFlight: number;
+  policy: Policy;
+  admission: AdmissionController;
+  profiles: ProfileStore;
+  predictions?: PredictionLog;
+  /** Predicted cost of an UNLOAD. */
+  unloadMs?: number;
+  /** Runs per batch size when profiling a model at its first load. */
+  profileRuns?: number;
+  /** Assumed time for a crashed worker's replacement to become ready. */
+  restartMs?: number;
+}
+
+interface WorkerState {
+  up: boolean;
+  outstanding: Map<number, Action>;
+  busyUntil: number;
+  store: ModelStore;
+}
+
+interface Candidate {
+  slack: number;
+  build: () => Action[];
+  predictedMs: number;
+  kind: 'INFER' | 'LOAD';
+}
+
+function insertByDeadline(q: QueuedRequest[], r: QueuedRequest): void {
+  let i = q.length;
+  while (i > 0 && q[i - 1]!.deadline > r.deadline) i--;
+  q.splice(i, 0, r);
+}
+
+export class Scheduler {
+  private readonly workers: WorkerState[];
+  private readonly queues = new Map<string, QueuedRequest[]>();
+  private loadsInFlight = 0;
+  private nextActionId = 1;
+  private queued = 0;
+  private readonly unloadMs: number;
+  private readonly profileRuns: number;
+  private readonly restartMs: number;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be a positive integer, got ${opts.workers}`);
+    for (const [m, b] of opts.modelBytes)
+      if (b > opts.memoryBudgetBytes) throw new RangeError(`model ${m} (${b} B) does not fit the per-worker memory budget (${opts.memoryBudgetBytes} B)`);
+    this.workers = Array.from({ length: opts.workers }, () => ({ up: true, outstanding: new Map(), busyUntil: 0, store: new ModelStore(opts.memoryBudgetBytes) }));
+    this.unloadMs = opts.unloadMs ?? 0.5;
+    this.profileRuns = opts.profileRuns ?? 3;
+    this.restartMs = opts.restartMs ?? 300;
+  }
+
+  get queueDepth(): number {
+    return this.queued;
+  }
+
+  residentModels(worker: number): string[] {
+    return this.workers[worker]!.store.models();
+  }
+
+  usedBytes(worker: number): number {
+    return this.workers[worker]!.store.usedBytes;
+  }
+
+  isUp(worker: number): boolean {
+    return this.workers[worker]!.up;
+  }
+
+  private exec(model: string, rows: number): number {
+    return this.opts.profiles.execMs(model, this.opts.profiles.bucket(rows));
+  }
+
+  /** When worker `w` could start running `model`, or Infinity if it cannot hold it. */
+  private startOn(w: WorkerState, model: string, now: number): number {
+    // A worker being replaced will come back empty; until then nothing is certain about it.
+    const free = w.up ? Math.max(now, w.busyUntil) : now + this.restartMs;
+    if (w.store.state(model) !== undefined) return free;
+    const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
+    if (victims === undefined) return Infinity;
+    return free + victims.length * this.unloadMs + this.opts.profiles.loadMs(model);
+  }
+
+  /** The earliest any worker could finish `rows` rows of `model` if it ran them next on its own. */
+  earliestFinish(model: string, rows: number, now: number): number {
+    let best = Infinity;
+    for (const w of this.workers) best = Math.min(best, this.startOn(w, model, now));
+    return best + this.exec(model, rows);
+  }
+
+  submit(req: QueuedRequest, now: number): AdmissionDecision {
+    if (!this.opts.modelBytes.has(req.model)) throw new RangeError(`unknown model ${req.model}`);
+    if (req.rows > this.opts.profiles.maxBatch) return { ok: false, reason: `request has ${req.rows} rows, more than the largest batch ${this.opts.profiles.maxBatch}` };
+    const decision = this.opts.admission.tryAcquire(req, this.earliestFinish(req.model, req.rows, now));
+    if (!decision.ok) return decision;
+    let q = this.queues.get(req.model);
+    if (!q) this.queues.set(req.model, (q = []));
+    insertByDeadline(q, req);
+    this.queued++;
+    return decision;
+  }
+
+  schedule(now: number): Plan {
+    const dropped: Drop[] = [];
+    for (const [model, q] of this.queues) {
+      while (q.length > 0) {
+        const d = this.opts.admission.tryAcquire(q[0]!, this.earliestFinish(model, q[0]!.rows, now));
+        if (d.ok) break;
+        dropped.push({ request: q.shift()!, reason: d.reason });
+        this.queued--;
+      }
+    }
+    const actions: Action[] = [];
+    for (let i = 0; i < this.workers.length; i++) {
+      const w = this.workers[i]!;
+      if (!w.up || w.outstanding.size > 0 || this.queued === 0) continue;
+      const picked = this.opts.policy === 'clockwork' ? this.pickClockwork(i, now) : this.pickFifo(i, now);
+      if (!picked) continue;
+      for (const a of picked) {
+        w.outstanding.set(a.id, a);
+        w.busyUntil = Math.max(now, w.busyUntil) + a.predictedMs;
+        actions.push(a);
+      }
+    }
+    return { actions, dropped };
+  }
+
+  private takeBatch(model: string, count: number): QueuedRequest[] {
+    const q = this.queues.get(model)!;
+    const taken = q.splice(0, count);
+    this.queued -= taken.length;
+    return taken;
+  }
+
+  private inferAction(wi: number, model: string, count: number, rows: number, now: number, latest: number): Action[] {
+    const w = this.workers[wi]!;
+    const requests = this.takeBatch(model, count);
+    w.store.pin(model, now);
+    const bucket = this.opts.profiles.bucket(rows);
+    return [{ kind: 'INFER', id: this.nextActionId++, worker: wi, model, requests, rows, bucket, earliest: now, latest, predictedMs: this.opts.profiles.execMs(model, bucket) }];
+  }
+
+  private loadActions(wi: number, model: string, victims: string[], now: number, latest: number): Action[] {
+    const w = this.workers[wi]!;
+    const out: Action[] = victims.map((v) => {
+      w.store.remove(v);
+      return { kind: 'UNLOAD', id: this.nextActionId++, worker: wi, model: v, earliest: now, latest: Infinity, predictedMs: this.unloadMs };
+    });
+    w.store.beginLoad(model, this.opts.modelBytes.get(model)!, now);
+    this.loadsInFlight++;
+    const profiles = this.opts.profiles;
+    const profileBatches = profiles.hasProfile(model) ? [] : profiles.opts.batchSizes;
+    const profileMs = profileBatches.length * this.profileRuns * profiles.opts.defaultExecMs;
+    out.push({ kind: 'LOAD', id: this.nextActionId++, worker: wi, model, profileBatches, earliest: now, latest, predictedMs: profiles.loadMs(model) + profileMs });
+    return out;
+  }
+
+  private pickClockwork(wi: number, now: number): Action[] | undefined {
+    const w = this.workers[wi]!;
+    const maxBatch = this.opts.profiles.maxBatch;
+    const cands: Candidate[] = [];
+    for (const [model, q] of this.queues) {
+      if (q.length === 0) continue;
+      const front = q[0]!;
+      const state = w.store.state(model);
+      if (state === 'resident') {
+        let rows = 0;
+        let count = 0;
+        let countRows = 0;
+        let est = 0;
+        for (let i = 0; i < q.length; i++) {
+          rows += q[i]!.rows;
+          if (rows > maxBatch) break;
+          const e = this.exec(model, rows);
+          if (now + e <= front.deadline) {
+            count = i + 1;
+            countRows = rows;
+            est = e;
+          }
+        }
+        if (count === 0) continue;
+        const latest = front.deadline - est;
+        cands.push({ kind: 'INFER', slack: front.deadline - (now + est), predictedMs: est, build: () => this.inferAction(wi, model, count, countRows, now, latest) });
+      } else if (state === undefined && this.loadsInFlight < this.opts.maxLoadsInFlight) {
+        const e1 = this.exec(model, front.rows);
+        const heldElsewhere = this.workers.some((o) => o !== w && o.up && o.store.state(model) !== undefined);
+        if (heldElsewhere) {
+          let there = Infinity;
+          for (const o of this.workers) if (o !== w && o.store.state(model) !== undefined) there = Math.min(there, this.startOn(o, model, now));
+          if (there + e1 <= front.deadline) continue;
+        }
+        const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
+        if (victims === undefined) continue;
+        const loadCost = victims.length * this.unloadMs + this.opts.profiles.loadMs(model);
+        const finish = now + loadCost + e1;
+        if (finish > front.deadline) continue;
+        const latest = front.deadline - e1 - this.opts.profiles.loadMs(model);
+        cands.push({ kind: 'LOAD', slack: front.deadline - finish, predictedMs: loadCost, build: () => this.loadActions(wi, model, victims, now, latest) });
+      }
+    }
+    if (cands.length === 0) return undefined;
+    cands.sort((a, b) => a.slack - b.slack || (a.kind === 'INFER' ? -1 : 1) - (b.kind === 'INFER' ? -1 : 1));
+    let pick = cands[0]!;
+    if (pick.kind === 'LOAD') {
+      // A load occupies the worker: run first an inference the load would push past its deadline,
+      // when the load can still make its own deadline afterwards.
+      const urgent = cands.find((c) => c.kind === 'INFER' && c.slack < pick.predictedMs && pick.slack >= c.predictedMs);
+      if (urgent) pick = urgent;
+    }
+    return pick.build();
+  }
+
+  private pickFifo(wi: number, now: number): Action[] | undefined {
+    const w = this.workers[wi]!;
+    const maxBatch = this.opts.profiles.maxBatch;
+    const heads = [...this.queues.entries()].filter(([, q]) => q.length > 0).sort((a, b) => a[1][0]!.arrival - b[1][0]!.arrival);
+    for (const [model, q] of heads) {
+      const state = w.store.state(model);
+      if (state === 'resident') {
+        let rows = 0;
+        let count = 0;
+        while (count < q.length && rows + q[count]!.rows <= maxBatch) rows += q[count++]!.rows;
+        return this.inferAction(wi, model, count, rows, now, Infinity);
+      }
+      if (state !== undefined) continue;
+      if (this.workers.some((o) => o !== w && o.up && o.store.state(model) !== undefined)) continue;
+      if (this.loadsInFlight >= this.opts.maxLoadsInFlight) continue;
+      const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
+      if (victims === undefined) continue;
+      return this.loadActions(wi, model, victims, now, Infinity);
+    }
+    return undefined;
+  }
+
+  /** Records what a worker reported for an action and frees the worker when it has nothing left. */
+  complete(worker: number, actionId: number, outcome: Outcome, now: number): { action: Action; predictedMs: number } | undefined {
+    const w = this.workers[worker]!;
+    const a = w.outstanding.get(actionId);
+    if (!a) return undefined;
+    let predictedMs = a.predictedMs;
+    w.outstanding.delete(actionId);
+    if (w.outstanding.size === 0) w.busyUntil = now;
+    const profiles = this.opts.profiles;
+    if (a.kind === 'INFER') {
+      w.store.unpin(a.model);
+      if (outcome.status === 'done') {
+        profiles.recordExec(a.model, a.bucket, outcome.ms);
+        this.opts.predictions?.add({ kind: 'INFER', model: a.model, batch: a.bucket, predictedMs: a.predictedMs, actualMs: outcome.ms });
+      } else if (outcome.status === 'window') {
+        const q = this.queues.get(a.model)!;
+        for (const r of a.requests) insertByDeadline(q, r);
+        this.queued += a.requests.length;
+      }
+    } else if (a.kind === 'LOAD') {
+      this.loadsInFlight--;
+      w.store.finishLoad(a.model, outcome.status === 'done');
+      if (outcome.status === 'done') {
+        // The action's prediction also covered profiling; the load alone is compared.
+        predictedMs = profiles.loadMs(a.model);
+        profiles.recordLoad(a.model, outcome.ms);
+        for (const p of outcome.profile ?? []) profiles.recordExec(a.model, p.batch, p.ms);
+        this.opts.predictions?.add({ kind: 'LOAD', model: a.model, batch: 0, predictedMs, actualMs: outcome.ms });
+      }
+    } else if (outcome.status === 'done') {
+      this.opts.predictions?.add({ kind: 'UNLOAD', model: a.model, batch: 0, predictedMs: a.predictedMs, actualMs: outcome.ms });
+    }
+    return { action: a, predictedMs };
+  }
+
+  /** A worker died: forget what it held and hand back its in-flight actions (to fail them). */
+  workerDown(worker: number): Action[] {
+    const w = this.workers[worker]!;
+    const lost = [...w.outstanding.values()];
+    for (const a of lost) if (a.kind === 'LOAD') this.loadsInFlight--;
+    w.outstanding.clear();
+    w.store.clear();
+    w.up = false;
+    return lost;
+  }
+
+  workerUp(worker: number, now: number): void {
+    const w = this.workers[worker]!;
+    w.up = true;
+    w.busyUntil = now;
+  }
+
+  /** Removes every queued request (shutdown, or ending a benchmark point). */
+  drainQueued(): QueuedRequest[] {
+    const all: QueuedRequest[] = [];
+    for (const q of this.queues.values()) all.push(...q.splice(0));
+    this.queued = 0;
+    return all;
+  }
+}
