@@ -1,0 +1,127 @@
+/**
+ * What every ranking method starts from: each series' anomaly model fitted on normal data, its
+ * score at the analysed row, the choice of that row (the first row at or after the incident start
+ * where the target is anomalous, as the PetShop protocol searches forward), and paths.
+ */
+import type { Frame } from '../frame.ts';
+import { splitNodeId } from '../graph.ts';
+import type { GraphIndex } from '../graph.ts';
+import { quantileScale, type AnomalyModelEx } from './robust.ts';
+import { anomalyScore, fitAnomalyModel, metricDirection } from './anomaly.ts';
+
+export interface RankOptions {
+  /** Target must score at least this (robust z, bad direction) for anything to be reported. */
+  targetThreshold: number;
+  /** A non-target node is anomalous from this score on. */
+  nodeThreshold: number;
+  /** At most this many causes are returned. */
+  maxCauses: number;
+  /**
+   * Which row of the incident window to analyse: the target's peak (clearest signal) or the first
+   * row where it is anomalous (what an online detector sees first; the PetShop baseline's choice).
+   */
+  row: 'peak' | 'first';
+}
+
+export const defaultRankOptions: RankOptions = { targetThreshold: 3, nodeThreshold: 3, maxCauses: 10, row: 'peak' };
+
+export interface NodeScores {
+  models: Map<string, AnomalyModelEx>;
+  /** Score per node at the analysed row. */
+  at: Map<string, number>;
+  row: number;
+}
+
+export function fitModels(normal: Frame, ids: Iterable<string>): Map<string, AnomalyModelEx> {
+  const out = new Map<string, AnomalyModelEx>();
+  for (const id of ids) {
+    const vals = normal.series.get(id);
+    if (!vals) continue;
+    const m = fitAnomalyModel(vals);
+    if (!m) continue;
+    out.set(id, { ...m, ...quantileScale(vals, m) });
+  }
+  return out;
+}
+
+export function scoreOf(models: Map<string, AnomalyModelEx>, failure: Frame, id: string, row: number): number {
+  const m = models.get(id);
+  const v = failure.series.get(id)?.[row];
+  if (!m || v === undefined) return 0;
+  return scoreValue(m, v, metricDirection(splitNodeId(id).metric));
+}
+
+/** Robust z in the bad direction, using the one-sided quantile scale when MAD is 0. */
+export function scoreValue(m: AnomalyModelEx, x: number, dir: ReturnType<typeof metricDirection>): number {
+  if (!Number.isFinite(x)) return 0;
+  const d = x - m.center;
+  if (dir === 'up') return d <= 0 ? 0 : Math.min(1e6, d / m.upScale);
+  if (dir === 'down') return d >= 0 ? 0 : Math.min(1e6, -d / m.downScale);
+  return Math.min(1e6, Math.abs(d) / (d >= 0 ? m.upScale : m.downScale));
+}
+
+/** The row in [startRow, end) to analyse (see RankOptions.row), or null when the target is never anomalous. */
+export function pickRow(models: Map<string, AnomalyModelEx>, failure: Frame, target: string, startRow: number, threshold: number, mode: RankOptions['row'] = 'peak'): number | null {
+  let best: number | null = null;
+  let bestScore = -Infinity;
+  for (let r = Math.max(0, startRow); r < failure.timestamps.length; r++) {
+    const s = scoreOf(models, failure, target, r);
+    if (s < threshold) continue;
+    if (mode === 'first') return r;
+    if (s > bestScore) {
+      best = r;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, row: number): Map<string, number> {
+  const at = new Map<string, number>();
+  for (const id of models.keys()) at.set(id, scoreOf(models, failure, id, row));
+  return at;
+}
+
+/** Shortest directed path cause → … → target, preferring anomalous intermediate nodes. */
+export function causalPath(idx: GraphIndex, from: string, to: string, anomalous: (id: string) => boolean): string[] {
+  for (const strict of [true, false]) {
+    const prev = new Map<string, string>([[from, '']]);
+    const queue = [from];
+    while (queue.length > 0) {
+      const cur = queue.shift()!;
+      if (cur === to) {
+        const path = [to];
+        let p = prev.get(to)!;
+        while (p !== '') {
+          path.unshift(p);
+          p = prev.get(p)!;
+        }
+        return path;
+      }
+      for (const c of idx.children.get(cur) ?? []) {
+        if (prev.has(c)) continue;
+        if (strict && c !== to && !anomalous(c)) continue;
+        prev.set(c, cur);
+        queue.push(c);
+      }
+    }
+  }
+  return [from];
+}
+
+export function ancestors(idx: GraphIndex, id: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [id];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    for (const p of idx.parents.get(cur) ?? []) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      stack.push(p);
+    }
+  }
+  seen.delete(id);
+  return seen;
+}
+
+export { anomalyScore };

@@ -1,0 +1,169 @@
+/**
+ * The pure entry points of root-cause analysis. A consumer of the `incidents` topic calls
+ * `handleIncident(incident, graph, telemetry)` with the graph in force (GraphStore) and the
+ * telemetry windows it keeps (normal history + the incident window) and produces the returned
+ * `RcaResult` to the `rca` topic. No I/O here.
+ */
+import type { Incident, RcaResult, RootCause, Evidence } from '../core/records.ts';
+import type { Frame } from './frame.ts';
+import type { CausalGraphRecord } from './graph.ts';
+import { indexGraph, splitNodeId } from './graph.ts';
+import { attributionRank } from './rank/attribution.ts';
+import { ancestors, defaultRankOptions, fitModels, pickRow, scoresAt, type RankOptions } from './rank/scores.ts';
+import { traversalRank, type Candidate } from './rank/traversal.ts';
+import { randomWalkRank } from './rank/random-walk.ts';
+
+export type RankMethod = 'traversal' | 'attribution' | 'random-walk';
+export const rankMethods: readonly RankMethod[] = ['traversal', 'attribution', 'random-walk'];
+
+export interface Telemetry {
+  /** History without incidents, to fit what normal looks like. */
+  normal: Frame;
+  /** The incident window. */
+  failure: Frame;
+}
+
+export interface RankRequest {
+  incidentId: string;
+  graph: CausalGraphRecord | null;
+  /** The affected node (component:metric) whose anomaly is explained. */
+  target: string;
+  telemetry: Telemetry;
+  /** First row of the failure window to search for the target's anomaly. */
+  startRow?: number;
+  method?: RankMethod;
+  options?: Partial<RankOptions>;
+  nowMs?: number;
+}
+
+export interface RankOutcome extends RcaResult {
+  /** Row of the failure window analysed (null when the target was never anomalous). */
+  analyzedRow: number | null;
+  targetScore: number;
+}
+
+function describe(id: string, score: number, failure: Frame, normal: Frame, row: number): Evidence {
+  const v = failure.series.get(id)?.[row];
+  const n = (normal.series.get(id) ?? []).filter((x) => Number.isFinite(x));
+  const medianOf = n.length ? [...n].sort((a, b) => a - b)[n.length >> 1]! : NaN;
+  return {
+    metric: id,
+    score: round(score),
+    detail: `${splitNodeId(id).metric} ${fmt(v)} vs normal median ${fmt(medianOf)} (${score.toFixed(1)} robust SDs in the bad direction)`,
+  };
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Ranks root causes of the target's anomaly. Empty `causes` when the target is not anomalous. */
+export function rankCauses(req: RankRequest): RankOutcome {
+  const opts = { ...defaultRankOptions, ...req.options };
+  const method = req.method ?? 'attribution';
+  const { normal, failure } = req.telemetry;
+  const graph = req.graph;
+  const ids = new Set<string>([...failure.series.keys()].filter((k) => normal.series.has(k)));
+  const models = fitModels(normal, ids);
+  const base: RankOutcome = {
+    incidentId: req.incidentId,
+    graphVersion: graph?.version ?? null,
+    method,
+    causes: [],
+    note: '',
+    producedAtMs: req.nowMs ?? 0,
+    analyzedRow: null,
+    targetScore: 0,
+  };
+  if (!models.has(req.target)) {
+    return { ...base, note: `target ${req.target} has no normal history or no data in the incident window: nothing to compare with` };
+  }
+  const row = pickRow(models, failure, req.target, req.startRow ?? 0, opts.targetThreshold, opts.row);
+  if (row === null) {
+    return { ...base, note: `target ${req.target} is not anomalous (below ${opts.targetThreshold}) in the incident window: no root cause reported` };
+  }
+  const at = scoresAt(models, failure, row);
+  const targetScore = at.get(req.target) ?? 0;
+  let cands: Candidate[];
+  let note = '';
+  const inGraph = graph !== null && graph.nodes.some((n) => n.id === req.target);
+  if (!inGraph) {
+    // No graph covers the target: rank every anomalous series by its anomaly alone.
+    cands = [...at]
+      .filter(([id, s]) => id === req.target || s >= opts.nodeThreshold)
+      .map(([id, s]) => ({ node: id, score: s, path: [id, ...(id === req.target ? [] : [req.target])], why: 'anomaly evidence only' }))
+      .sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
+    note = `${req.target} is not in ${graph ? `graph ${graph.version}` : 'any graph'}: ranked by anomaly evidence alone, paths are not causal`;
+  } else {
+    const idx = indexGraph(graph);
+    if (method === 'traversal') cands = traversalRank(idx, req.target, at, opts.nodeThreshold);
+    else if (method === 'random-walk') cands = randomWalkRank(idx, req.target, at, normal, failure, row, opts.nodeThreshold);
+    else cands = attributionRank(idx, req.target, normal, failure, row, at, opts.nodeThreshold);
+    const anc = ancestors(idx, req.target);
+    const graphMetrics = new Set(graph.nodes.map((n) => n.metric));
+    const outside = [...at]
+      .filter(([id, s]) => s >= opts.nodeThreshold && !anc.has(id) && !idx.nodes.has(id) && graphMetrics.has(splitNodeId(id).metric))
+      .map(([id]) => id);
+    if (outside.length > 0) note = `anomalous series not in the graph (not ranked): ${outside.sort().slice(0, 10).join(', ')}${outside.length > 10 ? ', …' : ''}`;
+  }
+  const unmeasured = graph?.nodes.filter((n) => !n.observed && anyPathTo(graph, n.id, req.target)).map((n) => n.id) ?? [];
+  if (unmeasured.length > 0) note = [note, `unmeasured suspects upstream: ${unmeasured.join(', ')}`].filter(Boolean).join('; ');
+  const causes: RootCause[] = cands.slice(0, opts.maxCauses).map((c) => {
+    const comp = splitNodeId(c.node).component;
+    const evidence: Evidence[] = [describe(c.node, at.get(c.node) ?? 0, failure, normal, row)];
+    for (const [id, s] of at) {
+      if (id !== c.node && splitNodeId(id).component === comp && s >= 1) evidence.push(describe(id, s, failure, normal, row));
+    }
+    evidence.push({ metric: c.node, score: round(c.score), detail: `${method}: ${c.why}` });
+    return { node: c.node, component: comp, score: round(c.score), path: c.path, evidence };
+  });
+  return { ...base, causes, note, analyzedRow: row, targetScore };
+}
+
+function anyPathTo(g: CausalGraphRecord, from: string, to: string): boolean {
+  return ancestors(indexGraph(g), to).has(from);
+}
+
+export interface HandleOptions {
+  method?: RankMethod;
+  options?: Partial<RankOptions>;
+  /** Affected node to explain; default: the incident's most downstream anomalous node. */
+  target?: string;
+  nowMs?: number;
+}
+
+/**
+ * RCA for one incident record. The target is the incident's node with the most causal ancestors
+ * (the user-facing symptom) among its components' series, unless given.
+ */
+export function handleIncident(incident: Incident, graph: CausalGraphRecord | null, telemetry: Telemetry, opts: HandleOptions = {}): RcaResult {
+  const comps = new Set(incident.components);
+  const candidates = [...telemetry.failure.series.keys()].filter((id) => comps.has(splitNodeId(id).component));
+  let target = opts.target;
+  if (!target) {
+    const idx = graph ? indexGraph(graph) : null;
+    const depth = (id: string) => (idx && idx.nodes.has(id) ? ancestors(idx, id).size : -1);
+    target = [...candidates].sort((a, b) => depth(b) - depth(a) || a.localeCompare(b))[0];
+  }
+  if (!target) {
+    return {
+      incidentId: incident.id,
+      graphVersion: graph?.version ?? null,
+      method: opts.method ?? 'attribution',
+      causes: [],
+      note: `no telemetry for the incident's components (${incident.components.join(', ')})`,
+      producedAtMs: opts.nowMs ?? 0,
+    };
+  }
+  const ts = telemetry.failure.timestamps;
+  let startRow = 0;
+  for (let i = 0; i < ts.length; i++) if (ts[i]! <= incident.openedAtMs) startRow = i;
+  const res = rankCauses({ incidentId: incident.id, graph, target, telemetry, startRow, method: opts.method, options: opts.options, nowMs: opts.nowMs });
+  const { analyzedRow: _r, targetScore: _s, ...out } = res;
+  return out;
+}
