@@ -23,6 +23,7 @@ export interface Config {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   onDecodeFailure: DecodeFailurePolicy;
+  producerMaxInFlight: number;
 }
 
 type Kind = 'string' | 'int' | 'list' | 'enum' | 'hostport';
@@ -48,6 +49,7 @@ export const CONFIG_SPEC: readonly KeySpec[] = [
   { key: 'connectTimeoutMs', env: 'PANOPTES_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, default: () => 10000, doc: 'How long to wait for Kafka or the registry at start before failing with a clear message.' },
   { key: 'requestTimeoutMs', env: 'PANOPTES_REQUEST_TIMEOUT_MS', kind: 'int', min: 100, default: () => 30000, doc: 'Kafka request timeout.' },
   { key: 'onDecodeFailure', env: 'PANOPTES_ON_DECODE_FAILURE', kind: 'enum', values: ['dead-letter', 'skip', 'fail'], default: () => 'dead-letter', doc: 'What a consumer does with a record it cannot decode: send it to the dead-letter topic with the reason (default), skip it (counted), or stop.' },
+  { key: 'producerMaxInFlight', env: 'PANOPTES_PRODUCER_MAX_IN_FLIGHT', kind: 'int', min: 1, default: () => 1, doc: 'Produce requests in flight per broker connection for non-transactional producers (1–5). 1 keeps strict ordering under retries; 5 roughly doubles kafkajs produce throughput (tests/bench/transport.bench.ts).' },
 ];
 
 const HOSTPORT = /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/;
@@ -152,6 +154,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (out.transport === 'kafka' && out.registryUrl!.startsWith('mock://') && explicit.has('registryUrl')) {
     // Allowed: real brokers with the in-memory registry (tests, one-process demos).
   }
+  if (out.producerMaxInFlight! > 5) issues.push({ path: 'producerMaxInFlight', message: `expected an integer from 1 to 5 (Kafka's limit for idempotent producers), got ${out.producerMaxInFlight}` });
   if (out.metricsListen && !HOSTPORT.test(out.metricsListen)) issues.push({ path: 'metricsListen', message: `expected host:port, got "${out.metricsListen}"` });
   if (issues.length > 0) throw new ConfigError(issues);
   return out as Config;

@@ -31,6 +31,7 @@ export function createTransport(config: Config, log: Logger, broker?: EmbeddedBr
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
+    maxInFlight: config.producerMaxInFlight,
     logger: log,
   });
 }

@@ -81,21 +81,25 @@ export class Serde {
   async registerAll(keys: TopicKey[] = Object.keys(TOPICS) as TopicKey[]): Promise<void> {
     for (const key of keys) {
       const file = TOPICS[key].schema;
-      if (!file) continue;
-      const topic = topicName(key, this.prefix);
-      const subject = this.subject(topic);
-      const text = loadSchemaText(file);
-      let id: number;
-      try {
-        await this.client.updateConfig(subject, { compatibility: 'BACKWARD' as never });
-        id = await this.client.register(subject, { schemaType: 'AVRO', schema: text }, false);
-      } catch (err) {
-        throw this.registryError(`registering the schema of ${topic} (${file})`, err);
-      }
-      const type = schemaType(file);
-      this.writers.set(topic, { id, type });
-      this.readers.set(topic, type);
+      if (file) await this.register(topicName(key, this.prefix), file);
     }
+  }
+
+  /** Registers one schema file for one topic (also used for ad-hoc topics: benchmarks, tests). */
+  async register(topic: string, file: string): Promise<number> {
+    const subject = this.subject(topic);
+    const text = loadSchemaText(file);
+    let id: number;
+    try {
+      await this.client.updateConfig(subject, { compatibility: 'BACKWARD' as never });
+      id = await this.client.register(subject, { schemaType: 'AVRO', schema: text }, false);
+    } catch (err) {
+      throw this.registryError(`registering the schema of ${topic} (${file})`, err);
+    }
+    const type = schemaType(file);
+    this.writers.set(topic, { id, type });
+    this.readers.set(topic, type);
+    return id;
   }
 
   private registryError(what: string, err: unknown): Error {

@@ -21,6 +21,8 @@ export interface KafkaTransportOptions {
   clientId: string;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** In-flight produce requests for non-transactional producers (transactional ones use 1). */
+  maxInFlight?: number;
   logger?: Logger;
 }
 
@@ -301,7 +303,7 @@ export class KafkaTransport implements Transport {
   async producer(opts: ProducerOptions = {}): Promise<Producer> {
     const p = this.kafka.producer({
       idempotent: true,
-      maxInFlightRequests: 1,
+      maxInFlightRequests: opts.transactionalId ? 1 : (this.o.maxInFlight ?? 1),
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId, transactionTimeout: 60000 } : {}),
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
     });
