@@ -366,17 +366,31 @@ export class EmbeddedTransport implements Transport {
     return new EmbeddedConsumer(this.broker, opts);
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void): Promise<InRecord[]> {
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>): Promise<InRecord[]> {
     const t = this.broker.topic(topic);
     const ps = partitions ?? t.partitions.map((_, i) => i);
     const out: InRecord[] = [];
     for (const p of ps) {
       const log = t.partitions[p];
       if (!log) throw new TransportError(`topic ${topic} has no partition ${p}`);
-      const recs = log.map((r, o) => ({ topic, partition: p, offset: String(o), key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }));
+      const end = Math.min(log.length, until?.has(p) ? Number(until.get(p)) : log.length);
+      const recs: InRecord[] = [];
+      for (let o = 0; o < end; o++) {
+        const r = log[o];
+        recs.push({ topic, partition: p, offset: String(o), key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+      }
       if (onRecords) onRecords(recs);
       else out.push(...recs);
     }
+    return out;
+  }
+
+  async committed(groupId: string, topic: string): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    this.broker.topic(topic).partitions.forEach((_, p) => {
+      const c = this.broker.committed(groupId, topic, p);
+      if (c !== undefined) out.set(p, String(c));
+    });
     return out;
   }
 }

@@ -332,10 +332,20 @@ export class KafkaTransport implements Transport {
     return new KafkaConsumer(c, opts);
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, timeoutMs = 60000): Promise<InRecord[]> {
+  async committed(groupId: string, topic: string): Promise<Map<number, string>> {
+    const res = await this.requireAdmin().fetchOffsets({ groupId, topics: [topic] });
+    const out = new Map<number, string>();
+    for (const t of res) for (const p of t.partitions) if (p.offset !== '-1') out.set(p.partition, p.offset);
+    return out;
+  }
+
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
     const ends = (await this.offsets(topic)).filter((o) => !partitions || partitions.includes(o.partition));
     const remaining = new Map<number, bigint>();
-    for (const o of ends) if (BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high));
+    for (const o of ends) {
+      const end = until?.has(o.partition) ? BigInt(until.get(o.partition)!) : BigInt(o.high);
+      if (end > BigInt(o.low)) remaining.set(o.partition, end);
+    }
     const out: InRecord[] = [];
     if (remaining.size === 0) return out;
     const c = this.kafka.consumer({ groupId: `${this.o.clientId}-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50, sessionTimeout: 10000 });

@@ -130,7 +130,11 @@ export interface Transport {
   /**
    * Reads the given partitions from their first stored offset up to the end they had when the
    * call began (read_committed), without a consumer group: how stages rebuild state from topics.
+   * `until` bounds a partition's read at an offset (exclusive) instead, e.g. a group's committed
+   * offset when rebuilding the windows of records already processed.
    * With `onRecords`, records are streamed to it and not accumulated (the result is empty).
    */
-  readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void): Promise<InRecord[]>;
+  readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>): Promise<InRecord[]>;
+  /** The group's committed offsets (next offset to read) for a topic's partitions; absent when none. */
+  committed(groupId: string, topic: string): Promise<Map<number, string>>;
 }

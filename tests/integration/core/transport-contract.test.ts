@@ -99,6 +99,12 @@ for (const impl of impls) {
       await p.send(Array.from({ length: 100 }, (_, i) => ({ topic: topic('resume'), key: `k${i % 7}`, value: Buffer.from(String(i)) })));
       const group = `${prefix}g-resume`;
       const first = await consumeN(t, [topic('resume')], group, 1);
+      // What the group committed is what it consumed; reading up to those offsets returns exactly that.
+      const committed = await t.committed(group, topic('resume'));
+      const until = new Map([0, 1].map((p) => [p, committed.get(p) ?? '0']));
+      assert.equal([...until.values()].reduce((sum, o) => sum + Number(o), 0), first.length);
+      const upto = await t.readToEnd(topic('resume'), undefined, undefined, until);
+      assert.deepEqual(upto.map((r) => r.value!.toString()).sort(), first.map((r) => r.value!.toString()).sort());
       await p.send(Array.from({ length: 100 }, (_, i) => ({ topic: topic('resume'), key: `k${i % 7}`, value: Buffer.from(String(100 + i)) })));
       const remaining = 200 - first.length;
       const second = await consumeN(t, [topic('resume')], group, remaining);
