@@ -1,0 +1,219 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import protobuf from 'protobufjs';
+import { decodeWriteRequest } from '../../../connectors/remote-write/decode.ts';
+import { fingerprintOf } from '../../../connectors/remote-write/fingerprint.ts';
+import { encodeWriteRequest, sortedLabels, type PbLabel, type PbWriteRequest } from '../../../connectors/remote-write/proto.ts';
+import { rejectionOf } from '../../../connectors/remote-write/reject.ts';
+import { STALE_NAN } from './helpers.ts';
+
+const T = 1_700_000_000_000;
+
+function decode(req: PbWriteRequest) {
+  return decodeWriteRequest(encodeWriteRequest(req), 42);
+}
+
+function rejects(bytes: Buffer, reason: string, message?: RegExp): void {
+  let caught: unknown;
+  try {
+    decodeWriteRequest(bytes, 0);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught, `expected a ${reason} rejection`);
+  const r = rejectionOf(caught);
+  assert.ok(r, `not a rejection: ${String(caught)}`);
+  assert.equal(r.reason, reason, (caught as Error).message);
+  assert.equal(r.status, 400);
+  assert.ok(!(caught as Error).message.includes('\n'), 'reason is one line');
+  if (message) assert.match((caught as Error).message, message);
+}
+
+function withLabels(labels: PbLabel[]): Buffer {
+  return encodeWriteRequest({ timeseries: [{ labels, samples: [{ value: 1, timestamp: T }] }] });
+}
+
+test('each series becomes one batch with its labels, samples in order and a stable fingerprint', () => {
+  const labels = { __name__: 'http_requests_total', job: 'api', instance: '10.0.0.1:9100', code: '200' };
+  const out = decode({
+    timeseries: [
+      { labels: sortedLabels(labels), samples: [{ value: 3, timestamp: T + 2000 }, { value: 1.5, timestamp: T }, { value: -0, timestamp: T + 1000 }] },
+      { labels: sortedLabels({ __name__: 'up', job: 'api' }), samples: [{ value: 1, timestamp: T }] },
+    ],
+  });
+  assert.equal(out.series, 2);
+  assert.equal(out.samples, 4);
+  assert.equal(out.batches.length, 2);
+  const [a, b] = out.batches;
+  assert.deepEqual({ ...a!.labels }, labels);
+  assert.deepEqual(a!.samples, [
+    { timestampMs: T + 2000, value: 3, stale: false },
+    { timestampMs: T, value: 1.5, stale: false },
+    { timestampMs: T + 1000, value: -0, stale: false },
+  ]);
+  assert.ok(Object.is(a!.samples[2]!.value, -0), 'negative zero kept');
+  assert.equal(a!.source, 'remote-write');
+  assert.equal(a!.receivedAtMs, 42);
+  assert.equal(a!.exemplarsDropped, 0);
+  assert.equal(a!.histogramsDropped, 0);
+  assert.match(a!.fingerprint, /^[0-9a-f]{16}$/);
+  assert.equal(a!.fingerprint, fingerprintOf(labels));
+  assert.notEqual(a!.fingerprint, b!.fingerprint);
+  // Same labels in another request: same fingerprint.
+  const again = decode({ timeseries: [{ labels: sortedLabels(labels), samples: [{ value: 9, timestamp: T + 9 }] }] });
+  assert.equal(again.batches[0]!.fingerprint, a!.fingerprint);
+});
+
+test('NaN is kept as NaN and the staleness marker becomes stale: true, told apart by its bits', () => {
+  const bytes = encodeWriteRequest({
+    timeseries: [{ labels: sortedLabels({ __name__: 'x' }), samples: [{ value: NaN, timestamp: T }, { value: STALE_NAN, timestamp: T + 1 }, { value: Infinity, timestamp: T + 2 }] }],
+  });
+  // The body really carries the marker's bit pattern (else this test would prove nothing).
+  assert.ok(bytes.includes(Buffer.from('020000000000f07f', 'hex')));
+  const out = decodeWriteRequest(bytes, 0);
+  const s = out.batches[0]!.samples;
+  assert.ok(Number.isNaN(s[0]!.value));
+  assert.equal(s[0]!.stale, false);
+  assert.ok(Number.isNaN(s[1]!.value));
+  assert.equal(s[1]!.stale, true);
+  assert.equal(s[2]!.value, Infinity);
+  assert.equal(s[2]!.stale, false);
+  assert.equal(out.staleMarkers, 1);
+});
+
+test('exemplars, histograms and metadata are counted as dropped, never silently', () => {
+  const out = decode({
+    timeseries: [
+      {
+        labels: sortedLabels({ __name__: 'req_seconds_bucket', le: '0.1' }),
+        samples: [{ value: 4, timestamp: T }],
+        exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 0.05, timestamp: T }, { labels: [], value: 0.07, timestamp: T }],
+      },
+      { labels: sortedLabels({ __name__: 'req_seconds' }), histograms: [{ countInt: 3, sum: 1.5, schema: 3, timestamp: T }] },
+    ],
+    metadata: [{ type: 1, metricFamilyName: 'req_seconds', help: 'h', unit: 's' }],
+  });
+  assert.equal(out.exemplarsDropped, 2);
+  assert.equal(out.histogramsDropped, 1);
+  assert.equal(out.metadata, 1);
+  assert.equal(out.batches.length, 2, 'a histogram-only series still yields a record carrying the drop count');
+  assert.equal(out.batches[0]!.exemplarsDropped, 2);
+  assert.deepEqual(out.batches[1]!.samples, []);
+  assert.equal(out.batches[1]!.histogramsDropped, 1);
+});
+
+test('a metadata-only request or a series without samples yields no records', () => {
+  assert.equal(decode({ timeseries: [], metadata: [{ metricFamilyName: 'up' }] }).batches.length, 0);
+  const out = decode({ timeseries: [{ labels: sortedLabels({ __name__: 'up' }), samples: [] }] });
+  assert.equal(out.series, 1);
+  assert.equal(out.batches.length, 0);
+  assert.equal(decodeWriteRequest(Buffer.alloc(0), 0).batches.length, 0);
+});
+
+test('unusual but valid input: __proto__ label, unicode values, empty values, negative and large timestamps', () => {
+  const out = decode({
+    timeseries: [
+      {
+        labels: [
+          { name: '__name__', value: 'odd:metric_1' },
+          { name: '__proto__', value: 'p' },
+          { name: 'empty', value: '' },
+          { name: 'zone', value: 'Zürich 東京 🙂' },
+        ],
+        samples: [{ value: 1, timestamp: -1 }, { value: 2, timestamp: Number.MAX_SAFE_INTEGER }, { value: 3, timestamp: -Number.MAX_SAFE_INTEGER }],
+      },
+    ],
+  });
+  const b = out.batches[0]!;
+  assert.equal(b.labels['__proto__'], 'p');
+  assert.deepEqual(Object.keys(b.labels), ['__name__', '__proto__', 'zone'], 'empty values are absent labels, as in Prometheus');
+  assert.equal(b.labels.zone, 'Zürich 東京 🙂');
+  assert.deepEqual(b.samples.map((s) => s.timestampMs), [-1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]);
+  // fromEntries defines `__proto__` as an own key (an object literal would set the prototype).
+  const expected = Object.fromEntries([['__name__', 'odd:metric_1'], ['__proto__', 'p'], ['empty', ''], ['zone', 'Zürich 東京 🙂']]) as Record<string, string>;
+  assert.equal(b.fingerprint, fingerprintOf(expected));
+});
+
+test('unknown fields of every wire type are skipped', () => {
+  const w = protobuf.Writer.create();
+  // WriteRequest: unknown varint (9), fixed32 (10), fixed64 (11), bytes (12), then a series.
+  w.uint32((9 << 3) | 0).uint64(123456789);
+  w.uint32((10 << 3) | 5).fixed32(7);
+  w.uint32((11 << 3) | 1).double(1.25);
+  w.uint32((12 << 3) | 2).bytes(Buffer.from('future'));
+  w.uint32((1 << 3) | 2).fork();
+  w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('__name__').uint32((2 << 3) | 2).string('m').uint32((7 << 3) | 0).uint32(5).ldelim();
+  w.uint32((2 << 3) | 2).fork().uint32((2 << 3) | 0).int64(T).uint32((9 << 3) | 2).string('x').uint32((1 << 3) | 1).double(2.5).ldelim();
+  w.uint32((15 << 3) | 0).uint32(1);
+  w.ldelim();
+  const out = decodeWriteRequest(Buffer.from(w.finish()), 0);
+  assert.deepEqual({ ...out.batches[0]!.labels }, { __name__: 'm' });
+  assert.deepEqual(out.batches[0]!.samples, [{ timestampMs: T, value: 2.5, stale: false }]);
+});
+
+test('labels: missing __name__, unsorted, duplicate, empty, invalid names are refused with their reason', () => {
+  rejects(withLabels([{ name: 'job', value: 'a' }]), 'missing_metric_name', /series 0 has no __name__/);
+  rejects(withLabels([{ name: '__name__', value: 'm' }, { name: 'zone', value: 'a' }, { name: 'job', value: 'b' }]), 'unsorted_labels', /"job" comes after "zone"/);
+  rejects(withLabels([{ name: '__name__', value: 'm' }, { name: 'job', value: 'a' }, { name: 'job', value: 'b' }]), 'duplicate_label', /"job" appears twice/);
+  rejects(withLabels([{ name: '__name__', value: 'm' }, { name: '', value: 'a' }]), 'empty_label_name');
+  rejects(withLabels([{ name: '__name__', value: 'm' }, { name: 'bad-name', value: 'a' }]), 'invalid_label_name', /"bad-name"/);
+  rejects(withLabels([{ name: '__name__', value: 'm' }, { name: '1abc', value: 'a' }]), 'invalid_label_name');
+  rejects(withLabels([{ name: '__name__', value: 'm' }, { name: 'zoné', value: 'a' }]), 'invalid_label_name');
+  rejects(withLabels([{ name: '__name__', value: '9lives' }]), 'invalid_metric_name');
+  rejects(withLabels([{ name: '__name__', value: '' }]), 'invalid_metric_name');
+  rejects(withLabels([{ name: '__name__', value: 'a b' }]), 'invalid_metric_name');
+  // A rejection in a later series names that series.
+  const two = encodeWriteRequest({ timeseries: [{ labels: sortedLabels({ __name__: 'ok' }), samples: [{ value: 1, timestamp: T }] }, { labels: [{ name: '__name__', value: 'm' }, { name: 'a-b', value: 'x' }] }] });
+  rejects(two, 'invalid_label_name', /series 1 \(m\)/);
+});
+
+test('a label value that is not UTF-8 is refused', () => {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).fork();
+  w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('__name__').uint32((2 << 3) | 2).string('m').ldelim();
+  w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('job').uint32((2 << 3) | 2).bytes(Buffer.from([0x61, 0xff, 0xfe])).ldelim();
+  w.ldelim();
+  rejects(Buffer.from(w.finish()), 'invalid_utf8', /label "job"/);
+  // The replacement character itself is valid UTF-8 and passes.
+  const ok = withLabels([{ name: '__name__', value: 'm' }, { name: 'job', value: 'a\uFFFDb' }]);
+  assert.equal(decodeWriteRequest(ok, 0).batches[0]!.labels.job, 'a\uFFFDb');
+});
+
+test('malformed protobuf is refused as bad_protobuf, never thrown as anything else', () => {
+  const good = encodeWriteRequest({ timeseries: [{ labels: sortedLabels({ __name__: 'm', job: 'j' }), samples: [{ value: 1, timestamp: T }] }] });
+  for (let cut = 1; cut < good.length; cut++) rejects(good.subarray(0, cut), 'bad_protobuf');
+  rejects(Buffer.from([0x0a, 0x05, 0x0a]), 'bad_protobuf', /truncated/);
+  rejects(Buffer.from([0x08, 0x01]), 'bad_protobuf', /WriteRequest.timeseries has wire type 0/);
+  rejects(Buffer.from([0x0b]), 'bad_protobuf', /wire type 3/);
+  rejects(Buffer.from([0x00, 0x00]), 'bad_protobuf', /field number 0/);
+  rejects(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 'bad_protobuf', /varint/);
+  // Sample.value sent as a varint.
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).fork();
+  w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('__name__').uint32((2 << 3) | 2).string('m').ldelim();
+  w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 0).uint32(5).ldelim();
+  w.ldelim();
+  rejects(Buffer.from(w.finish()), 'bad_protobuf', /Sample.value has wire type 0/);
+});
+
+test('random bytes are refused with a reason or decoded, never a crash', () => {
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 2000; i++) {
+    const buf = Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)));
+    try {
+      decodeWriteRequest(buf, 0);
+    } catch (err) {
+      assert.ok(rejectionOf(err), `bytes ${buf.toString('hex')} threw ${String(err)}`);
+    }
+  }
+});
+
+test('timestamps beyond 2^53 are refused rather than rounded', () => {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).fork();
+  w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('__name__').uint32((2 << 3) | 2).string('m').ldelim();
+  w.uint32((2 << 3) | 2).fork().uint32((2 << 3) | 0).int64(protobuf.util.LongBits.fromNumber(2 ** 60).toLong()).ldelim();
+  w.ldelim();
+  rejects(Buffer.from(w.finish()), 'timestamp_out_of_range', /series 0 \(m\)/);
+});
