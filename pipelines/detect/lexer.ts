@@ -114,3 +114,13 @@ export function tokenize(src: string): Token[] {
   out.push({ kind: 'eof', text: '', pos: pos(i), end: i, value: NaN });
   return out;
 }
+
+/** `1d`, `90m`, `1h30m` → milliseconds; undefined when the text is not exactly one duration. */
+export function parseDuration(text: string): number | undefined {
+  try {
+    const toks = tokenize(text);
+    return toks.length === 2 && toks[0]!.kind === 'duration' ? toks[0]!.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
