@@ -14,13 +14,16 @@ export class RollingZScore {
     this.stats = new RollingStats(o.window);
   }
 
-  /** 1 - 2·Q(|z|): 0 at the mean, → 1 far from it. */
+  /**
+   * log(2·Q(|z|)) / log(1e-10): 0 at the mean, 1 at a two-sided tail probability of 1e-10. Log
+   * scaling keeps scores distinct far out in the tail, where 1 - 2Q(|z|) rounds to exactly 1.
+   */
   update(v: number): number {
     let score = 0;
     if (this.stats.count >= Math.min(10, this.o.window)) {
       const sd = this.stats.std();
       const z = sd > 0 ? Math.abs(v - this.stats.mean()) / sd : v === this.stats.mean() ? 0 : 10;
-      score = 1 - 2 * normalTail(z);
+      score = Math.log(Math.max(2 * normalTail(z), 1e-10)) / Math.log(1e-10);
     }
     this.stats.push(v);
     return Math.min(1, Math.max(0, score));

@@ -1,16 +1,19 @@
 /**
- * Named detectors the eval command can run. `likelihood` is the NAB-tuned scorer; `zscore` the
+ * Named detectors the eval command can run. `context` is the NAB-tuned scorer, `likelihood` a
+ * range-free rolling z-score variant of it; `zscore` the
  * interim base detector (until pipelines/detect's base detectors land); `null` and `oracle` are the
  * NAB anchors (never fires / fires on the first row of every labelled window — it reads labels, so
  * it is a check of the scorer, not a detector).
  */
 import { UsageError } from '../../core/errors.ts';
 import type { LabelledSeries, Series } from '../data/series.ts';
+import { contextScores } from '../detectors/context.ts';
 import { likelihoodScores } from '../detectors/likelihood.ts';
 import { zscoreScores } from '../detectors/zscore.ts';
 import type { ScoringDetector } from './detector.ts';
 
 export const DETECTORS: Record<string, () => ScoringDetector> = {
+  context: () => ({ name: 'context', score: (s: Series) => contextScores(s.values) }),
   likelihood: () => ({ name: 'likelihood', score: (s: Series) => likelihoodScores(s.values) }),
   zscore: () => ({ name: 'zscore', score: (s: Series) => zscoreScores(s.values) }),
   null: () => ({ name: 'null', score: (s: Series) => new Float64Array(s.values.length) }),
@@ -24,7 +27,7 @@ export const DETECTORS: Record<string, () => ScoringDetector> = {
   }),
 };
 
-export const DEFAULT_DETECTOR = 'likelihood';
+export const DEFAULT_DETECTOR = 'context';
 
 export function getDetector(name: string): ScoringDetector {
   const make = DETECTORS[name];

@@ -61,3 +61,9 @@ test('scores outside [0, 1] are refused with the series and row', async () => {
     message: /bad on artificialNoAnomaly\/art_daily_no_noise\.csv: anomaly score at row 0 is 2/,
   });
 });
+
+test('the default context scorer keeps its NAB standard score at or above 65 on the full corpus', async () => {
+  const r = runNabEval(await full(), getDetector('context'));
+  assert.ok(r.summary.standard! >= 65, `standard ${r.summary.standard}`);
+  assert.ok(r.summary.reward_low_FN! >= r.summary.reward_low_FP!, 'FN-reward profile scores above the FP-reward one for a sparse detector');
+});
