@@ -10,7 +10,7 @@ import { retry } from '../core/retry.ts';
 import type { RetryOptions } from '../core/retry.ts';
 import type { TokenAccounting, ErrorKind } from './accounting.ts';
 import { estimateTokens } from './budget.ts';
-import type { Budget } from './budget.ts';
+import type { Budget, Reservation } from './budget.ts';
 import { modelFor } from './config.ts';
 import type { LlmConfig } from './config.ts';
 import { parseJsonAnswer } from './json-answer.ts';
@@ -49,6 +49,7 @@ interface Answer {
   model: string;
   attempts: number;
   started: number;
+  reservation: Reservation;
 }
 
 export class OpenAiProvider implements LlmProvider {
@@ -111,8 +112,9 @@ export class OpenAiProvider implements LlmProvider {
     const { accounting, budget, config } = this.o;
     const model = modelFor(config, agent);
     const started = Date.now();
+    let reservation: Reservation;
     try {
-      budget.beforeCall(agent, model, messages, opts.maxTokens);
+      reservation = budget.beforeCall(agent, model, messages, opts.maxTokens);
     } catch (err) {
       accounting.recordError(agent, 'budget');
       throw err;
@@ -152,6 +154,7 @@ export class OpenAiProvider implements LlmProvider {
         }
       });
     } catch (err) {
+      budget.release(reservation);
       const responseFormatRejected = err instanceof LlmError && err.details.kind === 'response_format';
       if (!responseFormatRejected) {
         accounting.recordCall({ agent, model, provider: 'openai', ...promptOf(opts), usage: ZERO, attempts, durationMs: Date.now() - started, outcome: 'error', error: errorName(err) });
@@ -162,7 +165,7 @@ export class OpenAiProvider implements LlmProvider {
     const usage: Usage = resp.usage
       ? { promptTokens: resp.usage.prompt_tokens, completionTokens: resp.usage.completion_tokens, totalTokens: resp.usage.total_tokens }
       : estimatedUsage(messages, choice?.message.content ?? '');
-    const answer: Answer = { text: choice?.message.content ?? '', usage, model: resp.model || model, attempts, started };
+    const answer: Answer = { text: choice?.message.content ?? '', usage, model: resp.model || model, attempts, started, reservation };
     if (choice?.message.refusal) {
       accounting.recordError(agent, 'refusal');
       this.book(agent, answer, opts, 'error', undefined, 'refusal');
@@ -186,7 +189,7 @@ export class OpenAiProvider implements LlmProvider {
     let cost = 0;
     let over: unknown;
     try {
-      cost = this.o.budget.afterCall(agent, model, a.usage);
+      cost = this.o.budget.afterCall(agent, model, a.usage, a.reservation);
     } catch (err) {
       over = err;
       cost = this.o.budget.costOf(model, a.usage.promptTokens, a.usage.completionTokens) ?? 0;
@@ -250,7 +253,7 @@ export function classify(err: unknown, agent: string, model: string): LlmError |
     const details = { ...base, status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     if (status === 429) return new LlmError(`LLM rate limited (429) for '${agent}': ${err.message}`, { cause: err, retriable: true, details: { ...details, kind: 'rate_limit' } });
     if (status >= 500) return new LlmError(`LLM server error (${status}) for '${agent}': ${err.message}`, { cause: err, retriable: true, details: { ...details, kind: 'server' } });
-    if (status === 400 && mentionsResponseFormat(err)) {
+    if ((status === 400 || status === 422) && mentionsResponseFormat(err)) {
       return new LlmError(`endpoint rejected response_format: ${err.message}`, { cause: err, details: { ...details, kind: 'response_format' } });
     }
     return new LlmError(`LLM request rejected (${status}) for '${agent}': ${err.message}`, { cause: err, details: { ...details, kind: 'bad_request' } });

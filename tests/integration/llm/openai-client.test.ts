@@ -308,3 +308,14 @@ test('token accounting per agent, as plain object and as prom-client metrics', a
   const text = await registry.metrics();
   assert.match(text, /panoptes_llm_call_duration_seconds_count\{agent="argos-review"\} 1/);
 });
+
+test('parallel calls cannot overshoot the token budget together', async () => {
+  const s = await serve({ steps: [{ reply: { content: 'x', usage: { prompt_tokens: 20, completion_tokens: 5 } }, delayMs: 50, times: 0 }] });
+  // Each call is estimated at 21 + 20 = 41 tokens: two fit in 100, the third is refused at once.
+  const c = replayClient(s, { registry: new Registry(), config: { budget: { maxTokens: 100, prices: {} } } });
+  const results = await Promise.allSettled([0, 1, 2].map(() => c.chat('a', ask, { maxTokens: 20 })));
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
+  assert.ok((results[2] as PromiseRejectedResult).reason instanceof BudgetExceededError);
+  assert.equal(s.requests.length, 2);
+  assert.deepEqual(c.budgetState(), { tokens: 50, cost: 0, reservedTokens: 0, maxTokens: 100 });
+});
