@@ -38,18 +38,18 @@ export function constNumber(n: Node): number | undefined {
   return undefined;
 }
 
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+/** Edit distance counting an adjacent transposition as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
   }
-  return d[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 const aliases: Record<string, string> = { avg: 'mean', average: 'mean', stddev: 'std', stdev: 'std', sd: 'std', percentile: 'quantile', p: 'quantile', ema: 'ewma', shift: 'lag', offset: 'seasonal', diff: 'delta' };
@@ -60,7 +60,7 @@ export function didYouMean(name: string): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const f of functions.keys()) {
-    const dist = levenshtein(name.toLowerCase(), f);
+    const dist = editDistance(name.toLowerCase(), f);
     if (dist < bestD) {
       bestD = dist;
       best = f;

@@ -1,0 +1,136 @@
+/**
+ * Commands that talk to the pipeline: publish and inspect rules on the `rules` topic, and run the
+ * online detector. (`panoptes detect --csv` is the offline run, in cli.ts.)
+ */
+import { hostname } from 'node:os';
+import { InputError, UsageError } from '../core/errors.ts';
+import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
+import { loadConfig } from '../core/config.ts';
+import { untilAborted } from '../core/lifecycle.ts';
+import type { RuleRecord } from '../core/records.ts';
+import { createRuntime } from '../core/runtime.ts';
+import { topicName } from '../core/topics.ts';
+import { baseDetectorNames } from './base/index.ts';
+import { loadRules } from './cli.ts';
+import { startDetector } from './consumer.ts';
+import { RuleSet, toRuleRecord } from './rule-records.ts';
+
+function parseSelector(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new UsageError(`--selector expects label=value, got "${item}"`);
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+const publish: CliCommand = {
+  name: 'rules publish',
+  summary: 'Check a rule file and deploy its rules to the running detectors (compacted rules topic)',
+  usage: 'FILE [--selector label=value ...] [--source NAME]',
+  options: [
+    { name: 'selector', type: 'string[]', placeholder: 'LABEL=VALUE', description: 'Run the rules only on series with these labels (repeatable).' },
+    { name: 'source', type: 'string', description: 'Who wrote the rules (manual, offline, a model name).', default: 'manual' },
+  ],
+  help: 'Every rule is checked first; one bad rule publishes nothing. Detectors pick the rules up without a restart; a rule with the same id replaces the old one (unchanged rules keep their windows).\nExample: panoptes rules publish rules/latency.yaml --selector service=checkout',
+  async run(args: ParsedArgs, io: CliIo): Promise<number> {
+    const file = args.positionals[0];
+    if (!file) throw new UsageError('rules publish needs a FILE');
+    const rules = await loadRules(file);
+    if (rules.length === 0) throw new InputError(`${file} holds no rules`);
+    const selector = parseSelector((args.options.selector as string[] | undefined) ?? []);
+    const rt = await createRuntime(loadConfig(), { stage: 'rules' });
+    try {
+      const topic = topicName('rules', rt.config.topicPrefix);
+      const records = rules.map((r) => toRuleRecord(r, { selector, source: String(args.options.source ?? 'manual') }));
+      const p = await rt.transport.producer();
+      await p.send(records.map((r) => ({ topic, key: r.id, value: rt.serde.encode(topic, r) })));
+      await p.close();
+      for (const r of records) io.out(io.json ? JSON.stringify({ published: r.id, version: r.version, kind: r.kind, severity: r.severity, selector: r.selector }) : `published ${r.id}@${r.version} (${r.kind}, ${r.severity})`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+const remove: CliCommand = {
+  name: 'rules delete',
+  summary: 'Remove deployed rules by id (a tombstone on the rules topic)',
+  usage: 'ID [ID ...]',
+  options: [],
+  async run(args, io) {
+    if (args.positionals.length === 0) throw new UsageError('rules delete needs at least one rule ID');
+    const rt = await createRuntime(loadConfig(), { stage: 'rules' });
+    try {
+      const topic = topicName('rules', rt.config.topicPrefix);
+      const p = await rt.transport.producer();
+      await p.send(args.positionals.map((id) => ({ topic, key: id, value: null })));
+      await p.close();
+      for (const id of args.positionals) io.out(io.json ? JSON.stringify({ deleted: id }) : `deleted ${id}`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+const list: CliCommand = {
+  name: 'rules list',
+  summary: 'List the rules currently deployed (the latest state of the rules topic)',
+  options: [],
+  async run(_args, io) {
+    const rt = await createRuntime(loadConfig(), { stage: 'rules' });
+    try {
+      const topic = topicName('rules', rt.config.topicPrefix);
+      const set = new RuleSet();
+      const records = new Map<string, RuleRecord>();
+      for (const r of await rt.transport.readToEnd(topic)) {
+        const id = r.key?.toString() ?? '';
+        const rec = r.value ? (await rt.serde.decode<RuleRecord>(topic, r.value)).value : null;
+        const u = set.apply(id, rec);
+        if (rec && u.kind !== 'rejected') records.set(id, rec);
+        else records.delete(id);
+      }
+      for (const rec of records.values()) io.out(io.json ? JSON.stringify(rec) : `${rec.id}@${rec.version} ${rec.kind} ${rec.severity} ${JSON.stringify(rec.selector)}: ${rec.expr.trim()}`);
+      if (!io.json) io.err(`${records.size} rule(s) deployed on ${topic}`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+/** `panoptes detect` without --csv: the online detector, until SIGINT/SIGTERM. */
+export async function runOnlineDetector(args: ParsedArgs, io: CliIo): Promise<number> {
+  const base = String(args.options.base ?? 'robust-z');
+  if (base !== 'none' && !(baseDetectorNames as readonly string[]).includes(base)) throw new UsageError(`--base must be one of ${[...baseDetectorNames, 'none'].join(', ')}, got "${base}"`);
+  const rt = await createRuntime(loadConfig(), { stage: 'detect' });
+  try {
+    await rt.serveMetrics(() => ({ ok: true }));
+    const det = await startDetector(rt, {
+      groupId: String(args.options.group ?? 'panoptes-detect'),
+      instanceId: String(args.options.instance ?? hostname()),
+      base,
+      onCommitted: io.json ? ({ anomalies }) => anomalies.forEach((a) => io.out(JSON.stringify(a))) : undefined,
+    });
+    io.err(`detector running on ${rt.config.transport} (group ${String(args.options.group ?? 'panoptes-detect')}); Ctrl-C stops it`);
+    const failed = await Promise.race([untilAborted(io.signal).then(() => null), det.failed]);
+    await det.stop();
+    if (failed) {
+      io.err(`detector stopped on an error: ${(failed as Error).message ?? String(failed)}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+export const onlineOptions = [
+  { name: 'group', type: 'string' as const, description: 'Consumer group of the online detector (without --csv).', default: 'panoptes-detect' },
+  { name: 'instance', type: 'string' as const, description: 'Stable instance id (transactional id suffix) of the online detector; default: the host name.' },
+];
+
+export const commands: CliCommand[] = [publish, remove, list];
