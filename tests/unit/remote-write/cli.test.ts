@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CliIo, ParsedArgs } from '../../../pipelines/core/cli-types.ts';
+import { ConfigError, UsageError } from '../../../pipelines/core/errors.ts';
+import { commands, receiverOptionsFromArgs } from '../../../connectors/remote-write/cli.ts';
+import { body, get, post, PROM_HEADERS, series } from './helpers.ts';
+
+const ingest = commands.find((c) => c.name === 'ingest')!;
+
+function args(options: ParsedArgs['options']): ParsedArgs {
+  return { options, positionals: [] };
+}
+
+/** Runs `ingest` until the returned stop() is called; resolves the printed URL. */
+function start(options: ParsedArgs['options']) {
+  const ctrl = new AbortController();
+  const lines: string[] = [];
+  let gotUrl: (u: string) => void;
+  const url = new Promise<string>((r) => (gotUrl = r));
+  const io: CliIo = {
+    out: (l) => {
+      lines.push(l);
+      gotUrl(JSON.parse(l).url as string);
+    },
+    err: () => undefined,
+    json: true,
+    signal: ctrl.signal,
+  };
+  const done = ingest.run(args({ listen: '127.0.0.1:0', ...options }), io);
+  done.catch((err: unknown) => gotUrl(Promise.reject(err) as never));
+  return { url, stop: async () => (ctrl.abort(), done) };
+}
+
+test('ingest --null-sink serves the write path and exits 0 on the signal', async () => {
+  const { url, stop } = start({ 'null-sink': true });
+  const write = await url;
+  assert.match(write, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write$/);
+  assert.equal((await post(write, body([series({ __name__: 'up' }, [[1, 1]])]))).status, 204);
+  const metrics = await get(write.replace('/api/v1/write', '/metrics'));
+  assert.match(metrics.body, /panoptes_remote_write_samples_acknowledged_total\{stage="remote-write"\} 1/);
+  assert.equal(await stop(), 0);
+});
+
+test('ingest on the embedded transport writes through the topic sink', async () => {
+  const saved = { ...process.env };
+  delete process.env.PANOPTES_BROKERS;
+  process.env.PANOPTES_TRANSPORT = 'embedded';
+  process.env.PANOPTES_LOG_LEVEL = 'silent';
+  try {
+    const { url, stop } = start({});
+    const write = await url;
+    assert.equal((await post(write, body([series({ __name__: 'up', job: 'x' }, [[1, 1], [2, 2]])]))).status, 204);
+    const metrics = await get(write.replace('/api/v1/write', '/metrics'));
+    assert.match(metrics.body, /panoptes_remote_write_records_produced_total\{stage="remote-write"\} 1/);
+    assert.equal(await stop(), 0);
+  } finally {
+    process.env = saved;
+  }
+});
+
+test('auth files: bearer token trimmed, basic auth user:password; bad files are config errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-cli-'));
+  try {
+    writeFileSync(join(dir, 'token'), '  tok-123\n');
+    writeFileSync(join(dir, 'basic'), 'prom:pa:ss\n');
+    writeFileSync(join(dir, 'bad'), 'no-colon\n');
+    const o = receiverOptionsFromArgs(args({ 'bearer-token-file': join(dir, 'token'), 'basic-auth-file': join(dir, 'basic') }));
+    assert.equal(o.bearerToken, 'tok-123');
+    assert.deepEqual(o.basicAuth, { username: 'prom', password: 'pa:ss' });
+    assert.throws(() => receiverOptionsFromArgs(args({ 'basic-auth-file': join(dir, 'bad') })), (e: unknown) => e instanceof ConfigError && /username:password/.test(e.message));
+    assert.throws(() => receiverOptionsFromArgs(args({ 'bearer-token-file': join(dir, 'missing') })), (e: unknown) => e instanceof ConfigError && /bearerTokenFile/.test(e.message));
+    assert.throws(() => receiverOptionsFromArgs(args({ 'tls-cert': join(dir, 'token') })), UsageError);
+
+    const { url, stop } = start({ 'null-sink': true, 'bearer-token-file': join(dir, 'token') });
+    const write = await url;
+    assert.equal((await post(write, body([series({ __name__: 'up' }, [[1, 1]])]))).status, 401);
+    assert.equal((await post(write, body([series({ __name__: 'up' }, [[1, 1]])]), { ...PROM_HEADERS, Authorization: 'Bearer tok-123' })).status, 204);
+    await stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('invalid numbers are reported with the key and what was expected, before anything starts', async () => {
+  const ctrl = new AbortController();
+  const io: CliIo = { out: () => undefined, err: () => undefined, json: false, signal: ctrl.signal };
+  await assert.rejects(
+    ingest.run(args({ 'null-sink': true, 'max-inflight': 0, 'deadline-ms': -5, 'max-body-bytes': 1000, 'max-inflight-bytes': 10 }), io),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /maxInflight: expected a positive integer, got 0/.test(e.message) &&
+      /deadlineMs: expected a positive integer, got -5/.test(e.message) &&
+      /maxInflightBytes: must be at least maxBodyBytes/.test(e.message),
+  );
+});
