@@ -19,6 +19,8 @@ import { nowMs } from './protocol.ts';
 import type { FromWorker, ToWorker, WireAction, WorkerData } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 import type { Action, InferAction, Outcome, QueuedRequest } from './scheduler.ts';
+import { requestFromRecord, resultToRecord } from './records.ts';
+import type { InferenceRequestRecord, InferenceResultRecord } from './records.ts';
 import { checkInputs } from './tensors.ts';
 import { GraphBuilder } from './onnx/writer.ts';
 import type { TensorInput, TensorOutput } from './tensors.ts';
@@ -358,6 +360,20 @@ export class InferencePool {
       this.metrics.admission.inc({ decision: 'admitted', stage: 'arrival' });
       this.pump();
     });
+  }
+
+  /**
+   * The entry a Kafka consumer calls: an `inference.requests` record in, the `inference.results`
+   * record to produce out. Never throws; a malformed record becomes an error result.
+   */
+  async handle(record: InferenceRequestRecord): Promise<InferenceResultRecord> {
+    let req: InferRequest;
+    try {
+      req = requestFromRecord(record);
+    } catch (err) {
+      return resultToRecord(String(record?.id ?? ''), { status: 'error', model: String(record?.model ?? ''), error: { code: 'PANOPTES_INPUT', message: `malformed request record: ${describeError(err)}` }, latency: emptyLatency(0) });
+    }
+    return resultToRecord(record.id, await this.infer(req));
   }
 
   /** Refuses every queued request (ends a benchmark point; used by close). */

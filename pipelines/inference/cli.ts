@@ -1,0 +1,107 @@
+/** CLI commands of the inference stage: build the models, serve them, benchmark the pool. */
+import { resolve } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { UsageError } from '../core/errors.ts';
+import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
+import { writeModels } from './models/build.ts';
+import { readRegistry } from './models/registry.ts';
+import { InferencePool } from './pool.ts';
+import { createInferenceServer, listen } from './http.ts';
+import type { Policy } from './scheduler.ts';
+
+function parseListen(v: string): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(v);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen expects HOST:PORT (e.g. 127.0.0.1:8000), got ${JSON.stringify(v)}`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function positiveNumber(args: ParsedArgs, name: string): number | undefined {
+  const v = args.options[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v > 0)) throw new UsageError(`--${name} expects a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+const modelsBuild: CliCommand = {
+  name: 'models build',
+  summary: 'Write the project-built ONNX models (MLPs, zscore-w64) and their registry file',
+  usage: '--out DIR [--slo-ms MS] [--json]',
+  options: [
+    { name: 'out', type: 'string', description: 'Folder to write *.onnx and models.json into', required: true, placeholder: 'DIR' },
+    { name: 'slo-ms', type: 'number', description: 'Default SLO recorded for each model', default: 100, placeholder: 'MS' },
+  ],
+  async run(args: ParsedArgs, io: CliIo): Promise<number> {
+    const out = args.options['out'];
+    if (typeof out !== 'string' || out === '') throw new UsageError('--out DIR is required');
+    const reg = writeModels(resolve(out), undefined, positiveNumber(args, 'slo-ms') ?? 100);
+    for (const m of reg.models) {
+      if (io.json) io.out(JSON.stringify({ name: m.name, version: m.version, file: m.file, sizeBytes: m.sizeBytes, signature: m.signature }));
+      else io.out(`${m.name}\t${m.sizeBytes} B\t${m.file}`);
+    }
+    io.err(`wrote ${reg.models.length} models and models.json to ${resolve(out)}`);
+    return 0;
+  },
+};
+
+const serve: CliCommand = {
+  name: 'serve',
+  summary: 'Serve a folder of ONNX models over the KServe v2 HTTP protocol with Clockwork scheduling',
+  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo]',
+  options: [
+    { name: 'models', type: 'string', description: 'Folder holding models.json (from `models build`)', required: true, placeholder: 'DIR' },
+    { name: 'listen', type: 'string', description: 'Address to bind', default: '127.0.0.1:8000', placeholder: 'HOST:PORT' },
+    { name: 'workers', type: 'number', description: 'Worker threads (one core each)', default: 1, placeholder: 'N' },
+    { name: 'memory-budget-mb', type: 'number', description: 'Per-worker memory budget for loaded models', default: 256, placeholder: 'MB' },
+    { name: 'max-batch', type: 'number', description: 'Largest batch (rows)', default: 16, placeholder: 'N' },
+    { name: 'slo-ms', type: 'number', description: 'SLO for requests without a deadline (default: each model\'s sloMs)', placeholder: 'MS' },
+    { name: 'policy', type: 'string', description: 'clockwork (admission control, least-slack batching) or fifo', default: 'clockwork' },
+  ],
+  async run(args: ParsedArgs, io: CliIo): Promise<number> {
+    const dir = args.options['models'];
+    if (typeof dir !== 'string' || dir === '') throw new UsageError('--models DIR is required');
+    const addr = parseListen(String(args.options['listen'] ?? '127.0.0.1:8000'));
+    const models = readRegistry(resolve(dir));
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const slo = positiveNumber(args, 'slo-ms');
+    const pool = await InferencePool.start(models, registry, {
+      workers: positiveNumber(args, 'workers') ?? 1,
+      memoryBudgetBytes: Math.round((positiveNumber(args, 'memory-budget-mb') ?? 256) * 1024 * 1024),
+      maxBatch: positiveNumber(args, 'max-batch') ?? 16,
+      policy: String(args.options['policy'] ?? 'clockwork') as Policy,
+      ...(slo !== undefined ? { sloMs: slo } : {}),
+    });
+    const server = createInferenceServer(pool, registry);
+    try {
+      const bound = await listen(server, addr);
+      const url = `http://${bound.address}:${bound.port}`;
+      if (io.json) io.out(JSON.stringify({ listening: url, models: pool.modelNames(), workers: pool.options.workers }));
+      else io.out(`serving ${models.length} models on ${url} (${pool.options.workers} worker(s), policy ${pool.options.policy})`);
+      await new Promise<void>((done) => {
+        if (io.signal.aborted) return done();
+        io.signal.addEventListener('abort', () => done(), { once: true });
+      });
+      io.err('stopping');
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+      await pool.close();
+    }
+    return 0;
+  },
+};
+
+const benchInference: CliCommand = {
+  name: 'bench inference',
+  summary: 'Benchmark Clockwork against a FIFO baseline: goodput and SLO attainment vs offered load',
+  usage: '[--out docs] [--json]',
+  options: [{ name: 'out', type: 'string', description: 'Folder for the table and the goodput plot', default: 'docs', placeholder: 'DIR' }],
+  async run(args: ParsedArgs, io: CliIo): Promise<number> {
+    const { runInferenceBenchmark, formatTable } = await import('./bench/benchmark.ts');
+    const result = await runInferenceBenchmark({ outDir: resolve(String(args.options['out'] ?? 'docs')), log: io.err, signal: io.signal });
+    if (io.json) for (const p of result.points) io.out(JSON.stringify(p));
+    else for (const line of formatTable(result)) io.out(line);
+    return 0;
+  },
+};
+
+export const commands: CliCommand[] = [modelsBuild, serve, benchInference];
