@@ -18,6 +18,7 @@ export const COMMAND_MODULES = [
   'pipelines/core/commands.ts',
   'connectors/remote-write/cli.ts',
   'pipelines/detect/cli.ts',
+  'pipelines/detect/cli-online.ts',
   'pipelines/train/cli.ts',
   'pipelines/incidents/cli.ts',
   'pipelines/rca/cli.ts',
