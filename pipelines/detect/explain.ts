@@ -179,8 +179,9 @@ class Explainer {
       }
       if (c.right.type === 'call' && (c.right.name === 'quantile' || c.right.name === 'median')) {
         const q = c.right.name === 'median' ? 0.5 : constNumber(c.right.args[0]!)!;
-        const win = windowName(c.right.name === 'median' ? c.right.args[0]! : c.right.args[1]!);
-        return `value ${fmt(l)} is ${opWords[c.op]} the ${ordinal(q)} percentile of its last ${win} (${fmt(r)})`;
+        const w = c.right.name === 'median' ? c.right.args[0]! : c.right.args[1]!;
+        const last = w.type === 'samples' ? `${w.n} samples` : windowName(w);
+        return `value ${fmt(l)} is ${opWords[c.op]} the ${ordinal(q)} percentile of its last ${last} (${fmt(r)})`;
       }
       if (c.right.type === 'call' && (c.right.name === 'max' || c.right.name === 'min' || c.right.name === 'mean')) {
         const what = c.right.name === 'max' ? 'maximum' : c.right.name === 'min' ? 'minimum' : 'mean';
