@@ -147,13 +147,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const v = coerce(spec, raw, path, issues);
     if (v !== undefined) explicit.set(spec.key, v);
   }
+  // Defaults see every explicit value, whatever the declaration order.
+  for (const [k, v] of explicit) (out as Record<string, unknown>)[k] = v;
   for (const spec of CONFIG_SPEC) {
-    (out as Record<string, unknown>)[spec.key] = explicit.has(spec.key) ? explicit.get(spec.key) : spec.default(out);
+    if (!explicit.has(spec.key)) (out as Record<string, unknown>)[spec.key] = spec.default(out);
   }
   if (out.transport === 'kafka' && out.brokers!.length === 0) out.brokers = ['127.0.0.1:9092'];
-  if (out.transport === 'kafka' && out.registryUrl!.startsWith('mock://') && explicit.has('registryUrl')) {
-    // Allowed: real brokers with the in-memory registry (tests, one-process demos).
-  }
   if (out.producerMaxInFlight! > 5) issues.push({ path: 'producerMaxInFlight', message: `expected an integer from 1 to 5 (Kafka's limit for idempotent producers), got ${out.producerMaxInFlight}` });
   if (out.metricsListen && !HOSTPORT.test(out.metricsListen)) issues.push({ path: 'metricsListen', message: `expected host:port, got "${out.metricsListen}"` });
   if (issues.length > 0) throw new ConfigError(issues);
