@@ -38,7 +38,8 @@ export function parseSeriesCsv(text: string, file = 'input'): Series {
   while (first < lines.length && lines[first]!.trim() === '') first++;
   if (first >= lines.length) throw new InputError(`${file}: empty file (expected a 'timestamp,value' header and rows)`);
   const header = splitLine(lines[first]!).map((h) => h.toLowerCase());
-  if (header.includes('timestamp') || header.includes('value')) {
+  // A first line whose first field is no timestamp is a header, and must name the columns.
+  if (header.includes('timestamp') || header.includes('value') || !Number.isFinite(parseTimestamp(header[0] ?? ''))) {
     ti = header.indexOf('timestamp');
     vi = header.indexOf('value');
     if (ti < 0 || vi < 0) throw new InputError(`${file}:${first + 1}: header must name 'timestamp' and 'value' columns, found '${lines[first]!.trim()}'`);

@@ -172,7 +172,7 @@ class Parser {
       case 'op':
         if (t.text === '(') {
           const inner = this.or();
-          if (!this.isOp(')')) this.fail(this.peek(), "')' to close '(' at " + `${t.pos.line}:${t.pos.col}`);
+          if (!this.isOp(')')) this.fail(this.peek(), "')' to close '('");
           const close = this.next();
           // Parentheses are not kept in the tree; widen the inner node's span to include them.
           return { ...inner, pos: t.pos, end: close.end };
