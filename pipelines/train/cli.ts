@@ -10,6 +10,7 @@ import { runNabEval } from './eval/nab.ts';
 import { DEFAULT_DETECTOR, DETECTORS, getDetector } from './eval/registry.ts';
 import { progressLine, renderMarkdown, renderTerminal } from './eval/report.ts';
 import type { EvalResult } from './eval/report.ts';
+import type { Series } from './data/series.ts';
 
 function str(args: ParsedArgs, key: string): string | undefined {
   const v = args.options[key];
@@ -36,7 +37,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   const labels = str(args, 'labels') ?? defaults.labels;
   const protocol = str(args, 'protocol') ?? 'nab';
   if (protocol !== 'nab' && protocol !== 'argos') throw new UsageError(`--protocol: expected "argos" or "nab", got "${protocol}"`);
-  const detector = getDetector(str(args, 'detector') ?? DEFAULT_DETECTOR);
+  const detector = getDetector(str(args, 'detector') ?? DEFAULT_DETECTOR[protocol]);
   const filterOpt = args.options['filter'];
   const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
   const t0 = performance.now();
@@ -47,7 +48,10 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   if (protocol === 'nab') {
     result = runNabEval(corpus, detector, { onProgress: progress(io, 'nab'), signal: io.signal });
   } else {
-    result = await runArgosEval(corpus, { name: detector.name, base: labelsFromScores(detector) }, {
+    // A detector that decides for itself (pipelines/detect's base detectors) is used as deployed;
+    // a pure scorer gets the threshold with the best train-split event F1.
+    const base = detector.labels ? (s: Series) => detector.labels!(s) : labelsFromScores(detector);
+    result = await runArgosEval(corpus, { name: detector.name, base }, {
       trainFraction: ARGOS_TRAIN_FRACTION,
       onProgress: progress(io, 'argos'),
       signal: io.signal,
@@ -69,7 +73,12 @@ const evalCommand: CliCommand = {
     { name: 'data', type: 'string', placeholder: 'DIR', description: 'folder of timestamp,value CSVs (default: NAB data under PANOPTES_DATASETS)' },
     { name: 'labels', type: 'string', placeholder: 'FILE', description: 'labels in NAB combined_windows.json or combined_labels.json format (default: NAB combined_windows.json)' },
     { name: 'protocol', type: 'string', default: 'nab', placeholder: 'argos|nab', description: 'nab: NAB score per profile; argos: 70/30 split, point and event F1' },
-    { name: 'detector', type: 'string', default: DEFAULT_DETECTOR, placeholder: 'NAME', description: `detector to score: ${Object.keys(DETECTORS).join(', ')}` },
+    {
+      name: 'detector',
+      type: 'string',
+      placeholder: 'NAME',
+      description: `detector to score: ${Object.keys(DETECTORS).join(', ')} (default: ${DEFAULT_DETECTOR.nab} for nab, ${DEFAULT_DETECTOR.argos} for argos)`,
+    },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'only series whose path contains TEXT (repeatable)' },
     { name: 'out', type: 'string', placeholder: 'FILE', description: 'also write FILE.json and FILE.md reports' },
   ],

@@ -6,6 +6,7 @@ import { defaultNabPaths, loadCorpus } from '../../pipelines/train/data/corpus.t
 import { labelsFromScores, runArgosEval } from '../../pipelines/train/eval/argos.ts';
 import { runNabEval } from '../../pipelines/train/eval/nab.ts';
 import { DEFAULT_DETECTOR, getDetector } from '../../pipelines/train/eval/registry.ts';
+import type { Series } from '../../pipelines/train/data/series.ts';
 
 export async function run(): Promise<void> {
   const paths = defaultNabPaths();
@@ -15,7 +16,7 @@ export async function run(): Promise<void> {
   const rows = corpus.reduce((a, s) => a + s.values.length, 0);
   console.log(`load: ${corpus.length} series, ${rows} rows in ${loadMs.toFixed(0)} ms`);
   const figures: Record<string, unknown> = { loadMs: Math.round(loadMs), rows };
-  for (const name of ['context', 'likelihood', 'zscore']) {
+  for (const name of ['context', 'likelihood', 'ewma', 'robust-z', 'ewma:raw', 'robust-z:raw']) {
     const t = performance.now();
     const r = runNabEval(corpus, getDetector(name));
     const ms = performance.now() - t;
@@ -25,12 +26,16 @@ export async function run(): Promise<void> {
     );
     figures[`nab_${name}`] = { ...r.summary, detectMs: r.detectMs, scoreMs: r.scoreMs, totalMs: Math.round(ms) };
   }
-  const t = performance.now();
-  const det = getDetector(DEFAULT_DETECTOR);
-  const a = await runArgosEval(corpus, { name: det.name, base: labelsFromScores(det) });
-  const ms = performance.now() - t;
-  console.log(`argos ${det.name}: base event F1 ${a.summary.base.eventF1?.toFixed(3)}, point F1 ${a.summary.base.pointF1?.toFixed(3)}, PA F1 ${a.summary.base.pointAdjustedF1?.toFixed(3)} over ${a.summary.base.seriesCounted} series in ${ms.toFixed(0)} ms`);
-  figures[`argos_${det.name}`] = { ...a.summary.base, totalMs: Math.round(ms) };
+  for (const name of ['ewma', 'robust-z', 'context']) {
+    const t = performance.now();
+    const det = getDetector(name);
+    const base = det.labels ? (s: Series) => det.labels!(s) : labelsFromScores(det);
+    const a = await runArgosEval(corpus, { name, base });
+    const ms = performance.now() - t;
+    const b = a.summary.base;
+    console.log(`argos ${name}${name === DEFAULT_DETECTOR.argos ? ' (default)' : ''}: base event F1 ${b.eventF1?.toFixed(3)}, point F1 ${b.pointF1?.toFixed(3)}, PA F1 ${b.pointAdjustedF1?.toFixed(3)} over ${b.seriesCounted} series in ${ms.toFixed(0)} ms`);
+    figures[`argos_${name}`] = { ...b, totalMs: Math.round(ms) };
+  }
   console.log(`JSON: ${JSON.stringify({ bench: 'eval', ...figures })}`);
 }
 

@@ -36,8 +36,10 @@ export interface MeanF1 {
   pointF1: number | null;
   pointAdjustedF1: number | null;
   eventF1: number | null;
-  /** Series whose event F1 was defined (had a labelled event or an alarm in the test split). */
+  /** Series in the means: those with at least one labelled event in the test split. */
   seriesCounted: number;
+  /** Series without a labelled test event (left out of the means) on which this variant raised alarms. */
+  cleanSeriesWithAlarms: number;
 }
 
 export interface ArgosEvalResult {
@@ -113,20 +115,26 @@ export async function runArgosEval(corpus: readonly LabelledSeries[], dets: Argo
     opts.onProgress?.(idx + 1, corpus.length, s.name);
   }
   const summary = {} as Record<ArgosVariant, MeanF1>;
+  // Means cover the same series for every detector: those with a labelled test event (where F1
+  // is always defined). On the others F1 would be 0 for any alarm and undefined otherwise, which
+  // would make means over different detectors cover different series; they are counted apart.
   for (const v of ARGOS_VARIANTS) {
-    const vs = series.map((s) => s.variants[v]);
+    const vs = series.filter((s) => s.testEvents > 0).map((s) => s.variants[v]);
+    const counted = vs.filter((x): x is VariantScores => x !== null);
     summary[v] = {
-      pointF1: mean(vs.map((x) => x?.point.f1 ?? null)),
-      pointAdjustedF1: mean(vs.map((x) => x?.pointAdjusted.f1 ?? null)),
-      eventF1: mean(vs.map((x) => x?.event.f1 ?? null)),
-      seriesCounted: vs.filter((x) => x?.event.f1 !== null && x !== null).length,
+      pointF1: mean(counted.map((x) => x.point.f1)),
+      pointAdjustedF1: mean(counted.map((x) => x.pointAdjusted.f1)),
+      eventF1: mean(counted.map((x) => x.event.f1)),
+      seriesCounted: counted.length,
+      cleanSeriesWithAlarms: series.filter((s) => s.testEvents === 0 && (s.variants[v]?.event.fp ?? 0) > 0).length,
     };
   }
   const notes: string[] = [];
   const withRules = series.filter((s) => s.variants.rules !== null).length;
   if (withRules === 0) notes.push('rules: no rules were supplied (rule training is not plugged in), so `rules` has no scores and `base+rules` equals `base`.');
   else if (withRules < series.length) notes.push(`rules: only ${withRules} of ${series.length} series had rules; means cover those.`);
-  notes.push('F1 means skip series where F1 is undefined (no labelled event and no alarm in the test split).');
+  const clean = series.filter((s) => s.testEvents === 0).length;
+  notes.push(`F1 means cover the ${series.length - clean} series with a labelled event in the test split; ${clean} series without one are counted apart (cleanSeriesWithAlarms).`);
   return { protocol: 'argos', detector: dets.name, trainFraction, summary, notes, series, runtimeMs: Math.round(performance.now() - t0) };
 }
 

@@ -29,10 +29,10 @@ function summaryRows(r: EvalResult): { header: string[]; rows: string[][] } {
     };
   }
   return {
-    header: ['variant', 'point F1', 'PA F1', 'event F1', 'series'],
+    header: ['variant', 'point F1', 'PA F1', 'event F1', 'series', 'clean series with alarms'],
     rows: ARGOS_VARIANTS.map((v) => {
       const s = r.summary[v];
-      return [v, f(s.pointF1), f(s.pointAdjustedF1), f(s.eventF1), String(s.seriesCounted)];
+      return [v, f(s.pointF1), f(s.pointAdjustedF1), f(s.eventF1), String(s.seriesCounted), String(s.cleanSeriesWithAlarms)];
     }),
   };
 }

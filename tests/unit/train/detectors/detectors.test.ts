@@ -5,7 +5,7 @@ import { RollingStats, normalTail } from '../../../../pipelines/train/detectors/
 import { AnomalyLikelihood, RestPeriod, SpatialNovelty } from '../../../../pipelines/train/detectors/anomaly-likelihood.ts';
 import { ContextSurprise, contextScores } from '../../../../pipelines/train/detectors/context.ts';
 import { likelihoodScores } from '../../../../pipelines/train/detectors/likelihood.ts';
-import { zscoreScores } from '../../../../pipelines/train/detectors/zscore.ts';
+
 
 test('rolling stats equal a direct computation over the last window', () => {
   fc.assert(
@@ -69,7 +69,7 @@ function daily(n: number, spikeAt: number): Float64Array {
 
 test('every scorer returns one score in [0, 1] per point, deterministically', () => {
   const v = daily(3000, 2000);
-  for (const f of [contextScores, (x: Float64Array) => likelihoodScores(x), (x: Float64Array) => zscoreScores(x)]) {
+  for (const f of [contextScores, (x: Float64Array) => likelihoodScores(x)]) {
     const a = f(v);
     assert.equal(a.length, v.length);
     assert.ok(a.every((s) => s >= 0 && s <= 1));

@@ -78,3 +78,12 @@ test('labelsFromScores picks the train threshold with the best event F1', () => 
   const labels = labelsFromScores(det)(s, { trainEnd: 70, trainLabels });
   assert.deepEqual([...labels].flatMap((v, i) => (v ? [i] : [])), [20, 80, 90]);
 });
+
+test('argos means cover series with a labelled test event; alarms on clean series are counted apart', async () => {
+  const clean: LabelledSeries = { ...series(), name: 'clean.csv', windows: [] };
+  const r = await runArgosEval([series(), clean], { name: 'everything', base: everything });
+  assert.equal(r.summary.base.seriesCounted, 1);
+  assert.equal(r.summary.base.eventF1, r.series[0]!.variants.base!.event.f1);
+  assert.equal(r.summary.base.cleanSeriesWithAlarms, 1);
+  assert.equal(r.series[1]!.variants.base!.event.f1, 0);
+});
