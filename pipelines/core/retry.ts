@@ -96,7 +96,9 @@ class Bailed {
 }
 
 export function retry(partial: Partial<RetryOptions> = {}): <T>(fn: Attempt<T>) => Promise<T> {
-  const opts: RetryOptions = { ...defaultRetryOptions(), ...partial };
+  // Keys passed as undefined (e.g. `signal: opts.signal`) keep their defaults.
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<RetryOptions>;
+  const opts: RetryOptions = { ...defaultRetryOptions(), ...given };
   validate(opts);
   const bail: Bail = (err) => {
     throw new Bailed(err);

@@ -31,14 +31,17 @@ export interface LlmClientOptions {
 
 export class LlmClient implements LlmProvider {
   readonly name: 'openai' | 'offline';
+  /** The effective configuration, API key redacted (safe to log). */
+  readonly config: LlmConfig;
 
   constructor(
-    readonly config: LlmConfig,
+    config: LlmConfig,
     private readonly provider: LlmProvider,
     private readonly accounting: TokenAccounting,
     private readonly budget: Budget,
   ) {
     this.name = provider.name;
+    this.config = { ...config, ...(config.apiKey !== undefined ? { apiKey: '(redacted)' } : {}) };
   }
 
   chat(agent: string, messages: ChatMessage[], opts?: ChatOptions): Promise<ChatResult> {

@@ -187,3 +187,13 @@ test('invalid options are a ConfigError naming each key', () => {
     },
   );
 });
+
+test('options passed as undefined keep their defaults', async () => {
+  let calls = 0;
+  const v = await retry({ sleep: undefined, signal: undefined, retries: 1, initialDelayMs: 1 })(async () => {
+    calls++;
+    if (calls === 1) throw new Error('once');
+    return 'ok';
+  });
+  assert.equal(v, 'ok');
+});

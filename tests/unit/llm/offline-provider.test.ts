@@ -41,3 +41,10 @@ test('two clients can share one registry', () => {
   createLlmClient({ registry, env: {} });
   createLlmClient({ registry, env: {} });
 });
+
+test('the client exposes its config with the key redacted', () => {
+  const c = createLlmClient({ registry: new Registry(), env: { OPENAI_API_KEY: 'sk-secret', PANOPTES_LLM_MODEL: 'm' } });
+  assert.equal(c.name, 'openai');
+  assert.equal(c.config.apiKey, '(redacted)');
+  assert.ok(!JSON.stringify(c.config).includes('sk-secret'));
+});
