@@ -90,7 +90,9 @@ export class OpenAiProvider implements LlmProvider {
         this.formats.set(this.endpoint, true);
       } catch (err) {
         if (!(err instanceof LlmError && err.details.kind === 'response_format')) throw err;
-        this.formats.set(this.endpoint, false);
+        // "Invalid schema" means the endpoint supports response_format but not this schema (a
+        // strict-mode rule, say): fall back for this call without writing the endpoint off.
+        if (!/invalid schema/i.test(err.message)) this.formats.set(this.endpoint, false);
         a = await this.call(agent, withSchemaInstruction(messages, schema), opts, undefined);
       }
     } else {

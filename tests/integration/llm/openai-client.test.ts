@@ -319,3 +319,17 @@ test('parallel calls cannot overshoot the token budget together', async () => {
   assert.equal(s.requests.length, 2);
   assert.deepEqual(c.budgetState(), { tokens: 50, cost: 0, reservedTokens: 0, maxTokens: 100 });
 });
+
+test('a schema the endpoint cannot enforce falls back for that call only', async () => {
+  const s = await serve({
+    steps: [
+      { match: { responseFormat: true }, reply: { error: { status: 400, param: 'response_format', message: "Invalid schema for response_format 'answer': strict mode needs additionalProperties" } } },
+      { match: { responseFormat: false }, reply: { json: { rule: 'value > 3', kind: 'FN' } } },
+      { match: { responseFormat: true }, reply: { json: { rule: 'value > 4', kind: 'FN' } } },
+    ],
+  });
+  const c = replayClient(s, { registry: new Registry() });
+  assert.equal((await c.chatJson('a', ask, ruleSchema)).via, 'text');
+  assert.equal((await c.chatJson('a', ask, ruleSchema)).via, 'response_format');
+  assert.deepEqual(s.unusedSteps(), []);
+});
