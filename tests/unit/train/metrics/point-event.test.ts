@@ -68,3 +68,13 @@ test('a perfect prediction scores 1 on every metric; no anomalies and no alarms 
     assert.equal(f(a('0000'), a('0000')).f1, null);
   }
 });
+
+test('evaluateLabels returns the three metric families at once', async () => {
+  const { evaluateLabels } = await import('../../../../pipelines/train/metrics/index.ts');
+  const truth = a('0111 1000 0111 0000 0');
+  const pred = a('0001 0110 0000 1101 1');
+  const r = evaluateLabels(pred, truth);
+  assert.deepEqual(r.event, eventMetrics(pred, truth));
+  assert.deepEqual(r.point, pointMetrics(pred, truth));
+  assert.deepEqual(r.pointAdjusted, pointAdjustedMetrics(pred, truth));
+});
