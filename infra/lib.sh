@@ -32,12 +32,13 @@ port_open() {
 # Prints the pid recorded in $1 if that process is alive and its command line contains $2
 # (guards against a recycled pid); otherwise prints nothing and returns 1.
 live_pid() {
-  local file=$1 marker=$2 pid
+  local file=$1 marker=$2 pid cmd
   [ -f "$file" ] || return 1
   pid=$(cat "$file" 2>/dev/null) || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker" || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmd" == *"$marker"* ]] || return 1
   printf '%s\n' "$pid"
 }
 
