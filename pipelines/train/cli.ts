@@ -68,7 +68,7 @@ export function outPaths(out: string): { json: string; md: string } {
 const evalCommand: CliCommand = {
   name: 'eval',
   summary: 'Score an anomaly detector on a labelled corpus (NAB score or Argos F1 protocol)',
-  usage: '[--data DIR] [--labels FILE] [--protocol argos|nab] [--detector NAME] [--out FILE] [--json]',
+  usage: '[--data DIR] [--labels FILE] [--protocol argos|nab] [--detector NAME] [--filter TEXT]... [--out FILE] [--json]',
   options: [
     { name: 'data', type: 'string', placeholder: 'DIR', description: 'folder of timestamp,value CSVs (default: NAB data under PANOPTES_DATASETS)' },
     { name: 'labels', type: 'string', placeholder: 'FILE', description: 'labels in NAB combined_windows.json or combined_labels.json format (default: NAB combined_windows.json)' },

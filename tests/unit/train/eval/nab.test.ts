@@ -67,3 +67,10 @@ test('the default context scorer keeps its NAB standard score at or above 65 on 
   assert.ok(r.summary.standard! >= 65, `standard ${r.summary.standard}`);
   assert.ok(r.summary.reward_low_FN! >= r.summary.reward_low_FP!, 'FN-reward profile scores above the FP-reward one for a sparse detector');
 });
+
+test("NAB's point labels (combined_labels.json) give the published windows, except the file NAB's labeler hard-codes", async () => {
+  const fromPoints = await loadCorpus(nab.data, nab.labels.replace('combined_windows.json', 'combined_labels.json'));
+  const windows = await full();
+  const differing = windows.filter((s, i) => JSON.stringify(s.windows) !== JSON.stringify(fromPoints[i]!.windows)).map((s) => s.name);
+  assert.deepEqual(differing, ['realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn.csv']);
+});
