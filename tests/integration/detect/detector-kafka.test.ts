@@ -18,8 +18,8 @@ import { nabSeries, offlineAnomalies, toBatches } from '../../helpers/nab-stream
 
 const SERIES = ['realKnownCause/nyc_taxi.csv', 'realKnownCause/ec2_request_latency_system_failure.csv', 'realAWSCloudwatch/rds_cpu_utilization_cc0c53.csv'];
 const RULES: CheckedRule[] = [
-  defineRule('value > quantile(0.999, 1d) and value > mean(1h) + 4 * std(1h)', { id: 'extreme-high', severity: 'critical', description: 'far above the last day' }),
-  defineRule('value < mean(1d) - 5 * std(1d) for 2', { id: 'collapse', severity: 'warning', description: 'collapse below the daily band' }),
+  defineRule('value > quantile(0.99, 1d) and value > mean(1h) + 2 * std(1h)', { id: 'extreme-high', severity: 'critical', description: 'far above the last day' }),
+  defineRule('value < mean(1d) - 2 * std(1d) for 2', { id: 'collapse', severity: 'warning', description: 'collapse below the daily band' }),
 ];
 
 const series = nabSeries(SERIES);
