@@ -47,7 +47,6 @@ class Seasonal {
 export class CompiledProgram implements RuleProgram {
   private readonly h = new SampleHistory();
   private idx = -1;
-  private t = NaN;
   private t0 = NaN;
   private v = NaN;
   private windows: Window[] = [];
@@ -64,22 +63,29 @@ export class CompiledProgram implements RuleProgram {
 
   step(t: number, v: number): number {
     const h = this.h;
-    let keep = this.idx + 1 - this.maxLag;
-    for (const w of this.windows) if (w.start < keep) keep = w.start;
-    for (const s of this.seasonals) if (s.ptr < keep) keep = s.ptr < 0 ? 0 : s.ptr;
-    h.trim(keep);
+    // Trimming only bounds memory: every 64 samples is enough and keeps it off the hot path.
+    if ((this.idx & 63) === 0) this.trim();
     const idx = h.push(t, v);
     this.idx = idx;
-    this.t = t;
     this.v = v;
     if (idx === 0) this.t0 = t;
     const ws = this.windows;
-    for (let i = 0; i < ws.length; i++) ws[i]!.advance(idx, t, v);
+    const t0 = this.t0;
+    for (let i = 0; i < ws.length; i++) ws[i]!.advance(idx, t, v, t0);
     const es = this.ewmas;
     for (let i = 0; i < es.length; i++) es[i]!.update(t, v);
     const ss = this.seasonals;
     for (let i = 0; i < ss.length; i++) ss[i]!.advance(idx, t);
     return this.cond();
+  }
+
+  private trim(): void {
+    let keep = this.idx + 1 - this.maxLag;
+    const ws = this.windows;
+    for (let i = 0; i < ws.length; i++) if (ws[i]!.start < keep) keep = ws[i]!.start;
+    const ss = this.seasonals;
+    for (let i = 0; i < ss.length; i++) if (ss[i]!.ptr < keep) keep = ss[i]!.ptr < 0 ? 0 : ss[i]!.ptr;
+    this.h.trim(keep);
   }
 
   leaf(key: string): number {
@@ -99,16 +105,6 @@ export class CompiledProgram implements RuleProgram {
       this.windows.push(w);
     }
     return w;
-  }
-
-  /** Whether the series is old enough for the window to be full. */
-  private completeFn(w: Window): () => boolean {
-    if (w.n > 0) {
-      const n = w.n;
-      return () => this.idx + 1 >= n;
-    }
-    const ms = w.ms;
-    return () => this.t - this.t0 >= ms;
   }
 
   private num(n: Node): Fn {
@@ -321,55 +317,54 @@ export class CompiledProgram implements RuleProgram {
     }
     const wArg = n.name === 'quantile' ? n.args[1]! : arg0;
     const w = this.window(wArg);
-    const complete = this.completeFn(w);
     switch (n.name) {
       case 'mean': {
         w.need('moments');
         const m = w.moments!;
-        return () => (complete() ? m.mean() : NaN);
+        return () => (w.complete ? m.mean() : NaN);
       }
       case 'std': {
         w.need('moments');
         const m = w.moments!;
-        return () => (complete() ? m.std() : NaN);
+        return () => (w.complete ? m.std() : NaN);
       }
       case 'sum': {
         w.need('moments');
         const m = w.moments!;
-        return () => (complete() ? m.sum() : NaN);
+        return () => (w.complete ? m.sum() : NaN);
       }
       case 'count':
-        return () => (complete() ? this.idx - w.start + 1 : NaN);
+        return () => (w.complete ? this.idx - w.start + 1 : NaN);
       case 'min': {
         w.need('min');
         const q = w.minq!;
-        return () => (complete() ? q.front() : NaN);
+        return () => (w.complete ? q.front() : NaN);
       }
       case 'max': {
         w.need('max');
         const q = w.maxq!;
-        return () => (complete() ? q.front() : NaN);
+        return () => (w.complete ? q.front() : NaN);
       }
       case 'median': {
         w.need('order');
         const o = w.order!;
-        return () => (complete() ? o.quantile(0.5) : NaN);
+        return () => (w.complete ? o.quantile(0.5) : NaN);
       }
       case 'quantile': {
         w.need('order');
         const o = w.order!;
         const q = constNumber(arg0)!;
-        return () => (complete() ? o.quantile(q) : NaN);
+        return () => (w.complete ? o.quantile(q) : NaN);
       }
       case 'mad': {
         w.need('order');
         const o = w.order!;
-        return () => (complete() ? o.mad() : NaN);
+        return () => (w.complete ? o.mad() : NaN);
       }
       case 'delta':
-        return () => (complete() && this.idx > w.start ? h.v(this.idx) - h.v(w.start) : NaN);
+        return () => (w.complete && this.idx > w.start ? h.v(this.idx) - h.v(w.start) : NaN);
       case 'rate':
-        return () => (complete() && this.idx > w.start ? (h.v(this.idx) - h.v(w.start)) / ((h.t(this.idx) - h.t(w.start)) / 1000) : NaN);
+        return () => (w.complete && this.idx > w.start ? (h.v(this.idx) - h.v(w.start)) / ((h.t(this.idx) - h.t(w.start)) / 1000) : NaN);
       default:
         throw new Error(`internal: unknown function ${n.name}`);
     }

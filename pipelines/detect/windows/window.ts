@@ -10,6 +10,8 @@ import { OrderStats } from './order-stats.ts';
 export class Window {
   /** Absolute index of the oldest sample in the window. */
   start = 0;
+  /** Whether the series spans the whole window yet (aggregates are unknown until it does). */
+  complete = false;
   moments: Moments | null = null;
   order: OrderStats | null = null;
   maxq: MonoDeque | null = null;
@@ -30,36 +32,47 @@ export class Window {
     else this.minq ??= new MonoDeque(this.h, false);
   }
 
-  /** Adds the sample just pushed at `idx` and evicts what fell out: samples in (t − ms, t] or the last n. */
-  advance(idx: number, t: number, x: number): void {
+  /**
+   * Adds the sample just pushed at `idx` and evicts what fell out: samples in (t − ms, t] or the
+   * last n. `t0` is the series' first timestamp (for completeness).
+   */
+  advance(idx: number, t: number, x: number, t0: number): void {
     const h = this.h;
+    const times = h.times;
+    const values = h.values;
+    const mask = h.mask;
     const m = this.moments;
     const o = this.order;
-    if (m !== null) m.add(x);
-    if (o !== null) o.insert(x);
-    if (this.maxq !== null) this.maxq.push(idx, x);
-    if (this.minq !== null) this.minq.push(idx, x);
     let s = this.start;
+    let end: number;
     if (this.n > 0) {
-      const ns = idx - this.n + 1;
-      while (s < ns) {
-        const old = h.v(s);
-        if (m !== null) m.remove(old);
-        if (o !== null) o.remove(old);
-        s++;
-      }
+      end = idx - this.n + 1;
+      if (!this.complete) this.complete = idx + 1 >= this.n;
     } else {
       const limit = t - this.ms;
-      while (h.t(s) <= limit) {
-        const old = h.v(s);
-        if (m !== null) m.remove(old);
-        if (o !== null) o.remove(old);
-        s++;
-      }
+      end = s;
+      while (times[end & mask]! <= limit) end++;
+      if (!this.complete) this.complete = t - t0 >= this.ms;
     }
+    if (m !== null) m.add(x);
+    if (o !== null) {
+      // One in, one out is the steady state: a single pass moves only what lies between them.
+      if (end > s) {
+        o.replace(values[s & mask]!, x);
+        for (let i = s + 1; i < end; i++) o.remove(values[i & mask]!);
+      } else o.insert(x);
+    }
+    if (m !== null) for (let i = s; i < end; i++) m.remove(values[i & mask]!);
+    if (end > s) s = end;
     this.start = s;
-    if (this.maxq !== null) this.maxq.evictBefore(s);
-    if (this.minq !== null) this.minq.evictBefore(s);
+    if (this.maxq !== null) {
+      this.maxq.push(idx, x);
+      this.maxq.evictBefore(s);
+    }
+    if (this.minq !== null) {
+      this.minq.push(idx, x);
+      this.minq.evictBefore(s);
+    }
     if (m !== null && m.needsRebase()) m.rebase(h, s, idx);
   }
 }
