@@ -197,3 +197,37 @@ test('options passed as undefined keep their defaults', async () => {
   });
   assert.equal(v, 'ok');
 });
+
+test('property: delays stay within jitter bounds of the capped schedule; attempts never exceed retries + 1', async () => {
+  const fc = await import('fast-check');
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 8 }),
+      fc.integer({ min: 0, max: 1000 }),
+      fc.integer({ min: 0, max: 5000 }),
+      fc.double({ min: 1, max: 4, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.integer({ min: 0, max: 12 }),
+      async (retries, initialDelayMs, maxDelayMs, factor, jitter, failures) => {
+        const sleeps: number[] = [];
+        let calls = 0;
+        const run = retry({ retries, initialDelayMs, maxDelayMs, factor, jitter, sleep: async (ms) => void sleeps.push(ms) })(async () => {
+          calls++;
+          if (calls <= failures) throw new Error('transient');
+          return calls;
+        });
+        const outcome = await run.then(
+          () => 'ok',
+          (e: unknown) => (e instanceof RetriesExhaustedError ? 'exhausted' : 'other'),
+        );
+        assert.equal(outcome, failures <= retries ? 'ok' : 'exhausted');
+        assert.equal(calls, Math.min(failures, retries) + 1);
+        sleeps.forEach((d, i) => {
+          const base = Math.min(maxDelayMs, initialDelayMs * factor ** i);
+          assert.ok(d >= Math.floor(base * (1 - jitter)) && d <= Math.min(maxDelayMs, Math.ceil(base * (1 + jitter))), `delay ${d} for base ${base}`);
+        });
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
