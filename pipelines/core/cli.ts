@@ -21,6 +21,7 @@ export const COMMAND_MODULES = [
   'pipelines/detect/cli.ts',
   'pipelines/detect/cli-online.ts',
   'pipelines/train/cli.ts',
+  'pipelines/llm/cli.ts',
   'pipelines/incidents/cli.ts',
   'pipelines/rca/cli.ts',
   'pipelines/inference/cli.ts',

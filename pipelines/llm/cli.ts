@@ -9,7 +9,6 @@ import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.ts';
 import type { CliCommand, ParsedArgs } from '../core/cli-types.ts';
-import { createLlmClient } from './client.ts';
 import { loadPrompt, renderPrompt } from './prompts.ts';
 import type { PromptVars } from './prompts.ts';
 import { startReplayServer } from './replay/server.ts';
@@ -86,6 +85,8 @@ export const commands: CliCommand[] = [
     help: 'Uses OPENAI_BASE_URL, OPENAI_API_KEY and PANOPTES_LLM_MODEL[_<AGENT>]. Without a key the provider is offline and there is nothing to check.',
     async run(args, io) {
       const agent = args.options.agent as string;
+      // Imported here: the openai package takes over a second to load, and --help needs none of it.
+      const { createLlmClient } = await import('./client.ts');
       const llm = createLlmClient({ registry: new Registry() });
       if (llm.name === 'offline') {
         throw new UsageError('the LLM provider is offline (OPENAI_API_KEY is unset): set OPENAI_API_KEY, OPENAI_BASE_URL and PANOPTES_LLM_MODEL to check an endpoint');

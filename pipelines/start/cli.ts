@@ -10,11 +10,9 @@ import { fileURLToPath } from 'node:url';
 import type { CliCommand } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
 import type { Anomaly } from '../core/records.ts';
-import { createRuntime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
 import { loadRules } from '../detect/cli.ts';
 import { fmt } from '../detect/explain.ts';
-import { startDetector } from '../detect/consumer.ts';
 import { toRuleRecord } from '../detect/rule-records.ts';
 import { defaultNabPaths, loadCorpus } from '../train/data/corpus.ts';
 import { fingerprintOf, replayBatches, seriesLabels } from './replay.ts';
@@ -43,6 +41,9 @@ export const commands: CliCommand[] = [
       if (series.length === 0) throw new Error(`none of ${wanted.join(', ')} found under ${nab.data}`);
       const rulesFile = String(o.rules);
       const rules = await loadRules(rulesFile.startsWith('/') ? rulesFile : join(HERE, '..', '..', rulesFile));
+      // Loaded on use: the Kafka client and the stages are not needed for --help.
+      const { createRuntime } = await import('../core/runtime.ts');
+      const { startDetector } = await import('../detect/consumer.ts');
       const config = loadConfig();
       // The job's own output is the point here: stage logs only for warnings unless asked for.
       if (!process.env.PANOPTES_LOG_LEVEL) config.logLevel = 'warn';
