@@ -14,8 +14,25 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export function infra(script: string): void {
-  execFileSync('bash', [join(REPO, 'infra', script)], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 });
+export function infra(script: string, env: Record<string, string> = {}): void {
+  execFileSync('bash', [join(REPO, 'infra', script)], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000, env: { ...process.env, ...env } });
+}
+
+/**
+ * The same without blocking the event loop: the receiver and the scrape target live in the test
+ * process and must keep answering while a script stops or starts Kafka.
+ */
+export function infraAsync(script: string, env: Record<string, string> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('bash', [join(REPO, 'infra', script)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    const t = setTimeout(() => p.kill('SIGTERM'), 900_000);
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve();
+      else reject(new Error(`infra/${script} exited with ${code}`));
+    });
+  });
 }
 
 export async function freePort(): Promise<number> {
