@@ -14,7 +14,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function commandsMarkdown(commands: CliCommand[]): string {
   const out: string[] = [];
   for (const c of commands) {
-    out.push(`#### \`panoptes ${c.name}${c.usage ? ` ${c.usage}` : ''}\``, '', cell(c.summary) + '.'.replace(/^\.$/, c.summary.endsWith('.') ? '' : '.'), '');
+    out.push(`#### \`panoptes ${c.name}${c.usage ? ` ${c.usage}` : ''}\``, '', cell(c.summary.endsWith('.') ? c.summary : `${c.summary}.`), '');
     if (c.options.length > 0) {
       out.push('| option | description | default |', '|---|---|---|');
       for (const o of c.options) {
