@@ -4,7 +4,7 @@
  * -log P(level | context), blended over orders. A value whose context has never predicted it is
  * novel; a pattern seen many times is not, whatever its amplitude. This catches what a z-score
  * misses on NAB: broken daily patterns, flatlines where the series is usually busy, rare levels.
- * The surprise then goes through the anomaly likelihood, spatial novelty and a rest period (see
+ * A time-of-day model (P(level | UTC hour)) is blended in. The surprise then goes through the anomaly likelihood, spatial novelty and a rest period (see
  * anomaly-likelihood.ts), which is what makes it score well on NAB.
  */
 import { AnomalyLikelihood, RestPeriod, SpatialNovelty } from './anomaly-likelihood.ts';
@@ -67,6 +67,29 @@ export class ContextSurprise {
   }
 }
 
+/**
+ * How usual a level is at this hour of the (UTC) day: -log P(level | hour), learned online. Many
+ * operational series follow the day; a value normal at noon can be the anomaly at 3 am.
+ */
+export class TimeOfDaySurprise {
+  private readonly counts: Float64Array;
+  private readonly totals = new Float64Array(24);
+
+  constructor(private readonly levels: ContextSurprise, private readonly alpha: number, private readonly levelCount: number) {
+    this.counts = new Float64Array(24 * levelCount);
+  }
+
+  update(t: number, v: number): number {
+    // UTC hour without a Date per sample (epoch ms has no leap seconds).
+    const h = ((Math.floor(t / 3_600_000) % 24) + 24) % 24;
+    const b = this.levels.level(v);
+    const p = (this.counts[h * this.levelCount + b]! + this.alpha) / (this.totals[h]! + this.alpha * this.levelCount);
+    this.counts[h * this.levelCount + b]!++;
+    this.totals[h]!++;
+    return -Math.log(p);
+  }
+}
+
 export interface ContextScorerOptions {
   /** One context model per entry, each quantizing into this many levels; surprises are averaged. */
   levels: number[];
@@ -81,6 +104,9 @@ export interface ContextScorerOptions {
   spatialTolerance: number;
   restPeriod: number;
   restAbove: number;
+  /** Weight of the time-of-day surprise in the blend (0 disables it). */
+  timeOfDayWeight: number;
+  timeOfDayLevels: number;
 }
 
 /** Chosen on NAB (see README for the neighbourhood of these values and what they score). */
@@ -93,6 +119,8 @@ export const DEFAULT_CONTEXT = {
   learningPeriod: 150,
   spatialTolerance: 0.05,
   restAbove: 0.5,
+  timeOfDayWeight: 0.4,
+  timeOfDayLevels: 8,
 } as const;
 
 /** Rest period as a fraction of NAB's probationary period (CAD OSE uses 1/5). */
@@ -103,19 +131,25 @@ export class ContextScorer {
   private readonly likelihood: AnomalyLikelihood;
   private readonly spatial: SpatialNovelty;
   private readonly rest: RestPeriod;
+  private readonly timeOfDay: TimeOfDaySurprise;
 
-  constructor(o: ContextScorerOptions) {
+  constructor(private readonly o: ContextScorerOptions) {
     this.models = o.levels.map((levels) => new ContextSurprise({ levels, maxOrder: o.maxOrder, alpha: o.alpha, min: o.min, max: o.max }));
+    const todLevels = new ContextSurprise({ levels: o.timeOfDayLevels, maxOrder: 0, alpha: o.alpha, min: o.min, max: o.max });
+    this.timeOfDay = new TimeOfDaySurprise(todLevels, o.alpha, o.timeOfDayLevels);
     this.likelihood = new AnomalyLikelihood(o.shortWindow, o.historyWindow, o.learningPeriod);
     this.spatial = new SpatialNovelty(o.spatialTolerance, o.learningPeriod);
     this.rest = new RestPeriod(o.restPeriod, o.restAbove);
   }
 
-  update(v: number): number {
+  update(t: number, v: number): number {
     const novel = this.spatial.update(v);
     let surprise = 0;
     for (const m of this.models) surprise += m.update(v);
-    const score = this.likelihood.update(surprise / this.models.length);
+    surprise /= this.models.length;
+    const w = this.o.timeOfDayWeight;
+    if (w > 0) surprise = (1 - w) * surprise + w * this.timeOfDay.update(t, v);
+    const score = this.likelihood.update(surprise);
     return this.rest.update(novel ? 1 : score);
   }
 }
@@ -125,7 +159,11 @@ export class ContextScorer {
  * value range and probationary period (NAB's base detector gets inputMin / inputMax and
  * probationaryPeriod); everything else is streaming.
  */
-export function contextScores(values: ArrayLike<number>, overrides: Partial<ContextScorerOptions> = {}): Float64Array {
+export function contextScores(
+  series: { timestamps: ArrayLike<number>; values: ArrayLike<number> },
+  overrides: Partial<ContextScorerOptions> = {},
+): Float64Array {
+  const { timestamps, values } = series;
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -136,6 +174,6 @@ export function contextScores(values: ArrayLike<number>, overrides: Partial<Cont
   const probation = Math.min(Math.floor(0.15 * values.length), 750);
   const s = new ContextScorer({ ...DEFAULT_CONTEXT, levels: [...DEFAULT_CONTEXT.levels], min, max, restPeriod: Math.round(CONTEXT_REST_FRACTION * probation), ...overrides });
   const out = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = s.update(values[i]!);
+  for (let i = 0; i < values.length; i++) out[i] = s.update(timestamps[i]!, values[i]!);
   return out;
 }

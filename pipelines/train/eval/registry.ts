@@ -34,7 +34,7 @@ function detectBase(name: 'robust-z' | 'ewma', raw: boolean): ScoringDetector {
 }
 
 export const DETECTORS: Record<string, () => ScoringDetector> = {
-  context: () => ({ name: 'context', score: (s: Series) => contextScores(s.values) }),
+  context: () => ({ name: 'context', score: (s: Series) => contextScores(s) }),
   likelihood: () => ({ name: 'likelihood', score: (s: Series) => likelihoodScores(s.values) }),
   'robust-z': () => detectBase('robust-z', false),
   ewma: () => detectBase('ewma', false),

@@ -63,18 +63,33 @@ test('context surprise learns a repeating pattern and is surprised by a new tran
   assert.ok(novel > 5, `novel surprise ${novel}`);
 });
 
-function daily(n: number, spikeAt: number): Float64Array {
-  return Float64Array.from({ length: n }, (_, i) => 10 + 5 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) / 13 + (i === spikeAt ? 40 : 0));
+// 5-minute samples with a daily cycle (288 per day).
+function daily(n: number, spikeAt: number): { timestamps: Float64Array; values: Float64Array } {
+  return {
+    timestamps: Float64Array.from({ length: n }, (_, i) => Date.UTC(2014, 0, 1) + i * 300_000),
+    values: Float64Array.from({ length: n }, (_, i) => 10 + 5 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) / 13 + (i === spikeAt ? 40 : 0)),
+  };
 }
 
 test('every scorer returns one score in [0, 1] per point, deterministically', () => {
   const v = daily(3000, 2000);
-  for (const f of [contextScores, (x: Float64Array) => likelihoodScores(x)]) {
+  for (const f of [contextScores, (x: typeof v) => likelihoodScores(x.values)]) {
     const a = f(v);
-    assert.equal(a.length, v.length);
+    assert.equal(a.length, v.values.length);
     assert.ok(a.every((s) => s >= 0 && s <= 1));
     assert.deepEqual(f(v), a);
   }
+});
+
+test('time of day: a level usual at noon is surprising at 3 am', async () => {
+  const { ContextSurprise, TimeOfDaySurprise } = await import('../../../../pipelines/train/detectors/context.ts');
+  const tod = new TimeOfDaySurprise(new ContextSurprise({ levels: 4, maxOrder: 0, alpha: 0.1, min: 0, max: 4 }), 0.1, 4);
+  for (let d = 0; d < 30; d++) {
+    tod.update(Date.UTC(2014, 0, 1 + d, 12), 3.5);
+    tod.update(Date.UTC(2014, 0, 1 + d, 3), 0.5);
+  }
+  assert.ok(tod.update(Date.UTC(2014, 1, 1, 12), 3.5) < 0.1);
+  assert.ok(tod.update(Date.UTC(2014, 1, 1, 3), 3.5) > 4);
 });
 
 test('context scorer puts its highest score on a spike in a daily pattern, once the first cycle is learned', () => {
