@@ -9,7 +9,7 @@ import type { Frame } from './frame.ts';
 import type { CausalGraphRecord } from './graph.ts';
 import { indexGraph, splitNodeId } from './graph.ts';
 import { attributionRank } from './rank/attribution.ts';
-import { ancestors, defaultRankOptions, fitModels, pickRow, scoresAt, type RankOptions } from './rank/scores.ts';
+import { ancestors, candidateRows, defaultRankOptions, fitModels, scoresAt, type RankOptions } from './rank/scores.ts';
 import { traversalRank, type Candidate } from './rank/traversal.ts';
 import { randomWalkRank } from './rank/random-walk.ts';
 
@@ -83,16 +83,42 @@ export function rankCauses(req: RankRequest): RankOutcome {
   if (!models.has(req.target)) {
     return { ...base, note: `target ${req.target} has no normal history or no data in the incident window: nothing to compare with` };
   }
-  const row = pickRow(models, failure, req.target, req.startRow ?? 0, opts.targetThreshold, opts.row);
-  if (row === null) {
+  const rows = candidateRows(models, failure, req.target, req.startRow ?? 0, opts.targetThreshold, opts.row);
+  if (rows.length === 0) {
     return { ...base, note: `target ${req.target} is not anomalous (below ${opts.targetThreshold}) in the incident window: no root cause reported` };
   }
-  const at = scoresAt(models, failure, row);
+  const inGraph = graph !== null && graph.nodes.some((n) => n.id === req.target);
+  const idx = inGraph ? indexGraph(graph) : null;
+  const upstream = idx ? ancestors(idx, req.target) : new Set<string>();
+  const start = Math.max(0, req.startRow ?? 0);
+  let row = -1;
+  let at = new Map<string, number>();
+  let strongest = 0;
+  for (const r of rows) {
+    const preRows = opts.discountPreexisting ? Array.from({ length: Math.min(start, r) }, (_, i) => i) : [];
+    const s = scoresAt(models, failure, r, preRows, req.target);
+    // Without a graph every anomalous series is a possible cause.
+    const pool = idx ? [req.target, ...upstream] : [...s.keys()];
+    const best = Math.max(0, ...pool.map((id) => s.get(id) ?? 0));
+    if (best > strongest || row < 0) {
+      row = r;
+      at = s;
+      strongest = best;
+    }
+    if (best >= opts.evidenceThreshold) break;
+  }
+  if (strongest < opts.evidenceThreshold) {
+    return {
+      ...base,
+      analyzedRow: row,
+      targetScore: at.get(req.target) ?? 0,
+      note: `weak evidence: ${req.target} scores ${(at.get(req.target) ?? 0).toFixed(1)} and nothing upstream reaches ${opts.evidenceThreshold}: no root cause reported`,
+    };
+  }
   const targetScore = at.get(req.target) ?? 0;
   let cands: Candidate[];
   let note = '';
-  const inGraph = graph !== null && graph.nodes.some((n) => n.id === req.target);
-  if (!inGraph) {
+  if (!idx || !graph) {
     // No graph covers the target: rank every anomalous series by its anomaly alone.
     cands = [...at]
       .filter(([id, s]) => id === req.target || s >= opts.nodeThreshold)
@@ -100,11 +126,10 @@ export function rankCauses(req: RankRequest): RankOutcome {
       .sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
     note = `${req.target} is not in ${graph ? `graph ${graph.version}` : 'any graph'}: ranked by anomaly evidence alone, paths are not causal`;
   } else {
-    const idx = indexGraph(graph);
     if (method === 'traversal') cands = traversalRank(idx, req.target, at, opts.nodeThreshold);
     else if (method === 'random-walk') cands = randomWalkRank(idx, req.target, at, normal, failure, row, opts.nodeThreshold);
     else cands = attributionRank(idx, req.target, normal, failure, row, at, opts.nodeThreshold);
-    const anc = ancestors(idx, req.target);
+    const anc = upstream;
     const graphMetrics = new Set(graph.nodes.map((n) => n.metric));
     const outside = [...at]
       .filter(([id, s]) => s >= opts.nodeThreshold && !anc.has(id) && !idx.nodes.has(id) && graphMetrics.has(splitNodeId(id).metric))

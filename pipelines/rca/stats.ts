@@ -113,10 +113,11 @@ export function fisherZPValue(r: number, n: number, k: number): number {
 }
 
 /**
- * Ordinary least squares with an intercept (ridge-stabilized). Returns the coefficients
- * [intercept, b1..bk] and the residual standard deviation.
+ * Least squares with an intercept and a ridge penalty pulling each slope toward a prior
+ * (default 0): minimizes |y − Xb|² + λ·n·|b − prior|². With informative data the data wins;
+ * a regressor with no variation keeps its prior. Returns [intercept, b1..bk] and the residual SD.
  */
-export function ols(y: readonly number[], xs: readonly (readonly number[])[], ridge = 1e-6): { coef: number[]; residualStd: number } {
+export function ols(y: readonly number[], xs: readonly (readonly number[])[], ridge: number | readonly number[] = 1e-6, prior?: readonly number[]): { coef: number[]; residualStd: number } {
   const n = y.length;
   const k = xs.length;
   const p = k + 1;
@@ -130,7 +131,11 @@ export function ols(y: readonly number[], xs: readonly (readonly number[])[], ri
       for (let b = 0; b < p; b++) xtx[a]![b]! += row[a]! * row[b]!;
     }
   }
-  for (let a = 1; a < p; a++) xtx[a]![a]! += ridge * n;
+  for (let a = 1; a < p; a++) {
+    const lambda = typeof ridge === 'number' ? ridge : (ridge[a - 1] ?? 0);
+    xtx[a]![a]! += lambda * n;
+    xty[a]! += lambda * n * (prior?.[a - 1] ?? 0);
+  }
   const inv = invert(xtx, 0);
   const coef = inv.map((r) => r.reduce((s, v, b) => s + v * xty[b]!, 0));
   let ss = 0;

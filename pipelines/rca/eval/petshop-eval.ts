@@ -5,6 +5,7 @@
  * 50%, 60%, …, uses the first part as normal and the rest as a fake incident window, and counts
  * the splits where no root cause is reported. Pure: scenarios come in loaded.
  */
+import { InputError } from '../../core/errors.ts';
 import type { Frame } from '../frame.ts';
 import { sliceFrame } from '../frame.ts';
 import type { CausalGraphRecord } from '../graph.ts';
@@ -64,11 +65,11 @@ export interface EvalOptions {
 
 export const defaultEvalOptions: EvalOptions = { methods: ['traversal', 'attribution'], specificityWindow: 5, specificityStartRow: 2 };
 
-export type GraphProvider = (metric: string, normal: Frame) => CausalGraphRecord;
+export type GraphProvider = (metric: string, normal: Frame) => CausalGraphRecord | Promise<CausalGraphRecord>;
 
 function acyclic(g: CausalGraphRecord): CausalGraphRecord {
   const v = validateGraph(g, defaultValidateOptions);
-  if (!v.ok || !v.graph) throw new Error(`graph ${g.name} failed validation: ${v.errors.join('; ')}`);
+  if (!v.ok || !v.graph) throw new InputError(`graph ${g.name} failed validation: ${v.errors.join('; ')}`);
   return v.graph;
 }
 
@@ -85,7 +86,7 @@ export function startRowFor(failure: Frame, timestampMs: number): number {
   return row;
 }
 
-export function evaluateScenario(
+export async function evaluateScenario(
   s: PetshopScenario,
   normal: Frame,
   normalFrom: string,
@@ -94,14 +95,14 @@ export function evaluateScenario(
   opts: EvalOptions,
   hasOwnNormal: boolean,
   progress: (line: string) => void = () => {},
-): { rows: EvalRow[]; details: IssueResult[] } {
+): Promise<{ rows: EvalRow[]; details: IssueResult[] }> {
   const rows: EvalRow[] = [];
   const details: IssueResult[] = [];
   const metrics = [...new Set(s.issues.map((i) => i.targetMetric))].sort().reverse();
   const graphCache = new Map<string, CausalGraphRecord>();
-  const graph = (metric: string, nf: Frame, key: string) => {
+  const graph = async (metric: string, nf: Frame, key: string) => {
     const k = `${metric}|${key}`;
-    if (!graphCache.has(k)) graphCache.set(k, acyclic(graphFor(metric, nf)));
+    if (!graphCache.has(k)) graphCache.set(k, acyclic(await graphFor(metric, nf)));
     return graphCache.get(k)!;
   };
   for (const metric of metrics) {
@@ -110,7 +111,7 @@ export function evaluateScenario(
       let hit1 = 0;
       let hit3 = 0;
       for (const issue of issues) {
-        const g = graph(metric, normal, 'full');
+        const g = await graph(metric, normal, 'full');
         const res = rankCauses({
           incidentId: `${s.name}/${issue.name}`,
           graph: g,
@@ -137,7 +138,7 @@ export function evaluateScenario(
           const nf = sliceFrame(normal, 0, split);
           const end = opts.specificityWindow > 0 ? Math.min(n, split + opts.specificityWindow) : n;
           const ff = sliceFrame(normal, split, end);
-          const g = graph(metric, nf, `split${split}`);
+          const g = await graph(metric, nf, `split${split}`);
           for (const target of targets) {
             const res = rankCauses({ incidentId: `${s.name}/noissue@${split}`, graph: g, target, telemetry: { normal: nf, failure: ff }, startRow: opts.specificityStartRow, method, options: opts.rank });
             windows++;

@@ -29,6 +29,12 @@ function med(xs: readonly number[]): number {
   return f.length === 0 ? 0 : median(f);
 }
 
+/**
+ * Fits node ~ parents on normal data. A parent of the same metric gets a prior slope of 1 (a
+ * callee's latency adds to its caller's, its failures surface as the caller's): normal data often
+ * cannot identify that slope (an availability that never left 100%), and without the prior the
+ * child of a failing component would keep the whole change as its own.
+ */
 export function fitMechanism(normal: Frame, node: string, parents: readonly string[]): Mechanism | null {
   const y = normal.series.get(node);
   if (!y) return null;
@@ -43,9 +49,16 @@ export function fitMechanism(normal: Frame, node: string, parents: readonly stri
     const v = normal.series.get(p)![t]!;
     return Number.isFinite(v) ? v : fill[k]!;
   }));
-  const { coef } = ols(ys, xs, 1e-3);
+  const metric = splitNodeId(node).metric;
+  const prior = ps.map((p) => (splitNodeId(p).metric === metric ? 1 : 0));
+  // Per-parent penalty: 1% of the child's variance (normal data is noisy and dilutes slopes toward 0,
+  // the prior pulls pass-through edges back toward 1), and never zero, so a parent that never
+  // varied keeps its prior instead of an arbitrary slope.
+  const vy = std(ys) ** 2;
+  const ridge = xs.map((x) => Math.max(1e-2 * vy, 1e-3 * std(x) ** 2, (Math.max(Math.abs(median(x)), 1e-9) * 1e-3) ** 2));
+  const { coef } = ols(ys, xs, ridge, prior);
   const resid = ys.map((v, i) => v - coef.reduce((s, c, k) => (k === 0 ? c : s + c * xs[k - 1]![i]!), 0));
-  const scale = Math.max(1.4826 * mad(resid), std(resid) * 0.1, Math.max(Math.abs(fillSelf), 1) * 1e-6);
+  const scale = Math.max(1.4826 * mad(resid), std(resid) * 0.1, Math.abs(fillSelf) * 1e-3, 1e-12);
   return { parents: ps, coef, scale, fill, fillSelf };
 }
 
@@ -77,19 +90,30 @@ export function attributionRank(
 ): Candidate[] {
   const anomalous = (id: string) => id === target || (at.get(id) ?? 0) >= nodeThreshold;
   const cands = [target, ...ancestors(idx, target)].filter(anomalous);
-  const out: Candidate[] = [];
+  // A parent whose normal values sit at one level (MAD 0, e.g. availability at 100%) leaves the
+  // slope to its child unidentified: when such a parent is anomalous, the child's residual may be
+  // the parent's change passed on, so the child ranks below every unambiguous candidate.
+  const flat = (p: string) => {
+    const v = (normal.series.get(p) ?? []).filter((x) => Number.isFinite(x));
+    return v.length > 0 && mad(v) === 0;
+  };
+  const clear: Candidate[] = [];
+  const ambiguous: Candidate[] = [];
   for (const id of cands) {
     const mech = fitMechanism(normal, id, idx.parents.get(id) ?? []);
     const own = at.get(id) ?? 0;
     const score = mech ? residualScore(mech, failure, id, row) : own;
-    out.push({
-      node: id,
-      score,
-      path: causalPath(idx, id, target, anomalous),
-      why: mech
-        ? `residual ${score.toFixed(1)} robust SDs beyond what its parents (${mech.parents.length}) predict; marginal score ${own.toFixed(1)}`
-        : `no mechanism could be fitted (too little normal data); marginal score ${own.toFixed(1)}`,
-    });
+    const masking = (idx.parents.get(id) ?? []).filter((p) => p !== target && anomalous(p) && flat(p));
+    const base = mech
+      ? `residual ${score.toFixed(1)} robust SDs beyond what its parents (${mech.parents.length}) predict; marginal score ${own.toFixed(1)}`
+      : `no mechanism could be fitted (too little normal data); marginal score ${own.toFixed(1)}`;
+    const c = { node: id, score, path: causalPath(idx, id, target, anomalous), why: base };
+    if (masking.length > 0) ambiguous.push({ ...c, why: `${base}; ambiguous: anomalous parent(s) ${masking.join(', ')} never varied in normal data` });
+    else clear.push(c);
   }
-  return out.sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
+  const byScore = (a: Candidate, b: Candidate) => b.score - a.score || a.node.localeCompare(b.node);
+  clear.sort(byScore);
+  ambiguous.sort(byScore);
+  const floor = clear.length > 0 ? clear[clear.length - 1]!.score : Infinity;
+  return [...clear, ...ambiguous.map((c) => ({ ...c, score: Math.min(c.score, floor * 0.999) }))];
 }

@@ -12,6 +12,12 @@ import { anomalyScore, fitAnomalyModel, metricDirection } from './anomaly.ts';
 export interface RankOptions {
   /** Target must score at least this (robust z, bad direction) for anything to be reported. */
   targetThreshold: number;
+  /**
+   * …and the incident needs one strong signal: the target or one of its anomalous causal
+   * ancestors must score at least this. A mildly anomalous symptom with a strongly anomalous cause
+   * upstream is an incident; a mild wobble of the symptom alone is not.
+   */
+  evidenceThreshold: number;
   /** A non-target node is anomalous from this score on. */
   nodeThreshold: number;
   /** At most this many causes are returned. */
@@ -21,9 +27,16 @@ export interface RankOptions {
    * row where it is anomalous (what an online detector sees first; the PetShop baseline's choice).
    */
   row: 'peak' | 'first';
+  /**
+   * Discount anomalies that were already there before the incident started: a non-target node's
+   * score becomes its score at the analysed row minus its highest score in the window's rows
+   * before the start row. A deviation that predates the symptom without causing it (a shifted
+   * baseline, a long-running unrelated problem) is not news about this incident.
+   */
+  discountPreexisting: boolean;
 }
 
-export const defaultRankOptions: RankOptions = { targetThreshold: 3, nodeThreshold: 3, maxCauses: 10, row: 'peak' };
+export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, maxCauses: 10, row: 'peak', discountPreexisting: true };
 
 export interface NodeScores {
   models: Map<string, AnomalyModelEx>;
@@ -60,25 +73,27 @@ export function scoreValue(m: AnomalyModelEx, x: number, dir: ReturnType<typeof 
   return Math.min(1e6, Math.abs(d) / (d >= 0 ? m.upScale : m.downScale));
 }
 
-/** The row in [startRow, end) to analyse (see RankOptions.row), or null when the target is never anomalous. */
-export function pickRow(models: Map<string, AnomalyModelEx>, failure: Frame, target: string, startRow: number, threshold: number, mode: RankOptions['row'] = 'peak'): number | null {
-  let best: number | null = null;
-  let bestScore = -Infinity;
+/**
+ * Rows in [startRow, end) where the target is anomalous, in the order to try them: by the
+ * target's score (peak first) or by time (first first).
+ */
+export function candidateRows(models: Map<string, AnomalyModelEx>, failure: Frame, target: string, startRow: number, threshold: number, mode: RankOptions['row'] = 'peak'): number[] {
+  const rows: { r: number; s: number }[] = [];
   for (let r = Math.max(0, startRow); r < failure.timestamps.length; r++) {
     const s = scoreOf(models, failure, target, r);
-    if (s < threshold) continue;
-    if (mode === 'first') return r;
-    if (s > bestScore) {
-      best = r;
-      bestScore = s;
-    }
+    if (s >= threshold) rows.push({ r, s });
   }
-  return best;
+  if (mode === 'peak') rows.sort((a, b) => b.s - a.s || a.r - b.r);
+  return rows.map((x) => x.r);
 }
 
-export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, row: number): Map<string, number> {
+export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, row: number, preRows: readonly number[] = [], keep?: string): Map<string, number> {
   const at = new Map<string, number>();
-  for (const id of models.keys()) at.set(id, scoreOf(models, failure, id, row));
+  for (const id of models.keys()) {
+    const s = scoreOf(models, failure, id, row);
+    const before = id === keep || preRows.length === 0 ? 0 : Math.max(...preRows.map((r) => scoreOf(models, failure, id, r)));
+    at.set(id, Math.max(0, s - before));
+  }
   return at;
 }
 
