@@ -79,9 +79,11 @@ format_once() {
 }
 
 start_broker() {
+  local cds
+  mapfile -t cds < <(cds_opts "$JAVA" "$(dirname "$KAFKA_LIBS")/kafka-cds")
   say "kafka: starting broker on $KAFKA_BOOTSTRAP (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT)"
   start_detached "$KAFKA_PIDFILE" "$KAFKA_OUT" \
-    "$JAVA" -Xmx"$KAFKA_HEAP" -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    "$JAVA" -Xmx"$KAFKA_HEAP" -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 "${cds[@]}" \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dkafka.logs.dir="$KAFKA_RUN" -Dlog4j2.configurationFile="$KAFKA_SRC/log4j2.xml" \
     -Dpanoptes.log.level="${PANOPTES_KAFKA_LOG_LEVEL:-WARN}" \

@@ -37,12 +37,14 @@ ensure_dist() {
 # the JVM writes on the first clean exit and C1-only compilation cut the CPU to readiness from
 # ~12 s to ~5 s (measured on this 2-core machine).
 start_registry() {
+  local cds
+  mapfile -t cds < <(cds_opts "$JAVA" "$REGISTRY_HOME/registry-cds")
   mkdir -p "$REGISTRY_RUN"
   say "registry: starting Apicurio Registry $REGISTRY_VERSION on $REGISTRY_URL"
   cd "$REGISTRY_RUN"
   start_detached "$REGISTRY_PIDFILE" "$REGISTRY_LOG" \
     "$JAVA" -Xmx"$REGISTRY_HEAP" -Xms64m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
-    -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$REGISTRY_HOME/app-cds.jsa" -XX:TieredStopAtLevel=1 \
+    "${cds[@]}" -XX:TieredStopAtLevel=1 \
     -Djava.awt.headless=true "$REGISTRY_MARKER" \
     -Dquarkus.http.host="$REGISTRY_HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.management.host="$REGISTRY_HOST" -Dquarkus.management.port="$REGISTRY_MGMT_PORT" \
