@@ -84,7 +84,10 @@ stop_pidfile() {
 log_tail() {
   local n=$1 f; shift
   for f in "$@"; do
-    [ -s "$f" ] || continue
+    if [ ! -s "$f" ]; then
+      printf -- '----- %s: empty or missing -----\n' "$f" >&2
+      continue
+    fi
     printf -- '----- last %s lines of %s -----\n' "$n" "$f" >&2
     tail -n "$n" "$f" >&2
   done

@@ -82,6 +82,8 @@ start_broker() {
   local cds
   mapfile -t cds < <(cds_opts "$JAVA" "$(dirname "$KAFKA_LIBS")/kafka-cds")
   say "kafka: starting broker on $KAFKA_BOOTSTRAP (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT)"
+  # A fresh log per start, so a failure shows this run's lines, not the last run's.
+  [ ! -f "$KAFKA_LOG" ] || mv -f "$KAFKA_LOG" "$KAFKA_LOG.prev"
   start_detached "$KAFKA_PIDFILE" "$KAFKA_OUT" \
     "$JAVA" -Xmx"$KAFKA_HEAP" -Xms128m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 "${cds[@]}" \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
