@@ -23,10 +23,20 @@ type Fn = () => number;
 class Ewma {
   s = NaN;
   private lastT = NaN;
+  private lastDt = NaN;
+  private alpha = NaN;
   constructor(private readonly spec: { alpha?: number; halflifeMs?: number; halflifeSamples?: number }) {}
   update(t: number, x: number): void {
     if (this.s !== this.s) this.s = x;
-    else this.s = ewmaStep(this.s, x, ewmaAlpha(this.spec, t - this.lastT));
+    else {
+      // Regular sampling repeats Δt: reuse the weight instead of a Math.pow per sample.
+      const dt = t - this.lastT;
+      if (dt !== this.lastDt) {
+        this.alpha = ewmaAlpha(this.spec, dt);
+        this.lastDt = dt;
+      }
+      this.s = ewmaStep(this.s, x, this.alpha);
+    }
     this.lastT = t;
   }
 }
@@ -191,6 +201,19 @@ export class CompiledProgram implements RuleProgram {
       case 'compare': {
         const l = this.num(n.left);
         const r = this.num(n.right);
+        if (n.left.type === 'value' && (n.op === '>' || n.op === '<')) {
+          // The most common clause shape, without a call for `value`.
+          const gt = n.op === '>';
+          return () => {
+            const a = this.v;
+            const b = r();
+            if (b - b !== 0) {
+              if (b !== b) return UNKNOWN;
+              fault(n, `comparison '${n.op}'`, a, b);
+            }
+            return (gt ? a > b : a < b) ? TRUE : FALSE;
+          };
+        }
         const check = (a: number, b: number) => {
           if (a !== a || b !== b) return true;
           if (a - a !== 0 || b - b !== 0) fault(n, `comparison '${n.op}'`, a, b);
@@ -279,9 +302,11 @@ export class CompiledProgram implements RuleProgram {
     const existing = this.leaves.get(key);
     if (existing !== undefined) return existing;
     const compute = this.leafCompute(n);
+    // O(1) reads (mean is s/n) are cheaper than a cache check; order statistics are cached per
+    // sample so `quantile(0.99, 1h)` named in two clauses is computed once.
     let stamp = -1;
     let cached = NaN;
-    const f = n.name === 'abs' ? compute : () => {
+    const f = !(n.name === 'quantile' || n.name === 'median' || n.name === 'mad') ? compute : () => {
       if (stamp === this.idx) return cached;
       stamp = this.idx;
       return (cached = compute());
