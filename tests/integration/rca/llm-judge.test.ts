@@ -69,7 +69,7 @@ test('a malformed answer and a refusal abstain; the majority of the rest decides
 test('a question fails when every repeat fails (here: 500s until retries are exhausted)', async () => {
   const server = await startReplayServer({ name: 'atlas-down', steps: [{ times: 0, reply: { error: { status: 500 } } }] });
   try {
-    const judge = new LlmJudge(replayClient(server, { registry: new Registry(), retry: { maxRetries: 1 } }), { repeats: 2 });
+    const judge = new LlmJudge(replayClient(server, { registry: new Registry(), retry: { retries: 1 } }), { repeats: 2 });
     await assert.rejects(judge.judge(q), (e: unknown) => e instanceof LlmError && /every one of 2 answers failed/.test(e.message));
   } finally {
     await server.close();
