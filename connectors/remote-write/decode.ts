@@ -165,32 +165,39 @@ function utf8(buf: Buffer, start: number, end: number, index: number, labels: Re
 }
 
 /**
- * Label names repeat from series to series, usually at the same position: remembering the last
- * name seen at each position saves decoding (and allocating) it again.
+ * Label names and many values (job, instance, the metric name) repeat from series to series at
+ * the same position: remembering the last bytes seen at each position lets a repeat skip
+ * validation, decoding and allocation. Only validated strings are remembered.
  */
-class NameCache {
-  private readonly bytes: Buffer[] = [];
+class RepeatCache {
+  // Offsets into the request body (one cache lives for one request): no copies, no allocations.
+  private readonly starts: number[] = [];
+  private readonly lengths: number[] = [];
   private readonly strings: string[] = [];
 
-  get(buf: Buffer, start: number, end: number, position: number): string {
-    const cached = this.bytes[position];
+  get(buf: Buffer, start: number, end: number, position: number): string | undefined {
     const len = end - start;
-    if (cached !== undefined && cached.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (cached[i] !== buf[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.strings[position]!;
-    }
-    const s = buf.toString('latin1', start, end);
-    this.bytes[position] = buf.subarray(start, end);
+    if (this.lengths[position] !== len) return undefined;
+    const from = this.starts[position]!;
+    if (from !== start) for (let i = 0; i < len; i++) if (buf[from + i] !== buf[start + i]) return undefined;
+    return this.strings[position];
+  }
+
+  set(start: number, end: number, position: number, s: string): string {
+    this.starts[position] = start;
+    this.lengths[position] = end - start;
     this.strings[position] = s;
     return s;
   }
 }
+
+// Sample values are read through a scratch buffer: one 8-byte copy gives both the double and its
+// two 32-bit words (little-endian platforms; others take Buffer's readers).
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const scratch = new ArrayBuffer(8);
+const scratchU8 = new Uint8Array(scratch);
+const scratchF64 = new Float64Array(scratch);
+const scratchU32 = new Uint32Array(scratch);
 
 function where(index: number, labels: Record<string, string>): string {
   const name = labels[NAME_LABEL];
@@ -209,7 +216,10 @@ export function decodeWriteRequest(body: Buffer, receivedAtMs: number, source = 
     metadata: 0,
   };
   const end = body.length;
-  const names = new NameCache();
+  const names = new RepeatCache();
+  const values = new RepeatCache();
+  // Metric names have a stricter grammar than values: a cache of their own.
+  const metricNames = new RepeatCache();
   while (r.pos < end) {
     const tag = r.uint32(end);
     const field = tag >>> 3;
@@ -217,7 +227,7 @@ export function decodeWriteRequest(body: Buffer, receivedAtMs: number, source = 
     if (field === 1) {
       if (wt !== WT_LEN) throw wrongType('WriteRequest.timeseries', wt);
       const stop = r.delimited(end);
-      decodeSeries(r, stop, out, receivedAtMs, source, names);
+      decodeSeries(r, stop, out, receivedAtMs, source, names, values, metricNames);
       r.pos = stop;
     } else if (field === 3) {
       if (wt !== WT_LEN) throw wrongType('WriteRequest.metadata', wt);
@@ -232,7 +242,7 @@ export function decodeWriteRequest(body: Buffer, receivedAtMs: number, source = 
   return out;
 }
 
-function decodeSeries(r: Reader, end: number, out: DecodedRequest, receivedAtMs: number, source: string, names: NameCache): void {
+function decodeSeries(r: Reader, end: number, out: DecodedRequest, receivedAtMs: number, source: string, names: RepeatCache, values: RepeatCache, metricNames: RepeatCache): void {
   const buf = r.buf;
   const index = out.series;
   const hash = new Fnv64();
@@ -263,9 +273,17 @@ function decodeSeries(r: Reader, end: number, out: DecodedRequest, receivedAtMs:
         if (f === 1) {
           if (w !== WT_FIXED64) throw wrongType('Sample.value', w);
           r.advance(8, stop);
-          lo = buf.readUInt32LE(r.pos - 8);
-          hi = buf.readUInt32LE(r.pos - 4);
-          value = buf.readDoubleLE(r.pos - 8);
+          const p = r.pos - 8;
+          if (LE) {
+            for (let k = 0; k < 8; k++) scratchU8[k] = buf[p + k]!;
+            lo = scratchU32[0]!;
+            hi = scratchU32[1]!;
+            value = scratchF64[0]!;
+          } else {
+            lo = buf.readUInt32LE(p);
+            hi = buf.readUInt32LE(p + 4);
+            value = buf.readDoubleLE(p);
+          }
         } else if (f === 2) {
           if (w !== WT_VARINT) throw wrongType('Sample.timestamp', w);
           ts = r.int64(stop);
@@ -303,27 +321,36 @@ function decodeSeries(r: Reader, end: number, out: DecodedRequest, receivedAtMs:
           throw reject('bad_protobuf', 'field number 0');
         } else r.skip(w, stop);
       }
-      if (ne === ns) throw reject('empty_label_name', `${where(index, labels)}: a label has an empty name`);
-      if (!validLabelName(buf, ns, ne)) {
-        const bad = buf.toString('utf8', ns, ne);
-        throw reject('invalid_label_name', `${where(index, labels)}: label name ${show(bad)} does not match [a-zA-Z_][a-zA-Z0-9_]*`);
+      const position = labelIndex++;
+      let name = names.get(buf, ns, ne, position);
+      if (name === undefined) {
+        if (ne === ns) throw reject('empty_label_name', `${where(index, labels)}: a label has an empty name`);
+        if (!validLabelName(buf, ns, ne)) {
+          const bad = buf.toString('utf8', ns, ne);
+          throw reject('invalid_label_name', `${where(index, labels)}: label name ${show(bad)} does not match [a-zA-Z_][a-zA-Z0-9_]*`);
+        }
+        // Names are ASCII from here on, so latin1 decoding is exact and JS order is byte order.
+        name = names.set(ns, ne, position, buf.toString('latin1', ns, ne));
       }
-      // Names are ASCII from here on, so latin1 decoding is exact and JS order is byte order.
-      const name = names.get(buf, ns, ne, labelIndex++);
       if (prevName !== null) {
         if (name === prevName) throw reject('duplicate_label', `${where(index, labels)}: label ${show(name)} appears twice`);
         if (name < prevName) throw reject('unsorted_labels', `${where(index, labels)}: label ${show(name)} comes after ${show(prevName)}; names must be sorted`);
       }
       prevName = name;
       if (name === NAME_LABEL) {
-        if (!validMetricName(buf, vs, ve)) {
-          throw reject('invalid_metric_name', `series ${index}: metric name ${show(buf.toString('utf8', vs, ve))} does not match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+        let value = metricNames.get(buf, vs, ve, 0);
+        if (value === undefined) {
+          if (!validMetricName(buf, vs, ve)) {
+            throw reject('invalid_metric_name', `series ${index}: metric name ${show(buf.toString('utf8', vs, ve))} does not match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+          }
+          value = metricNames.set(vs, ve, 0, buf.toString('latin1', vs, ve));
         }
-        labels[name] = buf.toString('latin1', vs, ve);
+        labels[name] = value;
         hasName = true;
       } else {
         if (ve === vs) continue;
-        const value = utf8(buf, vs, ve, index, labels, name);
+        let value = values.get(buf, vs, ve, position);
+        if (value === undefined) value = values.set(vs, ve, position, utf8(buf, vs, ve, index, labels, name));
         if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
         else labels[name] = value;
       }

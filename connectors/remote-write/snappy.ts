@@ -46,7 +46,8 @@ export function snappyUncompress(src: Buffer, maxLength: number): Buffer {
       }
       if (pos + len > n) throw bad('literal runs past the input');
       if (op + len > length) throw bad('output longer than declared');
-      if (len < 16) {
+      // Native copies only pay off for longer runs.
+      if (len < 32) {
         for (let k = 0; k < len; k++) out[op + k] = src[pos + k]!;
       } else src.copy(out, op, pos, pos + len);
       pos += len;
@@ -72,9 +73,9 @@ export function snappyUncompress(src: Buffer, maxLength: number): Buffer {
     }
     if (offset === 0 || offset > op) throw bad('copy offset outside the output');
     if (op + len > length) throw bad('output longer than declared');
-    if (offset >= len) out.copyWithin(op, op - offset, op - offset + len);
+    if (offset >= len && len >= 32) out.copyWithin(op, op - offset, op - offset + len);
     else {
-      // Overlapping copy: repeats the last `offset` bytes, so it must go forward byte by byte.
+      // Short, or overlapping (repeating the last `offset` bytes): forward, byte by byte.
       for (let k = 0; k < len; k++) out[op + k] = out[op - offset + k]!;
     }
     op += len;

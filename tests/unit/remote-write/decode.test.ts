@@ -167,6 +167,30 @@ test('labels: missing __name__, unsorted, duplicate, empty, invalid names are re
   rejects(two, 'invalid_label_name', /series 1 \(m\)/);
 });
 
+test('a value already seen at the same position is still validated as a metric name', () => {
+  // Series 0 has the value "9x" at label position 0 (label "A" sorts before "__name__").
+  const bytes = encodeWriteRequest({
+    timeseries: [
+      { labels: [{ name: 'A', value: '9x' }, { name: '__name__', value: 'm' }], samples: [{ value: 1, timestamp: T }] },
+      { labels: [{ name: '__name__', value: '9x' }], samples: [{ value: 1, timestamp: T }] },
+    ],
+  });
+  rejects(bytes, 'invalid_metric_name', /series 1/);
+});
+
+test('repeated names and values decode to the same labels as fresh ones', () => {
+  const sets: Record<string, string>[] = [
+    { __name__: 'a', job: 'x', zone: 'z1' },
+    { __name__: 'a', job: 'x', zone: 'z2' },
+    { __name__: 'b', job: 'x', zone: 'z1' },
+    { __name__: 'b', instance: 'x', zone: 'z1' },
+    { __name__: 'b', instance: 'x' },
+  ];
+  const out = decode({ timeseries: sets.map((l) => ({ labels: sortedLabels(l), samples: [{ value: 1, timestamp: T }] })) });
+  assert.deepEqual(out.batches.map((b) => ({ ...b.labels })), sets);
+  assert.deepEqual(out.batches.map((b) => b.fingerprint), sets.map((l) => fingerprintOf(l)));
+});
+
 test('a label value that is not UTF-8 is refused', () => {
   const w = protobuf.Writer.create();
   w.uint32((1 << 3) | 2).fork();
