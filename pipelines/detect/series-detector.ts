@@ -34,7 +34,7 @@ export interface Decision {
   status: SampleStatus;
   /** Final label: (base ∧ ¬any FP) ∨ any FN. Without a base detector: any FN rule fired. */
   isAnomaly: boolean;
-  base?: BaseResult;
+  base: BaseResult | undefined;
   /** FN rules that fired on this sample. */
   fn: readonly RuleFiring[];
   /** FP rules that fired on this sample (they remove a base anomaly). */
@@ -153,18 +153,18 @@ export class SeriesDetector {
       else if (status === 'nan') this.stats.nan++;
       else this.stats.outOfOrder++;
       this.metrics?.sample(status === 'duplicate' ? 'duplicate' : status === 'nan' ? 'nan' : 'out_of_order');
-      return { t, value: v, status, isAnomaly: false, fn: none, fp: none, suppressed: false };
+      return { t, value: v, status, isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
     }
     if (t === Infinity) {
       this.stats.nan++;
       this.metrics?.sample('nan');
-      return { t, value: v, status: 'nan', isAnomaly: false, fn: none, fp: none, suppressed: false };
+      return { t, value: v, status: 'nan', isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
     }
     this.lastT = t;
     if (v - v !== 0) {
       this.stats.nan++;
       this.metrics?.sample('nan');
-      return { t, value: v, status: 'nan', isAnomaly: false, fn: none, fp: none, suppressed: false };
+      return { t, value: v, status: 'nan', isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
     }
     this.stats.accepted++;
     this.metrics?.sample('accepted');
@@ -191,9 +191,8 @@ export class SeriesDetector {
     const baseLabel = base?.isAnomaly ?? false;
     const isAnomaly = combineLabels(baseLabel, fp !== undefined, fn !== undefined);
     if (isAnomaly) this.metrics?.anomalies.inc();
-    const d: Decision = { t, value: v, status: 'accepted', isAnomaly, fn: fn ?? none, fp: fp ?? none, suppressed: baseLabel && fp !== undefined };
-    if (base !== undefined) d.base = base;
-    return d;
+    // One object shape for every decision (base always present, maybe undefined): consumers stay monomorphic.
+    return { t, value: v, status: 'accepted', isAnomaly, base, fn: fn ?? none, fp: fp ?? none, suppressed: baseLabel && fp !== undefined };
   }
 
   private quarantineRule(r: RuleRunner, t: number, err: unknown): void {
