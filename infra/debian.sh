@@ -4,6 +4,7 @@
 # Services are not started by the packages where policy-rc.d forbids it (containers); the lab
 # starts Prometheus & co. itself. Alertmanager's default port 9093 is Kafka's controller port here.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PACKAGES=(kcat prometheus prometheus-node-exporter prometheus-alertmanager)

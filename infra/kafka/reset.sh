@@ -2,7 +2,9 @@
 # Stop Kafka and wipe its data (topics, offsets, cluster id). The download cache is kept; the next
 # up.sh formats fresh storage.
 set -euo pipefail
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=env.sh
 source "$INFRA_DIR/kafka/env.sh"
 
 take_lock kafka

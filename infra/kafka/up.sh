@@ -3,7 +3,9 @@
 # can create a topic. Idempotent: does nothing if our broker is already up. First run downloads
 # Kafka from Maven Central into infra/.cache and formats storage under infra/.run/kafka.
 set -euo pipefail
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=env.sh
 source "$INFRA_DIR/kafka/env.sh"
 
 take_lock kafka

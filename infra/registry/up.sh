@@ -4,7 +4,9 @@
 # our registry is already up. First run downloads it from Maven Central into infra/.cache.
 # Storage is in memory: schemas do not survive a restart (clients re-register on start).
 set -euo pipefail
+# shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=env.sh
 source "$INFRA_DIR/registry/env.sh"
 
 take_lock registry
