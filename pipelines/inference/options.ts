@@ -13,6 +13,8 @@ export interface PoolOptions {
   maxBatch: number;
   /** Loads in flight across all workers. */
   maxLoadsInFlight: number;
+  /** Largest share of a worker's last second spent in LOADs before it refuses new loads. */
+  maxLoadShare: number;
   /** Subtracted from every deadline to cover message passing and result delivery. */
   deadlineBufferMs: number;
   /** SLO for requests without a deadline, overriding each model's `sloMs` when set. */
@@ -35,6 +37,7 @@ export const defaultPoolOptions: PoolOptions = {
   memoryBudgetBytes: 256 * 1024 * 1024,
   maxBatch: 16,
   maxLoadsInFlight: 1,
+  maxLoadShare: 0.25,
   deadlineBufferMs: 1,
   policy: 'clockwork',
   profileWindow: 10,
@@ -58,6 +61,7 @@ export function validatePoolOptions(partial: Partial<PoolOptions>): PoolOptions 
   posInt('profileRuns');
   posInt('predictionLogSize');
   if (typeof o.deadlineBufferMs !== 'number' || !(o.deadlineBufferMs >= 0)) issues.push({ path: 'deadlineBufferMs', message: `expected a number ≥ 0, got ${JSON.stringify(o.deadlineBufferMs)}` });
+  if (typeof o.maxLoadShare !== 'number' || !(o.maxLoadShare > 0 && o.maxLoadShare <= 1)) issues.push({ path: 'maxLoadShare', message: `expected a number in (0, 1], got ${JSON.stringify(o.maxLoadShare)}` });
   if (o.sloMs !== undefined && (typeof o.sloMs !== 'number' || !(o.sloMs > 0))) issues.push({ path: 'sloMs', message: `expected a positive number of ms, got ${JSON.stringify(o.sloMs)}` });
   if (o.policy !== 'clockwork' && o.policy !== 'fifo') issues.push({ path: 'policy', message: `expected "clockwork" or "fifo", got ${JSON.stringify(o.policy)}` });
   if (typeof o.profileQuantile !== 'number' || !(o.profileQuantile > 0 && o.profileQuantile <= 1)) issues.push({ path: 'profileQuantile', message: 'expected a number in (0, 1]' });

@@ -132,6 +132,8 @@ export class InferencePool {
   private readonly slots: WorkerSlot[] = [];
   private nextRequestId = 1;
   private pumpQueued = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
   private closed = false;
   private readyWaiters: (() => void)[] = [];
   /** Completed-request counters since start (for tests and the CLI). */
@@ -149,6 +151,7 @@ export class InferencePool {
       memoryBudgetBytes: this.options.memoryBudgetBytes,
       modelBytes: new Map(models.map((m) => [m.name, m.sizeBytes])),
       maxLoadsInFlight: this.options.maxLoadsInFlight,
+      maxLoadShare: this.options.maxLoadShare,
       policy: this.options.policy,
       admission: this.options.policy === 'clockwork' ? new DeadlineAdmission() : new SequentialAdmission(),
       profiles: this.profiles,
@@ -270,6 +273,15 @@ export class InferencePool {
       this.finish(p, { status: 'rejected', model: d.request.model, reason: d.reason, latency: emptyLatency(now - d.request.arrival) });
     }
     for (const a of plan.actions) this.dispatch(a, now);
+    if (plan.wakeAt !== undefined && plan.wakeAt < this.wakeAt) {
+      clearTimeout(this.wakeTimer);
+      this.wakeAt = plan.wakeAt;
+      this.wakeTimer = setTimeout(() => {
+        this.wakeAt = Infinity;
+        this.wakeTimer = undefined;
+        this.pump();
+      }, Math.max(0, plan.wakeAt - now));
+    }
   }
 
   private dispatch(a: Action, now: number): void {
@@ -391,6 +403,7 @@ export class InferencePool {
     if (this.closed) return;
     this.cancelQueued('the pool is shutting down');
     this.closed = true;
+    clearTimeout(this.wakeTimer);
     const now = nowMs();
     for (const p of [...this.pending.values()])
       this.finish(p, { status: 'error', model: p.req.model, error: { code: 'PANOPTES_INTERNAL', message: 'the pool shut down while the request ran' }, latency: emptyLatency(now - p.req.arrival) });

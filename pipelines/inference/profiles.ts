@@ -5,25 +5,46 @@
  * every measured action.
  */
 
-export class SlidingWindow {
-  private readonly buf: number[] = [];
-  private next = 0;
-  /** Sorted copy, rebuilt lazily: estimates are read far more often than measurements arrive. */
+/**
+ * The last `size` measurements, each forgotten after `maxAgeMs`. An estimate is refreshed only by
+ * actions it admitted: without ageing, one preemption spike (other processes share these cores)
+ * in a model's window could make that model look infeasible and freeze its estimate for good.
+ */
+export class AgingWindow {
+  private readonly values: { v: number; t: number }[] = [];
   private sorted: number[] | undefined;
-  constructor(private readonly size: number) {}
-  add(v: number): void {
-    if (this.buf.length < this.size) this.buf.push(v);
-    else this.buf[this.next] = v;
-    this.next = (this.next + 1) % this.size;
+  /** When the oldest cached sample expires. */
+  private validUntil = Infinity;
+  constructor(private readonly size: number, private readonly maxAgeMs: number) {}
+
+  add(v: number, t: number): void {
+    this.values.push({ v, t });
+    if (this.values.length > this.size) this.values.shift();
     this.sorted = undefined;
   }
-  get count(): number {
-    return this.buf.length;
+
+  private live(now: number): number[] {
+    if (this.sorted === undefined || now > this.validUntil) {
+      let oldest = Infinity;
+      const vs: number[] = [];
+      for (const e of this.values)
+        if (now - e.t <= this.maxAgeMs) {
+          vs.push(e.v);
+          if (e.t < oldest) oldest = e.t;
+        }
+      this.sorted = vs.sort((a, b) => a - b);
+      this.validUntil = oldest + this.maxAgeMs;
+    }
+    return this.sorted;
   }
-  /** Nearest-rank quantile of the values in the window; undefined when empty. */
-  quantile(q: number): number | undefined {
-    if (this.buf.length === 0) return undefined;
-    const s = (this.sorted ??= [...this.buf].sort((a, b) => a - b));
+
+  count(now: number): number {
+    return this.live(now).length;
+  }
+
+  quantile(q: number, now: number): number | undefined {
+    const s = this.live(now);
+    if (s.length === 0) return undefined;
     return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
   }
 }
@@ -37,8 +58,11 @@ export interface ProfileOptions {
   batchSizes: number[];
   /** Exec estimate when nothing at all is known about a model. */
   defaultExecMs: number;
-  /** Load estimate when no load has been measured yet. */
+  /** Load estimate when no recent load has been measured. */
   defaultLoadMs: number;
+  /** Measurements older than these no longer count. */
+  execMaxAgeMs: number;
+  loadMaxAgeMs: number;
 }
 
 export const defaultProfileOptions: ProfileOptions = {
@@ -46,7 +70,9 @@ export const defaultProfileOptions: ProfileOptions = {
   quantile: 0.99,
   batchSizes: [1, 2, 4, 8, 16],
   defaultExecMs: 5,
-  defaultLoadMs: 20,
+  defaultLoadMs: 10,
+  execMaxAgeMs: 1_000,
+  loadMaxAgeMs: 5_000,
 };
 
 export function batchSizesUpTo(max: number): number[] {
@@ -57,14 +83,14 @@ export function batchSizesUpTo(max: number): number[] {
 }
 
 export class ProfileStore {
-  private readonly exec = new Map<string, Map<number, SlidingWindow>>();
-  private readonly load = new Map<string, SlidingWindow>();
-  private readonly anyLoad: SlidingWindow;
+  private readonly exec = new Map<string, Map<number, AgingWindow>>();
+  private readonly load = new Map<string, AgingWindow>();
+  private readonly anyLoad: AgingWindow;
   readonly opts: ProfileOptions;
 
   constructor(opts: Partial<ProfileOptions> = {}) {
     this.opts = { ...defaultProfileOptions, ...opts };
-    this.anyLoad = new SlidingWindow(this.opts.window);
+    this.anyLoad = new AgingWindow(this.opts.window, this.opts.loadMaxAgeMs);
   }
 
   get maxBatch(): number {
@@ -77,23 +103,24 @@ export class ProfileStore {
     throw new RangeError(`batch of ${rows} rows exceeds the largest profiled batch size ${this.maxBatch}`);
   }
 
+  /** Whether the model was ever profiled (its first load profiles it). */
   hasProfile(model: string): boolean {
     return (this.exec.get(model)?.size ?? 0) > 0;
   }
 
-  recordExec(model: string, bucket: number, ms: number): void {
+  recordExec(model: string, bucket: number, ms: number, now: number): void {
     let byBucket = this.exec.get(model);
     if (!byBucket) this.exec.set(model, (byBucket = new Map()));
     let w = byBucket.get(bucket);
-    if (!w) byBucket.set(bucket, (w = new SlidingWindow(this.opts.window)));
-    w.add(ms);
+    if (!w) byBucket.set(bucket, (w = new AgingWindow(this.opts.window, this.opts.execMaxAgeMs)));
+    w.add(ms, now);
   }
 
-  recordLoad(model: string, ms: number): void {
+  recordLoad(model: string, ms: number, now: number): void {
     let w = this.load.get(model);
-    if (!w) this.load.set(model, (w = new SlidingWindow(this.opts.window)));
-    w.add(ms);
-    this.anyLoad.add(ms);
+    if (!w) this.load.set(model, (w = new AgingWindow(this.opts.window, this.opts.loadMaxAgeMs)));
+    w.add(ms, now);
+    this.anyLoad.add(ms, now);
   }
 
   /**
@@ -101,28 +128,35 @@ export class ProfileStore {
    * measured bucket (an upper bound: more rows never run faster), else scale the nearest smaller
    * one linearly, else fall back to the default.
    */
-  execMs(model: string, bucket: number): number {
+  execMs(model: string, bucket: number, now: number): number {
     const byBucket = this.exec.get(model);
     if (!byBucket) return this.opts.defaultExecMs;
     const quant = this.opts.quantile;
-    const own = byBucket.get(bucket)?.quantile(quant);
+    const own = byBucket.get(bucket)?.quantile(quant, now);
     if (own !== undefined) return own;
     const sizes = this.opts.batchSizes;
     for (const b of sizes) {
       if (b <= bucket) continue;
-      const v = byBucket.get(b)?.quantile(quant);
+      const v = byBucket.get(b)?.quantile(quant, now);
       if (v !== undefined) return v;
     }
     for (let i = sizes.length - 1; i >= 0; i--) {
       const b = sizes[i]!;
       if (b >= bucket) continue;
-      const v = byBucket.get(b)?.quantile(quant);
+      const v = byBucket.get(b)?.quantile(quant, now);
       if (v !== undefined) return (v * bucket) / b;
     }
     return this.opts.defaultExecMs;
   }
 
-  loadMs(model: string): number {
-    return this.load.get(model)?.quantile(this.opts.quantile) ?? this.anyLoad.quantile(this.opts.quantile) ?? this.opts.defaultLoadMs;
+  /**
+   * A model's own load window once it has a few measurements; before that the window over all
+   * models, so that one unlucky first load does not mark a model unloadable for good.
+   */
+  loadMs(model: string, now: number): number {
+    const q = this.opts.quantile;
+    const own = this.load.get(model);
+    if (own && own.count(now) >= 3) return own.quantile(q, now)!;
+    return this.anyLoad.quantile(q, now) ?? this.opts.defaultLoadMs;
   }
 }

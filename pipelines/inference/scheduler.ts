@@ -58,6 +58,11 @@ export interface Drop {
 export interface Plan {
   actions: Action[];
   dropped: Drop[];
+  /**
+   * When requests are left queued: the time by which `schedule` must run again even if nothing
+   * happens (a front request turns infeasible and must be refused, or the load share frees up).
+   */
+  wakeAt?: number;
 }
 
 export type Outcome =
@@ -84,9 +89,18 @@ export interface SchedulerOptions {
   profileRuns?: number;
   /** Assumed time for a crashed worker's replacement to become ready. */
   restartMs?: number;
+  /**
+   * Largest share of a worker's recent time (last second) spent loading before it stops taking
+   * new loads. A CPU worker cannot infer while it loads, and loads have long tails.
+   */
+  maxLoadShare?: number;
 }
 
+const LOAD_SHARE_WINDOW_MS = 1000;
+
 interface WorkerState {
+  /** Recent loads (end time, duration) for the load-share limit. */
+  loads: { end: number; ms: number }[];
   up: boolean;
   outstanding: Map<number, Action>;
   busyUntil: number;
@@ -110,20 +124,23 @@ export class Scheduler {
   private readonly workers: WorkerState[];
   private readonly queues = new Map<string, QueuedRequest[]>();
   private loadsInFlight = 0;
+
   private nextActionId = 1;
   private queued = 0;
   private readonly unloadMs: number;
   private readonly profileRuns: number;
   private readonly restartMs: number;
+  private readonly maxLoadShare: number;
 
   constructor(private readonly opts: SchedulerOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be a positive integer, got ${opts.workers}`);
     for (const [m, b] of opts.modelBytes)
       if (b > opts.memoryBudgetBytes) throw new RangeError(`model ${m} (${b} B) does not fit the per-worker memory budget (${opts.memoryBudgetBytes} B)`);
-    this.workers = Array.from({ length: opts.workers }, () => ({ up: true, outstanding: new Map(), busyUntil: 0, store: new ModelStore(opts.memoryBudgetBytes) }));
+    this.workers = Array.from({ length: opts.workers }, () => ({ loads: [], up: true, outstanding: new Map(), busyUntil: 0, store: new ModelStore(opts.memoryBudgetBytes) }));
     this.unloadMs = opts.unloadMs ?? 0.5;
     this.profileRuns = opts.profileRuns ?? 3;
     this.restartMs = opts.restartMs ?? 300;
+    this.maxLoadShare = opts.maxLoadShare ?? 0.25;
   }
 
   get queueDepth(): number {
@@ -142,8 +159,8 @@ export class Scheduler {
     return this.workers[worker]!.up;
   }
 
-  private exec(model: string, rows: number): number {
-    return this.opts.profiles.execMs(model, this.opts.profiles.bucket(rows));
+  private exec(model: string, rows: number, now: number): number {
+    return this.opts.profiles.execMs(model, this.opts.profiles.bucket(rows), now);
   }
 
   /** When worker `w` could start running `model`, or Infinity if it cannot hold it. */
@@ -153,14 +170,14 @@ export class Scheduler {
     if (w.store.state(model) !== undefined) return free;
     const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
     if (victims === undefined) return Infinity;
-    return free + victims.length * this.unloadMs + this.opts.profiles.loadMs(model);
+    return free + victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now);
   }
 
   /** The earliest any worker could finish `rows` rows of `model` if it ran them next on its own. */
   earliestFinish(model: string, rows: number, now: number): number {
     let best = Infinity;
     for (const w of this.workers) best = Math.min(best, this.startOn(w, model, now));
-    return best + this.exec(model, rows);
+    return best + this.exec(model, rows, now);
   }
 
   submit(req: QueuedRequest, now: number): AdmissionDecision {
@@ -197,7 +214,22 @@ export class Scheduler {
         actions.push(a);
       }
     }
-    return { actions, dropped };
+    return this.queued === 0 ? { actions, dropped } : { actions, dropped, wakeAt: this.wakeTime(now) };
+  }
+
+  private wakeTime(now: number): number {
+    let wake = Infinity;
+    for (const [model, q] of this.queues) if (q.length > 0) wake = Math.min(wake, q[0]!.deadline - this.exec(model, q[0]!.rows, now));
+    for (const w of this.workers) if (w.loads.length > 0) wake = Math.min(wake, w.loads[0]!.end + LOAD_SHARE_WINDOW_MS);
+    return Math.max(wake, now + 0.1);
+  }
+
+  /** Whether worker `w` may start another load without exceeding its load share. */
+  private mayLoad(w: WorkerState, now: number): boolean {
+    while (w.loads.length > 0 && w.loads[0]!.end < now - LOAD_SHARE_WINDOW_MS) w.loads.shift();
+    let ms = 0;
+    for (const l of w.loads) ms += l.ms;
+    return ms < this.maxLoadShare * LOAD_SHARE_WINDOW_MS;
   }
 
   private takeBatch(model: string, count: number): QueuedRequest[] {
@@ -212,7 +244,7 @@ export class Scheduler {
     const requests = this.takeBatch(model, count);
     w.store.pin(model, now);
     const bucket = this.opts.profiles.bucket(rows);
-    return [{ kind: 'INFER', id: this.nextActionId++, worker: wi, model, requests, rows, bucket, earliest: now, latest, predictedMs: this.opts.profiles.execMs(model, bucket) }];
+    return [{ kind: 'INFER', id: this.nextActionId++, worker: wi, model, requests, rows, bucket, earliest: now, latest, predictedMs: this.opts.profiles.execMs(model, bucket, now) }];
   }
 
   private loadActions(wi: number, model: string, victims: string[], now: number, latest: number): Action[] {
@@ -226,7 +258,7 @@ export class Scheduler {
     const profiles = this.opts.profiles;
     const profileBatches = profiles.hasProfile(model) ? [] : profiles.opts.batchSizes;
     const profileMs = profileBatches.length * this.profileRuns * profiles.opts.defaultExecMs;
-    out.push({ kind: 'LOAD', id: this.nextActionId++, worker: wi, model, profileBatches, earliest: now, latest, predictedMs: profiles.loadMs(model) + profileMs });
+    out.push({ kind: 'LOAD', id: this.nextActionId++, worker: wi, model, profileBatches, earliest: now, latest, predictedMs: profiles.loadMs(model, now) + profileMs });
     return out;
   }
 
@@ -234,6 +266,7 @@ export class Scheduler {
     const w = this.workers[wi]!;
     const maxBatch = this.opts.profiles.maxBatch;
     const cands: Candidate[] = [];
+    const mayLoad = this.loadsInFlight < this.opts.maxLoadsInFlight && this.mayLoad(w, now);
     for (const [model, q] of this.queues) {
       if (q.length === 0) continue;
       const front = q[0]!;
@@ -246,7 +279,7 @@ export class Scheduler {
         for (let i = 0; i < q.length; i++) {
           rows += q[i]!.rows;
           if (rows > maxBatch) break;
-          const e = this.exec(model, rows);
+          const e = this.exec(model, rows, now);
           if (now + e <= front.deadline) {
             count = i + 1;
             countRows = rows;
@@ -256,8 +289,8 @@ export class Scheduler {
         if (count === 0) continue;
         const latest = front.deadline - est;
         cands.push({ kind: 'INFER', slack: front.deadline - (now + est), predictedMs: est, build: () => this.inferAction(wi, model, count, countRows, now, latest) });
-      } else if (state === undefined && this.loadsInFlight < this.opts.maxLoadsInFlight) {
-        const e1 = this.exec(model, front.rows);
+      } else if (state === undefined && mayLoad) {
+        const e1 = this.exec(model, front.rows, now);
         const heldElsewhere = this.workers.some((o) => o !== w && o.up && o.store.state(model) !== undefined);
         if (heldElsewhere) {
           let there = Infinity;
@@ -266,10 +299,10 @@ export class Scheduler {
         }
         const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
         if (victims === undefined) continue;
-        const loadCost = victims.length * this.unloadMs + this.opts.profiles.loadMs(model);
+        const loadCost = victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now);
         const finish = now + loadCost + e1;
         if (finish > front.deadline) continue;
-        const latest = front.deadline - e1 - this.opts.profiles.loadMs(model);
+        const latest = front.deadline - e1 - this.opts.profiles.loadMs(model, now);
         cands.push({ kind: 'LOAD', slack: front.deadline - finish, predictedMs: loadCost, build: () => this.loadActions(wi, model, victims, now, latest) });
       }
     }
@@ -277,9 +310,9 @@ export class Scheduler {
     cands.sort((a, b) => a.slack - b.slack || (a.kind === 'INFER' ? -1 : 1) - (b.kind === 'INFER' ? -1 : 1));
     let pick = cands[0]!;
     if (pick.kind === 'LOAD') {
-      // A load occupies the worker: run first an inference the load would push past its deadline,
-      // when the load can still make its own deadline afterwards.
-      const urgent = cands.find((c) => c.kind === 'INFER' && c.slack < pick.predictedMs && pick.slack >= c.predictedMs);
+      // On a CPU worker a load blocks inference (Clockwork's GPUs load over PCIe alongside). Load
+      // only when every waiting batch can afford the wait; otherwise serve the most urgent batch.
+      const urgent = cands.find((c) => c.kind === 'INFER' && c.slack < pick.predictedMs);
       if (urgent) pick = urgent;
     }
     return pick.build();
@@ -319,7 +352,7 @@ export class Scheduler {
     if (a.kind === 'INFER') {
       w.store.unpin(a.model);
       if (outcome.status === 'done') {
-        profiles.recordExec(a.model, a.bucket, outcome.ms);
+        profiles.recordExec(a.model, a.bucket, outcome.ms, now);
         this.opts.predictions?.add({ kind: 'INFER', model: a.model, batch: a.bucket, predictedMs: a.predictedMs, actualMs: outcome.ms });
       } else if (outcome.status === 'window') {
         const q = this.queues.get(a.model)!;
@@ -330,10 +363,11 @@ export class Scheduler {
       this.loadsInFlight--;
       w.store.finishLoad(a.model, outcome.status === 'done');
       if (outcome.status === 'done') {
+        w.loads.push({ end: now, ms: outcome.ms });
         // The action's prediction also covered profiling; the load alone is compared.
-        predictedMs = profiles.loadMs(a.model);
-        profiles.recordLoad(a.model, outcome.ms);
-        for (const p of outcome.profile ?? []) profiles.recordExec(a.model, p.batch, p.ms);
+        predictedMs = profiles.loadMs(a.model, now);
+        profiles.recordLoad(a.model, outcome.ms, now);
+        for (const p of outcome.profile ?? []) profiles.recordExec(a.model, p.batch, p.ms, now);
         this.opts.predictions?.add({ kind: 'LOAD', model: a.model, batch: 0, predictedMs, actualMs: outcome.ms });
       }
     } else if (outcome.status === 'done') {

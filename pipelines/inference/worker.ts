@@ -17,7 +17,9 @@ const sessions = new Map<string, ort.InferenceSession>();
 const queue: WireAction[] = [];
 let running = false;
 
-const sessionOptions: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+// 'basic' (constant folding, redundant-node removal) rather than 'all': the extended/layout
+// optimizations cost several ms per LOAD and bought nothing measurable on these small graphs.
+const sessionOptions: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'basic' };
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);

@@ -6,6 +6,7 @@
  * (same workers, no admission control, deadline-blind batching). Warm-up is excluded.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { buildMlp } from '../models/mlp.ts';
@@ -31,6 +32,10 @@ export interface BenchOptions {
   seed?: number;
   layers?: number[];
   zipf?: number;
+  deadlineBufferMs?: number;
+  policies?: Policy[];
+  /** Skip the capacity measurement and use this figure (req/s). */
+  capacityRps?: number;
 }
 
 export interface PointResult {
@@ -50,6 +55,10 @@ export interface PointResult {
   p999Ms: number;
   meanBatch: number;
   loads: number;
+  /** Event-loop utilization of the controller thread during the point. */
+  controllerElu: number;
+  /** Mean breakdown of the requests that ran late: where the time went. */
+  lateBreakdownMs: { queue: number; batchWait: number; exec: number; delivery: number };
 }
 
 export interface BenchResult {
@@ -62,6 +71,8 @@ export interface BenchResult {
   points: PointResult[];
   prediction: { inferP50Ms: number; inferP99Ms: number; loadP99Ms: number; underpredicted: number };
   elapsedS: number;
+  /** 1-minute load average of the machine at start and end (2 cores, shared). */
+  loadAverage: [number, number];
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -134,7 +145,7 @@ async function openLoop(pool: InferencePool, names: string[], inputs: Float32Arr
   return shots;
 }
 
-function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: number, toMs: number, sloMs: number, loads: number): PointResult {
+function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: number, toMs: number, sloMs: number, loads: number, controllerElu: number): PointResult {
   const window = shots.filter((s) => s.at >= fromMs && s.at < toMs);
   const secs = (toMs - fromMs) / 1000;
   let ok = 0;
@@ -142,15 +153,26 @@ function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: nu
   let rejected = 0;
   let errors = 0;
   let batchSum = 0;
+  let ran = 0;
   const lat: number[] = [];
+  const lb = { queue: 0, batchWait: 0, exec: 0, delivery: 0 };
+  let lateRan = 0;
   for (const s of window) {
     const r = s.result!;
     const latency = s.doneAt! - s.at;
     if (r.status === 'ok' || r.status === 'late') {
       lat.push(latency);
       batchSum += r.latency.batchSize;
+      ran++;
       if (r.status === 'ok' && latency <= sloMs) ok++;
-      else late++;
+      else {
+        late++;
+        lateRan++;
+        lb.queue += r.latency.queueMs;
+        lb.batchWait += r.latency.batchWaitMs;
+        lb.exec += r.latency.execMs;
+        lb.delivery += latency - r.latency.queueMs - r.latency.batchWaitMs - r.latency.execMs;
+      }
     } else if (r.status === 'rejected') {
       // A FIFO request cancelled at the end of a point was admitted and never answered in time.
       if (policy === 'fifo') {
@@ -174,14 +196,16 @@ function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: nu
     p50Ms: quantile(lat, 0.5),
     p99Ms: quantile(lat, 0.99),
     p999Ms: quantile(lat, 0.999),
-    meanBatch: ok + late === 0 ? 0 : batchSum / Math.max(1, lat.length),
+    meanBatch: ran === 0 ? 0 : batchSum / ran,
     loads,
+    controllerElu,
+    lateBreakdownMs: { queue: lb.queue / Math.max(1, lateRan), batchWait: lb.batchWait / Math.max(1, lateRan), exec: lb.exec / Math.max(1, lateRan), delivery: lb.delivery / Math.max(1, lateRan) },
   };
 }
 
-async function startPool(models: PoolModel[], policy: Policy, workers: number, budget: number, sloMs: number): Promise<{ pool: InferencePool; registry: Registry }> {
+async function startPool(models: PoolModel[], policy: Policy, workers: number, budget: number, sloMs: number, bufferMs: number): Promise<{ pool: InferencePool; registry: Registry }> {
   const registry = new Registry();
-  const pool = await InferencePool.start(models, registry, { workers, memoryBudgetBytes: budget, maxBatch: 16, maxLoadsInFlight: 1, policy, sloMs, deadlineBufferMs: 1 });
+  const pool = await InferencePool.start(models, registry, { workers, memoryBudgetBytes: budget, maxBatch: 16, maxLoadsInFlight: 1, policy, sloMs, deadlineBufferMs: bufferMs });
   return { pool, registry };
 }
 
@@ -190,13 +214,17 @@ async function loadsSoFar(registry: Registry): Promise<number> {
   return (m?.values ?? []).filter((v) => v.labels['action'] === 'LOAD' && v.labels['outcome'] === 'done').reduce((a, v) => a + v.value, 0);
 }
 
-/** Loads (and profiles) every instance once so that first-load costs stay out of the measurements. */
+/**
+ * Loads (and profiles) every instance once so that first-load costs stay out of the measurements,
+ * least popular first so that the popular ones are what stays resident.
+ */
 async function warmModels(pool: InferencePool, names: string[], input: Float32Array): Promise<void> {
-  for (const name of names) await pool.infer({ model: name, inputs: [{ name: 'input', shape: [1, input.length], data: input }], deadlineMs: 5000 });
+  for (const name of [...names].reverse()) await pool.infer({ model: name, inputs: [{ name: 'input', shape: [1, input.length], data: input }], deadlineMs: 5000 });
 }
 
 export async function runInferenceBenchmark(o: BenchOptions = {}): Promise<BenchResult> {
   const t0 = nowMs();
+  const load0 = loadavg()[0]!;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const workers = o.workers ?? 1;
   const instances = o.instances ?? 120;
@@ -205,49 +233,56 @@ export async function runInferenceBenchmark(o: BenchOptions = {}): Promise<Bench
   const pointSeconds = o.pointSeconds ?? 6;
   const warmupSeconds = o.warmupSeconds ?? 1;
   const seed = o.seed ?? 20201104;
-  const zipf = o.zipf ?? 1.0;
+  const zipf = o.zipf ?? 1.1;
   const layers = o.layers ?? [256, 512, 512, 16];
   const { bytes, signature } = buildMlp({ name: 'bench-mlp', layers, seed: 7 });
-  const budget = bytes.byteLength * (o.residentPerWorker ?? 24) + 1024;
+  const residentPerWorker = o.residentPerWorker ?? 40;
+  const budget = bytes.byteLength * residentPerWorker + 1024;
   const models: PoolModel[] = Array.from({ length: instances }, (_, k) => ({ name: `mlp-${String(k).padStart(3, '0')}`, version: '1', sizeBytes: bytes.byteLength, sloMs, signature, bytes }));
   const names = models.map((m) => m.name);
   const rand = mulberry32(seed ^ 0x5eed);
   const inputs = Array.from({ length: 16 }, () => Float32Array.from({ length: layers[0]! }, () => rand() * 2 - 1));
-  log(`bench: ${instances} instances of MLP ${layers.join('x')} (${(bytes.byteLength / 1e6).toFixed(2)} MB each), budget ${(budget / 1e6).toFixed(1)} MB per worker (${o.residentPerWorker ?? 24} models), ${workers} worker(s), SLO ${sloMs} ms`);
+  log(`bench: ${instances} instances of MLP ${layers.join('x')} (${(bytes.byteLength / 1e6).toFixed(2)} MB each), budget ${(budget / 1e6).toFixed(1)} MB per worker (${residentPerWorker} models), ${workers} worker(s), SLO ${sloMs} ms`);
 
   const points: PointResult[] = [];
   let capacityRps = 0;
   let prediction = { inferP50Ms: 0, inferP99Ms: 0, loadP99Ms: 0, underpredicted: 0 };
-  for (const policy of ['clockwork', 'fifo'] as Policy[]) {
+  for (const policy of o.policies ?? (['clockwork', 'fifo'] as Policy[])) {
     if (o.signal?.aborted) break;
-    const { pool, registry } = await startPool(models, policy, workers, budget, sloMs);
+    const { pool, registry } = await startPool(models, policy, workers, budget, sloMs, o.deadlineBufferMs ?? 2);
     try {
       await warmModels(pool, names, inputs[0]!);
-      if (policy === 'clockwork') {
-        // Capacity: closed loop with 64 requests outstanding and loose deadlines, same model mix.
+      if (o.capacityRps !== undefined) capacityRps = o.capacityRps;
+      else if (policy === 'clockwork') {
+        // Capacity: the most requests per second the pool completes within the SLO when it is kept
+        // saturated (closed loop, 64 outstanding, same model mix and deadlines).
         const pick = zipfSampler(instances, zipf, mulberry32(seed + 1));
         const until = nowMs() + 4000;
         const measureFrom = nowMs() + 1000;
         let done = 0;
-        const worker = async () => {
+        const client = async () => {
           while (nowMs() < until) {
-            const r = await pool.infer({ model: names[pick()]!, inputs: [{ name: 'input', shape: [1, layers[0]!], data: inputs[done % 16]! }], deadlineMs: 2000 });
-            if (r.status === 'ok' && nowMs() >= measureFrom) done++;
+            const sent = nowMs();
+            const r = await pool.infer({ model: names[pick()]!, inputs: [{ name: 'input', shape: [1, layers[0]!], data: inputs[done % 16]! }], deadlineMs: sloMs });
+            if (r.status === 'ok' && nowMs() - sent <= sloMs && sent >= measureFrom) done++;
+            // A refusal resolves at once: yield so the loop cannot starve the event loop.
+            if (r.status === 'rejected') await new Promise((res) => setImmediate(res));
           }
         };
-        await Promise.all(Array.from({ length: 64 }, worker));
+        await Promise.all(Array.from({ length: 64 }, client));
         capacityRps = done / ((until - measureFrom) / 1000);
-        log(`capacity: ${capacityRps.toFixed(0)} req/s (closed loop, 64 outstanding)`);
+        log(`capacity: ${capacityRps.toFixed(0)} req/s within SLO (closed loop, 64 outstanding)`);
       }
       for (const mult of multipliers) {
         if (o.signal?.aborted) break;
         const rps = capacityRps * mult;
         const loadsBefore = await loadsSoFar(registry);
+        const elu0 = performance.eventLoopUtilization();
         const shots = await openLoop(pool, names, inputs, rps, warmupSeconds + pointSeconds, sloMs, seed + Math.round(mult * 100), zipf, policy === 'fifo');
         const first = shots[0]?.at ?? 0;
-        const p = summarize(policy, mult, shots, first + warmupSeconds * 1000, first + (warmupSeconds + pointSeconds) * 1000, sloMs, (await loadsSoFar(registry)) - loadsBefore);
+        const p = summarize(policy, mult, shots, first + warmupSeconds * 1000, first + (warmupSeconds + pointSeconds) * 1000, sloMs, (await loadsSoFar(registry)) - loadsBefore, performance.eventLoopUtilization(elu0).utilization);
         points.push(p);
-        log(`${policy.padEnd(9)} ${mult.toFixed(1)}x offered ${p.offeredRps.toFixed(0)}/s goodput ${p.goodputRps.toFixed(0)}/s attainment ${(p.sloAttainment * 100).toFixed(3)}% rejected ${p.rejected} p99 ${p.p99Ms.toFixed(1)} ms loads ${p.loads}`);
+        log(`${policy.padEnd(9)} ${mult.toFixed(1)}x offered ${p.offeredRps.toFixed(0)}/s goodput ${p.goodputRps.toFixed(0)}/s attainment ${(p.sloAttainment * 100).toFixed(3)}% rejected ${p.rejected} p99 ${p.p99Ms.toFixed(1)} ms loads ${p.loads} controller ELU ${p.controllerElu.toFixed(2)} late=${p.late} (mean ms: queue ${p.lateBreakdownMs.queue.toFixed(1)}, batch wait ${p.lateBreakdownMs.batchWait.toFixed(1)}, exec ${p.lateBreakdownMs.exec.toFixed(1)}, delivery ${p.lateBreakdownMs.delivery.toFixed(1)})`);
         await sleep(200);
       }
       if (policy === 'clockwork') {
@@ -258,14 +293,14 @@ export async function runInferenceBenchmark(o: BenchOptions = {}): Promise<Bench
       await pool.close();
     }
   }
-  const result: BenchResult = { capacityRps, workers, instances, modelBytes: bytes.byteLength, budgetBytes: budget, sloMs, points, prediction, elapsedS: (nowMs() - t0) / 1000 };
+  const result: BenchResult = { capacityRps, workers, instances, modelBytes: bytes.byteLength, budgetBytes: budget, sloMs, points, prediction, elapsedS: (nowMs() - t0) / 1000, loadAverage: [load0, loadavg()[0]!] };
   if (o.outDir) writeOutputs(o.outDir, result, log);
   return result;
 }
 
 export function formatTable(r: BenchResult): string[] {
   const lines = [
-    `capacity ${r.capacityRps.toFixed(0)} req/s, ${r.workers} worker(s), ${r.instances} instances, SLO ${r.sloMs} ms`,
+    `capacity ${r.capacityRps.toFixed(0)} req/s, ${r.workers} worker(s), ${r.instances} instances, SLO ${r.sloMs} ms, machine load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)} on 2 cores`,
     '| policy | load | offered/s | goodput/s | goodput/capacity | SLO attainment (ran) | rejected | p50 ms | p99 ms | p99.9 ms | mean batch | loads |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];

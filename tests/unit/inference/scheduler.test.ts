@@ -14,10 +14,10 @@ const LOAD_MS = 3;
 const UNLOAD_MS = 0.5;
 
 function setup(opts: { models: string[]; budgetModels: number; workers?: number; policy?: Policy }) {
-  const profiles = new ProfileStore({ batchSizes: BATCHES });
+  const profiles = new ProfileStore({ batchSizes: BATCHES, loadMaxAgeMs: Infinity, execMaxAgeMs: Infinity });
   for (const m of opts.models) {
-    for (const b of BATCHES) profiles.recordExec(m, b, execCost(b));
-    profiles.recordLoad(m, LOAD_MS);
+    for (const b of BATCHES) profiles.recordExec(m, b, execCost(b), 0);
+    profiles.recordLoad(m, LOAD_MS, 0);
   }
   const policy = opts.policy ?? 'clockwork';
   const sched = new Scheduler({
@@ -54,7 +54,7 @@ function simulate(opts: { rate: number; durationMs: number; sloMs: number; model
     const m = opts.models[Math.min(opts.models.length - 1, Math.floor(opts.models.length * rand() ** 2))]!;
     arrivals.push({ id: id++, model: m, rows: 1, arrival: t, deadline: t + opts.sloMs });
   }
-  type Done = { at: number; worker: number; action: Action };
+  type Done = { at: number; worker: number; action?: Action };
   const completions: Done[] = [];
   const workerFree = new Array<number>(opts.workers).fill(0);
   const executed: { action: Action; start: number; end: number }[] = [];
@@ -65,6 +65,8 @@ function simulate(opts: { rate: number; durationMs: number; sloMs: number; model
   const step = (now: number) => {
     const plan = sched.schedule(now);
     dropped += plan.dropped.length;
+    // A wake-up the scheduler asked for is an event without an action.
+    if (plan.wakeAt !== undefined && !completions.some((c) => c.action === undefined && c.at === plan.wakeAt)) completions.push({ at: plan.wakeAt, worker: -1 });
     for (const a of plan.actions) {
       const start = Math.max(now, workerFree[a.worker]!);
       assert.ok(start >= a.earliest, 'never starts before its window');
@@ -81,7 +83,7 @@ function simulate(opts: { rate: number; durationMs: number; sloMs: number; model
     const nextDone = completions[0]?.at ?? Infinity;
     if (nextDone <= nextArrival) {
       const d = completions.shift()!;
-      sched.complete(d.worker, d.action.id, { status: 'done', ms: actualMs(d.action) }, d.at);
+      if (d.action) sched.complete(d.worker, d.action.id, { status: 'done', ms: actualMs(d.action) }, d.at);
       step(d.at);
     } else {
       const r = arrivals[i++]!;
@@ -170,8 +172,8 @@ test('a queued request is dropped as soon as its deadline becomes unreachable', 
   const { sched } = setup({ models: ['a'], budgetModels: 1 });
   assert.ok(sched.submit({ id: 1, model: 'a', rows: 1, arrival: 0, deadline: 4 }, 0).ok);
   const plan = sched.schedule(10);
-  assert.equal(plan.actions.length, 0);
   assert.deepEqual(plan.dropped.map((d) => d.request.id), [1]);
+  assert.equal(plan.actions.length, 0);
   assert.equal(sched.queueDepth, 0);
 });
 
@@ -257,3 +259,4 @@ test('a crashed worker hands back its in-flight actions and forgets its models',
   sched.workerUp(0, 2);
   assert.deepEqual(sched.schedule(2).actions.map((a) => a.kind), ['LOAD']);
 });
+
