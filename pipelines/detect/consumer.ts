@@ -120,24 +120,25 @@ export async function startDetector(rt: Runtime, o: DetectorOptions): Promise<Ru
 
   await consumer.run({
     onAssign: async (partitions) => {
-      for (const { partition } of partitions) {
-        online.dropPartition(partition);
-        const committed = await rt.transport.committed(o.groupId, metricsTopic);
-        const until = new Map([[partition, committed.get(partition) ?? '0']]);
-        let replayed = 0;
-        const pending: InRecord[] = [];
-        await rt.transport.readToEnd(metricsTopic, [partition], (recs) => void pending.push(...recs), until);
-        for (const r of pending) {
-          try {
-            const { value } = await rt.serde.decode<MetricBatch>(metricsTopic, r.value);
-            online.rebuild(partition, value);
-            replayed++;
-          } catch {
-            // It went to the dead-letter topic when first processed.
-          }
+      const ids = partitions.map((p) => p.partition);
+      for (const p of ids) online.dropPartition(p);
+      // Replay what the group already processed on these partitions (up to its committed offsets)
+      // to rebuild every series' windows; one read for all of them.
+      const committed = await rt.transport.committed(o.groupId, metricsTopic);
+      const until = new Map(ids.map((p) => [p, committed.get(p) ?? '0']));
+      const pending: InRecord[] = [];
+      await rt.transport.readToEnd(metricsTopic, ids, (recs) => void pending.push(...recs), until);
+      let replayed = 0;
+      for (const r of pending) {
+        try {
+          const { value } = await rt.serde.decode<MetricBatch>(metricsTopic, r.value);
+          online.rebuild(r.partition, value);
+          replayed++;
+        } catch {
+          // It went to the dead-letter topic when first processed.
         }
-        log.info('partition assigned; windows rebuilt from the topic', { partition, replayedRecords: replayed, upToOffset: until.get(partition) });
       }
+      log.info('partitions assigned; windows rebuilt from the topic', { partitions: ids, replayedRecords: replayed, upTo: Object.fromEntries(until) });
       seriesGauge.set(online.seriesCount());
     },
     onRevoke: async (partitions) => {

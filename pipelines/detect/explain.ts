@@ -8,7 +8,7 @@
 import type { CallNode, CompareNode, Node, Persistence } from './ast.ts';
 import { formatDuration } from './ast.ts';
 import { constNumber } from './checker.ts';
-import { formatNumber, printNode } from './printer.ts';
+import { formatNumber, nodeKey, printNode } from './printer.ts';
 import type { RuleProgram } from './program.ts';
 import { FALSE, TRUE, UNKNOWN, compare } from './program.ts';
 
@@ -54,7 +54,7 @@ class Explainer {
       case 'value':
         return this.p.leaf('value');
       case 'call':
-        return this.p.leaf(printNode(n));
+        return this.p.leaf(nodeKey(n));
       case 'neg':
         return -this.val(n.arg);
       case 'arith': {
@@ -99,7 +99,7 @@ class Explainer {
         return `value ${fmt(this.val(n))}`;
       case 'call':
         if (n.name === 'abs') return `abs(${this.annotate(n.args[0]!)}) ${fmt(this.val(n))}`;
-        return `${printNode(n)} ${fmt(this.val(n))}`;
+        return `${nodeKey(n)} ${fmt(this.val(n))}`;
       case 'neg':
         return `-${this.annotate(n.arg, 8)}`;
       case 'arith': {

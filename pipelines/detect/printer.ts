@@ -64,6 +64,18 @@ export function printNode(n: Node, style: PrintStyle = canonicalStyle): string {
   }
 }
 
+const keys = new WeakMap<Node, string>();
+
+/** Canonical text of a node, memoized: leaf keys are looked up on every firing's explanation. */
+export function nodeKey(n: Node): string {
+  let k = keys.get(n);
+  if (k === undefined) {
+    k = printNode(n);
+    keys.set(n, k);
+  }
+  return k;
+}
+
 export function printPersistence(p: Persistence): string {
   return p.kind === 'samples' ? `for ${p.n}` : `for ${formatDuration(p.ms)}`;
 }

@@ -7,7 +7,7 @@
  */
 import type { CallNode, Node } from './ast.ts';
 import { constNumber } from './checker.ts';
-import { printNode } from './printer.ts';
+import { nodeKey } from './printer.ts';
 import type { RuleProgram } from './program.ts';
 import { FALSE, TRUE, UNKNOWN, compare, ewmaAlpha, ewmaStep, fault } from './program.ts';
 import type { CheckedRule } from './rule.ts';
@@ -178,7 +178,7 @@ function sumOf(xs: number[]): number {
 }
 
 function findCall(n: Node, key: string): CallNode | undefined {
-  if (n.type === 'call' && printNode(n) === key) return n;
+  if (n.type === 'call' && nodeKey(n) === key) return n;
   for (const c of children(n)) {
     const f = findCall(c, key);
     if (f !== undefined) return f;
