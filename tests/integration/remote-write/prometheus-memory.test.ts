@@ -5,6 +5,10 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { RemoteWriteReceiver } from '../../../connectors/remote-write/server.ts';
 import { MemorySink } from '../../../connectors/remote-write/sink.ts';
@@ -66,4 +70,40 @@ test('Prometheus → receiver: series decode and match Prometheus\'s own query f
   assert.ok(stale.every((s) => Number.isNaN(s.value)));
   assert.ok(stale[0]!.timestampMs > endMs);
   assert.ok(!got.slice(0, -1).some((s) => s.stale), 'no stale marker while the target was up');
+});
+
+test('Prometheus over HTTPS with a bearer token from a credentials file: accepted, never 401', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-prom-tls-'));
+  const prom2 = new PrometheusProcess();
+  const target2 = new CounterTarget();
+  const sink2 = new MemorySink();
+  const registry2 = new Registry();
+  let rx: RemoteWriteReceiver | null = null;
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'token'), 'it-token-0123456789\n');
+    rx = new RemoteWriteReceiver(
+      { listen: '127.0.0.1:0', bearerToken: 'it-token-0123456789', tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) } },
+      { sink: sink2, registry: registry2 },
+    );
+    await target2.start();
+    const url = await rx.start();
+    assert.match(url, /^https:/);
+    await prom2.start({
+      writeUrl: `${url}/api/v1/write`,
+      targetPort: target2.port,
+      extra: ['    authorization:', `      credentials_file: ${join(dir, 'token')}`, '    tls_config:', `      ca_file: ${join(dir, 'cert.pem')}`],
+    });
+    await waitFor('5 counter samples over HTTPS', 90_000, () => samplesOf(sink2.batches, 'rw_test_scrapes_total').length >= 5);
+    const json = await registry2.getMetricsAsJSON();
+    const rejects = json.find((m) => m.name === 'panoptes_remote_write_rejected_requests_total')!.values;
+    assert.deepEqual(rejects, [], 'no request refused');
+    const ok = (json.find((m) => m.name === 'panoptes_remote_write_requests_total')!.values as { value: number; labels: Record<string, unknown> }[]).find((v) => v.labels.code === '204');
+    assert.ok(ok && ok.value >= 1);
+  } finally {
+    await prom2.stop();
+    await target2.stop();
+    await rx?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -92,6 +92,8 @@ export interface PrometheusOptions {
   targetPort: number;
   /** Extra lines under remote_write[0].queue_config. */
   queue?: Record<string, string | number | boolean>;
+  /** Lines under remote_write[0] (authorization, tls_config, ...), indented by the caller. */
+  extra?: string[];
 }
 
 export class PrometheusProcess {
@@ -127,6 +129,7 @@ export class PrometheusProcess {
         `      - targets: ['127.0.0.1:${o.targetPort}']`,
         'remote_write:',
         `  - url: ${o.writeUrl}`,
+        ...(o.extra ?? []),
         '    remote_timeout: 30s',
         '    queue_config:',
         ...Object.entries(queue).map(([k, v]) => `      ${k}: ${v}`),
