@@ -8,7 +8,7 @@
 import type { CallNode, CompareNode, Node, Persistence } from './ast.ts';
 import { formatDuration } from './ast.ts';
 import { constNumber } from './checker.ts';
-import { formatNumber, nodeKey, printNode } from './printer.ts';
+import { formatNumber, nodeKey } from './printer.ts';
 import type { RuleProgram } from './program.ts';
 import { FALSE, TRUE, UNKNOWN, compare } from './program.ts';
 
@@ -108,7 +108,7 @@ class Explainer {
         return wrap(`${this.annotate(n.left, prec)} ${op} ${this.annotate(n.right, prec + 1)}`, prec);
       }
       default:
-        return printNode(n);
+        return nodeKey(n);
     }
   }
 
@@ -150,7 +150,7 @@ class Explainer {
     const right = this.val(c.right);
     const body = `${this.side(c.left)} ${c.op} ${this.side(c.right)}`;
     return {
-      expr: negated ? `not (${printNode(c)})` : printNode(c),
+      expr: negated ? `not (${nodeKey(c)})` : nodeKey(c),
       op: c.op,
       left,
       right,
@@ -193,7 +193,7 @@ class Explainer {
   }
 
   private name(n: Node): string {
-    return n.type === 'value' ? 'value' : n.type === 'number' ? 'the threshold' : printNode(n);
+    return n.type === 'value' ? 'value' : n.type === 'number' ? 'the threshold' : nodeKey(n);
   }
 
   /** `mean(W) ± k * std(W)` or `median(W) ± k * mad(W)`, either factor order. */
@@ -206,7 +206,7 @@ class Explainer {
       else if (constNumber(spread.right) !== undefined) spread = spread.left;
     }
     if (center.type !== 'call' || spread.type !== 'call') return undefined;
-    const same = printNode(center.args[0]!) === printNode(spread.args[0]!);
+    const same = nodeKey(center.args[0]!) === nodeKey(spread.args[0]!);
     if (!same) return undefined;
     if (center.name === 'mean' && spread.name === 'std') return { center, spread, unit: 'standard deviations', win: windowName(center.args[0]!), centerName: 'mean' };
     if (center.name === 'median' && spread.name === 'mad') return { center, spread, unit: 'MADs', win: windowName(center.args[0]!), centerName: 'median' };
@@ -217,7 +217,7 @@ class Explainer {
 function windowName(n: Node): string {
   if (n.type === 'duration') return formatDuration(n.ms);
   if (n.type === 'samples') return `${n.n}-sample`;
-  return printNode(n);
+  return nodeKey(n);
 }
 
 function ordinal(q: number): string {
