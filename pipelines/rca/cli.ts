@@ -228,8 +228,8 @@ const evalCmd: CliCommand = {
   usage: '[--dataset DIR] [--graph truth|data|synth|all] [--method attribution|traversal|random-walk|all] [--json]',
   options: [
     { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (default: $PANOPTES_DATASETS/petshop)', placeholder: 'DIR' },
-    { name: 'graph', type: 'string', description: 'truth (dataset call graph), data (PC), synth (offline Atlas synthesis) or all', default: 'synth' },
-    { name: 'method', type: 'string', description: 'attribution, traversal, random-walk or all', default: 'attribution' },
+    { name: 'graph', type: 'string', description: 'truth (dataset call graph), data (PC), synth (offline Atlas synthesis), a comma list, or all', default: 'synth' },
+    { name: 'method', type: 'string', description: 'attribution, traversal, random-walk, a comma list, or all', default: 'attribution' },
     { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth', placeholder: 'DIR' },
     { name: 'split', type: 'string', description: 'Issue split folder', default: 'train' },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
@@ -238,10 +238,10 @@ const evalCmd: CliCommand = {
   async run(args, io) {
     const dataset = resolve(str(args, 'dataset') ?? join(datasetsRoot(), 'petshop'));
     const g = str(args, 'graph') ?? 'synth';
-    const graphs: GraphKind[] = g === 'all' ? ['truth', 'data', 'synth'] : [g as GraphKind];
+    const graphs: GraphKind[] = g === 'all' ? ['truth', 'data', 'synth'] : (g.split(',') as GraphKind[]);
     for (const k of graphs) if (!['truth', 'data', 'synth'].includes(k)) throw new UsageError(`--graph: expected truth, data, synth or all, got "${k}"`);
     const m = str(args, 'method') ?? 'attribution';
-    const methods: RankMethod[] = m === 'all' ? [...rankMethods] : [methodOf(m)];
+    const methods: RankMethod[] = m === 'all' ? [...rankMethods] : m.split(',').map(methodOf);
     const t0 = Date.now();
     const { rows, details } = await runPetshopEval({
       dataset,
