@@ -14,8 +14,12 @@ describe('OrderStats', () => {
       fc.property(values, fc.integer({ min: 1, max: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, w, q) => {
         const o = new OrderStats(4);
         xs.forEach((x, i) => {
-          o.insert(x);
-          if (i >= w) o.remove(xs[i - w]!);
+          // The window's steady state uses replace (one out, one in); also cover insert/remove.
+          if (i >= w && i % 2 === 0) o.replace(xs[i - w]!, x);
+          else {
+            o.insert(x);
+            if (i >= w) o.remove(xs[i - w]!);
+          }
           const win = xs.slice(Math.max(0, i - w + 1), i + 1);
           const sorted = [...win].sort((a, b) => a - b);
           assert.equal(o.n, win.length);
