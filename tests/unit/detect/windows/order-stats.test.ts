@@ -34,6 +34,26 @@ describe('OrderStats', () => {
   });
 });
 
+describe('OrderStats on long windows (memmove paths)', () => {
+  it('matches sorting when ranks move by hundreds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 1500, maxLength: 1500 }), fc.integer({ min: 300, max: 700 }), (xs, w) => {
+        const o = new OrderStats(4);
+        const win: number[] = [];
+        xs.forEach((x, i) => {
+          if (i >= w) o.replace(xs[i - w]!, x);
+          else o.insert(x);
+          win.push(x);
+          if (win.length > w) win.shift();
+        });
+        const sorted = [...win].sort((a, b) => a - b);
+        for (const q of [0, 0.01, 0.5, 0.99, 1]) assert.equal(o.quantile(q), interpolate(sorted, sorted.length, q));
+      }),
+      { seed: 13, numRuns: 10 },
+    );
+  });
+});
+
 describe('Moments and MonoDeque', () => {
   it('track mean, std, min and max of a sliding window', () => {
     fc.assert(
