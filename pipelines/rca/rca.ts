@@ -9,7 +9,7 @@ import type { Frame } from './frame.ts';
 import type { CausalGraphRecord } from './graph.ts';
 import { indexGraph, splitNodeId } from './graph.ts';
 import { attributionRank } from './rank/attribution.ts';
-import { ancestors, candidateRows, defaultRankOptions, fitModels, scoresAt, type RankOptions } from './rank/scores.ts';
+import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, type RankOptions } from './rank/scores.ts';
 import { traversalRank, type Candidate } from './rank/traversal.ts';
 import { randomWalkRank } from './rank/random-walk.ts';
 
@@ -163,17 +163,27 @@ export interface HandleOptions {
 }
 
 /**
- * RCA for one incident record. The target is the incident's node with the most causal ancestors
- * (the user-facing symptom) among its components' series, unless given.
+ * RCA for one incident record. The target is, unless given, the most anomalous series of the
+ * incident's most downstream component (the user-facing symptom).
  */
 export function handleIncident(incident: Incident, graph: CausalGraphRecord | null, telemetry: Telemetry, opts: HandleOptions = {}): RcaResult {
   const comps = new Set(incident.components);
   const candidates = [...telemetry.failure.series.keys()].filter((id) => comps.has(splitNodeId(id).component));
   let target = opts.target;
   if (!target) {
+    // The symptom to explain: the most downstream component (most causal ancestors), and of its
+    // series the one most anomalous in the incident window.
     const idx = graph ? indexGraph(graph) : null;
     const depth = (id: string) => (idx && idx.nodes.has(id) ? ancestors(idx, id).size : -1);
-    target = [...candidates].sort((a, b) => depth(b) - depth(a) || a.localeCompare(b))[0];
+    const models = fitModels(telemetry.normal, candidates);
+    const peak = (id: string) => Math.max(0, ...telemetry.failure.timestamps.map((_, r) => scoreOf(models, telemetry.failure, id, r)));
+    const compDepth = new Map<string, number>();
+    for (const id of candidates) {
+      const c = splitNodeId(id).component;
+      compDepth.set(c, Math.max(compDepth.get(c) ?? -1, depth(id)));
+    }
+    const scored = candidates.map((id) => ({ id, d: compDepth.get(splitNodeId(id).component)!, p: peak(id) }));
+    target = scored.sort((a, b) => b.d - a.d || b.p - a.p || a.id.localeCompare(b.id))[0]?.id;
   }
   if (!target) {
     return {

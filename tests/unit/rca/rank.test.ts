@@ -90,3 +90,20 @@ test('handleIncident picks the most downstream component as the target and retur
   assert.equal(res.producedAtMs, 123);
   assert.equal(res.method, 'traversal');
 });
+
+test('handleIncident explains the most anomalous metric of the most downstream component', () => {
+  // Two metrics per component: only latency moves.
+  const withErrors = (f: Frame): Frame => {
+    const series = new Map(f.series);
+    for (const c of nodes) series.set(`${c}:availability`, f.timestamps.map((_, i) => 100 - (i % 3) * 0.1));
+    return { timestamps: f.timestamps, series };
+  };
+  const failure = withErrors(simulate(5, 11, { cache: 0.08 }));
+  const incident: Incident = {
+    id: 'inc-2', status: 'UPDATED', openedAtMs: 0, updatedAtMs: 0, resolvedAtMs: null, severity: 'warning',
+    components: ['cache', 'api', 'web'], anomalyIds: [], anomalyCount: 3, summary: '',
+  };
+  const res = handleIncident(incident, graph, { normal: withErrors(normal), failure });
+  assert.equal(res.causes[0]?.node, 'cache:latency');
+  assert.equal(res.causes[0]?.path.at(-1), 'web:latency');
+});
