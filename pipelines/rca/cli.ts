@@ -13,7 +13,7 @@ import type { Incident } from '../core/records.ts';
 import { sliceFrame, type Frame } from './frame.ts';
 import { datasetsRoot } from './eval/petshop-data.ts';
 import { runPetshopEval } from './eval/run.ts';
-import type { GraphKind } from './eval/petshop-eval.ts';
+import type { EvalMethod, GraphKind } from './eval/petshop-eval.ts';
 import { loadCatalogDir, readFrame, readObserved, readText } from './io.ts';
 import { handleIncident, rankMethods, type RankMethod } from './rca.ts';
 import { toDot, toSvg } from './render.ts';
@@ -229,7 +229,7 @@ const evalCmd: CliCommand = {
   options: [
     { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (default: $PANOPTES_DATASETS/petshop)', placeholder: 'DIR' },
     { name: 'graph', type: 'string', description: 'truth (dataset call graph), data (PC), synth (offline Atlas synthesis), a comma list, or all', default: 'synth' },
-    { name: 'method', type: 'string', description: 'attribution, traversal, random-walk, a comma list, or all', default: 'attribution' },
+    { name: 'method', type: 'string', description: 'attribution, traversal, random-walk, baseline (the re-implemented PetShop anomaly traversal), a comma list, or all', default: 'attribution' },
     { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth', placeholder: 'DIR' },
     { name: 'split', type: 'string', description: 'Issue split folder', default: 'train' },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
@@ -241,7 +241,7 @@ const evalCmd: CliCommand = {
     const graphs: GraphKind[] = g === 'all' ? ['truth', 'data', 'synth'] : (g.split(',') as GraphKind[]);
     for (const k of graphs) if (!['truth', 'data', 'synth'].includes(k)) throw new UsageError(`--graph: expected truth, data, synth or all, got "${k}"`);
     const m = str(args, 'method') ?? 'attribution';
-    const methods: RankMethod[] = m === 'all' ? [...rankMethods] : m.split(',').map(methodOf);
+    const methods: EvalMethod[] = m === 'all' ? [...rankMethods, 'baseline'] : m.split(',').map((x) => (x === 'baseline' ? 'baseline' : methodOf(x)));
     const t0 = Date.now();
     const { rows, details } = await runPetshopEval({
       dataset,

@@ -11,6 +11,8 @@ import { sliceFrame } from '../frame.ts';
 import type { CausalGraphRecord } from '../graph.ts';
 import { withVersion } from '../graph.ts';
 import { rankCauses, type RankMethod } from '../rca.ts';
+import { splitNodeId } from '../graph.ts';
+import { baselineRank } from './petshop-baseline.ts';
 import type { RankOptions } from '../rank/scores.ts';
 import { validateGraph, defaultValidateOptions } from '../validate.ts';
 import type { CallGraph, PetshopScenario } from './petshop-data.ts';
@@ -45,7 +47,7 @@ export interface EvalRow {
   scenario: string;
   metric: string;
   graph: GraphKind;
-  method: RankMethod;
+  method: EvalMethod;
   issues: number;
   top1: number | null;
   top3: number | null;
@@ -54,8 +56,21 @@ export interface EvalRow {
   normalFrom: string;
 }
 
+/** The ranking methods plus the re-implemented PetShop baseline. */
+export type EvalMethod = RankMethod | 'baseline';
+
+/** Runs one method; `causes` holds components in rank order. */
+function runMethod(method: EvalMethod, req: Parameters<typeof rankCauses>[0]): { components: string[]; note: string } {
+  if (method === 'baseline') {
+    const ranked = baselineRank(req.graph!, req.target, req.telemetry.normal, req.telemetry.failure);
+    return { components: rankedComponents(ranked.map((c) => ({ component: splitNodeId(c.node).component }))), note: ranked.length === 0 ? 'baseline: nothing reported' : '' };
+  }
+  const res = rankCauses({ ...req, method });
+  return { components: rankedComponents(res.causes), note: res.note };
+}
+
 export interface EvalOptions {
-  methods: RankMethod[];
+  methods: EvalMethod[];
   rank?: Partial<RankOptions>;
   /** Rows of the fake incident window in specificity runs (the issue windows have 5). 0 = the whole rest. */
   specificityWindow: number;
@@ -112,16 +127,15 @@ export async function evaluateScenario(
       let hit3 = 0;
       for (const issue of issues) {
         const g = await graph(metric, normal, 'full');
-        const res = rankCauses({
+        const res = runMethod(method, {
           incidentId: `${s.name}/${issue.name}`,
           graph: g,
           target: `${issue.targetNode}:${metric}`,
           telemetry: { normal, failure: issue.failure },
           startRow: startRowFor(issue.failure, issue.targetTimestampMs),
-          method,
           options: opts.rank,
         });
-        const ranked = rankedComponents(res.causes);
+        const ranked = res.components;
         const t1 = ranked.slice(0, 1).includes(issue.rootCause);
         const t3 = ranked.slice(0, 3).includes(issue.rootCause);
         if (t1) hit1++;
@@ -140,9 +154,9 @@ export async function evaluateScenario(
           const ff = sliceFrame(normal, split, end);
           const g = await graph(metric, nf, `split${split}`);
           for (const target of targets) {
-            const res = rankCauses({ incidentId: `${s.name}/noissue@${split}`, graph: g, target, telemetry: { normal: nf, failure: ff }, startRow: opts.specificityStartRow, method, options: opts.rank });
+            const res = runMethod(method, { incidentId: `${s.name}/noissue@${split}`, graph: g, target, telemetry: { normal: nf, failure: ff }, startRow: opts.specificityStartRow, options: opts.rank });
             windows++;
-            if (res.causes.length === 0) ok++;
+            if (res.components.length === 0) ok++;
           }
         }
         spec = windows > 0 ? ok / windows : null;

@@ -8,17 +8,16 @@ import type { Frame } from '../frame.ts';
 import { subgraphByMetric } from '../graph.ts';
 import { loadCatalogDir } from '../io.ts';
 import { learnGraph } from '../learn.ts';
-import type { RankMethod } from '../rca.ts';
 import type { RankOptions } from '../rank/scores.ts';
 import { OfflineJudge } from '../synth/offline-judge.ts';
 import { synthesizeGraph } from '../synth/synthesize.ts';
 import { listScenarios, loadScenario } from './petshop-data.ts';
-import { defaultEvalOptions, evaluateScenario, poolFrames, truthGraph, type EvalRow, type GraphKind, type GraphProvider, type IssueResult } from './petshop-eval.ts';
+import { defaultEvalOptions, evaluateScenario, poolFrames, truthGraph, type EvalMethod, type EvalRow, type GraphKind, type GraphProvider, type IssueResult } from './petshop-eval.ts';
 
 export interface RunEvalOptions {
   dataset: string;
   graphs: GraphKind[];
-  methods: RankMethod[];
+  methods: EvalMethod[];
   catalogDir: string;
   split: string;
   specificityWindow: number;

@@ -107,3 +107,11 @@ test('handleIncident explains the most anomalous metric of the most downstream c
   assert.equal(res.causes[0]?.node, 'cache:latency');
   assert.equal(res.causes[0]?.path.at(-1), 'web:latency');
 });
+
+test('the re-implemented PetShop baseline finds an injected root and reports nothing without an anomaly', async () => {
+  const { baselineRank } = await import('../../../pipelines/rca/eval/petshop-baseline.ts');
+  const failure = simulate(5, 12, { db: 0.08 });
+  const ranked = baselineRank(graph, 'web:latency', normal, failure);
+  assert.equal(ranked[0]?.node, 'db:latency');
+  assert.deepEqual(baselineRank(graph, 'web:latency', normal, simulate(5, 13)), []);
+});
