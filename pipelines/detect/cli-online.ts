@@ -128,9 +128,4 @@ export async function runOnlineDetector(args: ParsedArgs, io: CliIo): Promise<nu
   }
 }
 
-export const onlineOptions = [
-  { name: 'group', type: 'string' as const, description: 'Consumer group of the online detector (without --csv).', default: 'panoptes-detect' },
-  { name: 'instance', type: 'string' as const, description: 'Stable instance id (transactional id suffix) of the online detector; default: the host name.' },
-];
-
 export const commands: CliCommand[] = [publish, remove, list];

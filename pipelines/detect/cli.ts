@@ -94,22 +94,29 @@ export function anomalyRecord(d: Decision, baseName: string | undefined): Anomal
 
 const detect: CliCommand = {
   name: 'detect',
-  summary: 'Run rules and/or a base detector over a timestamp,value CSV and print the anomalies with explanations',
-  usage: '--csv FILE [--rules FILE] [--with-base] [--base robust-z|ewma] [--json]',
+  summary: 'Detect anomalies: offline over a timestamp,value CSV (--csv), or online as an exactly-once consumer of the metrics topic; prints each anomaly with its explanation',
+  usage: '[--csv FILE [--rules FILE] [--with-base]] [--base robust-z|ewma|none] [--json]',
   options: [
-    { name: 'csv', type: 'string', description: 'timestamp,value CSV (NAB format)', required: true, placeholder: 'FILE' },
+    { name: 'csv', type: 'string', description: 'timestamp,value CSV (NAB format) to run offline; without it, the online detector consumes the metrics topic', placeholder: 'FILE' },
     { name: 'rules', type: 'string', description: 'rule file (YAML or a bare expression); alone, the rules run without a base detector', placeholder: 'FILE' },
     { name: 'with-base', type: 'boolean', description: 'combine the rules with the base detector as deployed: FP rules remove (min), then FN rules add (max)', default: false },
     { name: 'base', type: 'string', description: `base detector: ${baseDetectorNames.join(' | ')}`, default: 'ewma' },
     { name: 'threshold', type: 'number', description: 'base detector threshold (robust z or residual σ)' },
     { name: 'window', type: 'number', description: 'robust-z window in samples' },
     { name: 'season', type: 'string', description: 'ewma season length (e.g. 1d, or 0s for none); default 1d' },
+    { name: 'group', type: 'string', description: 'online: consumer group of the detector', default: 'panoptes-detect' },
+    { name: 'instance', type: 'string', description: 'online: stable instance id (the transactional id suffix, so a restart fences its former self); default: the host name' },
   ],
   help: 'Without --rules the base detector runs alone. With --json: one object per anomalous sample with timestamp, value, rule, ruleVersion, kind, severity, score, explanation, clauses.\nExample: panoptes detect --csv data.csv --rules rules.yaml --with-base --json',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     const o = args.options;
     const csvPath = o['csv'];
-    if (typeof csvPath !== 'string' || csvPath === '') throw new UsageError('detect needs --csv FILE');
+    if (csvPath === undefined) {
+      // No CSV: the online detector (a consumer group on the metrics topic), loaded on use.
+      const { runOnlineDetector } = await import('./cli-online.ts');
+      return runOnlineDetector(args, io);
+    }
+    if (typeof csvPath !== 'string' || csvPath === '') throw new UsageError('detect --csv needs a FILE');
     const rulesPath = typeof o['rules'] === 'string' ? o['rules'] : undefined;
     const withBase = o['with-base'] === true || rulesPath === undefined;
     const baseName = typeof o['base'] === 'string' ? o['base'] : 'ewma';

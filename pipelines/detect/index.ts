@@ -10,8 +10,6 @@ export { RuleDiagnosticsError, RuleSyntaxError, formatDiagnostic } from './diagn
 export { RuleRuntimeError } from './program.ts';
 export { SeriesDetector } from './series-detector.ts';
 export type { Decision, ReloadSummary, RuleFault, SampleStatus, SeriesDetectorOptions, SeriesStats } from './series-detector.ts';
-export { DetectorPool } from './detector-pool.ts';
-export type { DetectorPoolOptions } from './detector-pool.ts';
 export type { Backend, RuleFiring } from './rule-runner.ts';
 export type { ClauseValue } from './explain.ts';
 export { combineLabels } from './aggregate.ts';
