@@ -139,6 +139,8 @@ export class InferencePool {
   /** Completed-request counters since start (for tests and the CLI). */
   readonly counts = { ok: 0, rejected: 0, late: 0, error: 0 };
   restarts = 0;
+  /** Worker time reported per action kind, ms (profiling included in LOAD). */
+  readonly workerBusyMs = { INFER: 0, LOAD: 0, UNLOAD: 0 };
 
   private constructor(models: PoolModel[], registry: Registry, options: Partial<PoolOptions>) {
     this.options = validatePoolOptions(options);
@@ -203,6 +205,7 @@ export class InferencePool {
     const { action, predictedMs } = completed;
     this.metrics.actions.inc({ action: action.kind, outcome: m.status });
     if (m.status === 'done') {
+      this.workerBusyMs[action.kind] += m.ms + (m.profile ?? []).reduce((a, p) => a + p.ms, 0);
       this.metrics.predictionError.observe({ action: action.kind }, Math.abs(m.ms - predictedMs) / 1000);
       if (m.ms > predictedMs) this.metrics.underpredictions.inc({ action: action.kind });
     }

@@ -170,7 +170,9 @@ export class Scheduler {
     if (w.store.state(model) !== undefined) return free;
     const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
     if (victims === undefined) return Infinity;
-    return free + victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now);
+    // A load cannot start before the worker's load share allows it.
+    const loadFrom = this.opts.policy === 'clockwork' && w.up ? Math.max(free, this.loadAllowedAt(w, now)) : free;
+    return loadFrom + victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now);
   }
 
   /** The earliest any worker could finish `rows` rows of `model` if it ran them next on its own. */
@@ -226,10 +228,21 @@ export class Scheduler {
 
   /** Whether worker `w` may start another load without exceeding its load share. */
   private mayLoad(w: WorkerState, now: number): boolean {
+    return this.loadAllowedAt(w, now) <= now;
+  }
+
+  /** The earliest time worker `w`'s recent loads leave room for another under the load share. */
+  private loadAllowedAt(w: WorkerState, now: number): number {
     while (w.loads.length > 0 && w.loads[0]!.end < now - LOAD_SHARE_WINDOW_MS) w.loads.shift();
+    const limit = this.maxLoadShare * LOAD_SHARE_WINDOW_MS;
     let ms = 0;
     for (const l of w.loads) ms += l.ms;
-    return ms < this.maxLoadShare * LOAD_SHARE_WINDOW_MS;
+    for (const l of w.loads) {
+      if (ms < limit) break;
+      ms -= l.ms;
+      if (ms < limit) return l.end + LOAD_SHARE_WINDOW_MS;
+    }
+    return now;
   }
 
   private takeBatch(model: string, count: number): QueuedRequest[] {
@@ -310,9 +323,10 @@ export class Scheduler {
     cands.sort((a, b) => a.slack - b.slack || (a.kind === 'INFER' ? -1 : 1) - (b.kind === 'INFER' ? -1 : 1));
     let pick = cands[0]!;
     if (pick.kind === 'LOAD') {
-      // On a CPU worker a load blocks inference (Clockwork's GPUs load over PCIe alongside). Load
-      // only when every waiting batch can afford the wait; otherwise serve the most urgent batch.
-      const urgent = cands.find((c) => c.kind === 'INFER' && c.slack < pick.predictedMs);
+      // On a CPU worker a load blocks inference (Clockwork's GPUs load over PCIe alongside): first
+      // run a batch the load would push past its deadline, when the load can still wait for it.
+      // The load share (mayLoad) bounds how much inference loads can displace.
+      const urgent = cands.find((c) => c.kind === 'INFER' && c.slack < pick.predictedMs && pick.slack >= c.predictedMs);
       if (urgent) pick = urgent;
     }
     return pick.build();

@@ -1,7 +1,8 @@
 /**
  * The Clockwork benchmark: open-loop Poisson arrivals (fixed seed) over ≥100 copies of a small MLP
  * with Zipf popularity and a per-worker memory budget that holds only a fraction of them (so loads
- * and evictions happen), SLO 25 ms. Capacity is measured first (closed loop, loose deadlines);
+ * and evictions happen), SLO 25 ms. Capacity is measured first (the highest goodput of an
+ * open-loop probe with rising rates);
  * offered load is then swept from 0.5x to 3x capacity for Clockwork and for the FIFO baseline
  * (same workers, no admission control, deadline-blind batching). Warm-up is excluded.
  */
@@ -57,6 +58,8 @@ export interface PointResult {
   loads: number;
   /** Event-loop utilization of the controller thread during the point. */
   controllerElu: number;
+  /** Share of the point's wall time the worker(s) reported busy (INFER, LOAD). */
+  workerBusy: { infer: number; load: number };
   /** Mean breakdown of the requests that ran late: where the time went. */
   lateBreakdownMs: { queue: number; batchWait: number; exec: number; delivery: number };
 }
@@ -145,7 +148,7 @@ async function openLoop(pool: InferencePool, names: string[], inputs: Float32Arr
   return shots;
 }
 
-function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: number, toMs: number, sloMs: number, loads: number, controllerElu: number): PointResult {
+function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: number, toMs: number, sloMs: number, loads: number, controllerElu: number, workerBusy: { infer: number; load: number }): PointResult {
   const window = shots.filter((s) => s.at >= fromMs && s.at < toMs);
   const secs = (toMs - fromMs) / 1000;
   let ok = 0;
@@ -199,6 +202,7 @@ function summarize(policy: Policy, multiplier: number, shots: Shot[], fromMs: nu
     meanBatch: ran === 0 ? 0 : batchSum / ran,
     loads,
     controllerElu,
+    workerBusy,
     lateBreakdownMs: { queue: lb.queue / Math.max(1, lateRan), batchWait: lb.batchWait / Math.max(1, lateRan), exec: lb.exec / Math.max(1, lateRan), delivery: lb.delivery / Math.max(1, lateRan) },
   };
 }
@@ -249,40 +253,43 @@ export async function runInferenceBenchmark(o: BenchOptions = {}): Promise<Bench
   let prediction = { inferP50Ms: 0, inferP99Ms: 0, loadP99Ms: 0, underpredicted: 0 };
   for (const policy of o.policies ?? (['clockwork', 'fifo'] as Policy[])) {
     if (o.signal?.aborted) break;
-    const { pool, registry } = await startPool(models, policy, workers, budget, sloMs, o.deadlineBufferMs ?? 2);
+    const { pool, registry } = await startPool(models, policy, workers, budget, sloMs, o.deadlineBufferMs ?? 4);
     try {
       await warmModels(pool, names, inputs[0]!);
       if (o.capacityRps !== undefined) capacityRps = o.capacityRps;
       else if (policy === 'clockwork') {
-        // Capacity: the most requests per second the pool completes within the SLO when it is kept
-        // saturated (closed loop, 64 outstanding, same model mix and deadlines).
-        const pick = zipfSampler(instances, zipf, mulberry32(seed + 1));
-        const until = nowMs() + 4000;
-        const measureFrom = nowMs() + 1000;
-        let done = 0;
-        const client = async () => {
-          while (nowMs() < until) {
-            const sent = nowMs();
-            const r = await pool.infer({ model: names[pick()]!, inputs: [{ name: 'input', shape: [1, layers[0]!], data: inputs[done % 16]! }], deadlineMs: sloMs });
-            if (r.status === 'ok' && nowMs() - sent <= sloMs && sent >= measureFrom) done++;
-            // A refusal resolves at once: yield so the loop cannot starve the event loop.
-            if (r.status === 'rejected') await new Promise((res) => setImmediate(res));
-          }
-        };
-        await Promise.all(Array.from({ length: 64 }, client));
-        capacityRps = done / ((until - measureFrom) / 1000);
-        log(`capacity: ${capacityRps.toFixed(0)} req/s within SLO (closed loop, 64 outstanding)`);
+        // Capacity: the highest goodput an open-loop probe reaches, rates rising by 1.5x from
+        // 400/s until goodput stops growing (the same generator and model mix as the sweep).
+        let rate = 400;
+        let worse = 0;
+        for (let probe = 0; probe < 12 && worse < 2; probe++) {
+          const shots = await openLoop(pool, names, inputs, rate, 2, sloMs, seed + 1000 + probe, zipf, false);
+          const first = shots[0]?.at ?? 0;
+          const g = summarize(policy, 0, shots, first + 500, first + 2000, sloMs, 0, 0, { infer: 0, load: 0 }).goodputRps;
+          log(`  probe ${rate.toFixed(0)}/s → goodput ${g.toFixed(0)}/s`);
+          if (g > capacityRps * 1.03) worse = 0;
+          else worse++;
+          capacityRps = Math.max(capacityRps, g);
+          rate *= 1.5;
+          await sleep(200);
+        }
+        log(`capacity: ${capacityRps.toFixed(0)} req/s within SLO (highest open-loop goodput)`);
       }
       for (const mult of multipliers) {
         if (o.signal?.aborted) break;
         const rps = capacityRps * mult;
         const loadsBefore = await loadsSoFar(registry);
         const elu0 = performance.eventLoopUtilization();
+        const busy0 = { ...pool.workerBusyMs };
+        const wall0 = nowMs();
         const shots = await openLoop(pool, names, inputs, rps, warmupSeconds + pointSeconds, sloMs, seed + Math.round(mult * 100), zipf, policy === 'fifo');
         const first = shots[0]?.at ?? 0;
-        const p = summarize(policy, mult, shots, first + warmupSeconds * 1000, first + (warmupSeconds + pointSeconds) * 1000, sloMs, (await loadsSoFar(registry)) - loadsBefore, performance.eventLoopUtilization(elu0).utilization);
+        const p = summarize(policy, mult, shots, first + warmupSeconds * 1000, first + (warmupSeconds + pointSeconds) * 1000, sloMs, (await loadsSoFar(registry)) - loadsBefore, performance.eventLoopUtilization(elu0).utilization, {
+          infer: (pool.workerBusyMs.INFER - busy0.INFER) / (nowMs() - wall0) / workers,
+          load: (pool.workerBusyMs.LOAD - busy0.LOAD) / (nowMs() - wall0) / workers,
+        });
         points.push(p);
-        log(`${policy.padEnd(9)} ${mult.toFixed(1)}x offered ${p.offeredRps.toFixed(0)}/s goodput ${p.goodputRps.toFixed(0)}/s attainment ${(p.sloAttainment * 100).toFixed(3)}% rejected ${p.rejected} p99 ${p.p99Ms.toFixed(1)} ms loads ${p.loads} controller ELU ${p.controllerElu.toFixed(2)} late=${p.late} (mean ms: queue ${p.lateBreakdownMs.queue.toFixed(1)}, batch wait ${p.lateBreakdownMs.batchWait.toFixed(1)}, exec ${p.lateBreakdownMs.exec.toFixed(1)}, delivery ${p.lateBreakdownMs.delivery.toFixed(1)})`);
+        log(`${policy.padEnd(9)} ${mult.toFixed(1)}x offered ${p.offeredRps.toFixed(0)}/s goodput ${p.goodputRps.toFixed(0)}/s attainment ${(p.sloAttainment * 100).toFixed(3)}% rejected ${p.rejected} p99 ${p.p99Ms.toFixed(1)} ms loads ${p.loads} controller ELU ${p.controllerElu.toFixed(2)} worker busy infer ${p.workerBusy.infer.toFixed(2)} load ${p.workerBusy.load.toFixed(2)} late=${p.late} (mean ms: queue ${p.lateBreakdownMs.queue.toFixed(1)}, batch wait ${p.lateBreakdownMs.batchWait.toFixed(1)}, exec ${p.lateBreakdownMs.exec.toFixed(1)}, delivery ${p.lateBreakdownMs.delivery.toFixed(1)})`);
         await sleep(200);
       }
       if (policy === 'clockwork') {

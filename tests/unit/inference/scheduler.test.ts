@@ -260,3 +260,20 @@ test('a crashed worker hands back its in-flight actions and forgets its models',
   assert.deepEqual(sched.schedule(2).actions.map((a) => a.kind), ['LOAD']);
 });
 
+
+test('a worker stops taking loads once loading filled its share of the last second', () => {
+  const { sched } = setup({ models: ['a', 'b'], budgetModels: 2 });
+  assert.ok(sched.submit({ id: 1, model: 'a', rows: 1, arrival: 0, deadline: 5000 }, 0).ok);
+  const [load] = sched.schedule(0).actions;
+  sched.complete(0, load!.id, { status: 'done', ms: 300 }, 300); // 30% of the last second
+  const [inf] = sched.schedule(300).actions;
+  assert.equal(inf!.kind, 'INFER');
+  sched.complete(0, inf!.id, { status: 'done', ms: 1 }, 301);
+  // b needs a load, which cannot start before 1300 (when the 300 ms load leaves the window).
+  assert.equal(sched.submit({ id: 2, model: 'b', rows: 1, arrival: 400, deadline: 900 }, 400).ok, false);
+  assert.ok(sched.submit({ id: 3, model: 'b', rows: 1, arrival: 400, deadline: 3000 }, 400).ok);
+  const waiting = sched.schedule(400);
+  assert.equal(waiting.actions.length, 0);
+  assert.ok(waiting.wakeAt !== undefined && waiting.wakeAt <= 1300);
+  assert.deepEqual(sched.schedule(1301).actions.map((a) => `${a.kind} ${a.model}`), ['LOAD b']);
+});
