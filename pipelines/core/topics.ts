@@ -39,3 +39,12 @@ export function topicSpecs(prefix = ''): TopicSpec[] {
     cleanupPolicy: t.cleanupPolicy,
   }));
 }
+
+/**
+ * Consumer groups are namespaced like topics: two pipelines sharing a cluster under different
+ * prefixes must not share a group (kafkajs's assigner hands every member partitions of every
+ * topic the group subscribes to).
+ */
+export function groupName(group: string, prefix = ''): string {
+  return `${prefix}${group}`;
+}

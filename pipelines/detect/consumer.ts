@@ -17,7 +17,7 @@ import { decodeBatch } from '../core/dead-letter.ts';
 import { transportMetrics } from '../core/metrics.ts';
 import type { Anomaly, MetricBatch, RuleRecord } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { topicName } from '../core/topics.ts';
+import { groupName, topicName } from '../core/topics.ts';
 import type { Consumer, InRecord, Producer } from '../core/transport/types.ts';
 import { createBaseDetector } from './base/index.ts';
 import { DetectMetrics } from './metrics.ts';
@@ -44,8 +44,9 @@ export interface RunningDetector {
   seriesCount(): number;
 }
 
-export async function startDetector(rt: Runtime, o: DetectorOptions): Promise<RunningDetector> {
+export async function startDetector(rt: Runtime, opts: DetectorOptions): Promise<RunningDetector> {
   const prefix = rt.config.topicPrefix;
+  const o = { ...opts, groupId: groupName(opts.groupId, prefix) };
   const metricsTopic = topicName('metrics', prefix);
   const rulesTopic = topicName('rules', prefix);
   const anomaliesTopic = topicName('anomalies', prefix);
@@ -101,8 +102,10 @@ export async function startDetector(rt: Runtime, o: DetectorOptions): Promise<Ru
     },
   });
 
-  // Tail the rules topic: every instance sees every rule, so its group is its own.
-  const rulesConsumer = await rt.transport.consumer({ groupId: `${o.groupId}.rules.${o.instanceId}.${randomUUID().slice(0, 8)}`, fromBeginning: false, autoCommit: false });
+  // Tail the rules topic: every instance sees every rule, so its group is its own. It starts from
+  // the beginning too: a rule published between the read above and the tail's first fetch would
+  // otherwise be missed, and re-applying a rule already in force changes nothing.
+  const rulesConsumer = await rt.transport.consumer({ groupId: `${o.groupId}.rules.${o.instanceId}.${randomUUID().slice(0, 8)}`, fromBeginning: true, autoCommit: false });
   await rulesConsumer.subscribe([rulesTopic]);
   await rulesConsumer.run({
     eachBatch: async (b) => {

@@ -179,8 +179,12 @@ class KafkaConsumer implements Consumer {
         await this.pendingRevoke;
         const k = tpKey(batch.topic, batch.partition);
         if (!this.ready.has(k)) {
-          if (opts.onAssign) await opts.onAssign([{ topic: batch.topic, partition: batch.partition }]);
-          this.ready.add(k);
+          // Everything assigned and not yet prepared goes to onAssign in one call, so a stage can
+          // rebuild all its new partitions with one read instead of one per partition.
+          const fresh = [...this.assigned].filter(([key]) => !this.ready.has(key));
+          if (!fresh.some(([key]) => key === k)) fresh.push([k, { topic: batch.topic, partition: batch.partition }]);
+          if (opts.onAssign) await opts.onAssign(fresh.map(([, tp]) => tp));
+          for (const [key] of fresh) this.ready.add(key);
         }
         const all = batch.messages;
         for (let i = 0; i < all.length && isRunning() && !isStale(); i += max) {

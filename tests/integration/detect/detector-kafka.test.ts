@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Anomaly, MetricBatch } from '../../../pipelines/core/records.ts';
 import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
-import { topicName } from '../../../pipelines/core/topics.ts';
+import { groupName, topicName } from '../../../pipelines/core/topics.ts';
 import { startDetector } from '../../../pipelines/detect/consumer.ts';
 import { toRuleRecord } from '../../../pipelines/detect/rule-records.ts';
 import { defineRule, type CheckedRule } from '../../../pipelines/detect/rule.ts';
@@ -48,7 +48,7 @@ async function publishRules(rt: Runtime, rules: CheckedRule[]): Promise<void> {
 }
 
 async function committedCount(rt: Runtime, group: string): Promise<number> {
-  const c = await rt.transport.committed(group, topicName('metrics', rt.config.topicPrefix));
+  const c = await rt.transport.committed(groupName(group, rt.config.topicPrefix), topicName('metrics', rt.config.topicPrefix));
   return [...c.values()].reduce((s, o) => s + Number(o), 0);
 }
 
@@ -88,7 +88,7 @@ test('NAB series through metrics: the anomalies topic equals the offline run', a
 function spawnDetector(prefix: string, instance: string): { child: ChildProcess; commits: () => number } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tests/helpers/detector-process.ts')], {
     cwd: ROOT,
-    env: { ...process.env, ...Object.fromEntries(Object.entries(kafkaConfig(prefix)).map(([k, v]) => [k, v])), PANOPTES_TRANSPORT: 'kafka', PANOPTES_BROKERS: kafkaConfig(prefix).brokers.join(','), PANOPTES_REGISTRY_URL: kafkaConfig(prefix).registryUrl, PANOPTES_TOPIC_PREFIX: prefix, PANOPTES_LOG_LEVEL: 'error', DETECTOR_GROUP: 'det', DETECTOR_INSTANCE: instance },
+    env: { ...process.env, PANOPTES_TRANSPORT: 'kafka', PANOPTES_BROKERS: kafkaConfig(prefix).brokers.join(','), PANOPTES_REGISTRY_URL: kafkaConfig(prefix).registryUrl, PANOPTES_TOPIC_PREFIX: prefix, PANOPTES_LOG_LEVEL: 'error', DETECTOR_GROUP: 'det', DETECTOR_INSTANCE: instance },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let commits = 0;
