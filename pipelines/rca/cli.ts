@@ -16,6 +16,7 @@ import { runPetshopEval } from './eval/run.ts';
 import type { EvalMethod, GraphKind } from './eval/petshop-eval.ts';
 import { loadCatalogDir, readFrame, readObserved, readText } from './io.ts';
 import { handleIncident, rankMethods, type RankMethod } from './rca.ts';
+import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
 import { toDot, toSvg } from './render.ts';
 import { GraphStore } from './store.ts';
 import { OfflineJudge } from './synth/offline-judge.ts';
@@ -24,6 +25,20 @@ import { synthesizeGraph } from './synth/synthesize.ts';
 import type { CausalJudge } from './synth/judge.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+const thresholdOptions: CliCommand['options'] = [
+  { name: 'target-threshold', type: 'number', description: 'Least score of the affected node for anything to be reported', default: defaultRankOptions.targetThreshold },
+  { name: 'evidence-threshold', type: 'number', description: 'Least score of the target or one of its causes for an incident to be explained', default: defaultRankOptions.evidenceThreshold },
+  { name: 'node-threshold', type: 'number', description: 'Least score of a node to be a candidate cause', default: defaultRankOptions.nodeThreshold },
+];
+
+function rankOptionsOf(args: ParsedArgs): Partial<RankOptions> {
+  return {
+    targetThreshold: num(args, 'target-threshold', defaultRankOptions.targetThreshold),
+    evidenceThreshold: num(args, 'evidence-threshold', defaultRankOptions.evidenceThreshold),
+    nodeThreshold: num(args, 'node-threshold', defaultRankOptions.nodeThreshold),
+  };
+}
 export const petshopCatalogDir = join(here, 'catalog', 'petshop');
 
 function str(args: ParsedArgs, name: string, required = false): string | undefined {
@@ -180,6 +195,7 @@ const rca: CliCommand = {
     { name: 'gap', type: 'number', description: 'Rows before the incident start left out of the normal history', default: 2 },
     { name: 'method', type: 'string', description: 'attribution, traversal or random-walk', default: 'attribution' },
     { name: 'target', type: 'string', description: 'Affected node to explain (component:metric); default from the incident', placeholder: 'NODE' },
+    ...thresholdOptions,
   ],
   async run(args, io) {
     const { incident, target } = readIncident(str(args, 'incident', true)!);
@@ -202,7 +218,7 @@ const rca: CliCommand = {
       normal = sliceFrame(data, 0, cut);
       failure = sliceFrame(data, cut, data.timestamps.length);
     }
-    const result = handleIncident(incident, store.current(), { normal, failure }, { method: methodOf(str(args, 'method')), target: str(args, 'target') ?? target, nowMs: Date.now() });
+    const result = handleIncident(incident, store.current(), { normal, failure }, { method: methodOf(str(args, 'method')), target: str(args, 'target') ?? target, options: rankOptionsOf(args), nowMs: Date.now() });
     if (io.json) io.out(JSON.stringify(result));
     else {
       io.out(`incident ${result.incidentId} · graph ${result.graphVersion ?? 'none'} · method ${result.method}`);
@@ -234,6 +250,7 @@ const evalCmd: CliCommand = {
     { name: 'split', type: 'string', description: 'Issue split folder', default: 'train' },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
     { name: 'details', type: 'boolean', description: 'Also print every issue\'s ranking', default: false },
+    ...thresholdOptions,
   ],
   async run(args, io) {
     const dataset = resolve(str(args, 'dataset') ?? join(datasetsRoot(), 'petshop'));
@@ -250,6 +267,7 @@ const evalCmd: CliCommand = {
       catalogDir: str(args, 'catalog') ?? petshopCatalogDir,
       split: str(args, 'split') ?? 'train',
       specificityWindow: num(args, 'specificity-window', 5),
+      rank: rankOptionsOf(args),
       progress: (l) => io.err(l),
     });
     io.err(`rca eval: ${rows.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
