@@ -1,8 +1,8 @@
 /**
  * The Clockwork benchmark: open-loop Poisson arrivals (fixed seed) over ≥100 copies of a small MLP
  * with Zipf popularity and a per-worker memory budget that holds only a fraction of them (so loads
- * and evictions happen), SLO 25 ms. Capacity is measured first (the highest goodput of an
- * open-loop probe with rising rates);
+ * and evictions happen), SLO 25 ms. Capacity is measured first (open-loop probes with rising
+ * rates: the median of the three best goodputs);
  * offered load is then swept from 0.5x to 3x capacity for Clockwork and for the FIFO baseline
  * (same workers, no admission control, deadline-blind batching). Warm-up is excluded.
  */
@@ -258,22 +258,27 @@ export async function runInferenceBenchmark(o: BenchOptions = {}): Promise<Bench
       await warmModels(pool, names, inputs[0]!);
       if (o.capacityRps !== undefined) capacityRps = o.capacityRps;
       else if (policy === 'clockwork') {
-        // Capacity: the highest goodput an open-loop probe reaches, rates rising by 1.5x from
-        // 400/s until goodput stops growing (the same generator and model mix as the sweep).
+        // Capacity: an open-loop probe with rates rising by 1.5x from 400/s until goodput stops
+        // growing (same generator and model mix as the sweep). On a shared machine one 2 s probe
+        // can be lucky, so capacity is the median of the three best probe goodputs.
         let rate = 400;
         let worse = 0;
+        let best = 0;
+        const probes: number[] = [];
         for (let probe = 0; probe < 12 && worse < 2; probe++) {
           const shots = await openLoop(pool, names, inputs, rate, 2, sloMs, seed + 1000 + probe, zipf, false);
           const first = shots[0]?.at ?? 0;
           const g = summarize(policy, 0, shots, first + 500, first + 2000, sloMs, 0, 0, { infer: 0, load: 0 }).goodputRps;
           log(`  probe ${rate.toFixed(0)}/s → goodput ${g.toFixed(0)}/s`);
-          if (g > capacityRps * 1.03) worse = 0;
+          probes.push(g);
+          if (g > best * 1.03) worse = 0;
           else worse++;
-          capacityRps = Math.max(capacityRps, g);
+          best = Math.max(best, g);
           rate *= 1.5;
           await sleep(200);
         }
-        log(`capacity: ${capacityRps.toFixed(0)} req/s within SLO (highest open-loop goodput)`);
+        capacityRps = probes.sort((a, b) => b - a)[Math.min(1, probes.length - 1)]!;
+        log(`capacity: ${capacityRps.toFixed(0)} req/s within SLO (median of the three best open-loop probes)`);
       }
       for (const mult of multipliers) {
         if (o.signal?.aborted) break;
