@@ -84,7 +84,7 @@ const TSX_API = import.meta.resolve('tsx/esm/api');
  * (ERR_UNKNOWN_FILE_EXTENSION: the hooks register after the entry resolves), so a two-line ESM
  * bootstrap registers tsx's loader first and then imports worker.ts.
  */
-function spawnWorker(data: WorkerData): Worker {
+export function spawnWorker(data: WorkerData): Worker {
   const code = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
   return new Worker(code, { eval: true, workerData: data });
 }
