@@ -1,4 +1,7 @@
-/** The train stage's commands: `eval` (NAB and Argos protocols over a folder of CSVs). */
+/**
+ * The train stage's commands: `eval` (NAB and Argos protocols over a folder of CSVs, optionally
+ * training Argos rules per series) and `train` (Argos rule training, writing a rule file).
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.ts';
@@ -11,6 +14,10 @@ import { DEFAULT_DETECTOR, DETECTORS, getDetector } from './eval/registry.ts';
 import { progressLine, renderMarkdown, renderTerminal } from './eval/report.ts';
 import type { EvalResult } from './eval/report.ts';
 import type { Series } from './data/series.ts';
+import { Registry } from 'prom-client';
+import { providerOption, runTrain, trainOptionsFrom } from './argos/cli-train.ts';
+import type { SeriesTrainingReport } from './argos/report.ts';
+import { argosRuleTrainer, createTrainingRun } from './argos/run.ts';
 
 function str(args: ParsedArgs, key: string): string | undefined {
   const v = args.options[key];
@@ -50,12 +57,44 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   } else {
     // A detector that decides for itself (pipelines/detect's base detectors) is used as deployed;
     // a pure scorer gets the threshold with the best train-split event F1.
-    const base = detector.labels ? (s: Series) => detector.labels!(s) : labelsFromScores(detector);
-    result = await runArgosEval(corpus, { name: detector.name, base }, {
+    const rawBase = detector.labels ? (s: Series) => detector.labels!(s) : labelsFromScores(detector);
+    // The protocol asks for base labels, then the trainer needs the same ones: compute them once.
+    let memo: { s: Series; l: Uint8Array } | undefined;
+    const base: typeof rawBase = (s, ctx) => {
+      if (memo?.s !== s) memo = { s, l: rawBase(s, ctx) };
+      return memo.l;
+    };
+    const train = providerOption(args, 'train');
+    const reports: SeriesTrainingReport[] = [];
+    const trainRules = train
+      ? argosRuleTrainer(createTrainingRun({ registry: new Registry(), provider: train, signal: io.signal }), base, { ...trainOptionsFrom(args), signal: io.signal }, reports)
+      : undefined;
+    if (train) io.err(`training Argos rules per series on its train split (provider ${train})`);
+    const argos = await runArgosEval(corpus, { name: detector.name, base, ...(trainRules ? { trainRules } : {}) }, {
       trainFraction: ARGOS_TRAIN_FRACTION,
       onProgress: progress(io, 'argos'),
       signal: io.signal,
     });
+    if (train) {
+      const times = reports.map((r) => r.timeMs);
+      const published = reports.filter((r) => r.published.length > 0).length;
+      argos.notes.push(
+        `rules: trained per series on its train split with the ${train} provider (fit = first ${Math.round((1 - (reports[0]?.options['validationFraction'] ?? 0.3)) * 100)}% of it, ` +
+          `validation = the rest); ${published} of ${reports.length} series published rules (the others failed the validation guarantee or kept none, so their rules are empty); ` +
+          `training time per series mean ${(times.reduce((a, b) => a + b, 0) / Math.max(1, times.length) / 1000).toFixed(2)} s, max ${(Math.max(0, ...times) / 1000).toFixed(2)} s.`,
+      );
+      result = {
+        ...argos,
+        training: reports.map((r) => ({
+          series: r.series,
+          trained: r.rules.map((x) => `${x.kind}: ${x.expr}`),
+          published: r.published,
+          validation: r.validation.reason,
+          stoppedBecause: r.stoppedBecause,
+          timeMs: r.timeMs,
+        })),
+      } as EvalResult;
+    } else result = argos;
   }
   return { ...result, runtimeMs: Math.round(performance.now() - t0), data, labels };
 }
@@ -81,12 +120,17 @@ const evalCommand: CliCommand = {
     },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'only series whose path contains TEXT (repeatable)' },
     { name: 'out', type: 'string', placeholder: 'FILE', description: 'also write FILE.json and FILE.md reports' },
+    { name: 'train', type: 'string', placeholder: 'offline|openai', description: 'argos protocol: train Argos rules per series on its train split with this provider and report rules and base+rules' },
+    { name: 'seed', type: 'number', placeholder: 'N', description: 'with --train: seed of the chunk sampler (default 1)' },
+    { name: 'iterations', type: 'number', placeholder: 'N', description: 'with --train: training iterations per series (default 10)' },
+    { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 2)' },
   ],
   help: [
     'Examples:',
     '  panoptes eval --protocol nab                 # NAB score of the default detector on the full corpus',
     '  panoptes eval --protocol argos --json        # one JSON document: summary + per-series results',
     '  panoptes eval --protocol nab --out reports/eval   # writes reports/eval.json and reports/eval.md',
+    '  panoptes eval --protocol argos --filter real --train offline   # base, rules and base+rules with rules trained offline',
   ].join('\n'),
   async run(args, io) {
     const result = await runEval(args, io);
@@ -104,4 +148,32 @@ const evalCommand: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [evalCommand];
+const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'Train explainable anomaly rules (Argos agents, offline or an LLM) and write a rule file',
+  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ewma|robust-z] [--report FILE] [--json]',
+  options: [
+    { name: 'data', type: 'string', placeholder: 'DIR|FILE', required: true, description: 'a timestamp,value CSV, or a folder of them (keys relative to it, as in the label file)' },
+    { name: 'labels', type: 'string', placeholder: 'FILE', required: true, description: 'labels in NAB combined_windows.json or combined_labels.json format' },
+    { name: 'out', type: 'string', placeholder: 'FILE', required: true, description: 'rule file to write (YAML, read by rules check / rules publish)' },
+    { name: 'report', type: 'string', placeholder: 'FILE', description: 'also write the training report as FILE.json and FILE.md' },
+    { name: 'provider', type: 'string', placeholder: 'offline|openai', description: 'who plays the agents (default: openai when OPENAI_API_KEY is set, else offline)' },
+    { name: 'base', type: 'string', default: 'ewma', placeholder: 'ewma|robust-z', description: 'base detector the rules are combined with' },
+    { name: 'seed', type: 'number', default: 1, placeholder: 'N', description: 'seed of the chunk sampler (same data + seed = same rules offline)' },
+    { name: 'iterations', type: 'number', default: 10, placeholder: 'N', description: 'training iterations per series' },
+    { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
+    { name: 'min-support', type: 'number', default: 2, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
+    { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
+    { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
+  ],
+  help: [
+    'Each series is split: the first 70% (fit) is what the agents see; the last 30% (validation) decides',
+    'whether the rules are published. Rules whose series failed validation are left out of --out.',
+    'Examples:',
+    '  panoptes train --data $PANOPTES_DATASETS/nab/data/realKnownCause/nyc_taxi.csv --labels $PANOPTES_DATASETS/nab/labels/combined_windows.json --out rules/nyc_taxi.yaml --report reports/nyc_taxi-training',
+    '  panoptes train --data $PANOPTES_DATASETS/nab/data --labels $PANOPTES_DATASETS/nab/labels/combined_windows.json --filter realTweets --out rules/tweets.yaml --json',
+  ].join('\n'),
+  run: runTrain,
+};
+
+export const commands: CliCommand[] = [evalCommand, trainCommand];

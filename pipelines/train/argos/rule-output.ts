@@ -1,0 +1,29 @@
+/**
+ * The rule file a training run writes: the YAML `rules:` format that `panoptes rules check` and
+ * `rules publish` read (pipelines/detect/rule-file.ts), each rule's training score in its
+ * description and in a comment above it. Only rules that passed the accuracy guarantee are given
+ * here; a run whose rules failed it writes a file with an empty list and the reason.
+ */
+import { stringify } from 'yaml';
+import type { CheckedRule } from '../../detect/rule.ts';
+import type { SeriesTrainingReport } from './report.ts';
+
+export function renderRuleFile(published: Array<{ rules: CheckedRule[]; report: SeriesTrainingReport }>, header: string[]): string {
+  const lines = header.map((h) => `# ${h}`);
+  const all = published.flatMap((p) => p.rules.map((r) => ({ r, rep: p.report })));
+  for (const p of published) {
+    if (p.rules.length === 0) lines.push(`# ${p.report.series}: no rule published (${p.report.validation.reason})`);
+  }
+  if (all.length === 0) return lines.join('\n') + '\nrules: []\n';
+  lines.push('rules:');
+  for (const { r, rep } of all) {
+    const rec = rep.rules.find((x) => x.id === r.spec.id);
+    const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));
+    lines.push(
+      `  # ${rep.series}: fit event F1 ${fmt(rec?.fitBefore.eventF1)} -> ${fmt(rec?.fitAfter.eventF1)}; validation ${fmt(rep.validation.base.eventF1)} (base) -> ${fmt(rep.validation.withRules.eventF1)} (base+rules)`,
+    );
+    const item = stringify([{ id: r.spec.id, kind: r.spec.kind, severity: r.spec.severity, description: r.spec.description, expr: r.spec.expr }], { lineWidth: 0 });
+    for (const l of item.trimEnd().split('\n')) lines.push(`  ${l}`);
+  }
+  return lines.join('\n') + '\n';
+}

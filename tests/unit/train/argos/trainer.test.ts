@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { createTrainingRun } from '../../../../pipelines/train/argos/run.ts';
+import { trainSeries } from '../../../../pipelines/train/argos/trainer.ts';
+import type { TrainSeriesInput } from '../../../../pipelines/train/argos/trainer.ts';
+import { mechanicalRepair } from '../../../../pipelines/train/argos/offline-agents.ts';
+import { niceBeyond } from '../../../../pipelines/train/argos/synthesizer.ts';
+import { prepareRule } from '../../../../pipelines/detect/rule.ts';
+import { syntheticSeries } from './synthetic.ts';
+
+function input(seed: number, o: Parameters<typeof syntheticSeries>[1] = {}): TrainSeriesInput {
+  const s = syntheticSeries(seed, o);
+  return { name: s.name, timestamps: s.timestamps, values: s.values, truth: s.truth, base: s.base, trainEnd: s.values.length };
+}
+
+const offline = () => createTrainingRun({ registry: new Registry(), provider: 'offline' });
+
+test('offline training is deterministic: same data and seed give the same rules and decisions', async () => {
+  const a = await trainSeries(input(11), offline(), { seed: 7 });
+  const b = await trainSeries(input(11), offline(), { seed: 7 });
+  assert.ok(a.trained.length > 0, 'something is learned on the synthetic series');
+  assert.deepEqual(
+    a.trained.map((r) => `${r.spec.id} ${r.canonical}`),
+    b.trained.map((r) => `${r.spec.id} ${r.canonical}`),
+  );
+  const decisions = (r: typeof a) => r.report.iterations.map((it) => [it.chunk, it.candidates.map((c) => [c.expr, c.outcome])]);
+  assert.deepEqual(decisions(a), decisions(b));
+  const c = await trainSeries(input(11), offline(), { seed: 8 });
+  assert.notDeepEqual(
+    c.report.iterations.map((it) => it.chunk),
+    a.report.iterations.map((it) => it.chunk),
+    'another seed samples other chunks',
+  );
+});
+
+test('the loop finds an FN rule for spikes the base misses and keeps only rules that raise fit F1', async () => {
+  const r = await trainSeries(input(21, { baseRecall: 0, falseAlarms: 0, spikes: 12 }), offline(), { seed: 1 });
+  const fn = r.trained.filter((x) => x.spec.kind === 'FN');
+  assert.ok(fn.length > 0, 'an FN rule is kept');
+  assert.ok((r.report.finalFit.eventF1 ?? 0) > (r.report.baseFit.eventF1 ?? 0));
+  for (const it of r.report.iterations) {
+    const acc = it.candidates.filter((c) => c.outcome === 'accepted');
+    assert.ok(acc.length <= 1, 'at most one candidate kept per iteration');
+    for (const c of acc) assert.ok(c.fit && c.fit.deltaF1 >= 0, 'a kept rule never lowers fit F1');
+    for (const c of it.candidates) if (c.fit && c.fit.deltaF1 < 0) assert.equal(c.outcome, 'rejected');
+  }
+  // Every rule is in the rule language and compiles.
+  for (const x of r.trained) assert.ok(prepareRule(x.spec).rule, x.canonical);
+});
+
+test('the loop finds an FP rule vetoing the base detector\'s false alarms', async () => {
+  const r = await trainSeries(input(31, { baseRecall: 1, falseAlarms: 30, spikes: 10 }), offline(), { seed: 1 });
+  assert.ok(r.trained.some((x) => x.spec.kind === 'FP'), `FP rule kept: ${r.trained.map((x) => x.canonical).join('; ')}`);
+  assert.ok(r.report.finalFit.fpEvents < r.report.baseFit.fpEvents);
+});
+
+test('the report records iterations, candidates, review decisions, agent calls and the validation verdict', async () => {
+  const run = offline();
+  const r = await trainSeries(input(11), run, { seed: 7, iterations: 3, candidates: 2, patience: 10 });
+  const rep = r.report;
+  assert.equal(rep.iterations.length, 3);
+  assert.ok(rep.iterations.every((it) => it.candidates.length === 2));
+  assert.ok(rep.iterations.flatMap((it) => it.candidates).some((c) => c.review !== undefined), 'review agent consulted');
+  assert.equal(rep.split.fitRows, Math.floor(3000 * 0.7));
+  assert.equal(rep.split.validationRows, 3000 - rep.split.fitRows);
+  assert.ok(rep.usage.agents['argos-detection']!.calls >= 1);
+  assert.equal(rep.usage.total.promptTokens, 0, 'offline calls cost no tokens');
+  assert.equal(typeof rep.validation.passed, 'boolean');
+  assert.deepEqual(rep.published, rep.validation.passed ? r.trained.map((x) => x.spec.id) : []);
+  assert.match(JSON.stringify(rep), /"stoppedBecause"/);
+});
+
+test('training stops after `patience` iterations without a kept rule', async () => {
+  // Nothing to learn: no labelled event, no base alarm.
+  const s = input(41, { spikes: 0, falseAlarms: 0 });
+  const r = await trainSeries(s, offline(), { iterations: 10, patience: 2 });
+  assert.equal(r.report.iterations.length, 2);
+  assert.equal(r.report.stoppedBecause, 'no gain for 2 iterations');
+  assert.deepEqual(r.published, []);
+  assert.equal(r.report.validation.reason, 'no rule was kept');
+});
+
+test('mechanical repair (the offline repair agent) fixes what the compiler points at', () => {
+  const fix = (expr: string) => {
+    const p = prepareRule({ id: 'r', kind: 'FN', severity: 'warning', description: '', expr });
+    const errors = p.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n');
+    return mechanicalRepair(expr, errors).expr;
+  };
+  for (const [bad, good] of [
+    ['value > mean(1d) + 4 * std(1d', 'value > mean(1d) + 4 * std(1d)'],
+    ['value > avg(1h) + 3 * stdev(1h)', 'value > mean(1h) + 3 * std(1h)'],
+    ['value > 3 && value < 10', 'value > 3 and value < 10'],
+    ['value > mean(1h) + 3 * std(1h for 3', 'value > mean(1h) + 3 * std(1h) for 3'],
+  ] as const) {
+    const out = fix(bad);
+    assert.equal(out, good);
+    assert.ok(prepareRule({ id: 'r', kind: 'FN', severity: 'warning', description: '', expr: out }).rule, `${bad} → ${out} compiles`);
+  }
+  assert.equal(mechanicalRepair('def f(x): return x', 'not a rule').fix, 'no mechanical fix applies');
+});
+
+test('niceBeyond rounds to 3 significant digits strictly past the value', () => {
+  assert.equal(niceBeyond(5.1234, true), 5.12);
+  assert.equal(niceBeyond(5.1234, false), 5.13);
+  assert.equal(niceBeyond(5.12, true), 5.11);
+  assert.equal(niceBeyond(-0.01234, false), -0.0123);
+  assert.equal(niceBeyond(123456, true), 123000);
+  assert.ok(niceBeyond(0, true) < 0 && niceBeyond(0, false) > 0);
+});
