@@ -9,7 +9,7 @@ import type { Frame } from './frame.ts';
 import type { CausalGraphRecord } from './graph.ts';
 import { indexGraph, splitNodeId } from './graph.ts';
 import { attributionRank } from './rank/attribution.ts';
-import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, type RankOptions } from './rank/scores.ts';
+import { ancestors, candidateRows, fitModels, scoreOf, scoresAt, validateRankOptions, type RankOptions } from './rank/scores.ts';
 import { traversalRank, type Candidate } from './rank/traversal.ts';
 import { randomWalkRank } from './rank/random-walk.ts';
 
@@ -64,7 +64,7 @@ function round(x: number): number {
 
 /** Ranks root causes of the target's anomaly. Empty `causes` when the target is not anomalous. */
 export function rankCauses(req: RankRequest): RankOutcome {
-  const opts = { ...defaultRankOptions, ...req.options };
+  const opts = validateRankOptions(req.options);
   const method = req.method ?? 'attribution';
   const { normal, failure } = req.telemetry;
   const graph = req.graph;

@@ -3,6 +3,7 @@
  * score at the analysed row, the choice of that row (the first row at or after the incident start
  * where the target is anomalous, as the PetShop protocol searches forward), and paths.
  */
+import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
 import type { Frame } from '../frame.ts';
 import { splitNodeId } from '../graph.ts';
 import type { GraphIndex } from '../graph.ts';
@@ -37,6 +38,20 @@ export interface RankOptions {
 }
 
 export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, maxCauses: 10, row: 'peak', discountPreexisting: true };
+
+/** Merges and checks ranking options; every problem is named with its key. */
+export function validateRankOptions(o: Partial<RankOptions> = {}): RankOptions {
+  const opts = { ...defaultRankOptions, ...o };
+  const issues: ConfigIssue[] = [];
+  for (const k of ['targetThreshold', 'evidenceThreshold', 'nodeThreshold'] as const) {
+    if (typeof opts[k] !== 'number' || !Number.isFinite(opts[k]) || opts[k] < 0) issues.push({ path: `rca.${k}`, message: `expected a number ≥ 0, got ${JSON.stringify(opts[k])}` });
+  }
+  if (!Number.isInteger(opts.maxCauses) || opts.maxCauses < 1) issues.push({ path: 'rca.maxCauses', message: `expected an integer ≥ 1, got ${JSON.stringify(opts.maxCauses)}` });
+  if (opts.row !== 'peak' && opts.row !== 'first') issues.push({ path: 'rca.row', message: `expected "peak" or "first", got ${JSON.stringify(opts.row)}` });
+  if (typeof opts.discountPreexisting !== 'boolean') issues.push({ path: 'rca.discountPreexisting', message: 'expected a boolean' });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return opts;
+}
 
 export interface NodeScores {
   models: Map<string, AnomalyModelEx>;

@@ -115,3 +115,12 @@ test('the re-implemented PetShop baseline finds an injected root and reports not
   assert.equal(ranked[0]?.node, 'db:latency');
   assert.deepEqual(baselineRank(graph, 'web:latency', normal, simulate(5, 13)), []);
 });
+
+test('bad ranking options are rejected naming the key', async () => {
+  const { ConfigError } = await import('../../../pipelines/core/errors.ts');
+  const failure = simulate(5, 14, { db: 0.08 });
+  assert.throws(
+    () => rankCauses({ incidentId: 'x', graph, target: 'web:latency', telemetry: { normal, failure }, options: { targetThreshold: -1, row: 'last' as 'peak' } }),
+    (e: unknown) => e instanceof ConfigError && /rca\.targetThreshold: expected a number ≥ 0/.test(e.message) && /rca\.row: expected "peak" or "first"/.test(e.message),
+  );
+});
