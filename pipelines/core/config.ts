@@ -9,11 +9,13 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 
 export type TransportKind = 'embedded' | 'kafka';
+export type KafkaClient = 'kafkajs' | 'librdkafka';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type DecodeFailurePolicy = 'dead-letter' | 'skip' | 'fail';
 
 export interface Config {
   transport: TransportKind;
+  kafkaClient: KafkaClient;
   brokers: string[];
   clientId: string;
   registryUrl: string;
@@ -40,6 +42,7 @@ interface KeySpec {
 
 export const CONFIG_SPEC: readonly KeySpec[] = [
   { key: 'transport', env: 'PANOPTES_TRANSPORT', kind: 'enum', values: ['embedded', 'kafka'], default: (p) => (p.brokers && p.brokers.length > 0 ? 'kafka' : 'embedded'), doc: '`embedded` runs every topic in-process (no broker); `kafka` uses real brokers. Default: `kafka` when brokers are configured, else `embedded`.' },
+  { key: 'kafkaClient', env: 'PANOPTES_KAFKA_CLIENT', kind: 'enum', values: ['kafkajs', 'librdkafka'], default: () => 'kafkajs', doc: 'Kafka client library with transport=kafka: `kafkajs` (pure JavaScript) or `librdkafka` (@confluentinc/kafka-javascript, native; several times less CPU per record; its native module is built by `bash infra/rdkafka.sh`).' },
   { key: 'brokers', env: 'PANOPTES_BROKERS', kind: 'list', default: () => [], doc: 'Comma-separated Kafka bootstrap servers, e.g. `127.0.0.1:9092`. With transport=kafka and none given: `127.0.0.1:9092`.' },
   { key: 'clientId', env: 'PANOPTES_CLIENT_ID', kind: 'string', default: () => 'panoptes', doc: 'Kafka client id prefix.' },
   { key: 'registryUrl', env: 'PANOPTES_REGISTRY_URL', kind: 'string', default: (p) => (p.transport === 'kafka' ? 'http://127.0.0.1:8081/apis/ccompat/v7' : 'mock://embedded'), doc: 'Schema registry base URL (Confluent REST API). `mock://…` uses the in-memory registry (default for embedded).' },

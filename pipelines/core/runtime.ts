@@ -11,6 +11,7 @@ import { createSerde, type Serde } from './serde.ts';
 import { topicSpecs } from './topics.ts';
 import { EmbeddedTransport, type EmbeddedBroker } from './transport/embedded.ts';
 import { KafkaTransport } from './transport/kafka.ts';
+import { RdKafkaTransport } from './transport/rdkafka.ts';
 import type { Transport } from './transport/types.ts';
 
 export interface Runtime {
@@ -26,6 +27,10 @@ export interface Runtime {
 
 export function createTransport(config: Config, log: Logger, broker?: EmbeddedBroker): Transport {
   if (config.transport === 'embedded') return new EmbeddedTransport(broker);
+  // rdkafka.ts loads its native module in connect(), so importing it here costs nothing.
+  if (config.kafkaClient === 'librdkafka') {
+    return new RdKafkaTransport({ brokers: config.brokers, clientId: config.clientId, connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, logger: log });
+  }
   return new KafkaTransport({
     brokers: config.brokers,
     clientId: config.clientId,

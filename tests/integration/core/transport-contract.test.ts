@@ -1,13 +1,17 @@
 /**
- * The transport contract: the same suite runs on the embedded transport and on real Kafka.
+ * The transport contract: the same suite runs on the embedded transport and on real Kafka through
+ * both clients (kafkajs, librdkafka).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { EmbeddedBroker, EmbeddedTransport } from '../../../pipelines/core/transport/embedded.ts';
 import { KafkaTransport } from '../../../pipelines/core/transport/kafka.ts';
+import { RdKafkaTransport } from '../../../pipelines/core/transport/rdkafka.ts';
 import type { Batch, Consumer, InRecord, Transport } from '../../../pipelines/core/transport/types.ts';
-import { BROKER, ensureInfra, uniquePrefix, waitFor } from '../../helpers/infra.ts';
+import { BROKER, ROOT, ensureInfra, uniquePrefix, waitFor } from '../../helpers/infra.ts';
 
 interface Impl {
   name: string;
@@ -15,10 +19,23 @@ interface Impl {
   setup?(): void;
 }
 
+/** Builds librdkafka's native module if it does not load (a no-op once built); throws if it cannot. */
+function ensureRdKafka(): void {
+  execFileSync('bash', [join(ROOT, 'infra', 'rdkafka.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
+}
+
 const broker = new EmbeddedBroker();
 const impls: Impl[] = [
   { name: 'embedded', make: () => new EmbeddedTransport(broker) },
   { name: 'kafka', setup: ensureInfra, make: () => new KafkaTransport({ brokers: [BROKER], clientId: `contract-${randomBytes(3).toString('hex')}`, connectTimeoutMs: 15000, requestTimeoutMs: 30000 }) },
+  {
+    name: 'librdkafka',
+    setup: () => {
+      ensureInfra();
+      ensureRdKafka();
+    },
+    make: () => new RdKafkaTransport({ brokers: [BROKER], clientId: `contract-${randomBytes(3).toString('hex')}`, connectTimeoutMs: 15000, requestTimeoutMs: 30000 }),
+  },
 ];
 
 /** Runs a consumer until `count` records arrived; returns them (and stops the consumer). */
