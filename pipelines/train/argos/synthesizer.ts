@@ -9,7 +9,7 @@
  * Same data, same chunk, same state → same rules.
  */
 import type { DetectionAnswer } from '../../llm/argos-answers.ts';
-import { eventMetrics } from '../metrics/event.ts';
+import { eventMetrics, pointAdjustedMetrics } from '../metrics/event.ts';
 import { FEATURES, acceptedRows, computeFeature, persist } from './features.ts';
 import type { FeatureName } from './features.ts';
 
@@ -45,11 +45,11 @@ interface Template {
 }
 
 const FN_TEMPLATES: Template[] = [
-  { feature: 'z288', op: '>', n: 1, says: 'above its mean of the last 288 samples by k standard deviations' },
-  { feature: 'z288', op: '>', n: 3, says: 'above its 288-sample mean by k standard deviations for 3 samples' },
+  { feature: 'z288', op: '>', n: 1, says: 'above its mean of the last 288 samples by several standard deviations' },
+  { feature: 'z288', op: '>', n: 3, says: 'above its 288-sample mean by several standard deviations for 3 samples' },
   { feature: 'rz288', op: '>', n: 1, says: 'far from its 288-sample median in MADs' },
-  { feature: 'z288', op: '<', n: 1, says: 'below its 288-sample mean by k standard deviations' },
-  { feature: 'z48', op: '>', n: 1, says: 'above its 48-sample mean by k standard deviations' },
+  { feature: 'z288', op: '<', n: 1, says: 'below its 288-sample mean by several standard deviations' },
+  { feature: 'z48', op: '>', n: 1, says: 'above its 48-sample mean by several standard deviations' },
   { feature: 'rz48', op: '>', n: 1, says: 'far from its 48-sample median in MADs' },
   { feature: 'value', op: '>', n: 1, says: 'above a fixed level' },
   { feature: 'value', op: '<', n: 1, says: 'below a fixed level' },
@@ -62,9 +62,9 @@ const FN_TEMPLATES: Template[] = [
 
 const FP_TEMPLATES: Template[] = [
   { feature: 'value', op: '<', n: 1, says: 'the value stays below a level real anomalies exceed' },
-  { feature: 'rz288', op: '<', n: 1, says: 'the value is within k MADs of its 288-sample median' },
-  { feature: 'rz48', op: '<', n: 1, says: 'the value is within k MADs of its 48-sample median' },
-  { feature: 'z288', op: '<', n: 1, says: 'the value is under mean + k std of the last 288 samples' },
+  { feature: 'rz288', op: '<', n: 1, says: 'the value is within a few MADs of its 288-sample median' },
+  { feature: 'rz48', op: '<', n: 1, says: 'the value is within a few MADs of its 48-sample median' },
+  { feature: 'z288', op: '<', n: 1, says: 'the value is under its mean + a few std of the last 288 samples' },
   { feature: 'std288', op: '>', n: 1, says: 'the last 288 samples are volatile anyway' },
   { feature: 'std48', op: '>', n: 1, says: 'the last 48 samples are volatile anyway' },
 ];
@@ -92,28 +92,38 @@ export interface RankedCandidate {
 }
 
 export interface ChunkScore {
+  /** Event F1 (each labelled segment once, each run of outside alarms once); null read as 1. */
   f1: number;
   tp: number;
   fpEvents: number;
+  /** Point-adjusted F1, null read as 1: counts every false alarm point, so an alarm held on
+   * almost every sample, which event F1 counts as a few runs, cannot look good. */
+  pa: number;
 }
 
-/** Event F1 on a stretch with `null` (nothing labelled, nothing raised) read as perfect. */
+/** Event and point-adjusted F1 on a stretch, with `null` (nothing labelled, nothing raised) read as perfect. */
 export function chunkScore(pred: Uint8Array, truth: Uint8Array): ChunkScore {
   const m = eventMetrics(pred, truth);
-  return { f1: m.f1 ?? 1, tp: m.tp, fpEvents: m.fp };
+  return { f1: m.f1 ?? 1, tp: m.tp, fpEvents: m.fp, pa: pointAdjustedMetrics(pred, truth).f1 ?? 1 };
 }
 
-/** Strictly better: higher F1, or the same F1 with fewer false-alarm events and no event lost. */
+/**
+ * Strictly better: higher event F1, or the same with fewer false-alarm runs and no event lost;
+ * and in both cases point-adjusted F1 no lower.
+ */
 export function improves(after: ChunkScore, before: ChunkScore): boolean {
   const eps = 1e-12;
+  if (after.pa < before.pa - eps) return false;
   if (after.f1 > before.f1 + eps) return true;
   return after.f1 >= before.f1 - eps && after.fpEvents < before.fpEvents && after.tp >= before.tp;
 }
 
-function compareScores(a: ChunkScore, b: ChunkScore): number {
+/** Orders scores best first: event F1, fewer false-alarm runs, more events, point-adjusted F1. */
+export function compareScores(a: ChunkScore, b: ChunkScore): number {
   if (Math.abs(a.f1 - b.f1) > 1e-12) return b.f1 - a.f1;
   if (a.fpEvents !== b.fpEvents) return a.fpEvents - b.fpEvents;
-  return b.tp - a.tp;
+  if (a.tp !== b.tp) return b.tp - a.tp;
+  return Math.abs(a.pa - b.pa) > 1e-12 ? b.pa - a.pa : 0;
 }
 
 /** Rounds to 3 significant digits, strictly below (`down`) or above `x`. */
@@ -267,7 +277,7 @@ export class OfflineSynthesizer {
     const kText = fmtNum(best.k);
     const expr = FEATURES[t.feature].expr(t.op, kText) + (t.n > 1 ? ` for ${t.n}` : '');
     this.templateOf.set(expr, { kind, t, ti });
-    const what = kind === 'FN' ? `value ${t.says} (k = ${kText})` : `veto base alarms where ${t.says} (k = ${kText})`;
+    const what = kind === 'FN' ? `value ${t.says}` : `veto base alarms where ${t.says}`;
     return {
       template: `${kind}:${t.feature}${t.op}${t.n > 1 ? ` for ${t.n}` : ''}#${ti}`,
       threshold: best.k,

@@ -8,14 +8,15 @@
  * - every compiled candidate is scored on the whole fit split combined the Argos way with the base
  *   detector and the rules kept so far (FP rules veto first, then FN rules add), and the review
  *   agent sees the before/after metrics; a candidate that does not improve event F1 (or, at equal
- *   F1, the number of false-alarm runs) is rejected, as is one review reverts;
+ *   F1, the number of false-alarm runs), or lowers point-adjusted F1, is rejected, as is one the
+ *   review reverts;
  * - of an iteration's surviving candidates the best by fit score is kept;
  * - stop after `iterations`, after `patience` iterations without a kept rule, on budget, or abort.
  *
  * The accuracy guarantee: the rows after the fit split up to `trainEnd` are a validation split the
  * loop never looks at. The rule set is published only if base + rules scores at least the base
- * alone there (event F1; and, when the validation split has no labelled event, no more
- * false-alarm runs); otherwise the published set is empty and the report says why.
+ * alone there (event F1 and point-adjusted F1; and, when the validation split has no labelled
+ * event, no more false-alarm runs); otherwise the published set is empty and the report says why.
  */
 import { BudgetExceededError, LlmError, LlmOutputError, describeError } from '../../core/errors.ts';
 import { formatDiagnostic } from '../../detect/diagnostics.ts';
@@ -28,7 +29,7 @@ import type { OfflineSession } from './offline-agents.ts';
 import { createRng } from './rng.ts';
 import { runRule } from './rule-labels.ts';
 import type { ChunkScore } from './synthesizer.ts';
-import { improves } from './synthesizer.ts';
+import { compareScores, improves } from './synthesizer.ts';
 import type { CandidateRecord, FitScore, IterationRecord, SeriesTrainingReport, TrainedRuleRecord } from './report.ts';
 
 export interface TrainSeriesInput {
@@ -98,7 +99,7 @@ export interface SeriesTrainingResult {
 
 /** Comparable score: event F1 with `null` (nothing labelled, nothing raised) read as 1. */
 function toChunk(s: FitScore): ChunkScore {
-  return { f1: s.eventF1 ?? 1, tp: s.tp, fpEvents: s.fpEvents };
+  return { f1: s.eventF1 ?? 1, tp: s.tp, fpEvents: s.fpEvents, pa: s.pointAdjustedF1 ?? 1 };
 }
 
 export function fitScore(pred: Uint8Array, truth: Uint8Array): FitScore {
@@ -127,6 +128,9 @@ export function validationVerdict(base: FitScore, withRules: FitScore, hasEvents
   const r = withRules.eventF1 ?? 1;
   const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
   if (r < b - 1e-12) return { passed: false, reason: `validation event F1 ${f(withRules.eventF1)} with rules < ${f(base.eventF1)} for the base alone` };
+  if ((withRules.pointAdjustedF1 ?? 1) < (base.pointAdjustedF1 ?? 1) - 1e-12) {
+    return { passed: false, reason: `validation point-adjusted F1 ${f(withRules.pointAdjustedF1)} with rules < ${f(base.pointAdjustedF1)} for the base alone` };
+  }
   if (!hasEvents && withRules.fpEvents > base.fpEvents) {
     return { passed: false, reason: `validation split has no labelled event and the rules add false-alarm runs (${base.fpEvents} -> ${withRules.fpEvents})` };
   }
@@ -397,7 +401,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
         const r = await runCandidate(it, chunk, kind, perKind[kind]++, seen);
         record.candidates.push(r.rec);
         if (r.rec.outcome === 'eligible' && r.rule && r.fired && r.score) {
-          if (!best || improves(toChunk(r.score), toChunk(best.score))) best = { rule: r.rule, fired: r.fired, score: r.score, rec: r.rec };
+          if (!best || compareScores(toChunk(r.score), toChunk(best.score)) < 0) best = { rule: r.rule, fired: r.fired, score: r.score, rec: r.rec };
         }
       }
       for (const c of record.candidates) if (c.outcome === 'eligible' && c !== best?.rec) {

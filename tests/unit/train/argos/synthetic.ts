@@ -22,6 +22,8 @@ export interface SyntheticOptions {
   baseRecall?: number;
   /** Spike height in noise standard deviations. */
   height?: number;
+  /** Spike length in samples (default: 1 to 4 at random). */
+  spikeLength?: number;
 }
 
 export function syntheticSeries(seed: number, o: SyntheticOptions = {}): SyntheticSeries {
@@ -41,7 +43,7 @@ export function syntheticSeries(seed: number, o: SyntheticOptions = {}): Synthet
   const height = o.height ?? 12;
   for (let k = 0; k < spikes; k++) {
     const at = rng.int(350, n - 20);
-    const len = rng.int(1, 4);
+    const len = o.spikeLength ?? rng.int(1, 4);
     for (let i = at; i < at + len; i++) values[i] = values[i]! + height * 2 * (0.8 + 0.4 * rng.next());
     truth.fill(1, Math.max(0, at - 3), Math.min(n, at + len + 3));
     if (rng.next() < (o.baseRecall ?? 0.5)) base[at] = 1;
