@@ -1,7 +1,7 @@
 /**
  * The ceiling every later stage is measured against: raw produce and consume throughput of the
- * transport with ~1 KB Avro records (a MetricBatch of 60 samples), batched, kafkajs against the
- * embedded transport. Also the serde: our cached-type encoder against the schema-registry
+ * transport with ~1 KB Avro records (a MetricBatch of 60 samples), batched: kafkajs and librdkafka
+ * (@confluentinc/kafka-javascript) against the same broker, and the embedded transport. Also the serde: our cached-type encoder against the schema-registry
  * package's AvroSerializer, which is why the hot path does not use the latter.
  */
 import { AvroSerializer } from '@confluentinc/schemaregistry/dist/serde/avro.js';
@@ -9,6 +9,7 @@ import { SerdeType, SubjectNameStrategyType } from '@confluentinc/schemaregistry
 import { createSerde, type Serde } from '../../pipelines/core/serde.ts';
 import { EmbeddedBroker, EmbeddedTransport } from '../../pipelines/core/transport/embedded.ts';
 import { KafkaTransport } from '../../pipelines/core/transport/kafka.ts';
+import { RdKafkaTransport } from '../../pipelines/core/transport/rdkafka.ts';
 import type { OutRecord, Transport } from '../../pipelines/core/transport/types.ts';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { BROKER, uniquePrefix } from '../helpers/infra.ts';
@@ -103,5 +104,17 @@ export async function run(): Promise<void> {
   await kt.connect();
   const kaf = await measure(kt, serde, `${uniquePrefix('bench')}metrics`, 'kafkajs');
   await kt.close();
-  console.log('JSON:' + JSON.stringify({ bench: 'transport', serde: sd, embedded: emb, kafka: kaf }));
+  // Same records and batching through librdkafka; its native module is built by infra/rdkafka.sh.
+  const rt = new RdKafkaTransport({ brokers: [BROKER], clientId: 'bench', connectTimeoutMs: 15000, requestTimeoutMs: 30000 });
+  let rdk: Figures | { unavailable: string };
+  try {
+    await rt.connect();
+    rdk = await measure(rt, serde, `${uniquePrefix('bench')}metrics`, 'librdkafka');
+    await rt.close();
+  } catch (err) {
+    await rt.close().catch(() => undefined);
+    rdk = { unavailable: (err as Error).message };
+    console.log(`librdkafka unavailable: ${rdk.unavailable}`);
+  }
+  console.log('JSON:' + JSON.stringify({ bench: 'transport', serde: sd, embedded: emb, kafka: kaf, librdkafka: rdk }));
 }

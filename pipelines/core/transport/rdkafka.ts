@@ -239,8 +239,13 @@ class RdConsumer implements Consumer {
 
   private async applyRebalance(e: RebalanceEvent): Promise<void> {
     if (e.code === ERR_ASSIGN) {
+      if (this.stopping) {
+        // Closing: librdkafka still wants the assignment taken, but it is revoked at once.
+        this.c.assign(e.partitions);
+        return;
+      }
       const tps = e.partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
-      if (this.opts?.onAssign && tps.length > 0 && !this.stopping) await this.opts.onAssign(tps);
+      if (this.opts?.onAssign && tps.length > 0) await this.opts.onAssign(tps);
       for (const tp of tps) this.assigned.set(tpKey(tp.topic, tp.partition), tp);
       this.c.assign(e.partitions);
     } else if (e.code === ERR_REVOKE) {
@@ -348,7 +353,8 @@ class RdConsumer implements Consumer {
   private highWatermark(last: RK.Message): string {
     try {
       // Cached from the last fetch response: no request.
-      return String(this.c.getWatermarkOffsets(last.topic, last.partition).highOffset);
+      const high = this.c.getWatermarkOffsets(last.topic, last.partition).highOffset;
+      return String(Math.max(high, last.offset + 1));
     } catch {
       return String(last.offset + 1);
     }
