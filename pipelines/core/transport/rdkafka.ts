@@ -486,7 +486,7 @@ export class RdKafkaTransport implements Transport {
     const topics = await call<string[]>((cb) => admin.listTopics({ timeout: this.o.requestTimeoutMs }, cb)).catch((err: unknown) => {
       throw wrap('list topics', err);
     });
-    return topics.filter((t) => !t.startsWith('__')).sort();
+    return topics.sort();
   }
 
   private async partitionsOf(topic: string): Promise<number[]> {
