@@ -123,7 +123,9 @@ const evalCommand: CliCommand = {
     { name: 'train', type: 'string', placeholder: 'offline|openai', description: 'argos protocol: train Argos rules per series on its train split with this provider and report rules and base+rules' },
     { name: 'seed', type: 'number', placeholder: 'N', description: 'with --train: seed of the chunk sampler (default 1)' },
     { name: 'iterations', type: 'number', placeholder: 'N', description: 'with --train: training iterations per series (default 10)' },
+    { name: 'candidates', type: 'number', placeholder: 'N', description: 'with --train: candidate rules asked per iteration (default 4)' },
     { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 2)' },
+    { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.3)' },
   ],
   help: [
     'Examples:',

@@ -7,7 +7,7 @@
  * to rank thresholds well, but they are exact for the templates used.
  */
 
-export type FeatureName = 'value' | 'z48' | 'z288' | 'rz48' | 'rz288' | 'std48' | 'std288' | 'shift12_288' | 'delta1';
+export type FeatureName = 'value' | 'z48' | 'z288' | 'rz48' | 'rz288' | 'std48' | 'std288' | 'shift12_288' | 'delta1' | 'qr288' | 'qr1440';
 
 export interface FeatureSpec {
   name: FeatureName;
@@ -30,6 +30,9 @@ export const FEATURES: Record<FeatureName, FeatureSpec> = {
   std288: { name: 'std288', expr: (op, s) => `std(288 samples) ${op} ${s}`, positiveOnly: true },
   shift12_288: { name: 'shift12_288', expr: (op, c) => `mean(12 samples) - mean(288 samples) ${op} ${c}`, positiveOnly: false },
   delta1: { name: 'delta1', expr: (op, c) => `value - lag(1) ${op} ${c}`, positiveOnly: false },
+  // The value's rank in its window: `value < quantile(q, W)` holds exactly when the rank is below q.
+  qr288: { name: 'qr288', expr: (op, q) => `value ${op === '<' ? '<' : '>'} quantile(${q}, 288 samples)`, positiveOnly: true },
+  qr1440: { name: 'qr1440', expr: (op, q) => `value ${op === '<' ? '<' : '>'} quantile(${q}, 1440 samples)`, positiveOnly: true },
 };
 
 /** Row indexes the rule engine evaluates (increasing timestamp, finite value). */
@@ -117,6 +120,34 @@ function rollingRobustZ(x: Float64Array, w: number): Float64Array {
   return out;
 }
 
+/**
+ * Rank of the current value in its window of the last w samples (itself included), as the
+ * largest q with quantile(q) <= value: (last index of the value in sorted order) / (w − 1).
+ * Then `value < quantile(q, w)` (linear interpolation, R type 7) holds exactly when rank < q.
+ */
+function rollingRank(x: Float64Array, w: number): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(n).fill(NaN);
+  const sorted = new Float64Array(w);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    if (i >= w) {
+      const j = lowerBound(sorted, size, x[i - w]!);
+      sorted.copyWithin(j, j + 1, size);
+      size--;
+    }
+    const j = lowerBound(sorted, size, x[i]!);
+    sorted.copyWithin(j + 1, j, size);
+    sorted[j] = x[i]!;
+    size++;
+    if (size < w) continue;
+    let last = j;
+    while (last + 1 < size && sorted[last + 1] === x[i]) last++;
+    out[i] = w > 1 ? last / (w - 1) : 1;
+  }
+  return out;
+}
+
 /** Computes one feature over accepted rows [0, end) and spreads it back onto rows (NaN elsewhere). */
 export function computeFeature(name: FeatureName, values: ArrayLike<number>, rows: Int32Array, end: number): Float64Array {
   const x = Float64Array.from(rows, (r) => values[r]!);
@@ -147,6 +178,10 @@ export function computeFeature(name: FeatureName, values: ArrayLike<number>, row
     }
     case 'delta1':
       f = x.map((v, i) => (i === 0 ? NaN : v - x[i - 1]!));
+      break;
+    case 'qr288':
+    case 'qr1440':
+      f = rollingRank(x, name === 'qr288' ? 288 : 1440);
       break;
   }
   const out = new Float64Array(end).fill(NaN);

@@ -61,6 +61,8 @@ const FN_TEMPLATES: Template[] = [
 ];
 
 const FP_TEMPLATES: Template[] = [
+  { feature: 'qr288', op: '<', n: 1, says: 'the value is under a high quantile of its last 288 samples' },
+  { feature: 'qr1440', op: '<', n: 1, says: 'the value is under a high quantile of its last 1440 samples' },
   { feature: 'value', op: '<', n: 1, says: 'the value stays below a level real anomalies exceed' },
   { feature: 'rz288', op: '<', n: 1, says: 'the value is within a few MADs of its 288-sample median' },
   { feature: 'rz48', op: '<', n: 1, says: 'the value is within a few MADs of its 48-sample median' },
@@ -244,6 +246,7 @@ export class OfflineSynthesizer {
     }
     thresholds = spread(thresholds, 40);
     if (FEATURES[t.feature].positiveOnly) thresholds = thresholds.filter((k) => k > 0);
+    if (t.feature === 'qr288' || t.feature === 'qr1440') thresholds = thresholds.filter((k) => k <= 1);
     const pred = new Uint8Array(len);
     const score = (k: number): ChunkScore => {
       for (let i = 0; i < len; i++) {

@@ -30,3 +30,30 @@ test('runRule reports a run-time fault with its row and stops firing there', () 
   assert.match(r.fault.message, /non-finite/);
   assert.equal(r.fired.subarray(r.fault.row).indexOf(1), -1);
 });
+
+test('the synthesizer\'s features fire exactly where the engine fires the template they stand for', async () => {
+  const { FEATURES, acceptedRows, computeFeature } = await import('../../../../pipelines/train/argos/features.ts');
+  const s = syntheticSeries(5, { n: 2000 });
+  const rows = acceptedRows(s.timestamps, s.values, s.values.length);
+  const cases = [
+    ['value', '>', 80],
+    ['z288', '>', 2.5],
+    ['z48', '<', -1.5],
+    ['rz48', '>', 4],
+    ['rz288', '<', 3],
+    ['std48', '>', 6.5],
+    ['shift12_288', '<', -2],
+    ['delta1', '>', 3],
+    ['qr288', '<', 0.95],
+    ['qr1440', '<', 0.5],
+  ] as const;
+  for (const [name, op, k] of cases) {
+    const f = computeFeature(name, s.values, rows, s.values.length);
+    const expected = Array.from(f, (v) => (op === '>' ? v > k : v < k) ? 1 : 0);
+    const expr = FEATURES[name].expr(op, String(k));
+    const got = Array.from(runRule(defineRule(expr), s.timestamps, s.values).fired);
+    const diff = got.findIndex((x, i) => x !== expected[i]);
+    assert.equal(diff, -1, `${expr}: first difference at row ${diff}`);
+    assert.ok(got.includes(1) && got.includes(0), `${expr} fires on some rows only`);
+  }
+});
