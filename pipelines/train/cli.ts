@@ -79,7 +79,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
       const times = reports.map((r) => r.timeMs);
       const published = reports.filter((r) => r.published.length > 0).length;
       argos.notes.push(
-        `rules: trained per series on its train split with the ${train} provider (fit = first ${Math.round((1 - (reports[0]?.options['validationFraction'] ?? 0.3)) * 100)}% of it, ` +
+        `rules: trained per series on its train split with the ${train} provider (fit = first ${Math.round((1 - (reports[0]?.options['validationFraction'] ?? 0.2)) * 100)}% of it, ` +
           `validation = the rest); ${published} of ${reports.length} series published rules (the others failed the validation guarantee or kept none, so their rules are empty); ` +
           `training time per series mean ${(times.reduce((a, b) => a + b, 0) / Math.max(1, times.length) / 1000).toFixed(2)} s, max ${(Math.max(0, ...times) / 1000).toFixed(2)} s.`,
       );
@@ -124,8 +124,9 @@ const evalCommand: CliCommand = {
     { name: 'seed', type: 'number', placeholder: 'N', description: 'with --train: seed of the chunk sampler (default 1)' },
     { name: 'iterations', type: 'number', placeholder: 'N', description: 'with --train: training iterations per series (default 10)' },
     { name: 'candidates', type: 'number', placeholder: 'N', description: 'with --train: candidate rules asked per iteration (default 4)' },
-    { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 2)' },
-    { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.3)' },
+    { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 1)' },
+    { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.2)' },
+    { name: 'gate', type: 'string', placeholder: 'improves|at-least', description: 'with --train: publish rules that improve on the validation split (default) or merely do not lose' },
   ],
   help: [
     'Examples:',
@@ -164,13 +165,15 @@ const trainCommand: CliCommand = {
     { name: 'seed', type: 'number', default: 1, placeholder: 'N', description: 'seed of the chunk sampler (same data + seed = same rules offline)' },
     { name: 'iterations', type: 'number', default: 10, placeholder: 'N', description: 'training iterations per series' },
     { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
-    { name: 'min-support', type: 'number', default: 2, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
-    { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
+    { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
+    { name: 'gate', type: 'string', default: 'improves', placeholder: 'improves|at-least', description: 'publish only rules that improve on the validation split (default), or that merely do not lose' },
+    { name: 'validation', type: 'string', default: '0.2', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
   ],
   help: [
-    'Each series is split: the first 70% (fit) is what the agents see; the last 30% (validation) decides',
-    'whether the rules are published. Rules whose series failed validation are left out of --out.',
+    'Each series is split: the first 80% (fit) is what the agents see; the last 20% (validation) decides',
+    'whether the rules are published (base+rules must beat the base alone there). Rules whose series',
+    'failed validation are left out of --out.',
     'Examples:',
     '  panoptes train --data $PANOPTES_DATASETS/nab/data/realKnownCause/nyc_taxi.csv --labels $PANOPTES_DATASETS/nab/labels/combined_windows.json --out rules/nyc_taxi.yaml --report reports/nyc_taxi-training',
     '  panoptes train --data $PANOPTES_DATASETS/nab/data --labels $PANOPTES_DATASETS/nab/labels/combined_windows.json --filter realTweets --out rules/tweets.yaml --json',

@@ -47,6 +47,11 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   if (seed !== undefined) o.seed = seed;
   if (iterations !== undefined) o.iterations = iterations;
   if (candidates !== undefined) o.candidates = candidates;
+  const gate = args.options['gate'];
+  if (gate !== undefined) {
+    if (gate !== 'improves' && gate !== 'at-least') throw new UsageError(`--gate: expected "improves" or "at-least", got "${String(gate)}"`);
+    o.gate = gate;
+  }
   const v = args.options['validation'];
   if (v !== undefined) {
     const x = Number(v);

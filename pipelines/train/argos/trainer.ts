@@ -16,7 +16,8 @@
  * The accuracy guarantee: the rows after the fit split up to `trainEnd` are a validation split the
  * loop never looks at. The rule set is published only if base + rules scores at least the base
  * alone there (event F1 and point-adjusted F1; and, when the validation split has no labelled
- * event, no more false-alarm runs); otherwise the published set is empty and the report says why.
+ * event, no more false-alarm runs) and, with the default gate `improves`, strictly better by the
+ * review's test; otherwise the published set is empty and the report says why.
  */
 import { BudgetExceededError, LlmError, LlmOutputError, describeError } from '../../core/errors.ts';
 import { formatDiagnostic } from '../../detect/diagnostics.ts';
@@ -53,6 +54,12 @@ export interface TrainOptions {
   patience: number;
   /** Fraction of the training split held out at its end for the accuracy guarantee. */
   validationFraction: number;
+  /**
+   * How the validation split decides publication. `at-least`: base + rules scores at least the
+   * base alone. `improves` (default): and, beyond that, strictly better by the same test the
+   * review applies on the fit split, so rules that did nothing on held-out data stay unpublished.
+   */
+  gate: 'improves' | 'at-least';
   repairAttempts: number;
   /**
    * A kept rule must fix at least this many event-level mistakes on the fit split, net (events it
@@ -74,9 +81,10 @@ export const defaultTrainOptions: TrainOptions = {
   iterations: 10,
   candidates: 4,
   patience: 4,
-  validationFraction: 0.3,
+  validationFraction: 0.2,
+  gate: 'improves',
   repairAttempts: 3,
-  minSupport: 2,
+  minSupport: 1,
   chunkMin: 500,
   chunkMax: 2500,
   idPrefix: '',
@@ -123,7 +131,7 @@ export function combine(base: ArrayLike<number>, fpVeto: Uint8Array, fnOr: Uint8
 }
 
 /** The accuracy guarantee's test on the validation rows. */
-export function validationVerdict(base: FitScore, withRules: FitScore, hasEvents: boolean): { passed: boolean; reason: string } {
+export function validationVerdict(base: FitScore, withRules: FitScore, hasEvents: boolean, gate: TrainOptions['gate'] = 'improves'): { passed: boolean; reason: string } {
   const b = base.eventF1 ?? 1;
   const r = withRules.eventF1 ?? 1;
   const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
@@ -133,6 +141,9 @@ export function validationVerdict(base: FitScore, withRules: FitScore, hasEvents
   }
   if (!hasEvents && withRules.fpEvents > base.fpEvents) {
     return { passed: false, reason: `validation split has no labelled event and the rules add false-alarm runs (${base.fpEvents} -> ${withRules.fpEvents})` };
+  }
+  if (gate === 'improves' && !improves(toChunk(withRules), toChunk(base))) {
+    return { passed: false, reason: `no gain on the validation split (event F1 ${f(base.eventF1)} -> ${f(withRules.eventF1)}, false-alarm runs ${base.fpEvents} -> ${withRules.fpEvents})` };
   }
   return { passed: true, reason: `validation event F1 ${f(base.eventF1)} (base) -> ${f(withRules.eventF1)} (base+rules), false-alarm runs ${base.fpEvents} -> ${withRules.fpEvents}` };
 }
@@ -458,7 +469,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   let verdict: { passed: boolean; reason: string };
   if (accepted.length === 0) verdict = { passed: false, reason: 'no rule was kept' };
   else if (trainEnd - fitEnd === 0) verdict = { passed: false, reason: 'the validation split is empty, so nothing can be vouched for' };
-  else verdict = validationVerdict(vBase, vRules, hasEvents);
+  else verdict = validationVerdict(vBase, vRules, hasEvents, o.gate);
   const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
   const trained = accepted.map((a) => {
     const description =
@@ -476,7 +487,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     series: name,
     provider: ctx.provider,
     seed: o.seed,
-    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, repairAttempts: o.repairAttempts, minSupport: o.minSupport, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
+    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
     split: { fitRows: fitEnd, validationRows: trainEnd - fitEnd, trainEnd },
     baseFit,
     finalFit: current,

@@ -30,6 +30,7 @@ test('published rules never score below the base alone on the validation split (
         falseAlarms: fc.integer({ min: 0, max: 30 }),
         baseRecall: fc.double({ min: 0, max: 1, noNaN: true }),
         height: fc.double({ min: 2, max: 20, noNaN: true }),
+        gate: fc.constantFrom('improves' as const, 'at-least' as const),
       }),
       async (p) => {
         const s = syntheticSeries(p.seed, p);
@@ -37,7 +38,7 @@ test('published rules never score below the base alone on the validation split (
         const r = await trainSeries(
           { name: s.name, timestamps: s.timestamps, values: s.values, truth: s.truth, base: s.base, trainEnd: s.values.length },
           run,
-          { seed: p.seed, iterations: 4, minSupport: 1, idPrefix: 's:' },
+          { seed: p.seed, iterations: 4, idPrefix: 's:', gate: p.gate },
         );
         const text = renderRuleFile([{ rules: r.published, report: r.report }], ['property test']);
         const parsed = parseRuleFile(text, 'trained.yaml');
@@ -62,6 +63,10 @@ test('published rules never score below the base alone on the validation split (
         const rules = evaluateLabels(combined.subarray(from, n), truth).event;
         assert.ok((rules.f1 ?? 1) >= (base.f1 ?? 1), `validation event F1 ${rules.f1} < base ${base.f1}`);
         if (!truth.includes(1)) assert.ok(rules.fp <= base.fp, 'no extra false alarms on a validation split without events');
+        if (p.gate === 'improves') {
+          const gained = (rules.f1 ?? 1) > (base.f1 ?? 1) || (rules.fp < base.fp && rules.tp >= base.tp);
+          assert.ok(gained, `the improves gate published rules without a validation gain (F1 ${base.f1} -> ${rules.f1}, FP runs ${base.fp} -> ${rules.fp})`);
+        }
       },
     ),
     { seed: 20261128, numRuns: 30 },

@@ -62,7 +62,7 @@ test('the report records iterations, candidates, review decisions, agent calls a
   assert.equal(rep.iterations.length, 3);
   assert.ok(rep.iterations.every((it) => it.candidates.length === 2));
   assert.ok(rep.iterations.flatMap((it) => it.candidates).some((c) => c.review !== undefined), 'review agent consulted');
-  assert.equal(rep.split.fitRows, Math.floor(3000 * 0.7));
+  assert.equal(rep.split.fitRows, Math.floor(3000 * 0.8));
   assert.equal(rep.split.validationRows, 3000 - rep.split.fitRows);
   assert.ok(rep.usage.agents['argos-detection']!.calls >= 1);
   assert.equal(rep.usage.total.promptTokens, 0, 'offline calls cost no tokens');
