@@ -3,7 +3,7 @@
  * under the Argos protocol (70/30 per series; the loop fits on the first 70% of the train split
  * and the accuracy guarantee validates on the rest): event and point-adjusted F1 on the test
  * split for base alone, rules alone and base+rules, and training time per series.
- * Speed is reported, never judged. About 40 s on the shared 2-core machine.
+ * Speed is reported, never judged. About 15–20 s on the shared 2-core machine.
  */
 import { Registry } from 'prom-client';
 import { defaultNabPaths, loadCorpus } from '../../pipelines/train/data/corpus.ts';
