@@ -154,7 +154,7 @@ const evalCommand: CliCommand = {
 const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train explainable anomaly rules (Argos agents, offline or an LLM) and write a rule file',
-  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ewma|robust-z] [--report FILE] [--json]',
+  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ewma|robust-z] [--report FILE] [--gate improves|at-least] [--json]',
   options: [
     { name: 'data', type: 'string', placeholder: 'DIR|FILE', required: true, description: 'a timestamp,value CSV, or a folder of them (keys relative to it, as in the label file)' },
     { name: 'labels', type: 'string', placeholder: 'FILE', required: true, description: 'labels in NAB combined_windows.json or combined_labels.json format' },

@@ -134,3 +134,11 @@ test('a rule that lowers F1 is rejected (review reverts), the next candidate is 
   assert.equal(good!.outcome, 'accepted', good!.reason);
   assert.deepEqual(r.trained.map((x) => x.canonical), ['value > mean(1d) + 4 * std(1d)']);
 });
+
+test('budget: a call that would not fit the token budget is not sent and training stops', async () => {
+  const { s, r } = await train('argos-good-rule', { iterations: 3 }, { config: { budget: { maxTokens: 500, prices: {} } } });
+  assert.equal(s.requests.length, 0, 'nothing was sent');
+  assert.match(r.report.stoppedBecause, /^budget: /);
+  assert.equal(r.report.iterations.length, 1);
+  assert.deepEqual(r.published, []);
+});
