@@ -142,3 +142,23 @@ test('budget: a call that would not fit the token budget is not sent and trainin
   assert.equal(r.report.iterations.length, 1);
   assert.deepEqual(r.published, []);
 });
+
+test('review may revise a threshold: the revised rule is scored and kept in place of the candidate', async () => {
+  const s = await startReplayServer({
+    name: 'argos-review-revise',
+    steps: [
+      { match: { agent: 'argos-detection' }, reply: { json: { kind: 'FN', expr: 'value > mean(1d) + 0.5 * std(1d)', description: 'above the daily mean', rationale: 'spikes' } } },
+      { match: { agent: 'argos-review' }, reply: { json: { decision: 'revise', expr: 'value > mean(1d) + 4 * std(1d)', reason: 'too many false alarms at 0.5 std' } } },
+    ],
+  });
+  servers.push(s);
+  const llm = replayClient(s, { registry: new Registry() });
+  const r = await trainSeries(spiky(), fromClient(llm), { iterations: 1, candidates: 1, patience: 1 });
+  assert.deepEqual(s.unusedSteps(), []);
+  const [c] = candidates(r);
+  assert.equal(c!.review?.decision, 'revise');
+  assert.equal(c!.source, 'review');
+  assert.equal(c!.expr, 'value > mean(1d) + 4 * std(1d)');
+  assert.equal(c!.outcome, 'accepted', c!.reason);
+  assert.deepEqual(r.trained.map((x) => x.canonical), ['value > mean(1d) + 4 * std(1d)']);
+});
