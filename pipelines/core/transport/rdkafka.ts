@@ -6,11 +6,11 @@
  * The native module is loaded in connect(), never at import.
  */
 import { randomUUID } from 'node:crypto';
-import type * as RK from '@confluentinc/kafka-javascript';
 import { ConnectError, TimeoutError, TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
-import { loadRdKafka, type RdKafkaModule } from './rdkafka-load.ts';
+import { loadRdKafka } from './rdkafka-load.ts';
+import type * as RK from './rdkafka-native.ts';
 import type {
   Batch, Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions, RecordPosition,
   RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
@@ -220,7 +220,7 @@ class RdConsumer implements Consumer {
 
   readonly c: RK.KafkaConsumer;
 
-  constructor(mod: RdKafkaModule, conf: RK.ConsumerGlobalConfig, topicConf: RK.ConsumerTopicConfig, private readonly options: ConsumerOptions, private readonly onClose: () => void) {
+  constructor(mod: RK.RdKafkaModule, conf: RK.Config, topicConf: RK.Config, private readonly options: ConsumerOptions, private readonly onClose: () => void) {
     this.c = new mod.KafkaConsumer({
       ...conf,
       // Our callback delays assign() until onAssign resolved, so no batch precedes it.
@@ -390,8 +390,8 @@ class RdConsumer implements Consumer {
 
 export class RdKafkaTransport implements Transport {
   readonly kind = 'kafka' as const;
-  private mod: RdKafkaModule | null = null;
-  private admin: RK.IAdminClient | null = null;
+  private mod: RK.RdKafkaModule | null = null;
+  private admin: RK.AdminClient | null = null;
   private readonly log: Logger;
   /** Live consumers per group: librdkafka's sendOffsetsToTransaction needs one for the group's generation. */
   private readonly members = new Map<string, Set<RdConsumer>>();
@@ -400,7 +400,7 @@ export class RdKafkaTransport implements Transport {
     this.log = o.logger ?? silentLogger;
   }
 
-  private base(): RK.GlobalConfig {
+  private base(): RK.Config {
     return {
       'bootstrap.servers': this.o.brokers.join(','),
       'client.id': this.o.clientId,
@@ -435,7 +435,7 @@ export class RdKafkaTransport implements Transport {
     this.admin = admin;
   }
 
-  private require(): { mod: RdKafkaModule; admin: RK.IAdminClient } {
+  private require(): { mod: RK.RdKafkaModule; admin: RK.AdminClient } {
     if (!this.mod || !this.admin) throw new TransportError('transport not connected: call connect() first');
     return { mod: this.mod, admin: this.admin };
   }
