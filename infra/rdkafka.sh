@@ -6,7 +6,9 @@
 # So a fresh machine runs, in this order:
 #   bash infra/rdkafka.sh --deps-only          # Debian build dependencies
 #   CKJS_LINKING=dynamic npm ci                # builds the module (a few minutes)
-#   bash infra/rdkafka.sh                      # checks it loads; builds it if npm skipped scripts
+#   bash infra/rdkafka.sh                      # checks it loads; builds it if npm did not
+# It is an optional dependency, so a plain `npm ci` still succeeds (leaving it out); this script
+# then installs and builds it.
 # Idempotent: exits at once when the module loads. Otherwise installs the build dependencies if
 # missing (librdkafka-dev pulls in the ssl/zlib/zstd/lz4/sasl headers; g++, make) and rebuilds the
 # module with `npm rebuild`. Bounded in time (PANOPTES_RDKAFKA_BUILD_TIMEOUT, default 1200 s).
@@ -69,7 +71,7 @@ if loads; then
   say "rdkafka: $PKG loads ($(cd "$ROOT" && node -p "require('$PKG').librdkafkaVersion" 2>/dev/null || echo '?'))"
   exit 0
 fi
-[ -d "$PKG_DIR" ] || die "rdkafka: $PKG_DIR is missing: run CKJS_LINKING=dynamic npm ci first"
+[ -d "$ROOT/node_modules" ] || die "rdkafka: $ROOT/node_modules is missing: run CKJS_LINKING=dynamic npm ci first"
 
 take_lock rdkafka 1800
 # Another caller may have built it while we waited for the lock.
@@ -82,10 +84,19 @@ install_deps
 say "rdkafka: building $PKG from source (a few minutes; log: $LOG)"
 start=$(date +%s)
 : >"$LOG"
-# Reached when npm skipped the install script (--ignore-scripts, or a failed earlier build);
-# flock keeps concurrent npm runs on this machine from clashing.
-if ! (cd "$ROOT" && CKJS_LINKING=dynamic flock -w 900 "$NPM_LOCK" timeout "$BUILD_TIMEOUT_S" \
-  npm rebuild "$PKG" --build-from-source --foreground-scripts >>"$LOG" 2>&1); then
+# Reached when npm skipped the install script (--ignore-scripts) or ran it without
+# CKJS_LINKING=dynamic (then it failed, and npm left the optional package out); flock keeps
+# concurrent npm runs on this machine from clashing.
+if [ -d "$PKG_DIR" ]; then
+  build=(npm rebuild "$PKG" --build-from-source --foreground-scripts)
+else
+  # It is an optional dependency: a plain `npm ci` whose build failed left it out. Same version
+  # as the lock file; --no-save leaves package.json and the lock file as they are.
+  version=$(cd "$ROOT" && node -p "require('./package-lock.json').packages['node_modules/$PKG'].version") ||
+    die "rdkafka: $PKG is not in package-lock.json"
+  build=(npm install --no-save --no-audit --no-fund --foreground-scripts "$PKG@$version")
+fi
+if ! (cd "$ROOT" && CKJS_LINKING=dynamic flock -w 900 "$NPM_LOCK" timeout "$BUILD_TIMEOUT_S" "${build[@]}" >>"$LOG" 2>&1); then
   tail -n 30 "$LOG" >&2
   die "rdkafka: building $PKG failed or took over ${BUILD_TIMEOUT_S}s (PANOPTES_RDKAFKA_BUILD_TIMEOUT); full log: $LOG"
 fi

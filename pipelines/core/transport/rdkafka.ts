@@ -319,6 +319,8 @@ class RdConsumer implements Consumer {
         // Timeouts and transient broker errors surface here; librdkafka recovers by itself.
         const e = err as { code?: number; isFatal?: boolean };
         if (e.isFatal) throw wrap('consume', err);
+        // Not a hot loop while, say, a subscribed topic does not exist yet.
+        await new Promise((r) => setTimeout(r, 100));
         continue;
       }
       while (this.events.length > 0) await this.applyRebalance(this.events.shift()!);
@@ -534,7 +536,8 @@ export class RdKafkaTransport implements Transport {
       acks: -1,
       // Keys hash with murmur2 like Java's (and kafkajs's) default partitioner.
       partitioner: 'murmur2_random',
-      'message.timeout.ms': Math.max(this.o.requestTimeoutMs * 2, 60000),
+      // librdkafka refuses a message timeout above the transaction timeout.
+      'message.timeout.ms': opts.transactionalId ? 60000 : Math.max(this.o.requestTimeoutMs * 2, 60000),
     }));
     await this.connectClient(p, 'producer');
     // Delivery reports are dispatched from librdkafka's thread: no JS poll timer.
