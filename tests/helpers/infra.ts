@@ -55,3 +55,14 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Environment for a child process a test spawns: Node's test runner marks its own children with
+ * NODE_TEST_CONTEXT, and a Node child that inherits it reports to the runner instead of writing
+ * its output normally.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}

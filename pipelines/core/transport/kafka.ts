@@ -68,6 +68,29 @@ function groupByTopic(records: OutRecord[]) {
   }));
 }
 
+/**
+ * Splits records into produce calls of at most ~512 KB of keys and values: kafkajs puts each
+ * partition's share of a call into one record batch, and the broker refuses batches over
+ * `message.max.bytes` (1 MB by default). A stage may emit far more than that for one input batch.
+ */
+export function chunkBySize(records: OutRecord[], maxBytes = 512 * 1024): OutRecord[][] {
+  const out: OutRecord[][] = [];
+  let cur: OutRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = (r.value?.length ?? 0) + (r.key ? r.key.length : 0) + 64;
+    if (cur.length > 0 && bytes + size > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 function wrap(op: string, err: unknown): TransportError {
   const e = err as { message?: string; retriable?: boolean };
   return new TransportError(`${op} failed: ${e?.message ?? String(err)}`, { cause: err, retriable: e?.retriable === true });
@@ -80,7 +103,9 @@ class KafkaProducer implements Producer {
     if (this.transactional) throw new TransportError('a transactional producer sends inside transaction()');
     if (records.length === 0) return [];
     try {
-      const res = await this.p.sendBatch({ topicMessages: groupByTopic(records), acks: -1 });
+      // One chunk after the other: records of a key must reach the partition in order.
+      const res = [];
+      for (const c of chunkBySize(records)) res.push(...(await this.p.sendBatch({ topicMessages: groupByTopic(c), acks: -1 })));
       // kafkajs reports the base offset per partition; callers need counts, not exact offsets.
       return res.map((r) => ({ topic: r.topicName, partition: r.partition, offset: r.baseOffset ?? r.offset ?? '-1' }));
     } catch (err) {
@@ -95,10 +120,11 @@ class KafkaProducer implements Producer {
     });
     return {
       send: async (records) => {
-        if (records.length === 0) return;
-        await tx.sendBatch({ topicMessages: groupByTopic(records), acks: -1 }).catch((err: unknown) => {
-          throw wrap('transactional produce', err);
-        });
+        for (const chunk of chunkBySize(records)) {
+          await tx.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }).catch((err: unknown) => {
+            throw wrap('transactional produce', err);
+          });
+        }
       },
       sendOffsets: async (groupId, offsets) => {
         const topics = new Map<string, { partition: number; offset: string }[]>();
@@ -309,7 +335,10 @@ export class KafkaTransport implements Transport {
       idempotent: true,
       maxInFlightRequests: opts.transactionalId ? 1 : (this.o.maxInFlight ?? 1),
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId, transactionTimeout: 60000 } : {}),
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
+      // A transaction that starts right after the previous one committed often gets
+      // CONCURRENT_TRANSACTIONS while the coordinator writes the markers; the Java client retries
+      // that after 20 ms, kafkajs's default backoff would stall every small batch for ~300 ms.
+      retry: opts.transactionalId ? { retries: 12, initialRetryTime: 20, multiplier: 1.5, factor: 0.2, maxRetryTime: 2000 } : { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
     });
     try {
       await withTimeout(p.connect(), this.o.connectTimeoutMs, 'connecting the producer');

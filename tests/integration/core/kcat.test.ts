@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TOPICS } from '../../../pipelines/core/topics.ts';
-import { BROKER, ensureInfra, kafkaConfig, ROOT, uniquePrefix } from '../../helpers/infra.ts';
+import { BROKER, childEnv, ensureInfra, kafkaConfig, ROOT, uniquePrefix } from '../../helpers/infra.ts';
 
 test('kcat lists the topics the pipeline created, with their partitions', () => {
   ensureInfra();
   const prefix = uniquePrefix('kcat');
   const cfg = kafkaConfig(prefix);
-  const env = { ...process.env, PANOPTES_BROKERS: cfg.brokers.join(','), PANOPTES_REGISTRY_URL: cfg.registryUrl, PANOPTES_TOPIC_PREFIX: prefix, PANOPTES_LOG_LEVEL: 'error' };
+  const env = childEnv({ PANOPTES_BROKERS: cfg.brokers.join(','), PANOPTES_REGISTRY_URL: cfg.registryUrl, PANOPTES_TOPIC_PREFIX: prefix, PANOPTES_LOG_LEVEL: 'error' });
   const created = execFileSync(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'topics', 'create', '--json'], { env, encoding: 'utf8', timeout: 120000 });
   assert.equal(created.trim().split('\n').length, Object.keys(TOPICS).length);
   const meta = JSON.parse(execFileSync('kcat', ['-b', BROKER, '-L', '-J'], { encoding: 'utf8', timeout: 30000 })) as { topics: { topic: string; partitions: unknown[] }[] };
