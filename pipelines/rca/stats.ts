@@ -147,17 +147,8 @@ export function ols(y: readonly number[], xs: readonly (readonly number[])[], ri
   return { coef, residualStd: Math.sqrt(ss / Math.max(1, n - p)) };
 }
 
-/** Deterministic PRNG (mulberry32) for synthetic data and shuffles: same seed, same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for synthetic data and shuffles (the project's one mulberry32). */
+export { mulberry32 as rng } from '../core/random.ts';
 
 export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

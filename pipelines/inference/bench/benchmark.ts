@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { buildMlp } from '../models/mlp.ts';
-import { mulberry32 } from '../models/random.ts';
+import { mulberry32 } from '../../core/random.ts';
 import { InferencePool } from '../pool.ts';
 import type { InferResult, PoolModel } from '../pool.ts';
 import { nowMs } from '../protocol.ts';

@@ -4,7 +4,7 @@
  * always produces the same bytes.
  */
 import { GraphBuilder } from '../onnx/writer.ts';
-import { mulberry32 } from './random.ts';
+import { mulberry32 } from '../../core/random.ts';
 import type { Signature } from './signature.ts';
 
 export interface MlpSpec {

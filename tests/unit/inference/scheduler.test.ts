@@ -5,7 +5,7 @@ import { ProfileStore } from '../../../pipelines/inference/profiles.ts';
 import { PredictionLog } from '../../../pipelines/inference/prediction-log.ts';
 import { Scheduler } from '../../../pipelines/inference/scheduler.ts';
 import type { Action, Policy, QueuedRequest } from '../../../pipelines/inference/scheduler.ts';
-import { mulberry32 } from '../../../pipelines/inference/models/random.ts';
+import { mulberry32 } from '../../../pipelines/core/random.ts';
 
 const BATCHES = [1, 2, 4, 8, 16];
 /** The fake executor's exact cost model, also seeded into the profiles (accurate profiles). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { buildZscore, robustZScore } from '../../../../pipelines/inference/models/zscore.ts';
-import { mulberry32 } from '../../../../pipelines/inference/models/random.ts';
+import { mulberry32 } from '../../../../pipelines/core/random.ts';
 
 test('zscore-w64 in onnxruntime matches the TypeScript robust z-score', async () => {
   const { bytes, signature } = buildZscore();

@@ -1,4 +1,5 @@
-/** Deterministic PRNG (mulberry32): generated weights and benchmark arrivals are reproducible. */
+/** Deterministic PRNG (mulberry32), shared by every seeded part: generated model weights, benchmark
+ * arrivals, synthetic data, shuffles and training chunk choice are reproducible from their seed. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
