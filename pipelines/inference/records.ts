@@ -5,35 +5,9 @@
  */
 import type { InferRequest, InferResult } from './pool.ts';
 
-export interface TensorRecord {
-  name: string;
-  datatype: string;
-  shape: number[];
-  data: number[];
-}
-
-export interface InferenceRequestRecord {
-  id: string;
-  model: string;
-  modelVersion: string | null;
-  inputs: TensorRecord[];
-  /** Absolute deadline, epoch ms; null: the model's SLO from arrival. */
-  deadlineMs: number | null;
-  sentAtMs: number;
-}
-
-export interface InferenceResultRecord {
-  requestId: string;
-  model: string;
-  status: 'ok' | 'rejected' | 'late' | 'error';
-  outputs: TensorRecord[];
-  error: string | null;
-  queueMs: number;
-  batchWaitMs: number;
-  execMs: number;
-  totalMs: number;
-  batchSize: number;
-}
+// The record shapes are the project's (pipelines/core/records.ts); the names here are the pool's.
+export type { Tensor as TensorRecord, InferenceRequest as InferenceRequestRecord, InferenceResult as InferenceResultRecord } from '../core/records.ts';
+import type { InferenceRequest as InferenceRequestRecord, InferenceResult as InferenceResultRecord } from '../core/records.ts';
 
 export function requestFromRecord(r: InferenceRequestRecord): InferRequest {
   return {
