@@ -9,6 +9,7 @@ import {
   type IHeaders, type Producer as KProducer, type LogEntry,
 } from 'kafkajs';
 import { ConnectError, TimeoutError, TransportError } from '../errors.ts';
+import { retry } from '../retry.ts';
 import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import type {
@@ -91,6 +92,22 @@ export function chunkBySize(records: OutRecord[], maxBytes = 512 * 1024): OutRec
   return out;
 }
 
+/**
+ * The coordinator answers CONCURRENT_TRANSACTIONS while it is still writing the markers of the
+ * previous transaction of the same producer. The Java client retries it after 20 ms; kafkajs
+ * retries it for some transactional requests and not for others (AddOffsetsToTxn), so every
+ * transactional call goes through this.
+ */
+const retryConcurrentTransactions = retry({
+  name: 'transactional request',
+  retries: 20,
+  initialDelayMs: 20,
+  maxDelayMs: 500,
+  factor: 1.5,
+  jitter: 0.2,
+  shouldRetry: (err) => /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/.test(`${(err as { type?: string }).type ?? ''} ${(err as Error).message ?? ''}`),
+});
+
 function wrap(op: string, err: unknown): TransportError {
   const e = err as { message?: string; retriable?: boolean };
   return new TransportError(`${op} failed: ${e?.message ?? String(err)}`, { cause: err, retriable: e?.retriable === true });
@@ -121,7 +138,7 @@ class KafkaProducer implements Producer {
     return {
       send: async (records) => {
         for (const chunk of chunkBySize(records)) {
-          await tx.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }).catch((err: unknown) => {
+          await retryConcurrentTransactions(() => tx.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 })).catch((err: unknown) => {
             throw wrap('transactional produce', err);
           });
         }
@@ -133,14 +150,13 @@ class KafkaProducer implements Producer {
           l.push({ partition: o.partition, offset: o.offset });
           topics.set(o.topic, l);
         }
-        await tx
-          .sendOffsets({ consumerGroupId: groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) })
+        await retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId: groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) }))
           .catch((err: unknown) => {
             throw wrap('send offsets to transaction', err);
           });
       },
       commit: async () => {
-        await tx.commit().catch((err: unknown) => {
+        await retryConcurrentTransactions(() => tx.commit()).catch((err: unknown) => {
           throw wrap('commit transaction', err);
         });
       },

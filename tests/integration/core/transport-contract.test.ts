@@ -45,8 +45,9 @@ async function consumeN(t: Transport, topics: string[], groupId: string, count: 
   const got: InRecord[] = [];
   await c.run({
     eachBatch: async (b) => {
-      got.push(...b.records);
+      // Counted once the handler's work (e.g. a transaction) is done, so stopping never cuts it.
       await opts.onBatch?.(b, c);
+      got.push(...b.records);
     },
   });
   try {
