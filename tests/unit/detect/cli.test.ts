@@ -124,7 +124,9 @@ describe('detect', () => {
     await assert.rejects(run('detect', { options: { csv, rules: file('e.yaml', 'value > nope(1h)') } }), (e: unknown) => e instanceof InputError && e.message.endsWith("e.yaml:1:9: unknown function 'nope'"));
     await assert.rejects(run('detect', { options: { csv, base: 'prophet' } }), UsageError);
     await assert.rejects(run('detect', { options: { csv, season: 'daily' } }), UsageError);
-    await assert.rejects(run('detect', { options: {} }), UsageError);
+    await assert.rejects(run('detect', { options: { csv: '' } }), UsageError);
+    // Without --csv the command is the online detector: a bad base detector fails before it starts.
+    await assert.rejects(run('detect', { options: { base: 'prophet' } }), UsageError);
   });
 
   it('finds the labelled jump in NAB art_daily_jumpsup with the default base detector', async () => {
