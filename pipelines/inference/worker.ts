@@ -120,8 +120,10 @@ async function infer(a: Extract<WireAction, { kind: 'INFER' }>): Promise<{ msg: 
 
 async function runOne(a: WireAction): Promise<void> {
   let now = nowMs();
-  if (now < a.earliest) {
-    await new Promise((r) => setTimeout(r, a.earliest - now));
+  // Timers have millisecond granularity and may fire a fraction early against this clock: wait
+  // until the earliest start has really passed.
+  while (now < a.earliest) {
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(a.earliest - now))));
     now = nowMs();
   }
   if (now > a.latest) {
