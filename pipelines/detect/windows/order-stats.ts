@@ -100,6 +100,19 @@ export class OrderStats {
     }
   }
 
+  /** How many values in the window are ≤ x (the rank of x's last occurrence, plus one). */
+  countAtMost(x: number): number {
+    const a = this.a;
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Linear interpolation between order statistics (numpy's default, R type 7). */
   quantile(q: number): number {
     return interpolate(this.a, this.n, q);

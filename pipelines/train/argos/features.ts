@@ -7,6 +7,8 @@
  * to rank thresholds well, but they are exact for the templates used.
  */
 
+import { OrderStats } from '../../detect/windows/order-stats.ts';
+
 export type FeatureName = 'value' | 'z48' | 'z288' | 'rz48' | 'rz288' | 'std48' | 'std288' | 'shift12_288' | 'delta1' | 'qr288' | 'qr1440';
 
 export interface FeatureSpec {
@@ -74,46 +76,17 @@ function rollingMeanStd(x: Float64Array, w: number): { mean: Float64Array; std: 
   return { mean, std };
 }
 
-function median(sorted: Float64Array | number[], n: number): number {
-  const h = (n - 1) / 2;
-  const lo = Math.floor(h);
-  const a = sorted[lo]!;
-  return lo === h ? a : a + (sorted[lo + 1]! - a) * (h - lo);
-}
-
-function lowerBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** |value − median| / mad over the last w samples; Infinity where mad is 0 and value is off the median. */
 function rollingRobustZ(x: Float64Array, w: number): Float64Array {
   const n = x.length;
   const out = new Float64Array(n).fill(NaN);
-  const sorted = new Float64Array(w);
-  const dev = new Float64Array(w);
-  let size = 0;
+  const win = new OrderStats(w);
   for (let i = 0; i < n; i++) {
-    if (i >= w) {
-      const j = lowerBound(sorted, size, x[i - w]!);
-      sorted.copyWithin(j, j + 1, size);
-      size--;
-    }
-    const j = lowerBound(sorted, size, x[i]!);
-    sorted.copyWithin(j + 1, j, size);
-    sorted[j] = x[i]!;
-    size++;
-    if (size < w) continue;
-    const med = median(sorted, size);
-    for (let k = 0; k < size; k++) dev[k] = Math.abs(sorted[k]! - med);
-    dev.sort();
-    const mad = median(dev, size);
+    if (i >= w) win.remove(x[i - w]!);
+    win.insert(x[i]!);
+    if (win.n < w) continue;
+    const med = win.quantile(0.5);
+    const mad = win.mad();
     const d = Math.abs(x[i]! - med);
     out[i] = mad > 0 ? d / mad : d > 0 ? Infinity : 0;
   }
@@ -128,21 +101,12 @@ function rollingRobustZ(x: Float64Array, w: number): Float64Array {
 function rollingRank(x: Float64Array, w: number): Float64Array {
   const n = x.length;
   const out = new Float64Array(n).fill(NaN);
-  const sorted = new Float64Array(w);
-  let size = 0;
+  const win = new OrderStats(w);
   for (let i = 0; i < n; i++) {
-    if (i >= w) {
-      const j = lowerBound(sorted, size, x[i - w]!);
-      sorted.copyWithin(j, j + 1, size);
-      size--;
-    }
-    const j = lowerBound(sorted, size, x[i]!);
-    sorted.copyWithin(j + 1, j, size);
-    sorted[j] = x[i]!;
-    size++;
-    if (size < w) continue;
-    let last = j;
-    while (last + 1 < size && sorted[last + 1] === x[i]) last++;
+    if (i >= w) win.remove(x[i - w]!);
+    win.insert(x[i]!);
+    if (win.n < w) continue;
+    const last = win.countAtMost(x[i]!) - 1;
     out[i] = w > 1 ? last / (w - 1) : 1;
   }
   return out;
