@@ -7,7 +7,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PACKAGES=(kcat prometheus prometheus-node-exporter prometheus-alertmanager)
+PACKAGES=(kcat prometheus prometheus-node-exporter prometheus-alertmanager chromium)
 APT_LOCK="${PANOPTES_APT_LOCK:-/tmp/apt.lock}"
 
 installed() {
