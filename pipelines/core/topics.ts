@@ -23,6 +23,7 @@ export const TOPICS = {
   rca: { name: 'rca', schema: 'rca-result.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Ranked root causes per incident.' },
   inferenceRequests: { name: 'inference.requests', schema: 'inference-request.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Inference requests with deadlines.' },
   inferenceResults: { name: 'inference.results', schema: 'inference-result.avsc', partitions: 3, cleanupPolicy: 'delete', doc: 'Inference outcomes with latency breakdown.' },
+  alertSubscriptions: { name: 'alert-subscriptions', schema: null, partitions: 1, cleanupPolicy: 'compact', doc: 'Alert subscriptions (connectors/alerts) keyed by id, UTF-8 JSON values; null deletes.' },
   deadLetters: { name: 'dead-letters', schema: null, partitions: 1, cleanupPolicy: 'delete', doc: 'Records that failed to decode: original bytes, reason in headers.' },
 } as const satisfies Record<string, TopicDef>;
 
