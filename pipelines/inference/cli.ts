@@ -1,7 +1,12 @@
 /** CLI commands of the inference stage: build the models, serve them, benchmark the pool. */
 import { resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { UsageError } from '../core/errors.ts';
+import { UsageError, describeError } from '../core/errors.ts';
+import { loadConfig } from '../core/config.ts';
+import { untilAborted } from '../core/lifecycle.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { groupName, topicName } from '../core/topics.ts';
+import type { RunningInferenceStage } from './consumer.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { writeModels } from './models/build.ts';
 import { readRegistry } from './models/registry.ts';
@@ -46,7 +51,7 @@ const modelsBuild: CliCommand = {
 const serve: CliCommand = {
   name: 'serve',
   summary: 'Serve a folder of ONNX models over the KServe v2 HTTP protocol with Clockwork scheduling',
-  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo]',
+  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo] [--kafka auto|off] [--group NAME] [--max-in-flight N]',
   options: [
     { name: 'models', type: 'string', description: 'Folder holding models.json (from `models build`)', required: true, placeholder: 'DIR' },
     { name: 'listen', type: 'string', description: 'Address to bind', default: '127.0.0.1:8000', placeholder: 'HOST:PORT' },
@@ -55,11 +60,21 @@ const serve: CliCommand = {
     { name: 'max-batch', type: 'number', description: 'Largest batch (rows)', default: 16, placeholder: 'N' },
     { name: 'slo-ms', type: 'number', description: 'SLO for requests without a deadline (default: each model\'s sloMs)', placeholder: 'MS' },
     { name: 'policy', type: 'string', description: 'clockwork (admission control, least-slack batching) or fifo', default: 'clockwork' },
+    { name: 'kafka', type: 'string', description: 'auto: also consume inference.requests and produce inference.results when a broker is configured (transport=kafka, PANOPTES_BROKERS); off: HTTP only', default: 'auto', placeholder: 'auto|off' },
+    { name: 'group', type: 'string', description: 'Consumer group of the Kafka interface (prefixed like topics)', default: 'panoptes-inference', placeholder: 'NAME' },
+    { name: 'max-in-flight', type: 'number', description: 'Request records taken from Kafka and not yet answered; fetching pauses above it', default: 2000, placeholder: 'N' },
   ],
+  help: 'HTTP: KServe v2 JSON (POST /v2/models/NAME/infer, GET /v2/models/NAME, GET /v2/health/ready, GET /metrics).\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; at-least-once (offsets committed once results are acknowledged); undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     const dir = args.options['models'];
     if (typeof dir !== 'string' || dir === '') throw new UsageError('--models DIR is required');
     const addr = parseListen(String(args.options['listen'] ?? '127.0.0.1:8000'));
+    const kafkaMode = String(args.options['kafka'] ?? 'auto');
+    if (kafkaMode !== 'auto' && kafkaMode !== 'off') throw new UsageError(`--kafka expects auto or off, got ${JSON.stringify(kafkaMode)}`);
+    const maxInFlight = positiveNumber(args, 'max-in-flight') ?? 2000;
+    // Config is validated before any worker starts, so a bad PANOPTES_* value fails at once.
+    const config = kafkaMode === 'auto' ? loadConfig() : null;
+    const useKafka = config?.transport === 'kafka';
     const models = readRegistry(resolve(dir));
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
@@ -72,21 +87,36 @@ const serve: CliCommand = {
       ...(slo !== undefined ? { sloMs: slo } : {}),
     });
     const server = createInferenceServer(pool, registry);
+    let runtime: Runtime | null = null;
+    let stage: RunningInferenceStage | null = null;
+    let code = 0;
     try {
       const bound = await listen(server, addr);
       const url = `http://${bound.address}:${bound.port}`;
-      if (io.json) io.out(JSON.stringify({ listening: url, models: pool.modelNames(), workers: pool.options.workers }));
-      else io.out(`serving ${models.length} models on ${url} (${pool.options.workers} worker(s), policy ${pool.options.policy})`);
-      await new Promise<void>((done) => {
-        if (io.signal.aborted) return done();
-        io.signal.addEventListener('abort', () => done(), { once: true });
-      });
+      if (useKafka && config) {
+        // Loaded here only: the HTTP-only server never pays for the Kafka client and registry.
+        const { createRuntime } = await import('../core/runtime.ts');
+        const { startInferenceStage } = await import('./consumer.ts');
+        runtime = await createRuntime(config, { stage: 'inference', metrics: registry });
+        stage = await startInferenceStage(runtime, pool, { groupId: String(args.options['group'] ?? 'panoptes-inference'), maxInFlight });
+      }
+      const kafka = stage && runtime ? { requests: topicName('inferenceRequests', runtime.config.topicPrefix), results: topicName('inferenceResults', runtime.config.topicPrefix), group: groupName(String(args.options['group'] ?? 'panoptes-inference'), runtime.config.topicPrefix) } : null;
+      if (io.json) io.out(JSON.stringify({ listening: url, models: pool.modelNames(), workers: pool.options.workers, kafka }));
+      else io.out(`serving ${models.length} models on ${url} (${pool.options.workers} worker(s), policy ${pool.options.policy})${kafka ? `; Kafka ${kafka.requests} -> ${kafka.results} (group ${kafka.group})` : ''}`);
+      const failure = await Promise.race([untilAborted(io.signal).then(() => null), stage ? stage.failed : new Promise<never>(() => undefined)]);
+      if (failure) {
+        io.err(`the Kafka interface stopped on an error: ${describeError(failure)}`);
+        code = 1;
+      }
       io.err('stopping');
     } finally {
+      // Kafka first: it answers what is in flight (which needs the pool) and commits.
+      await stage?.stop();
+      await runtime?.close();
       await new Promise<void>((done) => server.close(() => done()));
       await pool.close();
     }
-    return 0;
+    return code;
   },
 };
 
