@@ -1,16 +1,45 @@
 /**
  * The incident correlator online: a consumer group on `anomalies`, incident lifecycle records
- * (OPEN / UPDATED / RESOLVED) to `incidents`. Work in progress: signatures first (the lab codes
- * against them), body follows.
+ * (OPEN / UPDATED / RESOLVED) to `incidents`.
+ *
+ * Exactly-once, like the detector: each batch's incident records are produced in one transaction
+ * with the batch's input offsets (read_committed downstream). Resolution needs time to pass when
+ * the stream goes quiet, so besides record time (each anomaly moves the watermark) a timer moves
+ * it by the wall time elapsed since the newest anomaly; what that resolves is produced in a
+ * transaction of its own.
+ *
+ * State is not stored anywhere: on partition assignment it is rebuilt from the topics
+ * (`rebuildCorrelator`): the anomalies the group already processed (up to its committed offsets)
+ * are fed again, and the `incidents` topic says which incidents are already resolved and which
+ * lifecycle records exist. Ids are deterministic (hash of the first anomaly), and a record whose
+ * identity (`lifecycleKey`) is already on the topic is not produced again, so a replay from a
+ * reset group or a restart publishes no duplicate.
+ *
+ * Grouping needs every anomaly of connected components in one place: run one active instance
+ * (more instances in the group are hot standbys that take over on a rebalance; each would
+ * otherwise correlate only its own partitions, since anomalies are keyed by series).
+ *
+ * The dependency graph is the component-level view of the causal graph in force on
+ * `causal-graphs` (validated; a bad graph is rejected and the last good one stays), or the
+ * `fallbackGraph` option until one arrives.
  */
+import { hostname } from 'node:os';
+import { Counter, Histogram } from 'prom-client';
+import { decodeBatch } from '../core/dead-letter.ts';
+import { transportMetrics } from '../core/metrics.ts';
 import type { Anomaly, CausalGraphRecord, Incident } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
-import type { CorrelatorOptions } from './correlate.ts';
+import { groupName, topicName } from '../core/topics.ts';
+import type { Consumer, InRecord, OutRecord, Producer } from '../core/transport/types.ts';
+import { tailCausalGraphs, type GraphTail } from '../rca/graph-tail.ts';
+import { GraphStore } from '../rca/store.ts';
+import { IncidentCorrelator, validateCorrelatorOptions, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
+import { BoundedSet, componentDependencies, dependencyGraphOf, lifecycleKey, rebuildCorrelator } from './rebuild.ts';
 
 export interface IncidentCorrelatorOptions {
   /** Consumer group (prefixed like topics). Default `panoptes-incidents`. */
   groupId?: string;
-  /** Stable per instance: its transactional id, so a restarted instance fences its former self. */
+  /** Stable per instance: its transactional id, so a restarted instance fences its former self. Default: host name. */
   instanceId?: string;
   /** Label naming the component; `service` then `job` are the fallbacks. Default `component`. */
   componentLabel?: string;
@@ -23,6 +52,8 @@ export interface IncidentCorrelatorOptions {
   /** How often quiet incidents are checked for resolution when no anomaly arrives. Default 1000 ms. */
   tickMs?: number;
   maxBatchSize?: number;
+  /** How many published lifecycle identities to remember against duplicates. Default 200 000. */
+  publishedCapacity?: number;
   /** Called with every incident record once its transaction is committed. */
   onOutput?: (incident: Incident) => void;
   /** Called with every anomaly consumed (tests, progress). */
@@ -39,8 +70,213 @@ export interface RunningIncidentCorrelator {
   graphVersion(): string | null;
 }
 
+/** A metric already on the registry (a second instance in one process), or a new one. */
+function once<T>(rt: Runtime, name: string, make: (name: string) => T): T {
+  return (rt.metrics.getSingleMetric(name) as T | undefined) ?? make(name);
+}
+
+/** Serialises batches, timer ticks and graph swaps: one transaction at a time on the producer. */
+function mutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
 export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrelatorOptions = {}): Promise<RunningIncidentCorrelator> {
-  void rt;
-  void opts;
-  throw new Error('startIncidentCorrelator: not implemented yet');
+  const prefix = rt.config.topicPrefix;
+  const groupId = groupName(opts.groupId ?? 'panoptes-incidents', prefix);
+  const instanceId = opts.instanceId ?? hostname();
+  const tickMs = opts.tickMs ?? 1000;
+  const componentLabel = opts.componentLabel ?? 'component';
+  const copts: Partial<CorrelatorOptions> = {
+    ...opts.correlator,
+    componentLabels: [...new Set([componentLabel, 'service', 'job'])],
+  };
+  validateCorrelatorOptions(copts); // config errors before any connection
+  if (!Number.isInteger(tickMs) || tickMs < 10) throw new RangeError(`incidents tickMs must be an integer ≥ 10, got ${tickMs}`);
+  const anomaliesTopic = topicName('anomalies', prefix);
+  const incidentsTopic = topicName('incidents', prefix);
+  const log = rt.log.child({ stage: 'incidents', instance: instanceId });
+  const tm = transportMetrics(rt.metrics);
+  const records = once(rt, 'panoptes_incidents_records_total', (name) => new Counter({ name, help: 'Incident lifecycle records produced, by status.', labelNames: ['status'], registers: [rt.metrics] }));
+  const suppressed = once(rt, 'panoptes_incidents_duplicates_suppressed_total', (name) => new Counter({ name, help: 'Lifecycle records not produced because the incidents topic already holds them (replay, restart).', registers: [rt.metrics] }));
+  const e2e = once(rt, 'panoptes_incidents_end_to_end_seconds', (name) => new Histogram({ name, help: 'From an anomaly being detected to the incident record it caused being committed.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [rt.metrics] }));
+  const graphRejected = once(rt, 'panoptes_incidents_graph_rejected_total', (name) => new Counter({ name, help: 'Causal graphs on the topic rejected (the last good one stays).', registers: [rt.metrics] }));
+
+  const exclusive = mutex();
+  const store = new GraphStore({ registry: rt.metrics });
+  let depGraph: DependencyGraph = dependencyGraphOf(opts.fallbackGraph);
+  let correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
+  const published = new BoundedSet(opts.publishedCapacity ?? 200_000);
+  /** Newest event time seen and the wall time it was seen at: the timer extrapolates from them. */
+  let eventMs = -Infinity;
+  let eventWallMs = Date.now();
+  let stopped = false;
+
+  const swapGraph = (g: DependencyGraph) => {
+    depGraph = g;
+    const st = correlator.snapshot();
+    correlator = new IncidentCorrelator(g, copts, rt.metrics);
+    correlator.restore(st);
+  };
+
+  const graphTail: GraphTail = await tailCausalGraphs(rt, {
+    store,
+    groupId: `${groupId}.${instanceId}`,
+    graphName: opts.graphName,
+    log,
+    onRejected: () => graphRejected.inc(),
+    onChange: (g) => void exclusive(async () => swapGraph(componentDependencies(g))),
+  });
+  if (store.current()) depGraph = componentDependencies(store.current()!);
+  correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
+
+  // Created before any rebuild: connecting it fences a former instance with the same id and
+  // aborts its open transaction, so the read_committed reads below see a settled topic.
+  const producer: Producer = await rt.transport.producer({ transactionalId: `${groupId}.${instanceId}` });
+  const consumer: Consumer = await rt.transport.consumer({ groupId, fromBeginning: true, autoCommit: false, readCommitted: true, maxBatchSize: opts.maxBatchSize ?? 500 });
+  await consumer.subscribe([anomaliesTopic]);
+
+  let fail!: (err: unknown) => void;
+  const failed = new Promise<unknown>((resolve) => (fail = resolve));
+
+  /** Produces the records not yet on the topic, in one transaction (with offsets when given). */
+  const publish = async (events: Incident[], offsets?: { partition: number; offset: string }, detectedAt: number[] = [], extra: OutRecord[] = []) => {
+    const fresh: Incident[] = [];
+    for (const e of events) {
+      const k = lifecycleKey(e);
+      if (published.has(k)) {
+        suppressed.inc();
+        continue;
+      }
+      fresh.push(e);
+    }
+    if (fresh.length === 0 && !offsets) return;
+    const out: OutRecord[] = [...fresh.map((i) => ({ topic: incidentsTopic, key: i.id, value: rt.serde.encode(incidentsTopic, i) })), ...extra];
+    const tx = await producer.transaction();
+    try {
+      if (out.length > 0) await tx.send(out);
+      if (offsets) await tx.sendOffsets(groupId, [{ topic: anomaliesTopic, ...offsets }]);
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+    const now = Date.now();
+    for (const i of fresh) {
+      published.add(lifecycleKey(i));
+      records.labels(i.status).inc();
+    }
+    tm.produced.labels(incidentsTopic).inc(fresh.length);
+    if (fresh.length > 0) for (const d of detectedAt) if (d > 0) e2e.observe(Math.max(0, now - d) / 1000);
+    for (const i of fresh) opts.onOutput?.(i);
+  };
+
+  const rebuild = async () => {
+    const committed = await rt.transport.committed(groupId, anomaliesTopic);
+    const processed: Anomaly[] = [];
+    const raw: InRecord[] = [];
+    await rt.transport.readToEnd(anomaliesTopic, undefined, (recs) => void raw.push(...recs), new Map([...(await rt.transport.offsets(anomaliesTopic))].map((p) => [p.partition, committed.get(p.partition) ?? '0'])));
+    for (const r of raw) {
+      try {
+        processed.push((await rt.serde.decode<Anomaly>(anomaliesTopic, r.value)).value);
+      } catch {
+        // It went to the dead-letter topic when first processed.
+      }
+    }
+    const pubRaw: InRecord[] = [];
+    await rt.transport.readToEnd(incidentsTopic, undefined, (recs) => void pubRaw.push(...recs));
+    const pub: Incident[] = [];
+    for (const r of pubRaw) {
+      try {
+        pub.push((await rt.serde.decode<Incident>(incidentsTopic, r.value)).value);
+      } catch (err) {
+        log.warn('undecodable incident record ignored while rebuilding', { partition: r.partition, offset: r.offset, err });
+      }
+    }
+    for (const i of pub) published.add(lifecycleKey(i));
+    const rebuilt = rebuildCorrelator(depGraph, copts, { processed, published: pub });
+    correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
+    correlator.restore(rebuilt.snapshot());
+    const st = correlator.snapshot();
+    eventMs = Number.isFinite(st.watermarkMs) ? st.watermarkMs : -Infinity;
+    eventWallMs = Date.now();
+    log.info('state rebuilt from the topics', { replayedAnomalies: processed.length, incidentRecords: pub.length, open: st.open.length });
+  };
+
+  await consumer.run({
+    onAssign: (partitions) => exclusive(async () => {
+      await rebuild();
+      log.info('partitions assigned', { partitions: partitions.map((p) => p.partition) });
+    }),
+    onRevoke: async (partitions) => {
+      log.info('partitions revoked', { partitions: partitions.map((p) => p.partition) });
+    },
+    onError: (err) => {
+      tm.errors.labels('incidents').inc();
+      log.error('incident correlator failed; stopping (committed batches are safe)', { err });
+      fail(err);
+    },
+    eachBatch: (b) => exclusive(async () => {
+      const started = performance.now();
+      const decoded = await decodeBatch<Anomaly>(rt.serde, b.records, {
+        policy: rt.config.onDecodeFailure,
+        stage: 'incidents',
+        prefix,
+        onFailure: (rec, err) => {
+          tm.deadLetters.labels(rec.topic, 'decode').inc();
+          log.warn('undecodable anomaly record', { partition: rec.partition, offset: rec.offset, err });
+        },
+      });
+      const events: Incident[] = [];
+      const detectedAt: number[] = [];
+      for (const { value } of decoded.ok) {
+        opts.onInput?.(value);
+        events.push(...correlator.ingest(value));
+        detectedAt.push(value.detectedAtMs);
+        if (value.timestampMs > eventMs) eventMs = value.timestampMs;
+      }
+      if (decoded.ok.length > 0) eventWallMs = Date.now();
+      const next = String(Number(b.records[b.records.length - 1]!.offset) + 1);
+      // Dead letters go in the same transaction as the batch's incident records and offsets.
+      await publish(events, { partition: b.partition, offset: next }, detectedAt, decoded.dead);
+      tm.consumed.labels(b.topic, groupId).inc(b.records.length);
+      tm.lag.labels(b.topic, String(b.partition), groupId).set(Math.max(0, Number(b.highWatermark) - Number(next)));
+      tm.batchLatency.labels(b.topic, groupId).observe((performance.now() - started) / 1000);
+    }),
+  });
+
+  // Quiet streams: event time keeps moving with the wall clock since the newest anomaly.
+  const timer = setInterval(() => {
+    if (stopped || !Number.isFinite(eventMs)) return;
+    exclusive(async () => {
+      if (stopped) return;
+      const now = eventMs + (Date.now() - eventWallMs);
+      const events = correlator.advance(now);
+      if (events.length > 0) await publish(events);
+    }).catch((err: unknown) => {
+      tm.errors.labels('incidents').inc();
+      log.error('resolving quiet incidents failed; stopping', { err });
+      fail(err);
+    });
+  }, tickMs);
+  timer.unref?.();
+
+  log.info('incident correlator running', { group: groupId, graph: store.current()?.version ?? null, fallbackComponents: depGraph.size });
+  return {
+    failed,
+    openIncidents: () => correlator.openIncidents(),
+    graphVersion: () => store.current()?.version ?? null,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await consumer.stop();
+      await exclusive(async () => undefined);
+      await graphTail.stop();
+      await producer.close();
+    },
+  };
 }

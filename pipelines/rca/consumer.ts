@@ -1,17 +1,41 @@
 /**
  * The RCA consumer online: `incidents` (+ windows of `metrics`, + the graph on `causal-graphs`)
- * → ranked root causes on `rca`. Work in progress: signatures first (the lab codes against
- * them), body follows.
+ * → ranked root causes on `rca`, keyed by incident id.
+ *
+ * - Incidents: a consumer group. OPEN and UPDATED records are analysed after `debounceMs` without
+ *   a newer record of the same incident (at most `maxDelayMs` after the first pending one), so a
+ *   burst of updates costs one analysis. RESOLVED records trigger nothing (a pending analysis
+ *   still runs). Offsets are committed only up to the oldest record whose analysis is not
+ *   produced yet: at-least-once, so after a crash an incident may be analysed twice (the newest
+ *   rca record per incident id is the answer).
+ * - Metrics: every instance tails the whole `metrics` topic (its own group) into bounded windows
+ *   per graph node (`MetricWindows`). Before an analysis it waits until that tail has caught up
+ *   with the topic's end, so the samples behind the incident's anomalies are in the windows.
+ * - Graph: `causal-graphs` is read at start and tailed into a GraphStore; a bad graph is rejected
+ *   with its reason and the last good one (or `fallbackGraph`) stays in force.
+ * - An incident whose nodes are not in the graph is still ranked, by anomaly evidence alone, and
+ *   the record's note says so (rca.ts).
  */
-import type { CausalGraphRecord, RcaResult } from '../core/records.ts';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { decodeBatch } from '../core/dead-letter.ts';
+import { transportMetrics } from '../core/metrics.ts';
+import type { CausalGraphRecord, Incident, MetricBatch, RcaResult } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
-import type { RankOptions } from './rank/scores.ts';
-import type { RankMethod } from './rca.ts';
+import { groupName, topicName } from '../core/topics.ts';
+import type { Consumer, Producer } from '../core/transport/types.ts';
+import { RcaAnalyzer } from './analyzer.ts';
+import { tailCausalGraphs } from './graph-tail.ts';
+import { validateRankOptions, type RankOptions } from './rank/scores.ts';
+import { rankMethods, type RankMethod } from './rca.ts';
+import { GraphStore } from './store.ts';
+import { MetricWindows, telemetryFor, validateWindowOptions } from './windows.ts';
 
 export interface RcaConsumerOptions {
   /** Consumer group on `incidents` (prefixed like topics). Default `panoptes-rca`. */
   groupId?: string;
-  /** Names this instance (its metrics tail and graph tail groups). */
+  /** Names this instance (its metrics tail and graph tail groups). Default: host name. */
   instanceId?: string;
   method?: RankMethod;
   rank?: Partial<RankOptions>;
@@ -31,7 +55,7 @@ export interface RcaConsumerOptions {
   stepMs?: number;
   /** Per node, samples older than this behind the node's newest are dropped. Default 30 min. */
   windowMs?: number;
-  /** Per node, at most this many aligned points. Default 3600. */
+  /** Per series, at most this many aligned points. Default 3600. */
   maxPointsPerNode?: number;
   /** At most this many nodes held; new nodes beyond it are ignored (counted). Default 5000. */
   maxNodes?: number;
@@ -53,8 +77,225 @@ export interface RunningRcaConsumer {
   nodes(): string[];
 }
 
+interface Pending {
+  incident: Incident;
+  firstMs: number;
+  lastMs: number;
+  /** Kafka timestamp of the oldest record waiting (end-to-end latency). */
+  recordTs: number;
+  /** Input positions this analysis acknowledges. */
+  positions: { partition: number; offset: number }[];
+}
+
+function once<T>(rt: Runtime, name: string, make: (name: string) => T): T {
+  return (rt.metrics.getSingleMetric(name) as T | undefined) ?? make(name);
+}
+
 export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {}): Promise<RunningRcaConsumer> {
-  void rt;
-  void opts;
-  throw new Error('startRcaConsumer: not implemented yet');
+  const prefix = rt.config.topicPrefix;
+  const groupId = groupName(opts.groupId ?? 'panoptes-rca', prefix);
+  const instanceId = opts.instanceId ?? hostname();
+  const method: RankMethod = opts.method ?? 'attribution';
+  if (!rankMethods.includes(method)) throw new RangeError(`rca method must be one of ${rankMethods.join(', ')}, got "${String(method)}"`);
+  const rank = validateRankOptions(opts.rank);
+  const debounceMs = opts.debounceMs ?? 2000;
+  const maxDelayMs = opts.maxDelayMs ?? 10_000;
+  const normalGapMs = opts.normalGapMs ?? 5000;
+  const catchUpTimeoutMs = opts.catchUpTimeoutMs ?? 5000;
+  for (const [k, v] of Object.entries({ debounceMs, maxDelayMs, normalGapMs, catchUpTimeoutMs })) if (!Number.isInteger(v) || v < 0) throw new RangeError(`rca ${k} must be an integer ≥ 0, got ${v}`);
+  const wopts = validateWindowOptions({
+    stepMs: opts.stepMs ?? 1000,
+    windowMs: opts.windowMs ?? 30 * 60_000,
+    maxPointsPerSeries: opts.maxPointsPerNode ?? 3600,
+    maxNodes: opts.maxNodes ?? 5000,
+    componentLabels: [...new Set([opts.componentLabel ?? 'component', 'service', 'job'])],
+    metricLabels: [...new Set([opts.metricLabel ?? 'signal', '__name__'])],
+  });
+
+  const incidentsTopic = topicName('incidents', prefix);
+  const metricsTopic = topicName('metrics', prefix);
+  const rcaTopic = topicName('rca', prefix);
+  const log = rt.log.child({ stage: 'rca', instance: instanceId });
+  const tm = transportMetrics(rt.metrics);
+  const analyzer = new RcaAnalyzer(rt.metrics, { method, options: rank });
+  const e2e = once(rt, 'panoptes_rca_end_to_end_seconds', (name) => new Histogram({ name, help: 'From an incident record being written to its rca record being produced (includes the debounce).', buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [rt.metrics] }));
+  const nodesGauge = once(rt, 'panoptes_rca_window_nodes', (name) => new Gauge({ name, help: 'Graph nodes with metric windows held.', registers: [rt.metrics] }));
+  const pointsGauge = once(rt, 'panoptes_rca_window_points', (name) => new Gauge({ name, help: 'Aligned samples held in the metric windows.', registers: [rt.metrics] }));
+  const pendingGauge = once(rt, 'panoptes_rca_pending_incidents', (name) => new Gauge({ name, help: 'Incidents waiting for their (debounced) analysis.', registers: [rt.metrics] }));
+  const graphRejected = once(rt, 'panoptes_rca_graph_rejected_total', (name) => new Counter({ name, help: 'Causal graphs on the topic rejected (the last good one stays).', registers: [rt.metrics] }));
+
+  const store = new GraphStore({ registry: rt.metrics });
+  if (opts.fallbackGraph) {
+    const r = store.propose(opts.fallbackGraph);
+    if (r.status === 'rejected') throw new RangeError(`rca fallbackGraph rejected: ${r.reason}`);
+  }
+  const windows = new MetricWindows(wopts);
+  let stopped = false;
+  let fail!: (err: unknown) => void;
+  const failed = new Promise<unknown>((resolve) => (fail = resolve));
+  const die = (what: string) => (err: unknown) => {
+    tm.errors.labels(what).inc();
+    log.error(`${what} failed; stopping`, { err });
+    fail(err);
+  };
+
+  const graphTail = await tailCausalGraphs(rt, { store, groupId: `${groupId}.${instanceId}`, graphName: opts.graphName, log, onRejected: () => graphRejected.inc() });
+
+  // Metrics tail: its own group per start, so it sees every partition from the beginning.
+  const metricsGroup = `${groupId}.metrics.${instanceId}.${randomUUID().slice(0, 8)}`;
+  const position = new Map<number, number>();
+  const metricsConsumer: Consumer = await rt.transport.consumer({ groupId: metricsGroup, fromBeginning: true, autoCommit: true, readCommitted: true, maxBatchSize: 2000 });
+  await metricsConsumer.subscribe([metricsTopic]);
+  await metricsConsumer.run({
+    eachBatch: async (b) => {
+      const started = performance.now();
+      const decoded = await decodeBatch<MetricBatch>(rt.serde, b.records, { policy: 'skip', stage: 'rca' });
+      for (const { value } of decoded.ok) windows.add(value);
+      const next = Number(b.records[b.records.length - 1]!.offset) + 1;
+      position.set(b.partition, next);
+      tm.consumed.labels(b.topic, metricsGroup).inc(b.records.length);
+      tm.lag.labels(b.topic, String(b.partition), metricsGroup).set(Math.max(0, Number(b.highWatermark) - next));
+      tm.batchLatency.labels(b.topic, metricsGroup).observe((performance.now() - started) / 1000);
+      nodesGauge.set(windows.nodeIds().length);
+      pointsGauge.set(windows.pointCount());
+    },
+    onError: die('metrics tail'),
+  });
+
+  /** Waits until the metrics tail has read everything the topic held when called. */
+  const catchUp = async (): Promise<boolean> => {
+    const ends = await rt.transport.offsets(metricsTopic);
+    const deadline = Date.now() + catchUpTimeoutMs;
+    for (;;) {
+      if (ends.every((p) => Number(p.high) <= Math.max(Number(p.low), position.get(p.partition) ?? 0))) return true;
+      if (Date.now() > deadline || stopped) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  const producer: Producer = await rt.transport.producer();
+  const incidentsConsumer: Consumer = await rt.transport.consumer({ groupId, fromBeginning: true, autoCommit: false, readCommitted: true, maxBatchSize: 500 });
+  await incidentsConsumer.subscribe([incidentsTopic]);
+
+  const pending = new Map<string, Pending>();
+  /** Per partition: offsets read whose analysis is not produced yet, and the next offset read. */
+  const outstanding = new Map<number, Map<number, number>>();
+  const readUpTo = new Map<number, number>();
+  const committedAt = new Map<number, number>();
+
+  const commit = async () => {
+    const offs = [];
+    for (const [p, next] of readUpTo) {
+      const waiting = outstanding.get(p);
+      const safe = waiting && waiting.size > 0 ? Math.min(...waiting.keys()) : next;
+      if (committedAt.get(p) !== safe) offs.push({ topic: incidentsTopic, partition: p, offset: String(safe) });
+    }
+    if (offs.length === 0) return;
+    await incidentsConsumer.commit(offs);
+    for (const o of offs) committedAt.set(o.partition, Number(o.offset));
+  };
+
+  await incidentsConsumer.run({
+    onError: die('incidents consumer'),
+    onAssign: async (partitions) => log.info('incident partitions assigned', { partitions: partitions.map((p) => p.partition) }),
+    onRevoke: async (partitions) => {
+      // Analyses of those partitions' incidents may still run here; their offsets stay
+      // uncommitted, so the new owner analyses them again (at-least-once).
+      for (const { partition } of partitions) {
+        readUpTo.delete(partition);
+        committedAt.delete(partition);
+      }
+    },
+    eachBatch: async (b) => {
+      const decoded = await decodeBatch<Incident>(rt.serde, b.records, { policy: 'skip', stage: 'rca', onFailure: (rec, err) => log.warn('undecodable incident record skipped', { partition: rec.partition, offset: rec.offset, err }) });
+      const now = Date.now();
+      for (const { record, value } of decoded.ok) {
+        if (value.status === 'RESOLVED') continue;
+        const off = Number(record.offset);
+        const w = outstanding.get(record.partition) ?? new Map<number, number>();
+        w.set(off, (w.get(off) ?? 0) + 1);
+        outstanding.set(record.partition, w);
+        const p = pending.get(value.id);
+        if (p) {
+          p.incident = value;
+          p.lastMs = now;
+          p.positions.push({ partition: record.partition, offset: off });
+        } else pending.set(value.id, { incident: value, firstMs: now, lastMs: now, recordTs: record.timestamp, positions: [{ partition: record.partition, offset: off }] });
+      }
+      const next = Number(b.records[b.records.length - 1]!.offset) + 1;
+      readUpTo.set(b.partition, next);
+      tm.consumed.labels(b.topic, groupId).inc(b.records.length);
+      tm.lag.labels(b.topic, String(b.partition), groupId).set(Math.max(0, Number(b.highWatermark) - next));
+      pendingGauge.set(pending.size);
+      await commit();
+    },
+  });
+
+  const analyse = async (p: Pending) => {
+    const started = performance.now();
+    const caughtUp = await catchUp();
+    if (!caughtUp) log.warn('metrics tail behind the topic; analysing with the samples held', { incident: p.incident.id });
+    const graph = store.current();
+    let result: RcaResult;
+    try {
+      result = analyzer.analyze(p.incident, graph, telemetryFor(windows, p.incident.openedAtMs, normalGapMs), { nowMs: Date.now() });
+    } catch (err) {
+      // One incident the ranking cannot handle must not stop the stage: say so in its record.
+      tm.errors.labels('rca-analysis').inc();
+      log.error('analysis failed', { incident: p.incident.id, err });
+      result = { incidentId: p.incident.id, graphVersion: graph?.version ?? null, method, causes: [], note: `analysis failed: ${(err as Error).message}`, producedAtMs: Date.now() };
+    }
+    if (!caughtUp) result = { ...result, note: [result.note, 'metrics tail was behind the topic: some recent samples may be missing'].filter(Boolean).join('; ') };
+    await producer.send([{ topic: rcaTopic, key: result.incidentId, value: rt.serde.encode(rcaTopic, result) }]);
+    tm.produced.labels(rcaTopic).inc();
+    tm.batchLatency.labels(incidentsTopic, groupId).observe((performance.now() - started) / 1000);
+    if (p.recordTs > 0) e2e.observe(Math.max(0, Date.now() - p.recordTs) / 1000);
+    for (const pos of p.positions) {
+      const w = outstanding.get(pos.partition);
+      if (!w) continue;
+      const n = (w.get(pos.offset) ?? 1) - 1;
+      if (n <= 0) w.delete(pos.offset);
+      else w.set(pos.offset, n);
+    }
+    log.info('rca produced', { incident: result.incidentId, top: result.causes[0]?.node ?? null, graph: result.graphVersion, note: result.note });
+    opts.onOutput?.(result);
+  };
+
+  // One analysis at a time; due incidents are taken oldest first.
+  let busy = false;
+  const tick = async () => {
+    if (busy || stopped) return;
+    busy = true;
+    try {
+      for (;;) {
+        const now = Date.now();
+        const due = [...pending.values()].filter((p) => now - p.lastMs >= debounceMs || now - p.firstMs >= maxDelayMs).sort((a, b) => a.firstMs - b.firstMs)[0];
+        if (!due || stopped) break;
+        pending.delete(due.incident.id);
+        pendingGauge.set(pending.size);
+        await analyse(due);
+        await commit();
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick().catch(die('rca analysis')), Math.max(20, Math.min(250, Math.floor(debounceMs / 4) || 20)));
+  timer.unref?.();
+
+  log.info('rca consumer running', { group: groupId, method, graph: store.current()?.version ?? null });
+  return {
+    failed,
+    graph: () => store.current(),
+    nodes: () => windows.nodeIds(),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 20));
+      await incidentsConsumer.stop();
+      await metricsConsumer.stop();
+      await graphTail.stop();
+      await producer.close();
+    },
+  };
 }
