@@ -27,6 +27,7 @@ export const COMMAND_MODULES = [
   'pipelines/inference/cli.ts',
   'pipelines/lab/cli.ts',
   'connectors/alerts/cli.ts',
+  'pipelines/dashboard/cli.ts',
 ];
 
 /** Options every command takes. */

@@ -1,0 +1,63 @@
+/**
+ * The dashboard stage assembled: view + live feed + topic reader + HTTP server on one runtime.
+ * `panoptes dashboard` (cli.ts) and the tests start it through `startDashboard`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Runtime } from '../core/runtime.ts';
+import { startReader } from './consumer.ts';
+import { LiveFeed } from './feed.ts';
+import { DashboardMetrics } from './metrics.ts';
+import { dashboardOptions, type DashboardOptions } from './options.ts';
+import { DashboardServer } from './server.ts';
+import { DashboardView } from './view.ts';
+
+export interface RunningDashboard {
+  url: string;
+  view: DashboardView;
+  /** Resolves with the error when reading the topics stops on its own. */
+  failed: Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startDashboard(
+  rt: Runtime,
+  input: Partial<DashboardOptions> = {},
+  extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean,
+): Promise<RunningDashboard> {
+  const opts = dashboardOptions(input);
+  const dm = new DashboardMetrics(rt.metrics);
+  const view = new DashboardView(opts);
+  const feed = new LiveFeed(opts, {
+    onSent: (t) => dm.sseEvents.labels(t).inc(),
+    onClients: (n) => dm.sseClients.set(n),
+    onDropped: () => dm.sseDropped.inc(),
+  });
+  const reader = await startReader(rt, view, feed, dm, { start: opts.start });
+  const server = new DashboardServer({
+    view,
+    feed,
+    metrics: dm,
+    registry: rt.metrics,
+    log: rt.log.child({ stage: 'dashboard' }),
+    health: () => ({ ok: reader.healthy(), detail: { transport: rt.config.transport, series: view.seriesList().length } }),
+    ...(extra ? { extra } : {}),
+  });
+  let url: string;
+  try {
+    url = await server.start(opts.listen);
+  } catch (err) {
+    feed.close();
+    await reader.stop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    url,
+    view,
+    failed: reader.failed,
+    async stop() {
+      feed.close();
+      await server.close();
+      await reader.stop();
+    },
+  };
+}
