@@ -1,0 +1,72 @@
+/**
+ * The Panoptes pipeline as an AIOpsLab agent. It watches what the pipeline publishes (anomalies,
+ * incidents, ranked root causes) through the interface and answers:
+ *   detection     yes at the first anomaly after the injection; no if none by the deadline;
+ *   localization  the components of the newest rca ranking (anomaly-based order as a fallback);
+ *   rca           the top component and the fault kind its evidence points to (diagnose.ts);
+ *   mitigation    the allow-listed action for that component and kind, then submit.
+ * For localization/rca it waits for an rca result until a few seconds before the deadline.
+ */
+import type { AgentCloud } from '../interface/cloud.ts';
+import { formatExec } from '../interface/exec.ts';
+import { sleep, type LabAgent } from './agent.ts';
+import { componentsFromAnomalies, componentsFromRca, evidenceFor, faultKindOf, mitigationFor } from './diagnose.ts';
+
+const POLL_MS = 500;
+/** Before the deadline, answer from the anomalies alone if no rca result came. */
+const FALLBACK_MARGIN_MS = 4000;
+
+export class PanoptesAgent implements LabAgent {
+  readonly name = 'panoptes';
+
+  async solve(cloud: AgentCloud, deadlineMs: number, signal: AbortSignal): Promise<void> {
+    const task = cloud.problem.task;
+    cloud.subscribe(task === 'detection' ? ['anomalies'] : ['anomalies', 'incidents', 'rca']);
+    while (!signal.aborted && !cloud.submission) {
+      const late = Date.now() >= deadlineMs - FALLBACK_MARGIN_MS;
+      const anomalies = cloud.getAnomalies(true);
+      if (task === 'detection') {
+        if (anomalies.length > 0) {
+          const a = anomalies[0]!;
+          cloud.submit({ detected: true, note: `${anomalies.length} anomalies since the injection, first ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} (${a.ruleId ?? a.detector})` });
+        } else if (late) cloud.submit({ detected: false, note: 'no anomaly since the injection' });
+      } else {
+        const ranked = componentsFromRca(cloud.getRca(true));
+        const components = ranked.length > 0 ? ranked : late ? componentsFromAnomalies(anomalies) : [];
+        const via = ranked.length > 0 ? 'rca ranking' : 'anomalies (no rca result in time)';
+        if (components.length > 0) await this.answer(cloud, components, via);
+        else if (late) {
+          cloud.submit(task === 'localization' ? { components: [], note: 'nothing anomalous' } : task === 'rca' ? { note: 'nothing anomalous' } : { note: 'nothing to mitigate' });
+        }
+      }
+      if (!cloud.submission) await sleep(POLL_MS, signal);
+      if (Date.now() >= deadlineMs) break;
+    }
+  }
+
+  private async answer(cloud: AgentCloud, components: string[], via: string): Promise<void> {
+    const task = cloud.problem.task;
+    if (task === 'localization') {
+      cloud.submit({ components, note: `from the ${via}` });
+      return;
+    }
+    const top = components[0]!;
+    const logs = cloud.serviceNames().includes(top) ? cloud.getLogs(top, 200) : [];
+    const kind = faultKindOf(evidenceFor(top, cloud.getAnomalies(), logs));
+    if (task === 'rca') {
+      cloud.submit({ component: top, faultKind: kind, note: `top of the ${via}; kind from its anomalous signals and logs` });
+      return;
+    }
+    const action = mitigationFor(top, kind);
+    if (!action) {
+      cloud.submit({ note: `${top}/${kind}: no allow-listed action fixes a shared resource; waiting for its owners` });
+      return;
+    }
+    try {
+      await cloud.exec(formatExec(action));
+      cloud.submit({ note: `${formatExec(action)} (diagnosed ${top}/${kind} from the ${via})` });
+    } catch (err) {
+      cloud.submit({ note: `${formatExec(action)} failed: ${(err as Error).message}` });
+    }
+  }
+}
