@@ -37,6 +37,9 @@ const NAME_LABEL = '__name__';
 const STALE_LO = 0x00000002;
 const STALE_HI = 0x7ff00000;
 const TWO_32 = 4294967296;
+// Avro readers built on avsc refuse a long beyond ±(2^53−2) ("potential precision loss"), so a
+// timestamp there would be stored and then be unreadable downstream: refused here instead.
+const MAX_TIMESTAMP = 2 ** 53 - 2;
 
 /** A cursor over the body; every read checks bounds and throws bad_protobuf past them. */
 class Reader {
@@ -287,7 +290,7 @@ function decodeSeries(r: Reader, end: number, out: DecodedRequest, receivedAtMs:
         } else if (f === 2) {
           if (w !== WT_VARINT) throw wrongType('Sample.timestamp', w);
           ts = r.int64(stop);
-          if (ts !== ts) throw reject('timestamp_out_of_range', `${where(index, labels)}: a sample timestamp does not fit in 53 bits`);
+          if (!(ts <= MAX_TIMESTAMP && ts >= -MAX_TIMESTAMP)) throw reject('timestamp_out_of_range', `${where(index, labels)}: a sample timestamp is outside ±(2^53−2) ms`);
         } else if (f === 0) {
           throw reject('bad_protobuf', 'field number 0');
         } else r.skip(w, stop);

@@ -1,6 +1,6 @@
 /**
- * The production sink: every batch becomes one Avro record (Confluent framing, serde) on the
- * `metrics` topic, keyed by the series fingerprint so a series always lands on one partition,
+ * The production sink: every batch becomes one Avro record (Confluent framing, the registered
+ * schema's id; encoded by avro-batch.ts, byte for byte what the serde writes) on the `metrics` topic, keyed by the series fingerprint so a series always lands on one partition,
  * sent through the Transport's Producer. On Kafka that producer is idempotent with acks=all, so
  * `send` resolving means every record is on all in-sync replicas.
  *
@@ -14,12 +14,14 @@ import { Counter } from 'prom-client';
 import { TimeoutError } from '../../pipelines/core/errors.ts';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
 import type { Serde } from '../../pipelines/core/serde.ts';
-import type { OutRecord, Producer } from '../../pipelines/core/transport/types.ts';
+import type { Producer } from '../../pipelines/core/transport/types.ts';
+import { encodeMetricBatches } from './avro-batch.ts';
 import type { MetricSink } from './sink.ts';
 
 export interface TopicSinkOptions {
   producer: Producer;
-  serde: Pick<Serde, 'encode'>;
+  /** Only the id of the topic's registered MetricBatch schema is needed (for the framing). */
+  serde: Pick<Serde, 'schemaId'>;
   /** The real topic name (prefix applied). */
   topic: string;
   /**
@@ -46,24 +48,8 @@ export class TopicSink implements MetricSink {
   async write(batches: MetricBatch[], deadlineMs: number): Promise<void> {
     // Work that starts after the deadline can only produce duplicates of the client's retry.
     if (Date.now() >= deadlineMs) throw new TimeoutError('deadline passed before the produce started');
-    const out: OutRecord[] = [];
-    const { topic, serde, maxSamplesPerRecord: max } = this.o;
-    for (const b of batches) {
-      if (b.samples.length <= max) {
-        out.push({ topic, key: b.fingerprint, value: serde.encode(topic, b) });
-        continue;
-      }
-      for (let i = 0; i < b.samples.length; i += max) {
-        const part: MetricBatch = {
-          ...b,
-          samples: b.samples.slice(i, i + max),
-          // Drops are reported once, on the first part.
-          exemplarsDropped: i === 0 ? b.exemplarsDropped : 0,
-          histogramsDropped: i === 0 ? b.histogramsDropped : 0,
-        };
-        out.push({ topic, key: b.fingerprint, value: serde.encode(topic, part) });
-      }
-    }
+    const { topic, serde, maxSamplesPerRecord } = this.o;
+    const out = encodeMetricBatches(topic, batches, serde.schemaId(topic), maxSamplesPerRecord);
     try {
       await this.o.producer.send(out);
     } catch (err) {

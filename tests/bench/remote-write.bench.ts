@@ -3,12 +3,20 @@
  * remote-write-load.ts) posts 1,000 series × 10 samples per request from several keep-alive
  * connections for a bounded time; the receiver runs here, first with the null sink (decode and
  * validate only), then, when a broker answers on 127.0.0.1:9092, into Kafka (Avro records,
- * acks=all, idempotent producer) in the same run. Figures: accepted samples/s, client-side
- * p50/p99 request latency, receiver CPU per million samples (process.cpuUsage of this process:
- * HTTP, snappy, decode, Avro encoding, kafkajs; not the broker, not the generator).
- * Env: PANOPTES_BENCH_RW_SECONDS (default 10), PANOPTES_BENCH_RW_CONCURRENCY (default 8).
+ * acks=all, idempotent producer) through each Kafka client, in the same run.
+ *
+ * Figures: accepted samples/s, client-side p50/p99 request latency, and CPU per 100,000 samples:
+ * the receiver's (process.cpuUsage of this process: HTTP, snappy, decode, Avro encoding, the
+ * client, librdkafka's native threads included; not the generator) and the broker's (from
+ * /proc of the process listening on the broker port, when it is on this machine; the shared
+ * broker also serves other clients, so that figure is an upper bound). CPU per sample varies
+ * much less with machine load than samples/s does.
+ *
+ * Env: PANOPTES_BENCH_RW_SECONDS (default 10), PANOPTES_BENCH_RW_CONCURRENCY (default 8),
+ * PANOPTES_BENCH_RW_SINKS (comma list of null, kafkajs, kafkajs-if5, librdkafka; default all).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,11 +27,15 @@ import { NullSink, type MetricSink } from '../../connectors/remote-write/sink.ts
 import { TopicSink } from '../../connectors/remote-write/topic-sink.ts';
 import { createSerde } from '../../pipelines/core/serde.ts';
 import { KafkaTransport } from '../../pipelines/core/transport/kafka.ts';
+import { RdKafkaTransport } from '../../pipelines/core/transport/rdkafka.ts';
+import type { Transport } from '../../pipelines/core/transport/types.ts';
 import { BROKER, uniquePrefix } from '../helpers/infra.ts';
 
 const SECONDS = Number(process.env.PANOPTES_BENCH_RW_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.PANOPTES_BENCH_RW_CONCURRENCY ?? 8);
+const SINKS = (process.env.PANOPTES_BENCH_RW_SINKS ?? 'null,kafkajs,kafkajs-if5,librdkafka').split(',').map((s) => s.trim()).filter(Boolean);
 const HERE = dirname(fileURLToPath(import.meta.url));
+const CLK_TCK = 100;
 
 interface LoadResult {
   elapsedS: number;
@@ -39,7 +51,8 @@ interface LoadResult {
 interface Figures extends LoadResult {
   sink: string;
   samplesPerS: number;
-  cpuSecondsPerMillionSamples: number;
+  receiverCpuSPer100kSamples: number;
+  brokerCpuSPer100kSamples: number | null;
   loadAvg1m: number;
 }
 
@@ -60,24 +73,53 @@ function generate(url: string): Promise<LoadResult> {
   });
 }
 
+/** The pid listening on the broker's port, when the broker runs on this machine (for its CPU). */
+function brokerPid(): number | null {
+  try {
+    const port = BROKER.slice(BROKER.lastIndexOf(':') + 1);
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const m = /pid=(\d+)/.exec(out);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU seconds of a process so far (utime and stime of /proc/PID/stat). */
+function procCpuS(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
 async function measure(label: string, sink: MetricSink): Promise<Figures> {
   const receiver = new RemoteWriteReceiver({ listen: '127.0.0.1:0', maxInflight: 256, deadlineMs: 10_000 }, { sink, registry: new Registry() });
   const url = `${await receiver.start()}/api/v1/write`;
+  const pid = label === 'null' ? null : brokerPid();
+  const broker0 = procCpuS(pid);
   const cpu0 = process.cpuUsage();
   const load = await generate(url);
   const cpu = process.cpuUsage(cpu0);
+  const broker1 = procCpuS(pid);
   await receiver.close();
-  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const per100k = load.acceptedSamples > 0 ? 1e5 / load.acceptedSamples : NaN;
   const f: Figures = {
     sink: label,
     ...load,
     samplesPerS: load.acceptedSamples / load.elapsedS,
-    cpuSecondsPerMillionSamples: load.acceptedSamples > 0 ? cpuS / (load.acceptedSamples / 1e6) : NaN,
+    receiverCpuSPer100kSamples: ((cpu.user + cpu.system) / 1e6) * per100k,
+    brokerCpuSPer100kSamples: broker0 !== null && broker1 !== null ? (broker1 - broker0) * per100k : null,
     loadAvg1m: loadavg()[0]!,
   };
+  const broker = f.brokerCpuSPer100kSamples === null ? '' : ` broker ${f.brokerCpuSPer100kSamples.toFixed(3)}`;
   console.log(
-    `${label.padEnd(10)} ${f.samplesPerS.toFixed(0).padStart(9)} samples/s accepted | ${f.requests} requests ${JSON.stringify(f.statuses)} | ` +
-      `latency p50 ${f.p50Ms.toFixed(1)} ms p99 ${f.p99Ms.toFixed(1)} ms | receiver CPU ${f.cpuSecondsPerMillionSamples.toFixed(2)} s per million samples | load avg ${f.loadAvg1m.toFixed(1)}`,
+    `${label.padEnd(12)} ${f.samplesPerS.toFixed(0).padStart(9)} samples/s accepted | ${f.requests} requests ${JSON.stringify(f.statuses)} | ` +
+      `latency p50 ${f.p50Ms.toFixed(1)} ms p99 ${f.p99Ms.toFixed(1)} ms | CPU s per 100k samples: receiver ${f.receiverCpuSPer100kSamples.toFixed(3)}${broker} | load avg ${f.loadAvg1m.toFixed(1)}`,
   );
   return f;
 }
@@ -92,28 +134,41 @@ function reachable(hostPort: string): Promise<boolean> {
   });
 }
 
+function transportFor(sink: string): Transport {
+  if (sink === 'librdkafka') return new RdKafkaTransport({ brokers: [BROKER], clientId: 'bench-rw', connectTimeoutMs: 15000, requestTimeoutMs: 30000 });
+  const maxInFlight = sink === 'kafkajs-if5' ? 5 : 1;
+  return new KafkaTransport({ brokers: [BROKER], clientId: 'bench-rw', connectTimeoutMs: 15000, requestTimeoutMs: 30000, maxInFlight });
+}
+
 export async function run(): Promise<void> {
   console.log(`remote-write: ${CONCURRENCY} connections × ${SECONDS} s per sink, 1,000 series × 10 samples per request`);
-  const nul = await measure('null', new NullSink());
-  const results: Figures[] = [nul];
-  if (await reachable(BROKER)) {
-    for (const maxInFlight of [1, 5]) {
-      const kt = new KafkaTransport({ brokers: [BROKER], clientId: 'bench-rw', connectTimeoutMs: 15000, requestTimeoutMs: 30000, maxInFlight });
-      await kt.connect();
+  const results: Figures[] = [];
+  let nul: Figures | null = null;
+  if (SINKS.includes('null')) results.push((nul = await measure('null', new NullSink())));
+  const kafkaSinks = SINKS.filter((s) => s !== 'null');
+  if (kafkaSinks.length > 0 && !(await reachable(BROKER))) {
+    console.log(`no broker on ${BROKER}: Kafka figures skipped`);
+  } else {
+    for (const name of kafkaSinks) {
+      const kt = transportFor(name);
+      try {
+        await kt.connect();
+      } catch (err) {
+        console.log(`${name}: unavailable (${(err as Error).message})`);
+        continue;
+      }
       const prefix = uniquePrefix('benchrw');
       const topic = `${prefix}metrics`;
       await kt.ensureTopics([{ name: topic, partitions: 6 }]);
       // The in-memory registry client: encoding is the same avsc work either way.
       const serde = await createSerde({ url: 'mock://bench-rw', prefix, topics: ['metrics'] });
       const producer = await kt.producer();
-      const f = await measure(`kafka/if${maxInFlight}`, new TopicSink({ producer, serde, topic }));
+      const f = await measure(name, new TopicSink({ producer, serde, topic }));
       results.push(f);
       await producer.close();
       await kt.close();
-      console.log(`           kafka (max in-flight ${maxInFlight}) / null throughput ratio: ${(f.samplesPerS / nul.samplesPerS).toFixed(2)}`);
+      if (nul) console.log(`             ${name} / null throughput ratio: ${(f.samplesPerS / nul.samplesPerS).toFixed(2)}`);
     }
-  } else {
-    console.log(`no broker on ${BROKER}: Kafka figures skipped`);
   }
   console.log('JSON:' + JSON.stringify({ bench: 'remote-write', seconds: SECONDS, concurrency: CONCURRENCY, results }));
 }

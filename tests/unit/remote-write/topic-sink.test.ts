@@ -82,7 +82,7 @@ test('a failing producer makes the sink unhealthy until a write succeeds', async
     },
     async close() {},
   };
-  const sink = new TopicSink({ producer, serde: { encode: () => Buffer.from('x') }, topic: 'm' });
+  const sink = new TopicSink({ producer, serde: { schemaId: () => 1 }, topic: 'm' });
   await assert.rejects(sink.write([batch('a', 1)], Date.now() + 1000), /broker down/);
   assert.equal(sink.healthy(), false);
   fail = false;
