@@ -101,7 +101,7 @@ export interface LabApp {
   scrapeTargets(): ScrapeTarget[];
   /** Low-level: the proxy of a resource (used by the slow-db / redis-down injectors). */
   proxy(resource: LabResourceName): ProxyControl;
-  /** Low-level: the service's fault admin endpoint (used by the in-process injectors). */
+  /** Low-level: merges the patch into the service's in-process fault state (a 0 clears that fault); used by the injectors. */
   setServiceFault(name: LabServiceName, fault: ServiceFaultState): Promise<void>;
   /** Kills everything it started, drops its tables and keys, removes it from the lab state file. */
   stop(): Promise<void>;

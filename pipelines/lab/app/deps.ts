@@ -1,0 +1,84 @@
+/**
+ * A service's dependencies as the handlers see them: other services over HTTP, PostgreSQL through a
+ * pg pool, Redis through the small RESP client, every call timed and counted by dependency. Only the
+ * clients a service needs are loaded (pg is the heaviest import).
+ */
+import type { LabServiceName, ServiceConfig } from '../types.ts';
+import { callJson, HttpError } from './http-client.ts';
+import { RespClient } from './resp.ts';
+import { STORES, tableNames } from './topology.ts';
+
+export type Timed = <T>(dep: string, fn: () => Promise<T>) => Promise<T>;
+
+export interface Deps {
+  call(service: LabServiceName, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  redis(...args: Array<string | number>): Promise<unknown>;
+  tables: ReturnType<typeof tableNames>;
+  /** Redis key prefix of this run */
+  prefix: string;
+  close(): Promise<void>;
+}
+
+function addr(config: ServiceConfig, dep: string): string {
+  const a = (config.deps as Record<string, string | undefined>)[dep];
+  if (!a) throw new HttpError(500, `no address configured for ${dep}`);
+  return a;
+}
+
+export async function makeDeps(name: LabServiceName, config: ServiceConfig, runId: string, timed: Timed): Promise<Deps> {
+  const timeoutMs = config.timeoutMs;
+  let pool: import('pg').Pool | undefined;
+  if (STORES[name].includes('postgres')) {
+    const pg = (await import('pg')).default;
+    const [host, port] = addr(config, 'postgres').split(':');
+    pool = new pg.Pool({
+      host,
+      port: Number(port),
+      database: process.env.LAB_PG_DB ?? 'test',
+      user: process.env.LAB_PG_USER ?? 'postgres',
+      max: 4,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      idleTimeoutMillis: 10_000,
+    });
+    // A cut proxy kills idle clients too; the pool reports it here and drops them.
+    pool.on('error', () => undefined);
+  }
+  let redis: RespClient | undefined;
+  if (STORES[name].includes('redis')) {
+    const [host, port] = addr(config, 'redis').split(':');
+    redis = new RespClient(host!, Number(port), timeoutMs);
+  }
+  return {
+    call: (service, method, path, body) => timed(service, () => callJson(addr(config, service), method, path, body, timeoutMs)),
+    sql: async <R>(text: string, params: unknown[] = []) => {
+      if (!pool) throw new HttpError(500, 'postgres not configured');
+      const p = pool;
+      return timed('postgres', async () => {
+        try {
+          return (await p.query(text, params)).rows as R[];
+        } catch (e) {
+          throw new HttpError(500, `postgres: ${(e as Error).message}`);
+        }
+      });
+    },
+    redis: (...args) => {
+      if (!redis) throw new HttpError(500, 'redis not configured');
+      const r = redis;
+      return timed('redis', async () => {
+        try {
+          return await r.command(...args);
+        } catch (e) {
+          throw new HttpError(500, `redis: ${(e as Error).message}`);
+        }
+      });
+    },
+    tables: tableNames(runId),
+    prefix: `lab:${runId}:`,
+    close: async () => {
+      redis?.close();
+      await pool?.end().catch(() => undefined);
+    },
+  };
+}

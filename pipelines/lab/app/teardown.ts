@@ -1,0 +1,63 @@
+/**
+ * Undoing what an app run created: its processes, its tables, its Redis keys. Used by LabApp.stop()
+ * and by cleanupLeftovers() for runs whose orchestrator died.
+ */
+import { RespClient } from './resp.ts';
+import { pidAlive, pidIsOurs } from '../faults/state.ts';
+
+/** SIGTERM, then SIGKILL whatever is still alive after `graceMs`. Only pids whose environment
+ *  carries `marker` are touched (a pid from a crashed run may have been reused by now). */
+export async function killPids(pids: number[], marker: string, graceMs = 1500): Promise<number[]> {
+  const ours = pids.filter((p) => pidIsOurs(p, marker));
+  for (const p of ours) {
+    try {
+      process.kill(p, 'SIGTERM');
+    } catch {
+      /* exited */
+    }
+  }
+  const end = Date.now() + graceMs;
+  while (Date.now() < end && ours.some(pidAlive)) await new Promise((r) => setTimeout(r, 50));
+  for (const p of ours) {
+    if (!pidAlive(p)) continue;
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* exited */
+    }
+  }
+  return ours;
+}
+
+export async function dropTables(pg: { host: string; port: number; database: string; user?: string }, tables: string[]): Promise<string[]> {
+  if (!tables.length) return [];
+  const { default: pgm } = await import('pg');
+  const c = new pgm.Client({ host: pg.host, port: pg.port, database: pg.database, user: pg.user ?? 'postgres', connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    for (const t of tables) {
+      if (!/^lab_[a-z0-9]+_[a-z]+$/.test(t)) continue; // never drop anything that is not a lab table
+      await c.query(`DROP TABLE IF EXISTS ${t}`);
+    }
+    return tables;
+  } finally {
+    await c.end();
+  }
+}
+
+export async function deleteKeys(redis: { host: string; port: number }, prefix: string): Promise<number> {
+  if (!/^lab:[a-z0-9]+:$/.test(prefix)) return 0;
+  const r = new RespClient(redis.host, redis.port, 5000);
+  let n = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await r.command('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)) as [string, string[]];
+      cursor = next;
+      if (keys.length) n += Number(await r.command('DEL', ...keys));
+    } while (cursor !== '0');
+  } finally {
+    r.close();
+  }
+  return n;
+}
