@@ -221,7 +221,7 @@ export class DashboardView {
     return [...this.graphs.values()].map((g) => ({ name: g.name, version: g.version, nodes: g.nodes.length, edges: g.edges.length, source: g.source, createdAtMs: g.createdAtMs }));
   }
 
-  summary(nowMs: number): { series: number; anomalies: number; rules: number; incidents: number; openIncidents: number; graphs: number; inference: InferenceSummary } {
+  summary(nowMs: number): { series: number; anomalies: number; rules: number; incidents: number; openIncidents: number; graphs: number; inference: InferenceSummary['overall'] } {
     return {
       series: this.series.size,
       anomalies: this.anomalyTotal,
@@ -229,7 +229,7 @@ export class DashboardView {
       incidents: this.incidents.size,
       openIncidents: [...this.incidents.values()].filter((i) => i.status !== 'RESOLVED').length,
       graphs: this.graphs.size,
-      inference: this.inference.summary(nowMs),
+      inference: this.inference.summary(nowMs).overall,
     };
   }
 }

@@ -22,6 +22,15 @@ export function ticks(lo, hi, n = 5) {
   return out;
 }
 
+/** Tick times on round clock steps (1 s … 1 d) so the axis reads 10:00, 10:30, 11:00. */
+export function timeTicks(t0, t1, n = 6) {
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
+  const step = steps.find((s) => (t1 - t0) / s <= n) ?? steps[steps.length - 1];
+  const out = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) out.push(t);
+  return { ticks: out, step };
+}
+
 export function fmtNum(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
   const a = Math.abs(v);
@@ -66,9 +75,13 @@ export function seriesChart(host, { title, points, anomalies, selectedId, onPick
     grid.appendChild(svgEl('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }));
     grid.appendChild(svgEl('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtNum(v)));
   }
-  for (const t of ticks(t0, t1, 6)) {
-    grid.appendChild(svgEl('text', { x: x(t), y: H - 8, 'text-anchor': 'middle' }, fmtTime(t)));
+  const tt = timeTicks(t0, t1);
+  for (const t of tt.ticks) {
+    const label = tt.step >= 86400_000 ? new Date(t).toISOString().slice(5, 10) : tt.step >= 60_000 ? fmtTime(t).slice(0, 5) : fmtTime(t);
+    grid.appendChild(svgEl('line', { x1: x(t), x2: x(t), y1: H - m.b, y2: H - m.b + 4 }));
+    grid.appendChild(svgEl('text', { x: x(t), y: H - 8, 'text-anchor': 'middle' }, label));
   }
+  grid.appendChild(svgEl('text', { x: W - m.r, y: H - 8, 'text-anchor': 'end' }, 'UTC'));
   svg.appendChild(grid);
 
   // Anomalies also get a faint band so a cluster reads as one event at a glance.
@@ -114,6 +127,8 @@ export function rateChart(host, timeline) {
     grid.appendChild(svgEl('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }));
     grid.appendChild(svgEl('text', { x: m.l - 4, y: y(v) + 4, 'text-anchor': 'end' }, fmtNum(v)));
   }
+  grid.appendChild(svgEl('text', { x: m.l, y: H - 4 }, `last ${timeline.length} s`));
+  grid.appendChild(svgEl('text', { x: W - m.r, y: H - 4, 'text-anchor': 'end' }, 'req/s: green within deadline, grey dashed ran'));
   svg.appendChild(grid);
   const path = (key, cls) => svg.appendChild(svgEl('path', { class: cls, d: timeline.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p[key]).toFixed(1)}`).join('') }));
   if (timeline.length) {
