@@ -111,6 +111,7 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
   let depGraph: DependencyGraph = dependencyGraphOf(opts.fallbackGraph);
   let correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
   const published = new BoundedSet(opts.publishedCapacity ?? 200_000);
+  const resolvedIds = new BoundedSet(opts.publishedCapacity ?? 200_000);
   /** Newest event time seen and the wall time it was seen at: the timer extrapolates from them. */
   let eventMs = -Infinity;
   let eventWallMs = Date.now();
@@ -148,7 +149,9 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
     const fresh: Incident[] = [];
     for (const e of events) {
       const k = lifecycleKey(e);
-      if (published.has(k)) {
+      // Nothing follows a RESOLVED on the topic: a replay in another order may compute other
+      // UPDATEDs for an incident that is over, and they are not news.
+      if (published.has(k) || resolvedIds.has(e.id)) {
         suppressed.inc();
         continue;
       }
@@ -168,6 +171,7 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
     const now = Date.now();
     for (const i of fresh) {
       published.add(lifecycleKey(i));
+      if (i.status === 'RESOLVED') resolvedIds.add(i.id);
       records.labels(i.status).inc();
     }
     tm.produced.labels(incidentsTopic).inc(fresh.length);
@@ -197,7 +201,10 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
         log.warn('undecodable incident record ignored while rebuilding', { partition: r.partition, offset: r.offset, err });
       }
     }
-    for (const i of pub) published.add(lifecycleKey(i));
+    for (const i of pub) {
+      published.add(lifecycleKey(i));
+      if (i.status === 'RESOLVED') resolvedIds.add(i.id);
+    }
     const rebuilt = rebuildCorrelator(depGraph, copts, { processed, published: pub });
     correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
     correlator.restore(rebuilt.snapshot());

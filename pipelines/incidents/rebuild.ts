@@ -67,17 +67,16 @@ export interface RebuildInput {
 /**
  * State after a restart: the processed anomalies are fed again in event-time order (their output
  * is discarded: it is on the topic already), then incidents the topic shows as RESOLVED are
- * closed (a timer may have resolved them, which the replay cannot see), and the watermark moves
- * to the latest time the topic proves was reached.
+ * closed (a timer may have resolved them, which the replay cannot see). The watermark is the
+ * replay's own: the topic may hold records of anomalies this group has not processed (a reset
+ * group replaying from the start), and their later times would resolve everything it reads next.
  */
 export function rebuildCorrelator(graph: DependencyGraph, opts: Partial<CorrelatorOptions>, input: RebuildInput): IncidentCorrelator {
   const c = new IncidentCorrelator(graph, opts);
   const sorted = [...input.processed].sort((a, b) => a.timestampMs - b.timestampMs || a.id.localeCompare(b.id));
   for (const a of sorted) c.ingest(a);
   const resolved = new Set(input.published.filter((i) => i.status === 'RESOLVED').map((i) => i.id));
-  let watermark = -Infinity;
-  for (const i of input.published) watermark = Math.max(watermark, i.updatedAtMs, i.resolvedAtMs ?? -Infinity);
   const st = c.snapshot();
-  c.restore({ ...st, open: st.open.filter((i) => !resolved.has(i.id)), watermarkMs: Math.max(st.watermarkMs, watermark) });
+  c.restore({ ...st, open: st.open.filter((i) => !resolved.has(i.id)) });
   return c;
 }
