@@ -112,7 +112,7 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, m
       const result = await pool.infer({
         model: name,
         ...(version !== undefined ? { version } : {}),
-        inputs: body.inputs as never,
+        inputs: flattenNested(body.inputs) as never,
         ...(typeof deadline === 'number' ? { deadlineMs: deadline } : {}),
       });
       const id = typeof body.id === 'string' ? { id: body.id } : {};
@@ -143,5 +143,17 @@ export function listen(server: Server, opts: HttpOptions): Promise<AddressInfo> 
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });
+  });
+}
+
+/**
+ * KServe v2 lets a client send tensor data nested by dimension (`[[1, 2], [3, 4]]`) as well as
+ * flat; curl examples written for Triton often nest. Row-major nesting flattens to the same order.
+ */
+function flattenNested(inputs: unknown): unknown {
+  if (!Array.isArray(inputs)) return inputs;
+  return inputs.map((t: unknown) => {
+    const d = (t as { data?: unknown } | null)?.data;
+    return Array.isArray(d) && d.some((x) => Array.isArray(x)) ? { ...(t as object), data: d.flat(Infinity) } : t;
   });
 }

@@ -57,6 +57,18 @@ test('KServe v2 request and response shapes over HTTP with a real model', async 
 
     const versioned = await post(`${base}/v2/models/mlp-s/versions/1/infer`, { inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: rowOf(32) }] });
     assert.equal(versioned.status, 200);
+    const flat = ((await versioned.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+
+    // What a Triton client or a curl example sends: data nested by row, requested outputs with parameters.
+    const rows = [rowOf(32)];
+    const triton = await post(`${base}/v2/models/mlp-s/infer`, { id: 't1', inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: rows }], outputs: [{ name: 'output', parameters: { binary_data: false } }] });
+    assert.equal(triton.status, 200);
+    const tb = (await triton.json()) as { id: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+    assert.equal(tb.id, 't1');
+    assert.deepEqual(tb.outputs[0]!.shape, [1, 8]);
+    assert.deepEqual(tb.outputs[0]!.data, flat, 'nested data is row-major: same answer as flat');
+    const ragged = await post(`${base}/v2/models/mlp-s/infer`, { inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: [rowOf(31)] }] });
+    assert.equal(ragged.status, 400);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /panoptes_inference_requests_total\{model="zscore-w64",status="ok"\} 1/);
