@@ -32,32 +32,35 @@ export async function startDashboard(
     onClients: (n) => dm.sseClients.set(n),
     onDropped: () => dm.sseDropped.inc(),
   });
-  const reader = await startReader(rt, view, feed, dm, { start: opts.start });
+  // Listen first: a taken port fails before any consumer joins a group.
+  let reader: Awaited<ReturnType<typeof startReader>> | null = null;
   const server = new DashboardServer({
     view,
     feed,
     metrics: dm,
     registry: rt.metrics,
     log: rt.log.child({ stage: 'dashboard' }),
-    health: () => ({ ok: reader.healthy(), detail: { transport: rt.config.transport, series: view.seriesList().length } }),
+    health: () => ({ ok: reader?.healthy() ?? false, detail: { transport: rt.config.transport, series: view.seriesList().length } }),
     ...(extra ? { extra } : {}),
   });
   let url: string;
   try {
     url = await server.start(opts.listen);
+    reader = await startReader(rt, view, feed, dm, { start: opts.start });
   } catch (err) {
     feed.close();
-    await reader.stop().catch(() => undefined);
+    await server.close();
     throw err;
   }
+  const r = reader;
   return {
     url,
     view,
-    failed: reader.failed,
+    failed: r.failed,
     async stop() {
       feed.close();
       await server.close();
-      await reader.stop();
+      await r.stop();
     },
   };
 }

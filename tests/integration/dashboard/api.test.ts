@@ -1,0 +1,192 @@
+/**
+ * The dashboard's HTTP side on the embedded transport, in-process: JSON API over the bounded view,
+ * the live feed resuming from Last-Event-ID (and resetting when it cannot), clear errors for bad
+ * options, paths and methods, and the stage metrics. (The browser test is dashboard.test.ts.)
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { ConfigError } from '../../../pipelines/core/errors.ts';
+import type { Anomaly, MetricBatch } from '../../../pipelines/core/records.ts';
+import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
+import { topicName } from '../../../pipelines/core/topics.ts';
+import type { Producer } from '../../../pipelines/core/transport/types.ts';
+import { startDashboard, type RunningDashboard } from '../../../pipelines/dashboard/index.ts';
+import { dashboardOptions } from '../../../pipelines/dashboard/options.ts';
+import { DashboardView } from '../../../pipelines/dashboard/view.ts';
+import { embeddedConfig, uniquePrefix, waitFor } from '../../helpers/infra.ts';
+import { FINGERPRINT, GRAPH, RCA, RULE, anomaly, incident, inferenceResults, metricBatches } from './seed.ts';
+
+const START = Date.now() - 60 * 60_000;
+let rt: Runtime;
+let producer: Producer;
+let dash: RunningDashboard;
+
+async function produce(key: Parameters<typeof topicName>[0], records: { key: string; value: unknown }[]): Promise<void> {
+  const topic = topicName(key, rt.config.topicPrefix);
+  await producer.send(records.map((r) => ({ topic, key: r.key, value: rt.serde.encode(topic, r.value) })));
+}
+
+async function get(path: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${dash.url}${path}`, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+/** Reads SSE frames from /api/events until `until` says stop; returns them parsed. */
+function readEvents(lastEventId: string | null, until: (events: { id: string; event: string; data: any }[]) => boolean, timeoutMs = 10_000): Promise<{ id: string; event: string; data: any }[]> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(`${dash.url}/api/events`);
+    const req = request(u, { headers: lastEventId ? { 'Last-Event-ID': lastEventId } : {} }, (res) => {
+      let buf = '';
+      const events: { id: string; event: string; data: any }[] = [];
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error(`timed out; got ${JSON.stringify(events.map((e) => e.event))}`));
+      }, timeoutMs);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const f: Record<string, string> = {};
+          for (const line of frame.split('\n')) {
+            const c = line.indexOf(':');
+            if (c > 0) f[line.slice(0, c)] = line.slice(c + 1).trimStart();
+          }
+          if (f.event) events.push({ id: f.id ?? '', event: f.event, data: JSON.parse(f.data ?? 'null') });
+        }
+        if (until(events)) {
+          clearTimeout(timer);
+          req.destroy();
+          resolve(events);
+        }
+      });
+    });
+    req.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+    });
+    req.end();
+  });
+}
+
+before(async () => {
+  rt = await createRuntime(embeddedConfig(uniquePrefix('dashboard-api')), { stage: 'dashboard-api-test' });
+  producer = await rt.transport.producer();
+  await produce('rules', [{ key: RULE.id, value: RULE }]);
+  await produce('causalGraphs', [{ key: GRAPH.name, value: GRAPH }]);
+  await produce('metrics', metricBatches(START, 60, [30]).map((b) => ({ key: b.fingerprint, value: b })));
+  const a = anomaly(START, 30, 0.7);
+  await produce('anomalies', [{ key: a.fingerprint, value: a }]);
+  await produce('incidents', [{ key: 'inc-checkout-1', value: incident([a.id], START) }]);
+  await produce('rca', [{ key: RCA.incidentId, value: RCA }]);
+  await produce('inferenceResults', inferenceResults(100).map((r) => ({ key: r.requestId, value: r })));
+  dash = await startDashboard(rt, { listen: '127.0.0.1:0', heartbeatMs: 200 });
+  await waitFor(async () => (await get('/api/summary')).body.anomalies === 1 && (await get('/api/incidents')).body[0]?.rca, 'the view to catch up', 10_000);
+});
+
+after(async () => {
+  await dash?.stop();
+  await producer?.close();
+  await rt?.close();
+});
+
+test('JSON API: series, anomalies with explanations, rules, incidents with root causes, graph SVG, inference', async () => {
+  const series = (await get('/api/series')).body;
+  assert.equal(series.length, 1);
+  assert.equal(series[0].fingerprint, FINGERPRINT);
+  assert.equal(series[0].anomalies, 1);
+  const detail = (await get(`/api/series/${FINGERPRINT}`)).body;
+  assert.equal(detail.points.length, 60);
+  assert.equal(detail.anomalies[0].clauses[1].value, 0.171);
+  assert.equal((await get('/api/rules')).body[0].trainingScore, 0.912);
+  const inc = (await get('/api/incidents')).body[0];
+  assert.deepEqual(inc.rca.causes.map((c: { node: string }) => c.node), ['db:connections', 'checkout:cpu']);
+  const svg = await get('/api/incidents/inc-checkout-1/graph.svg');
+  assert.equal(svg.status, 200);
+  assert.match(svg.headers.get('content-type') ?? '', /image\/svg\+xml/);
+  assert.match(svg.body, /db:connections/);
+  const inf = (await get('/api/inference')).body;
+  // 100 results: 5 late (i % 20 = 7), 4 rejected (i % 25 = 3) → 91 ok of 96 that ran.
+  assert.equal(inf.overall.ok, 91);
+  assert.equal(inf.overall.rejected, 4);
+  assert.ok(Math.abs(inf.overall.sloAttainment - 91 / 96) < 1e-9);
+  assert.ok(inf.overall.goodputPerSec > 0);
+  // The page and its assets come from this server, with a same-origin-only policy.
+  const page = await get('/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  assert.equal((await get('/static/app.js')).status, 200);
+});
+
+test('clear errors: unknown paths and series, bad limits, writes, bad options, a taken port', async () => {
+  assert.equal((await get('/api/nope')).status, 404);
+  assert.match((await get('/api/series/unknown')).body.error, /no series with fingerprint unknown/);
+  assert.match((await get('/api/anomalies?limit=-1')).body.error, /limit must be a positive integer/);
+  assert.equal((await get('/static/../../package.json')).status, 404);
+  const post = await get('/api/rules', { method: 'POST', body: '{}' });
+  assert.equal(post.status, 405);
+  assert.match(post.body.error, /read-only/);
+  assert.throws(
+    () => dashboardOptions({ listen: 'nope', start: 'middle' as 'latest', pointsPerSeries: 2 }),
+    (err: unknown) => err instanceof ConfigError && /listen: expected host:port/.test(err.message) && /start: expected earliest or latest/.test(err.message) && /points: expected an integer >= 10/.test(err.message),
+  );
+  const port = new URL(dash.url).port;
+  await assert.rejects(startDashboard(rt, { listen: `127.0.0.1:${port}` }), /listen: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+});
+
+test('live feed: new records become events; a reconnect with Last-Event-ID resumes without loss; an unknown id resets', async () => {
+  const hello = await readEvents(null, (e) => e.some((x) => x.event === 'hello'));
+  const since = hello[0].id;
+  const a1 = anomaly(START, 40, 0.8);
+  const a2 = anomaly(START, 41, 0.81);
+  // Produced while no client is connected: the replay buffer must hand both over.
+  await produce('anomalies', [a1, a2].map((a) => ({ key: a.fingerprint, value: a })));
+  await produce('metrics', metricBatches(START + 60 * 60_000, 5, []).map((b) => ({ key: b.fingerprint, value: b })));
+  await waitFor(async () => (await get('/api/summary')).body.anomalies === 3, 'the new anomalies in the view');
+  const resumed = await readEvents(since, (e) => e.filter((x) => x.event === 'anomaly').length >= 2 && e.some((x) => x.event === 'metric'));
+  assert.deepEqual(resumed.filter((x) => x.event === 'anomaly').map((x) => (x.data as Anomaly).id), [a1.id, a2.id]);
+  const m = resumed.find((x) => x.event === 'metric')!.data as { fingerprint: string; points: unknown[] };
+  assert.equal(m.fingerprint, FINGERPRINT);
+  assert.equal(m.points.length, 5);
+  const reset = await readEvents('older-process-12', (e) => e.some((x) => x.event === 'reset'));
+  assert.equal(reset[0].event, 'reset');
+  const metrics = await get('/metrics');
+  assert.match(metrics.body, /panoptes_dashboard_records_applied_total\{topic="[^"]*anomalies"[^}]*\} 3/);
+  assert.match(metrics.body, /panoptes_dashboard_sse_events_total\{type="anomaly"/);
+  assert.equal((await get('/healthz')).status, 200);
+});
+
+test('the view stays bounded: series, points and anomalies per series', () => {
+  const view = new DashboardView({ maxSeries: 2, pointsPerSeries: 10, anomaliesPerSeries: 3, recentAnomalies: 4, maxIncidents: 2, inferenceWindowMs: 10_000 });
+  const batch = (fp: string, from: number, n: number): MetricBatch => ({
+    fingerprint: fp,
+    labels: { __name__: fp },
+    samples: Array.from({ length: n }, (_, i) => ({ timestampMs: from + i, value: i, stale: false })),
+    source: 't',
+    receivedAtMs: 0,
+    exemplarsDropped: 0,
+    histogramsDropped: 0,
+  });
+  view.applyMetrics(batch('a', 0, 25));
+  view.applyMetrics(batch('b', 0, 5));
+  view.applyMetrics(batch('c', 0, 5));
+  assert.deepEqual(view.seriesList().map((s) => s.fingerprint).sort(), ['b', 'c']);
+  view.applyMetrics(batch('b', 100, 8));
+  assert.equal(view.seriesDetail('b')!.points.length, 10);
+  assert.equal(view.seriesDetail('b')!.points[9].t, 107);
+  for (let i = 0; i < 6; i++) view.applyAnomaly({ ...anomaly(0, i, 1), fingerprint: 'b', id: `b-${i}` });
+  view.applyAnomaly({ ...anomaly(0, 5, 1), fingerprint: 'b', id: 'b-5' }); // a re-delivery
+  assert.deepEqual(view.seriesDetail('b')!.anomalies.map((a) => a.id), ['b-3', 'b-4', 'b-5']);
+  assert.equal(view.recentAnomalies().length, 4);
+  assert.equal(view.summary(0).anomalies, 6);
+  assert.equal(view.applyRule('r', null), null);
+});
