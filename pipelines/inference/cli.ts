@@ -60,7 +60,7 @@ const serve: CliCommand = {
     { name: 'max-batch', type: 'number', description: 'Largest batch (rows)', default: 16, placeholder: 'N' },
     { name: 'slo-ms', type: 'number', description: 'SLO for requests without a deadline (default: each model\'s sloMs)', placeholder: 'MS' },
     { name: 'policy', type: 'string', description: 'clockwork (admission control, least-slack batching) or fifo', default: 'clockwork' },
-    { name: 'kafka', type: 'string', description: 'auto: also consume inference.requests and produce inference.results when a broker is configured (transport=kafka, PANOPTES_BROKERS); off: HTTP only', default: 'auto', placeholder: 'auto|off' },
+    { name: 'kafka', type: 'string', description: 'auto: also consume inference.requests and produce inference.results when a broker is configured (transport=kafka, PANOPTES_BROKERS); off: HTTP only', default: 'auto', placeholder: 'MODE' },
     { name: 'group', type: 'string', description: 'Consumer group of the Kafka interface (prefixed like topics)', default: 'panoptes-inference', placeholder: 'NAME' },
     { name: 'max-in-flight', type: 'number', description: 'Request records taken from Kafka and not yet answered; fetching pauses above it', default: 2000, placeholder: 'N' },
   ],
