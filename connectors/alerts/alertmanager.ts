@@ -1,0 +1,82 @@
+/**
+ * Pushes the Alertmanager state (alertmanager-state.ts) to one or more Alertmanagers'
+ * `POST /api/v2/alerts`, as Prometheus does: every Alertmanager of an HA pair gets every alert.
+ * A tick every `tickMs` sends what is due; a failed push leaves those alerts due, so they go out
+ * with the next tick. The state is folded from the alert log, which reads the topics from their
+ * start on every server start, so a restart re-sends what is firing and the resolutions it missed.
+ */
+import { describeError } from '../../pipelines/core/errors.ts';
+import type { Logger } from '../../pipelines/core/logger.ts';
+import { AlertmanagerState, type AmStateOptions, type PostableAlert } from './alertmanager-state.ts';
+import type { AlertLog } from './log.ts';
+import type { AlertsMetrics } from './metrics.ts';
+
+export interface PusherOptions extends AmStateOptions {
+  urls: string[];
+  tickMs: number;
+  timeoutMs: number;
+}
+
+export class AlertmanagerPusher {
+  readonly state: AlertmanagerState;
+  private timer: NodeJS.Timeout | null = null;
+  private unlisten: () => void = () => {};
+  private busy: Promise<void> = Promise.resolve();
+  private lastError: string | null = null;
+
+  constructor(private readonly o: PusherOptions, private readonly deps: { metrics: AlertsMetrics; log: Logger; fetch?: typeof fetch }) {
+    this.state = new AlertmanagerState(o);
+  }
+
+  /** Subscribe before the log starts, so every event from the topics' start is folded in. */
+  attach(log: AlertLog): void {
+    this.unlisten = log.onEvent((e) => this.state.apply(e));
+    this.timer = setInterval(() => {
+      this.busy = this.busy.then(() => this.tick(Date.now()));
+    }, this.o.tickMs);
+  }
+
+  get healthy(): boolean {
+    return this.lastError === null;
+  }
+
+  async stop(): Promise<void> {
+    this.unlisten();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.busy;
+  }
+
+  /** Pushes what is due to every Alertmanager; marks it sent only if all accepted it. */
+  async tick(now: number): Promise<void> {
+    const due = this.state.due(now);
+    const size = this.state.size;
+    this.deps.metrics.amAlerts.set({ state: 'firing' }, size.firing);
+    this.deps.metrics.amAlerts.set({ state: 'resolved' }, size.resolved);
+    if (due.length === 0) return;
+    const results = await Promise.all(this.o.urls.map((u) => this.post(u, due)));
+    if (results.every((ok) => ok)) this.state.sent(due, now);
+  }
+
+  private async post(base: string, alerts: PostableAlert[]): Promise<boolean> {
+    const url = `${base.replace(/\/+$/, '')}/api/v2/alerts`;
+    const end = this.deps.metrics.amPushLatency.startTimer();
+    try {
+      const res = await (this.deps.fetch ?? fetch)(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts), signal: AbortSignal.timeout(this.o.timeoutMs) });
+      const text = await res.text().catch(() => '');
+      if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 200)}`);
+      this.deps.metrics.amPushes.inc({ result: 'ok' });
+      if (this.lastError) this.deps.log.info('alertmanager push recovered', { url });
+      this.lastError = null;
+      return true;
+    } catch (err) {
+      this.deps.metrics.amPushes.inc({ result: 'error' });
+      const msg = describeError(err);
+      if (this.lastError !== msg) this.deps.log.warn('alertmanager push failed, will retry', { url, alerts: alerts.length, err: msg });
+      this.lastError = msg;
+      return false;
+    } finally {
+      end();
+    }
+  }
+}
