@@ -1,6 +1,5 @@
 /** CLI commands of the inference stage: build the models, serve them, benchmark the pool. */
 import { resolve } from 'node:path';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { UsageError, describeError } from '../core/errors.ts';
 import { loadConfig } from '../core/config.ts';
 import { untilAborted } from '../core/lifecycle.ts';
@@ -8,10 +7,6 @@ import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
 import type { RunningInferenceStage } from './consumer.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
-import { writeModels } from './models/build.ts';
-import { readRegistry } from './models/registry.ts';
-import { InferencePool } from './pool.ts';
-import { createInferenceServer, listen } from './http.ts';
 import type { Policy } from './scheduler.ts';
 
 function parseListen(v: string): { host: string; port: number } {
@@ -38,6 +33,8 @@ const modelsBuild: CliCommand = {
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     const out = args.options['out'];
     if (typeof out !== 'string' || out === '') throw new UsageError('--out DIR is required');
+    // Modules load on use so `panoptes --help` stays quick.
+    const { writeModels } = await import('./models/build.ts');
     const reg = writeModels(resolve(out), undefined, positiveNumber(args, 'slo-ms') ?? 100);
     for (const m of reg.models) {
       if (io.json) io.out(JSON.stringify({ name: m.name, version: m.version, file: m.file, sizeBytes: m.sizeBytes, signature: m.signature }));
@@ -75,6 +72,12 @@ const serve: CliCommand = {
     // Config is validated before any worker starts, so a bad PANOPTES_* value fails at once.
     const config = kafkaMode === 'auto' ? loadConfig() : null;
     const useKafka = config?.transport === 'kafka';
+    const [{ readRegistry }, { InferencePool }, { createInferenceServer, listen }, { Registry, collectDefaultMetrics }] = await Promise.all([
+      import('./models/registry.ts'),
+      import('./pool.ts'),
+      import('./http.ts'),
+      import('prom-client'),
+    ]);
     const models = readRegistry(resolve(dir));
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
