@@ -11,9 +11,10 @@ import { dashboardCliOptions, optionsFromArgs } from './options.ts';
 const dashboard: CliCommand = {
   name: 'dashboard',
   summary: 'Web dashboard: series with anomalies and explanations, rules, incidents with causal graphs and root causes, inference goodput; live over SSE',
-  usage: '[--listen ADDR] [--start earliest|latest] [--demo]',
+  usage: '[--listen ADDR] [--start earliest|latest] [--alerts-stream] [--demo]',
   options: [
     ...dashboardCliOptions,
+    { name: 'alerts-stream', type: 'boolean', description: 'Also serve the alerts connector\'s SSE stream (GET /v1/alerts/stream?match[]=...) on this port' },
     { name: 'demo', type: 'boolean', description: 'Also run a small demo pipeline in this process (NAB series through the detector, an incident with its root causes, inference results); meant for the embedded transport' },
   ],
   help: [
@@ -31,8 +32,13 @@ const dashboard: CliCommand = {
     const { startDashboard } = await import('./index.ts');
     const rt = await createRuntime(loadConfig(), { stage: 'dashboard' });
     let demo: { stop(): Promise<void> } | null = null;
+    let alerts: { stop(): Promise<void>; route: Parameters<typeof startDashboard>[2] } | null = null;
     try {
-      const d = await startDashboard(rt, opts);
+      if (args.options['alerts-stream'] === true) {
+        const { mountAlertsStream } = await import('./alerts-mount.ts');
+        alerts = await mountAlertsStream(rt);
+      }
+      const d = await startDashboard(rt, opts, alerts?.route);
       if (args.options.demo === true) {
         const { startDemo } = await import('./demo.ts');
         demo = await startDemo(rt, { signal: io.signal, log: (l) => io.err(l) });
@@ -42,12 +48,14 @@ const dashboard: CliCommand = {
       const failed = await Promise.race([untilAborted(io.signal).then(() => null), d.failed]);
       await demo?.stop();
       await d.stop();
+      await alerts?.stop();
       if (failed) {
         io.err(`dashboard: reading the topics failed: ${(failed as Error).message ?? String(failed)}`);
         return 1;
       }
       return 0;
     } finally {
+      await alerts?.stop().catch(() => undefined);
       await rt.close();
     }
   },

@@ -165,6 +165,37 @@ test('live feed: new records become events; a reconnect with Last-Event-ID resum
   assert.equal((await get('/healthz')).status, 200);
 });
 
+test('the alerts connector\'s SSE stream can be mounted on the dashboard\'s port', async () => {
+  const { mountAlertsStream } = await import('../../../pipelines/dashboard/alerts-mount.ts');
+  const mount = await mountAlertsStream(rt, { heartbeatMs: 200 });
+  const d2 = await startDashboard(rt, { listen: '127.0.0.1:0' }, mount.route);
+  try {
+    const a = anomaly(START, 50, 0.9);
+    const got = new Promise<string>((resolve, reject) => {
+      const req = request(`${d2.url}${mount.path}?match[]=service%3D%22checkout%22`, (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buf += c;
+          if (buf.includes('event: hello')) void produce('anomalies', [{ key: a.fingerprint, value: a }]);
+          if (buf.includes('event: anomaly')) {
+            req.destroy();
+            resolve(buf);
+          }
+        });
+      });
+      req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+      setTimeout(() => reject(new Error('no anomaly event on the alerts stream')), 10_000).unref();
+      req.end();
+    });
+    assert.match(await got, new RegExp(a.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.equal((await fetch(`${d2.url}/api/summary`)).status, 200);
+  } finally {
+    await d2.stop();
+    await mount.stop();
+  }
+});
+
 test('the view stays bounded: series, points and anomalies per series', () => {
   const view = new DashboardView({ maxSeries: 2, pointsPerSeries: 10, anomaliesPerSeries: 3, recentAnomalies: 4, maxIncidents: 2, inferenceWindowMs: 10_000 });
   const batch = (fp: string, from: number, n: number): MetricBatch => ({

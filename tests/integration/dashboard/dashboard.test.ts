@@ -133,7 +133,7 @@ test('the page shows the series with its anomalies, rules, incident and inferenc
   assert.match((await page.textContent('#incident-list')) ?? '', /checkout p99 latency spike/);
 
   // Inference: 400 results, 20 late and 16 rejected (seed.ts) → attainment 364/384 of those that ran.
-  await page.waitForFunction(() => /94\.8 %/.test(document.querySelector('#inference-figures')?.textContent ?? ''), undefined, { timeout: 10_000 });
+  await waitFor(async () => /94\.8 %/.test((await page.textContent('#inference-figures')) ?? ''), 'SLO attainment 94.8 % on the page', 10_000);
 
   // A new anomaly (and the samples around it) arrives: marker, table row, counts update without a reload.
   const fresh = anomaly(START, SPIKES[2], 0.69);
@@ -147,7 +147,7 @@ test('the page shows the series with its anomalies, rules, incident and inferenc
 
   // Selecting the new marker explains it.
   await page.click(`#chart [data-anomaly-id="${fresh.id}"]`);
-  await page.waitForFunction(() => /value 0\.69/.test(document.querySelector('#explain')?.textContent ?? ''), undefined, { timeout: 5_000 });
+  await waitFor(async () => /value 0\.69/.test((await page.textContent('#explain')) ?? ''), 'the explanation of the new anomaly', 5_000);
 
   mkdirSync(OUT, { recursive: true });
   const shot = join(OUT, 'dashboard.png');
