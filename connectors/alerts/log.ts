@@ -139,13 +139,19 @@ export class AlertLog {
         onGap?.(key.slice(0, i), Number(key.slice(i + 1)), want, buf.events[0]?.source.offset ?? null);
       }
     }
-    for (const { key, event } of this.seq) {
-      if (!this.isBuffered(key, event)) continue;
-      const want = from.get(key);
-      if (want === undefined || offsetAtLeast(event.source.offset, want)) listener(event);
-    }
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    // Live events are checked against the follower's position too: a follower that attaches while
+    // the log is still reading history (just after a start) must not get what it already has.
+    const pos = new Map(from);
+    const gated: EventListener = (e) => {
+      const key = tpKey(e.source.topic, e.source.partition);
+      const want = pos.get(key);
+      if (want !== undefined && !offsetAtLeast(e.source.offset, want)) return;
+      pos.set(key, (BigInt(e.source.offset) + 1n).toString());
+      listener(e);
+    };
+    for (const { key, event } of this.seq) if (this.isBuffered(key, event)) gated(event);
+    this.listeners.add(gated);
+    return () => this.listeners.delete(gated);
   }
 
   /** Listens to every event from now on (the Alertmanager pusher subscribes before start()). */
