@@ -1,135 +1,76 @@
 /**
- * `panoptes start` (`npm start`): the main job on the embedded default — no broker, no registry
- * server. It stands the pipeline up in-process (topics, schemas, the exactly-once detector with
- * the base detector and the demo rules), replays real NAB series through the `metrics` topic,
- * and prints each anomaly with its explanation and, per series, how many of NAB's labelled
- * anomaly windows were caught. With PANOPTES_BROKERS set it runs the same job on real Kafka.
+ * `panoptes start` (`npm start`): the main job — one lab problem end to end on the embedded
+ * transport (no broker, no registry server). It starts the lab's hotel-reservation services, a
+ * real Prometheus remote-writing into the Panoptes receiver, the pipeline (detector with the base
+ * detector and the lab rules → incidents → RCA over the causal graph synthesized from the lab's
+ * service catalog), warms up under workload, injects a fault, lets the Panoptes agent answer, and
+ * prints what was injected, what was detected, the incident, the ranked root causes and the
+ * AIOpsLab score. `panoptes start --nab` is the earlier job (NAB series replayed through the
+ * detector).
  */
-import { join, dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliCommand } from '../core/cli-types.ts';
-import { loadConfig } from '../core/config.ts';
-import type { Anomaly } from '../core/records.ts';
-import { topicName } from '../core/topics.ts';
-import { loadRules } from '../detect/cli.ts';
-import { fmt } from '../detect/explain.ts';
-import { toRuleRecord } from '../detect/rule-records.ts';
-import { defaultNabPaths, loadCorpus } from '../train/data/corpus.ts';
-import { fingerprintOf, replayBatches, seriesLabels } from './replay.ts';
+import { ConfigError } from '../core/errors.ts';
+import { DEFAULT_SERIES } from './nab.ts';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_SERIES = ['realKnownCause/machine_temperature_system_failure.csv', 'realKnownCause/ec2_request_latency_system_failure.csv', 'realKnownCause/nyc_taxi.csv'];
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const START_PROBLEM = 'crash-geo-localization';
+
+/** Prometheus is a Debian package: install it when we may (root), else say how. */
+function ensurePrometheus(err: (l: string) => void): void {
+  const bin = process.env.PANOPTES_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+  if (existsSync(bin)) return;
+  if (process.getuid?.() === 0) {
+    err(`${bin} is missing: installing Debian's prometheus (bash infra/debian.sh)`);
+    const r = spawnSync('bash', [join(ROOT, 'infra', 'debian.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status === 0 && existsSync(bin)) return;
+  }
+  throw new ConfigError([{ path: 'prometheus', message: `${bin} is missing and could not be installed here: the lab runs Debian's Prometheus. Run \`sudo bash infra/debian.sh\` (or apt-get install prometheus), then npm start again. \`panoptes start --nab\` runs the NAB replay, which needs no Prometheus` }]);
+}
 
 export const commands: CliCommand[] = [
   {
     name: 'start',
-    summary: 'The main job: run the pipeline on real NAB series (embedded unless PANOPTES_BROKERS is set) and explain what it finds',
-    usage: '[--series PATH ...] [--rules FILE] [--base robust-z|ewma|none] [--show N] [--json]',
+    summary: 'The main job: one lab problem end to end (services, Prometheus, fault, the whole pipeline, score); --nab replays NAB series instead',
+    usage: '[--problem ID] [--transport embedded|kafka] [--nab [--series PATH ...] [--rules FILE] [--base robust-z|ewma|none] [--show N]] [--json]',
     options: [
-      { name: 'series', type: 'string[]', placeholder: 'PATH', description: 'NAB series to replay, relative to the NAB data folder (repeatable).', default: DEFAULT_SERIES },
-      { name: 'rules', type: 'string', placeholder: 'FILE', description: 'Rule file deployed next to the base detector.', default: 'pipelines/start/demo-rules.yaml' },
-      { name: 'base', type: 'string', description: 'Base detector: robust-z, ewma or none.', default: 'robust-z' },
-      { name: 'chunk', type: 'number', description: 'Samples per metrics record.', default: 60 },
-      { name: 'show', type: 'number', description: 'Anomalies printed per series (all with --json).', default: 8 },
+      { name: 'problem', type: 'string', placeholder: 'ID', description: 'Lab problem to run (`panoptes lab list`).', default: START_PROBLEM },
+      { name: 'transport', type: 'string', description: 'embedded (in-process topics) or kafka (real brokers).', default: 'embedded' },
+      { name: 'out', type: 'string', placeholder: 'DIR', description: 'Where the run report goes.', default: 'runs' },
+      { name: 'nab', type: 'boolean', description: 'Run the NAB replay instead of a lab problem (the options below).' },
+      { name: 'series', type: 'string[]', placeholder: 'PATH', description: 'With --nab: NAB series to replay, relative to the NAB data folder (repeatable).', default: DEFAULT_SERIES },
+      { name: 'rules', type: 'string', placeholder: 'FILE', description: 'With --nab: rule file deployed next to the base detector.', default: 'pipelines/start/demo-rules.yaml' },
+      { name: 'base', type: 'string', description: 'With --nab: base detector: robust-z, ewma or none.', default: 'robust-z' },
+      { name: 'chunk', type: 'number', description: 'With --nab: samples per metrics record.', default: 60 },
+      { name: 'show', type: 'number', description: 'With --nab: anomalies printed per series (all with --json).', default: 8 },
     ],
-    help: 'Reads NAB from $PANOPTES_DATASETS/nab (default ../shared/datasets/nab beside the repository).',
+    help: 'Needs /usr/bin/prometheus (installed by infra/debian.sh; npm start runs it when root) and PostgreSQL and Redis on 127.0.0.1. About 1.5 minutes.\nWith --nab: reads NAB from $PANOPTES_DATASETS/nab (default ../shared/datasets/nab beside the repository).',
     async run(args, io) {
-      const o = args.options;
-      const nab = defaultNabPaths();
-      const wanted = (o.series as string[]) ?? DEFAULT_SERIES;
-      const series = await loadCorpus(nab.data, nab.labels, { filter: wanted });
-      if (series.length === 0) throw new Error(`none of ${wanted.join(', ')} found under ${nab.data}`);
-      const rulesFile = String(o.rules);
-      const rules = await loadRules(rulesFile.startsWith('/') ? rulesFile : join(HERE, '..', '..', rulesFile));
-      // Loaded on use: the Kafka client and the stages are not needed for --help.
-      const { createRuntime } = await import('../core/runtime.ts');
-      const { startDetector } = await import('../detect/consumer.ts');
-      const config = loadConfig();
-      // The job's own output is the point here: stage logs only for warnings unless asked for.
-      if (!process.env.PANOPTES_LOG_LEVEL) config.logLevel = 'warn';
-      const started = Date.now();
-      const rt = await createRuntime(config, { stage: 'start' });
-      try {
-        const prefix = rt.config.topicPrefix;
-        io.err(`panoptes: ${rt.config.transport} transport, registry ${rt.config.registryUrl}; topics ready, schemas registered`);
-        const p = await rt.transport.producer();
-        const rulesTopic = topicName('rules', prefix);
-        await p.send(rules.map((r) => ({ topic: rulesTopic, key: r.spec.id, value: rt.serde.encode(rulesTopic, toRuleRecord(r, { source: 'demo' })) })));
-        io.err(`deployed ${rules.length} rule(s): ${rules.map((r) => `${r.spec.id}@${r.version}`).join(', ')}`);
-
-        const group = `panoptes-start-${started}`;
-        const found: Anomaly[] = [];
-        let committedRecords = 0;
-        const det = await startDetector(rt, {
-          groupId: group,
-          instanceId: 'start',
-          base: String(o.base),
-          onCommitted: ({ records, anomalies }) => {
-            committedRecords += records;
-            found.push(...anomalies);
-          },
-        });
-        const metricsTopic = topicName('metrics', prefix);
-        let produced = 0;
-        let samples = 0;
-        let pending: { topic: string; key: string; value: Buffer }[] = [];
-        for (const b of replayBatches(series, Number(o.chunk))) {
-          pending.push({ topic: metricsTopic, key: b.fingerprint, value: rt.serde.encode(metricsTopic, b) });
-          samples += b.samples.length;
-          if (pending.length >= 200) {
-            await p.send(pending);
-            produced += pending.length;
-            pending = [];
-          }
-        }
-        if (pending.length) await p.send(pending);
-        produced += pending.length;
-        await p.close();
-        io.err(`replaying ${series.length} NAB series: ${samples} samples in ${produced} records`);
-        let lastShown = -1;
-        while (committedRecords < produced) {
-          if (io.signal.aborted) break;
-          const pct = Math.floor((100 * committedRecords) / produced);
-          if (pct !== lastShown && pct % 10 === 0) {
-            io.err(`  detected through ${pct}% of the stream, ${found.length} anomalies so far`);
-            lastShown = pct;
-          }
-          const failed = await Promise.race([det.failed, new Promise((r) => setTimeout(() => r(null), 50))]);
-          if (failed) throw failed;
-        }
-        await det.stop();
-        const seconds = (Date.now() - started) / 1000;
-
-        const show = Number(o.show);
-        const summary = series.map((s) => {
-          const fp = fingerprintOf(seriesLabels(s));
-          const mine = found.filter((a) => a.fingerprint === fp).sort((a, b) => a.timestampMs - b.timestampMs);
-          const caught = s.windows.filter((w) => mine.some((a) => a.timestampMs >= s.timestamps[w.start] && a.timestampMs <= s.timestamps[w.end])).length;
-          const outside = mine.filter((a) => !s.windows.some((w) => a.timestampMs >= s.timestamps[w.start] && a.timestampMs <= s.timestamps[w.end])).length;
-          return { series: s.name, samples: s.values.length, anomalies: mine.length, labelledWindows: s.windows.length, windowsCaught: caught, anomaliesOutsideWindows: outside, list: mine };
-        });
-        if (io.json) {
-          for (const a of found) io.out(JSON.stringify({ type: 'anomaly', ...a }));
-          for (const { list: _l, ...row } of summary) io.out(JSON.stringify({ type: 'series', ...row }));
-          io.out(JSON.stringify({ type: 'summary', transport: rt.config.transport, series: series.length, samples, records: produced, anomalies: found.length, seconds }));
-          return 0;
-        }
-        for (const row of summary) {
-          io.out(`\n${row.series}: ${row.anomalies} anomalies in ${row.samples} samples; NAB labelled windows caught: ${row.windowsCaught}/${row.labelledWindows}`);
-          const pick = row.list.filter((a, i, all) => i === 0 || a.timestampMs - all[i - 1].timestampMs > 3_600_000).slice(0, show);
-          for (const a of pick) {
-            const who = a.ruleId ? `rule ${a.ruleId}@${a.ruleVersion} [${a.severity}]` : `base detector ${a.detector}`;
-            io.out(`  ${new Date(a.timestampMs).toISOString().replace('.000Z', 'Z')}  value ${fmt(a.value)}  ${who}`);
-            io.out(`      ${a.explanation}`);
-          }
-          if (row.list.length > pick.length) io.out(`  … ${row.list.length - pick.length} more (consecutive samples of the same episodes and later ones; --json lists all)`);
-        }
-        io.out(`\n${samples} samples → ${found.length} anomalies through metrics → detect → anomalies on the ${rt.config.transport} transport in ${seconds.toFixed(1)} s.`);
-        io.out('Next: `npm test` runs the tests; `panoptes --help` lists every command.');
-        return 0;
-      } finally {
-        await rt.close();
+      if (args.options.nab) {
+        const { runNab } = await import('./nab.ts');
+        return runNab(args, io);
       }
+      ensurePrometheus(io.err);
+      const { problemById } = await import('../lab/problems/index.ts');
+      const { runLabCommand, DEFAULT_BASE_PORT } = await import('../lab/cli.ts');
+      const problem = problemById(String(args.options.problem));
+      io.err(`panoptes start: lab problem ${problem.id} — ${problem.description}`);
+      const { report, files } = await runLabCommand(
+        { problems: [problem], agent: 'panoptes', transport: String(args.options.transport), outDir: resolve(String(args.options.out)), basePort: DEFAULT_BASE_PORT, command: `panoptes start --problem ${problem.id}` },
+        io,
+      );
+      const p = report.problems[0]!;
+      if (io.json) {
+        io.out(JSON.stringify(p));
+        return p.status === 'scored' ? 0 : 1;
+      }
+      const { renderStart } = await import('./render.ts');
+      for (const l of renderStart(p)) io.out(l);
+      io.out(`\nReport: ${files.markdown}. Next: \`panoptes lab list\`, \`panoptes lab run --all\`, \`panoptes start --nab\`.`);
+      return p.status === 'scored' ? 0 : 1;
     },
   },
 ];
