@@ -54,6 +54,14 @@ function parseAnomalies(text: string, path: string): Anomaly[] {
   });
 }
 
+/** Component pairs from a causal graph JSON or a PetShop graph.csv. */
+function readDependencyEdges(path: string): [string, string][] {
+  const text = readText(path, 'graph file');
+  return path.endsWith('.csv')
+    ? parseCallGraph(text).calls
+    : parseGraphJson(text).edges.map((e) => [splitNodeId(e.from).component, splitNodeId(e.to).component] as [string, string]);
+}
+
 const correlate: CliCommand = {
   name: 'incidents correlate',
   summary: 'Group anomalies (JSON lines) into incidents by time and dependency graph',
@@ -70,13 +78,7 @@ const correlate: CliCommand = {
     if (typeof path !== 'string' || !path) throw new UsageError('--anomalies is required');
     const anomalies = parseAnomalies(readText(path, 'anomalies file'), path);
     const gpath = args.options.graph;
-    let edges: [string, string][] = [];
-    if (typeof gpath === 'string' && gpath) {
-      const text = readText(gpath, 'graph file');
-      edges = gpath.endsWith('.csv')
-        ? parseCallGraph(text).calls
-        : parseGraphJson(text).edges.map((e) => [splitNodeId(e.from).component, splitNodeId(e.to).component] as [string, string]);
-    }
+    const edges = typeof gpath === 'string' && gpath ? readDependencyEdges(gpath) : [];
     const n = (k: string, d: number) => (typeof args.options[k] === 'number' ? (args.options[k] as number) : args.options[k] === undefined ? d : Number(args.options[k]));
     const incidents = correlateAll(
       dependencyGraphFromEdges(edges),
@@ -90,4 +92,65 @@ const correlate: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [correlate];
+const run: CliCommand = {
+  name: 'incidents run',
+  summary: 'Run the online incident correlator: anomalies → incident lifecycle records (exactly-once)',
+  usage: '[--graph FILE] [--graph-name NAME] [--component-label L] [--window-ms N] [--quiet-ms N] [--max-hops N]',
+  options: [
+    { name: 'group', type: 'string', description: 'Consumer group on the anomalies topic', default: 'panoptes-incidents' },
+    { name: 'instance', type: 'string', description: 'Instance name, its transactional id (default: host name)' },
+    { name: 'graph', type: 'string', description: 'Dependencies used until a graph arrives on causal-graphs: a causal graph JSON or a PetShop graph.csv', placeholder: 'FILE' },
+    { name: 'graph-name', type: 'string', description: 'Follow only this graph name on causal-graphs (default: the latest of any)', placeholder: 'NAME' },
+    { name: 'component-label', type: 'string', description: 'Anomaly label naming the component (fallbacks service, job)', default: 'component' },
+    { name: 'window-ms', type: 'number', description: 'Time window joining anomalies', default: defaultCorrelatorOptions.windowMs },
+    { name: 'quiet-ms', type: 'number', description: 'Quiet period that resolves an incident', default: defaultCorrelatorOptions.quietMs },
+    { name: 'max-hops', type: 'number', description: 'Dependency hops that still connect components', default: defaultCorrelatorOptions.maxHops },
+    { name: 'tick-ms', type: 'number', description: 'How often quiet incidents are checked when no anomaly arrives', default: 1000 },
+  ],
+  help: 'Runs until SIGINT/SIGTERM; run one active instance (others in the group are standbys). With --json prints each incident record.\nExample: panoptes incidents run --quiet-ms 60000 --max-hops 2',
+  async run(args, io) {
+    const n = (k: string, d: number) => {
+      const v = args.options[k];
+      const x = v === undefined ? d : Number(v);
+      if (!Number.isInteger(x) || x < 0) throw new UsageError(`--${k}: expected an integer ≥ 0, got ${JSON.stringify(v)}`);
+      return x;
+    };
+    const s = (k: string) => (typeof args.options[k] === 'string' && args.options[k] !== '' ? (args.options[k] as string) : undefined);
+    const gpath = s('graph');
+    const fallbackGraph = gpath ? readDependencyEdges(gpath) : undefined;
+    const [{ hostname }, { loadConfig }, { createRuntime }, { untilAborted }, { startIncidentCorrelator }] = await Promise.all([
+      import('node:os'),
+      import('../core/config.ts'),
+      import('../core/runtime.ts'),
+      import('../core/lifecycle.ts'),
+      import('./consumer.ts'),
+    ]);
+    const rt = await createRuntime(loadConfig(), { stage: 'incidents' });
+    try {
+      await rt.serveMetrics(() => ({ ok: true }));
+      const group = s('group') ?? 'panoptes-incidents';
+      const c = await startIncidentCorrelator(rt, {
+        groupId: group,
+        instanceId: s('instance') ?? hostname(),
+        componentLabel: s('component-label') ?? 'component',
+        graphName: s('graph-name'),
+        fallbackGraph,
+        tickMs: n('tick-ms', 1000),
+        correlator: { windowMs: n('window-ms', defaultCorrelatorOptions.windowMs), quietMs: n('quiet-ms', defaultCorrelatorOptions.quietMs), maxHops: n('max-hops', defaultCorrelatorOptions.maxHops) },
+        onOutput: (i) => io.out(io.json ? JSON.stringify(i) : `${i.status.padEnd(8)} ${i.id} ${i.summary}`),
+      });
+      io.err(`incident correlator running on ${rt.config.transport} (group ${group}, graph ${c.graphVersion() ?? 'none yet'}); Ctrl-C stops it`);
+      const failed = await Promise.race([untilAborted(io.signal).then(() => null), c.failed]);
+      await c.stop();
+      if (failed !== null) {
+        io.err(`incident correlator stopped on an error: ${(failed as Error)?.message ?? String(failed)}`);
+        return 1;
+      }
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+export const commands: CliCommand[] = [correlate, run];

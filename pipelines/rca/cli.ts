@@ -19,6 +19,7 @@ import { handleIncident, rankMethods, type RankMethod } from './rca.ts';
 import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
 import { toDot, toSvg } from './render.ts';
 import { GraphStore } from './store.ts';
+import { onlineCommands } from './cli-online.ts';
 import { OfflineJudge } from './synth/offline-judge.ts';
 import { LlmJudge } from './synth/llm-judge.ts';
 import { synthesizeGraph } from './synth/synthesize.ts';
@@ -78,7 +79,7 @@ async function makeJudge(provider: string, io: CliIo): Promise<CausalJudge> {
 const synthesize: CliCommand = {
   name: 'graph synthesize',
   summary: 'Build a causal graph from a Markdown service catalog, metric names and (optionally) no-incident data',
-  usage: '--docs DIR --metrics FILE [--data CSV] [--out FILE] [--provider offline|llm]',
+  usage: '--docs DIR --metrics FILE [--data CSV] [--out FILE] [--provider offline|llm] [--publish]',
   options: [
     { name: 'docs', type: 'string', description: 'Folder of Markdown catalog pages (one `# component` per page)', required: true, placeholder: 'DIR' },
     { name: 'metrics', type: 'string', description: 'Observed metrics: a CSV header (PetShop layout or timestamp,<node>...) or one component:metric per line', required: true, placeholder: 'FILE' },
@@ -88,6 +89,7 @@ const synthesize: CliCommand = {
     { name: 'name', type: 'string', description: 'Graph name', default: 'app' },
     { name: 'prune', type: 'boolean', description: 'Remove docs edges the data contradicts instead of flagging them', default: false },
     { name: 'data-edges', type: 'boolean', description: 'Add PC-oriented edges the docs lack', default: true },
+    { name: 'publish', type: 'boolean', description: 'Also put the graph on the causal-graphs topic (uses the pipeline config)', default: false },
   ],
   help: 'Example: panoptes graph synthesize --docs pipelines/rca/catalog/petshop --metrics $D/petshop/low_traffic/noissue/metrics.csv --data $D/petshop/low_traffic/noissue/metrics.csv --out graph.json',
   async run(args, io) {
@@ -127,6 +129,16 @@ const synthesize: CliCommand = {
       else io.out(`wrote ${out}: version ${graph.version}, ${graph.nodes.length} nodes, ${graph.edges.length} edges`);
     } else io.out(JSON.stringify(graph, null, io.json ? 0 : 2));
     io.err(`synthesis: ${JSON.stringify(summary)}`);
+    if (args.options.publish === true) {
+      const [{ loadConfig }, { createRuntime }, { publishGraph }] = await Promise.all([import('../core/config.ts'), import('../core/runtime.ts'), import('./publish.ts')]);
+      const rt = await createRuntime(loadConfig(), { stage: 'graph' });
+      try {
+        const p = await publishGraph(rt, graph, { source: str(args, 'provider') ?? 'offline' });
+        io.err(`published graph ${p.name}@${p.version} on ${p.topic}`);
+      } finally {
+        await rt.close();
+      }
+    }
     return 0;
   },
 };
@@ -284,4 +296,4 @@ const evalCmd: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [synthesize, show, rca, evalCmd];
+export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, ...onlineCommands];
