@@ -79,7 +79,7 @@ function applyFault(next: ServiceFaultState): void {
   } else {
     leaked.length = 0;
   }
-  log('warn', 'fault state changed', { fault });
+  // Deliberately not logged: agents read these logs, and the lab's own switch would give the answer away.
 }
 
 // --- concurrency limit ("workers") ----------------------------------------------------------------
