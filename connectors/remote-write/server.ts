@@ -16,10 +16,11 @@ import type { Registry } from 'prom-client';
 import { describeError, InputError } from '../../pipelines/core/errors.ts';
 import { silentLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { metricsHandler } from '../../pipelines/core/metrics.ts';
+import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { parseListen } from '../../pipelines/core/config.ts';
 import { authChecker } from './auth.ts';
 import { receiverOptions, type ReceiverOptions } from './config.ts';
-import { decodeWriteRequest } from './decode.ts';
+import { decodeWriteRequest, type DecodedRequest } from './decode.ts';
 import { receiverMetrics, type ReceiverMetrics } from './metrics.ts';
 import { reject, rejectionOf, type RejectReason } from './reject.ts';
 import { snappyUncompress } from './snappy.ts';
@@ -171,7 +172,7 @@ export class RemoteWriteReceiver {
       }
       this.metrics.bytes.inc({ kind: 'compressed' }, body.length);
 
-      let decoded;
+      let decoded: DecodedRequest;
       try {
         const raw = snappyUncompress(body, o.maxDecodedBytes);
         this.metrics.bytes.inc({ kind: 'decompressed' }, raw.length);
@@ -194,7 +195,7 @@ export class RemoteWriteReceiver {
 
       if (decoded.batches.length > 0) {
         const started = performance.now();
-        const outcome = await this.writeWithDeadline(decoded.batches, Date.now() + o.deadlineMs);
+        const outcome = await this.writeWithDeadline(takeBatches(decoded), Date.now() + o.deadlineMs);
         m.sinkDuration.observe({ outcome: outcome.kind }, (performance.now() - started) / 1000);
         if (outcome.kind !== 'ok') {
           if (outcome.kind === 'error' && outcome.err instanceof InputError) {
@@ -224,35 +225,21 @@ export class RemoteWriteReceiver {
     }
   }
 
-  private writeWithDeadline(batches: Parameters<MetricSink['write']>[0], deadlineMs: number): Promise<SinkOutcome> {
-    return new Promise<SinkOutcome>((resolve) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        resolve({ kind: 'deadline' });
-      }, Math.max(0, deadlineMs - Date.now()));
-      let write: Promise<void>;
-      try {
-        write = this.sink.write(batches, deadlineMs);
-      } catch (err) {
-        write = Promise.reject(err);
-      }
-      write.then(
-        () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ kind: 'ok' });
-        },
-        (err: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ kind: 'error', err });
-        },
-      );
-    });
+  /**
+   * Hands the batches to the sink and waits for it, at most until the deadline. Nothing here
+   * keeps the batches reachable once the sink has taken them: the sink may encode and drop them
+   * at once, and a request's thousands of sample objects then die young instead of being
+   * promoted to the old generation while the produce is acknowledged (~100 ms), which showed
+   * as a tenth of the receiver's CPU in garbage collection.
+   */
+  private writeWithDeadline(batches: MetricBatch[], deadlineMs: number): Promise<SinkOutcome> {
+    let write: Promise<void>;
+    try {
+      write = this.sink.write(batches, deadlineMs);
+    } catch (err) {
+      write = Promise.reject(err);
+    }
+    return raceDeadline(write, deadlineMs);
   }
 
   private reply(res: ServerResponse, status: number, message: string, headers: Record<string, string>): void {
@@ -267,6 +254,38 @@ export class RemoteWriteReceiver {
     if (reason !== null) this.metrics.rejects.inc({ reason });
     this.metrics.requestDuration.observe({ code }, (performance.now() - t0) / 1000);
   }
+}
+
+/** The request's batches, detached from it, so that only the sink holds them from here on. */
+function takeBatches(d: DecodedRequest): MetricBatch[] {
+  const b = d.batches;
+  d.batches = [];
+  return b;
+}
+
+function raceDeadline(write: Promise<void>, deadlineMs: number): Promise<SinkOutcome> {
+  return new Promise<SinkOutcome>((resolve) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      resolve({ kind: 'deadline' });
+    }, Math.max(0, deadlineMs - Date.now()));
+    write.then(
+      () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ kind: 'ok' });
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ kind: 'error', err });
+      },
+    );
+  });
 }
 
 function oneLine(s: string): string {
