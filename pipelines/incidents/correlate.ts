@@ -90,6 +90,8 @@ export interface CorrelatorState {
   open: Incident[];
   watermarkMs: number;
   seen: string[];
+  /** Per open incident, the anomaly count at which growth alone is announced next (exact restores). */
+  announceAt?: Record<string, number>;
 }
 
 export class IncidentCorrelator {
@@ -232,11 +234,13 @@ export class IncidentCorrelator {
 
   /** State to rebuild from after a restart or partition assignment. */
   snapshot(): CorrelatorState {
-    return { open: this.openIncidents(), watermarkMs: this.watermarkMs, seen: [...this.seen] };
+    const announceAt: Record<string, number> = {};
+    for (const [id, o] of this.open) announceAt[id] = o.nextAnnounce;
+    return { open: this.openIncidents(), watermarkMs: this.watermarkMs, seen: [...this.seen], announceAt };
   }
 
   restore(state: CorrelatorState): void {
-    this.open = new Map(state.open.map((r) => [r.id, { record: { ...r }, components: new Set(r.components), nextAnnounce: Math.max(2, r.anomalyCount * 2) }]));
+    this.open = new Map(state.open.map((r) => [r.id, { record: { ...r, components: [...r.components], anomalyIds: [...r.anomalyIds] }, components: new Set(r.components), nextAnnounce: state.announceAt?.[r.id] ?? Math.max(2, r.anomalyCount * 2) }]));
     this.watermarkMs = state.watermarkMs;
     this.seen = new Set(state.seen);
   }

@@ -122,8 +122,18 @@ const publish: CliCommand = {
   async run(args, io) {
     const file = str(args, 'graph');
     if (!file) throw new UsageError('--graph is required');
-    const [{ loadConfig }, { createRuntime }, { readText }, { publishGraph }] = await Promise.all([import('../core/config.ts'), import('../core/runtime.ts'), import('./io.ts'), import('./publish.ts')]);
+    const [{ loadConfig }, { createRuntime }, { readText }, { publishGraph }, { GraphStore }, { InputError }] = await Promise.all([
+      import('../core/config.ts'),
+      import('../core/runtime.ts'),
+      import('./io.ts'),
+      import('./publish.ts'),
+      import('./store.ts'),
+      import('../core/errors.ts'),
+    ]);
     const text = readText(file, 'graph file');
+    // Checked before connecting: a bad file fails the same way with or without a broker.
+    const checked = new GraphStore().propose(text);
+    if (checked.status === 'rejected') throw new InputError(`graph ${file} rejected, nothing published: ${checked.reason}`);
     const rt = await createRuntime(loadConfig(), { stage: 'graph' });
     try {
       const p = await publishGraph(rt, text, { name: str(args, 'name'), source: 'file' });
