@@ -92,6 +92,11 @@ export class AlertmanagerState {
 
   constructor(private readonly o: AmStateOptions) {}
 
+  /** Set once the server knows its address (listen port 0). */
+  setExternalUrl(url: string): void {
+    this.o.externalUrl = url.replace(/\/+$/, '');
+  }
+
   get size(): { firing: number; resolved: number } {
     let firing = 0;
     for (const a of this.alerts.values()) if (a.endsAtMs === null) firing++;

@@ -65,7 +65,7 @@ export class AlertsServer {
     this.log = new AlertLog({ transport: deps.transport, serde: deps.serde, prefix: deps.prefix, bufferPerPartition: this.options.bufferPerPartition, log: this.logger, metrics: this.metrics });
     this.store = new SubscriptionStore(deps.transport, deps.prefix, this.logger);
     this.pusher = this.options.alertmanager.length > 0
-      ? new AlertmanagerPusher({ urls: this.options.alertmanager, tickMs: this.options.tickMs, timeoutMs: this.options.alertmanagerTimeoutMs, resendMs: this.options.resendMs, anomalyHoldMs: this.options.anomalyHoldMs, externalUrl: this.options.externalUrl || `http://${this.options.listen}` }, { metrics: this.metrics, log: this.logger, fetch: deps.fetch })
+      ? new AlertmanagerPusher({ urls: this.options.alertmanager, tickMs: this.options.tickMs, timeoutMs: this.options.alertmanagerTimeoutMs, resendMs: this.options.resendMs, anomalyHoldMs: this.options.anomalyHoldMs, externalUrl: this.options.externalUrl }, { metrics: this.metrics, log: this.logger, fetch: deps.fetch })
       : null;
     this.stream = createStreamHandler({ log: this.log, heartbeatMs: this.options.heartbeatMs, metrics: this.metrics });
     this.serveOps = metricsHandler(deps.registry, () => ({ ok: this.log.healthy, detail: { subscriptions: this.store.list().length, sseClients: this.stream.streams.count, alertmanager: this.pusher ? (this.pusher.healthy ? 'ok' : 'failing') : 'off' } }));
@@ -82,9 +82,6 @@ export class AlertsServer {
   async start(): Promise<string> {
     await this.store.load();
     this.producer = await this.deps.transport.producer();
-    for (const s of this.store.list()) if (s.webhook) this.startWorker(s, decodeCursor(this.store.getProgress(s.id) ?? '1:'));
-    this.pusher?.attach(this.log);
-    await this.log.start();
     const { host, port } = parseListen(this.options.listen, 'listen');
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -94,6 +91,10 @@ export class AlertsServer {
       });
     });
     this.address = this.server.address() as AddressInfo;
+    for (const s of this.store.list()) if (s.webhook) this.startWorker(s, decodeCursor(this.store.getProgress(s.id) ?? '1:'));
+    if (this.pusher && !this.options.externalUrl) this.pusher.state.setExternalUrl(this.url);
+    this.pusher?.attach(this.log);
+    await this.log.start();
     return this.url;
   }
 
