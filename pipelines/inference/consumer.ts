@@ -45,6 +45,12 @@ export interface InferenceStageOptions {
   maxBatchSize?: number;
   /** How long `stop` waits for in-flight requests before leaving them to be re-delivered. */
   drainTimeoutMs?: number;
+  /**
+   * Least time between two offset commits while running (stop and revoke commit at once). A
+   * commit per produced result would be one broker round trip per flush, and librdkafka's commit
+   * blocks the thread the controller runs on; a crash re-delivers at most this much more.
+   */
+  commitIntervalMs?: number;
   /** Called for each acknowledged result (tests, `--json` output). */
   onResult?: (r: InferenceResultRecord) => void;
 }
@@ -74,6 +80,7 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
   const resultsTopic = topicName('inferenceResults', prefix);
   const maxInFlight = opts.maxInFlight ?? 2000;
   const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
+  const commitIntervalMs = opts.commitIntervalMs ?? 200;
   const log = rt.log.child({ stage: 'inference', group: groupId });
   const tm = transportMetrics(rt.metrics);
   const km = inferenceKafkaMetrics(rt.metrics);
@@ -130,6 +137,23 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
     return committing;
   };
 
+  let commitTimer: NodeJS.Timeout | undefined;
+  let lastCommitAt = 0;
+  const scheduleCommit = (): void => {
+    if (commitTimer !== undefined || closed) return;
+    commitTimer = setTimeout(() => {
+      commitTimer = undefined;
+      lastCommitAt = Date.now();
+      void commit();
+    }, Math.max(0, lastCommitAt + commitIntervalMs - Date.now()));
+  };
+  const commitNow = (): Promise<void> => {
+    clearTimeout(commitTimer);
+    commitTimer = undefined;
+    lastCommitAt = Date.now();
+    return commit();
+  };
+
   // ---- results: one produce in flight, everything finished meanwhile goes in the next one.
   let queue: Outgoing[] = [];
   let sending: Promise<void> | null = null;
@@ -157,7 +181,7 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
         }
         km.inFlight.set(tracker.inFlight);
         wakeWaiters();
-        void commit();
+        scheduleCommit();
       })
       .catch((err: unknown) => {
         tm.errors.inc({ op: 'inference-produce' });
@@ -221,7 +245,7 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
       // refused and the new owner answers those records again). On stop, stop() drained already.
       if (!stopping) {
         await waitDrained(ids, drainTimeoutMs);
-        await commit();
+        await commitNow();
       }
       for (const p of ids) tracker.reset(p);
       km.inFlight.set(tracker.inFlight);
@@ -280,9 +304,11 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
         wakeWaiters();
         const drained = await waitDrained(null, drainTimeoutMs);
         if (!drained) log.warn('stopping with requests still unanswered; they will be delivered again', { inFlight: tracker.inFlight });
-        await commit();
-        await consumer.stop();
+        await commitNow();
+        // From here on, late results are dropped: their records stay uncommitted and come back.
         closed = true;
+        clearTimeout(commitTimer);
+        await consumer.stop();
         await sending;
         await producer.close();
         log.info('inference Kafka interface stopped', { unanswered: tracker.inFlight });
