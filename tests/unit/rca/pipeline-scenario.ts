@@ -18,13 +18,13 @@ import { waitFor } from '../../helpers/infra.ts';
 
 const STEP = 1000;
 const BASE = Math.floor((Date.now() - 150_000) / STEP) * STEP;
-const FAULT = { from: BASE + 100_000, to: BASE + 110_000 };
+export const FAULT = { from: BASE + 100_000, to: BASE + 110_000 };
 const BILLING = { from: BASE + 60_000, to: BASE + 64_000 };
 const END = BASE + 116_000;
 
 const node = (component: string, metric: string) => ({ id: `${component}:${metric}`, component, metric, observed: true });
 const edge = (from: string, to: string) => ({ from, to, provenance: 'DOCS' as const, confidence: 1, reason: 'test' });
-const GOOD: CausalGraphRecord = withVersion({
+export const GOOD: CausalGraphRecord = withVersion({
   name: 'lab',
   nodes: [node('geo', 'cpu'), node('geo', 'latency'), node('search', 'latency'), node('frontend', 'latency'), node('db', 'latency')],
   edges: [edge('geo:cpu', 'geo:latency'), edge('geo:latency', 'search:latency'), edge('search:latency', 'frontend:latency'), edge('db:latency', 'geo:latency')],
@@ -32,10 +32,10 @@ const GOOD: CausalGraphRecord = withVersion({
   source: 'test',
 });
 // Dangling edge: rejected by the store, and the good graph stays in force.
-const BAD: CausalGraphRecord = { ...GOOD, version: 'bad', edges: [...GOOD.edges, edge('geo:cpu', 'nowhere:latency')] };
+export const BAD: CausalGraphRecord = { ...GOOD, version: 'bad', edges: [...GOOD.edges, edge('geo:cpu', 'nowhere:latency')] };
 
 /** A linear SEM along the graph, plus an independent billing series. */
-function series(): Map<string, { t: number; v: number }[]> {
+export function series(): Map<string, { t: number; v: number }[]> {
   const rnd = mulberry32(7);
   const n = () => (rnd() + rnd() + rnd() - 1.5) * 2; // ≈ N(0, 1)
   const out = new Map<string, { t: number; v: number }[]>();
@@ -61,7 +61,7 @@ function series(): Map<string, { t: number; v: number }[]> {
   return out;
 }
 
-function batches(data: Map<string, { t: number; v: number }[]>): MetricBatch[] {
+export function batches(data: Map<string, { t: number; v: number }[]>): MetricBatch[] {
   const out: MetricBatch[] = [];
   for (const [id, pts] of data) {
     const [component, signal] = id.split(':') as [string, string];
@@ -85,7 +85,7 @@ function anomaly(id: string, t: number, value: number): Anomaly {
   return { id: `a-${id}-${t}`, fingerprint: `fp-${id}`, labels: { __name__: `lab:${signal}`, component, signal }, timestampMs: t, value, ruleId: null, ruleVersion: null, ruleKind: null, severity: 'warning', detector: 'test', baseScore: 6, explanation: 'test', clauses: [], detectedAtMs: Date.now() };
 }
 
-function faultAnomalies(): Anomaly[] {
+export function faultAnomalies(): Anomaly[] {
   const out: Anomaly[] = [];
   for (let t = BILLING.from; t < BILLING.to; t += STEP) out.push(anomaly('billing:latency', t, 0.5));
   // As a detector sees it: the root first, the symptoms a step later.
