@@ -62,7 +62,7 @@ export function registryApiUrl(url: string): string {
   const m = /^(.*)\/apis\/ccompat\/v\d+$/.exec(u);
   if (m) return `${m[1]}/apis/registry/v2`;
   if (/^https?:\/\/[^/]+$/.test(u)) return `${u}/apis/registry/v2`;
-  throw new ConfigError(`cannot derive Apicurio's v2 API from registry URL ${url}: give …/apis/ccompat/v7, …/apis/registry/v2 or the server's base URL`);
+  throw new ConfigError([{ path: 'registryUrl', message: `cannot derive Apicurio's v2 API from ${url}: give …/apis/ccompat/v7, …/apis/registry/v2 or the server's base URL` }]);
 }
 
 /** SQL identifiers the sink creates unquoted: keep them plain so users need no quoting either. */
@@ -74,12 +74,12 @@ export function defaultConnectorName(kind: SinkKind, topicPrefix: string): strin
 }
 
 export function sinkConnectorConfig(kind: SinkKind, opts: SinkOptions): Record<string, string> {
-  if (!SINK_KINDS.includes(kind)) throw new ConfigError(`unknown sink kind ${String(kind)} (anomalies or incidents)`);
+  if (!SINK_KINDS.includes(kind)) throw new ConfigError([{ path: 'kind', message: `unknown sink kind ${String(kind)} (anomalies or incidents)` }]);
   const table = opts.table ?? `panoptes_${kind}`;
-  if (!TABLE_RE.test(table)) throw new ConfigError(`table name ${table} must match ${TABLE_RE.source} (lower case, digits, underscores)`);
+  if (!TABLE_RE.test(table)) throw new ConfigError([{ path: 'table', message: `${table} must match ${TABLE_RE.source} (lower case, digits, underscores)` }]);
   const tasks = opts.tasksMax ?? 1;
-  if (!Number.isInteger(tasks) || tasks < 1) throw new ConfigError(`tasks.max must be a positive integer, got ${tasks}`);
-  if (!opts.jdbcUrl.startsWith('jdbc:')) throw new ConfigError(`JDBC URL must start with jdbc:, got ${opts.jdbcUrl}`);
+  if (!Number.isInteger(tasks) || tasks < 1) throw new ConfigError([{ path: 'tasksMax', message: `must be a positive integer, got ${tasks}` }]);
+  if (!opts.jdbcUrl.startsWith('jdbc:')) throw new ConfigError([{ path: 'jdbcUrl', message: `must start with jdbc:, got ${opts.jdbcUrl}` }]);
   const topic = topicName(kind, opts.topicPrefix);
 
   const transforms: string[] = [];
