@@ -27,6 +27,7 @@ export const COMMAND_MODULES = [
   'pipelines/inference/cli.ts',
   'pipelines/lab/cli.ts',
   'connectors/alerts/cli.ts',
+  'connectors/kafka-connect/cli.ts',
   'pipelines/dashboard/cli.ts',
 ];
 
