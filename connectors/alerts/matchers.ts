@@ -29,8 +29,12 @@ const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*/;
 export function compileMatcher(m: Matcher): CompiledMatcher {
   if (m.op === '=~' || m.op === '!~') {
     let re: RegExp;
+    // Prometheus compiles RE2; JavaScript's syntax is close, but has no inline flags. The common
+    // one, a leading (?i), becomes the i flag.
+    const ci = m.value.startsWith('(?i)');
+    const body = ci ? m.value.slice(4) : m.value;
     try {
-      re = new RegExp(`^(?:${m.value})$`, 's');
+      re = new RegExp(`^(?:${body})$`, ci ? 'si' : 's');
     } catch (err) {
       throw new InputError(`invalid regular expression in ${m.name}${m.op}"${m.value}": ${(err as Error).message}`, { cause: err });
     }

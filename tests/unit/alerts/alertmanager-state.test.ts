@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlertmanagerState } from '../../../connectors/alerts/alertmanager-state.ts';
+import { EventBuilder, type AlertKind } from '../../../connectors/alerts/events.ts';
+import type { Anomaly, Incident, RcaResult } from '../../../pipelines/core/records.ts';
+
+const T0 = 1_764_288_000_000;
+const builder = new EventBuilder();
+let offset = 0;
+const ev = (kind: AlertKind, rec: unknown) => builder.build(kind, rec, { topic: kind === 'anomaly' ? 'anomalies' : kind === 'incident' ? 'incidents' : 'rca', partition: 0, offset: String(offset++) }, T0);
+
+const anomaly = (id: string, ts: number, labels: Record<string, string> = { __name__: 'latency', service: 'checkout' }): Anomaly => ({
+  id, fingerprint: 'f', labels, timestampMs: ts, value: 9, ruleId: 'spike', ruleVersion: 'v1', ruleKind: 'FN', severity: 'critical', detector: 'z', baseScore: 1, explanation: 'value 9 is high', clauses: [{ text: 'value > 5', value: 1 }], detectedAtMs: ts,
+});
+const incident = (status: Incident['status'], ids: string[], at: number): Incident => ({
+  id: 'inc-1', status, openedAtMs: T0, updatedAtMs: at, resolvedAtMs: status === 'RESOLVED' ? at : null, severity: 'critical', components: ['checkout'], anomalyIds: ids, anomalyCount: ids.length, summary: 'checkout slow',
+});
+
+function fresh() {
+  return new AlertmanagerState({ anomalyHoldMs: 60_000, resendMs: 10_000, externalUrl: 'http://alerts:9095' });
+}
+
+test('an anomaly fires with labels from its series, re-sent every resendMs', () => {
+  const s = fresh();
+  s.apply(ev('anomaly', anomaly('a1', T0)));
+  const first = s.due(T0 + 100);
+  assert.equal(first.length, 1);
+  assert.deepEqual(first[0].labels, { alertname: 'PanoptesAnomaly', metric: 'latency', service: 'checkout', severity: 'critical', rule: 'spike' });
+  assert.equal(first[0].annotations.summary, 'value 9 is high');
+  assert.equal(first[0].startsAt, new Date(T0).toISOString());
+  assert.equal(first[0].endsAt, new Date(T0 + 100 + 40_000).toISOString(), 'endsAt 4 resend intervals ahead');
+  assert.ok(first[0].generatorURL!.startsWith('http://alerts:9095/v1/alerts/stream'));
+  s.sent(first, T0 + 100);
+  assert.equal(s.due(T0 + 5000).length, 0, 'nothing new before the re-send interval');
+  assert.equal(s.due(T0 + 10_100).length, 1, 're-sent after it');
+});
+
+test('a failed push leaves alerts due; a change during a push is not lost', () => {
+  const s = fresh();
+  s.apply(ev('anomaly', anomaly('a1', T0)));
+  const batch = s.due(T0);
+  s.apply(ev('anomaly', anomaly('a2', T0 + 50)));
+  s.sent(batch, T0 + 60);
+  const again = s.due(T0 + 70);
+  assert.equal(again.length, 1, 'the newer version is still due');
+  assert.equal(again[0].annotations.anomaly_id, 'a2');
+});
+
+test('the incident holding an anomaly resolves it; RCA annotates the incident alert', () => {
+  const s = fresh();
+  s.apply(ev('anomaly', anomaly('a1', T0)));
+  s.apply(ev('anomaly', anomaly('b1', T0, { __name__: 'errors', service: 'db' })));
+  s.apply(ev('incident', incident('OPEN', ['a1'], T0 + 1000)));
+  s.apply(ev('rca', { incidentId: 'inc-1', graphVersion: null, method: 'traversal', causes: [{ node: 'db:latency', component: 'db', score: 0.9, path: ['db:latency', 'checkout:latency'], evidence: [] }], note: '', producedAtMs: T0 } satisfies RcaResult));
+  let due = s.due(T0 + 2000);
+  s.sent(due, T0 + 2000);
+  const inc = due.find((a) => a.labels.alertname === 'PanoptesIncident')!;
+  assert.deepEqual(inc.labels, { alertname: 'PanoptesIncident', incident: 'inc-1', severity: 'critical' });
+  assert.equal(inc.annotations.root_cause, 'db:latency');
+  assert.equal(inc.annotations.root_cause_path, 'db:latency -> checkout:latency');
+  // Past the hold, an anomaly held by an open incident keeps firing; the other one resolves.
+  due = s.due(T0 + 120_000);
+  const resolvedB = due.find((a) => a.labels.service === 'db')!;
+  assert.equal(resolvedB.endsAt, new Date(T0 + 60_000).toISOString(), 'resolved at the end of its hold');
+  assert.ok(new Date(due.find((a) => a.labels.service === 'checkout')!.endsAt).getTime() > T0 + 120_000, 'held by the incident');
+  s.sent(due, T0 + 120_000);
+  s.apply(ev('incident', incident('RESOLVED', ['a1'], T0 + 130_000)));
+  due = s.due(T0 + 130_500);
+  assert.deepEqual(due.map((a) => [a.labels.alertname, a.endsAt]).sort(), [
+    ['PanoptesAnomaly', new Date(T0 + 130_000).toISOString()],
+    ['PanoptesIncident', new Date(T0 + 130_000).toISOString()],
+  ]);
+  s.sent(due, T0 + 130_500);
+  assert.equal(s.due(T0 + 200_000).length, 0, 'resolved alerts are forgotten once pushed');
+  assert.deepEqual(s.size, { firing: 0, resolved: 0 });
+});
+
+test('RCA before its incident is kept; old history is not pushed as resolved', () => {
+  const s = fresh();
+  s.apply(ev('rca', { incidentId: 'inc-1', graphVersion: null, method: 'm', causes: [], note: 'no data', producedAtMs: T0 } satisfies RcaResult));
+  s.apply(ev('incident', incident('OPEN', [], T0)));
+  const due = s.due(T0 + 10);
+  assert.equal(due[0].annotations.root_cause_note, 'no data');
+  const h = fresh();
+  h.apply(ev('anomaly', anomaly('old', T0 - 86_400_000)));
+  assert.equal(h.due(T0).length, 0, 'an anomaly that ended a day ago, never pushed, is dropped');
+});
+
+test('labels Alertmanager would refuse are left out; a new anomaly after resolution starts a new episode', () => {
+  const s = fresh();
+  s.apply(ev('anomaly', anomaly('a1', T0, { __name__: 'latency', 'bad-name': 'x', empty: '', __meta: 'y', ok: 'v' })));
+  const [a] = s.due(T0);
+  assert.deepEqual(Object.keys(a.labels).sort(), ['alertname', 'metric', 'ok', 'rule', 'severity']);
+  s.sent([a], T0);
+  s.due(T0 + 61_000).forEach((x) => s.sent([x], T0 + 61_000));
+  s.apply(ev('anomaly', anomaly('a2', T0 + 70_000, { __name__: 'latency', ok: 'v' })));
+  const [b] = s.due(T0 + 70_001);
+  assert.equal(b.startsAt, new Date(T0 + 70_000).toISOString());
+});

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileSelectors, formatSelector, matchesAny, parseSelector } from '../../../connectors/alerts/matchers.ts';
+
+const labels = { __name__: 'http_latency_seconds', service: 'checkout', instance: '10.0.0.7:9100', env: 'prod' };
+const m = (...sel: string[]) => matchesAny(compileSelectors(sel), labels);
+
+test('the four operators', () => {
+  assert.equal(m('{service="checkout"}'), true);
+  assert.equal(m('{service="payments"}'), false);
+  assert.equal(m('{service!="payments"}'), true);
+  assert.equal(m('{service!="checkout"}'), false);
+  assert.equal(m('{service=~"check.*"}'), true);
+  assert.equal(m('{service!~"check.*"}'), false);
+  assert.equal(m('{service!~"pay.*"}'), true);
+});
+
+test('regexes are fully anchored, as in Prometheus', () => {
+  assert.equal(m('{service=~"check"}'), false, 'a prefix does not match');
+  assert.equal(m('{service=~"heck"}'), false, 'an infix does not match');
+  assert.equal(m('{service=~"out"}'), false, 'a suffix does not match');
+  assert.equal(m('{service=~"checkout|payments"}'), true, 'alternation is anchored as a whole');
+  assert.equal(m('{service=~"payments|check"}'), false, 'no branch escapes the anchors');
+  assert.equal(m('{service!~"check"}'), true);
+  assert.equal(matchesAny(compileSelectors(['{msg=~"a.b"}']), { msg: 'a\nb' }), true, 'dot matches newline (?s)');
+  assert.equal(m('{service=~"(?i)CHECKOUT"}'), true, 'a leading (?i) is case-insensitive');
+  assert.equal(m('{service=~"CHECKOUT"}'), false);
+});
+
+test('a missing label matches as the empty string', () => {
+  assert.equal(m('{team=""}'), true);
+  assert.equal(m('{team!=""}'), false);
+  assert.equal(m('{team=~".*"}'), true);
+  assert.equal(m('{team=~".+"}'), false);
+  assert.equal(m('{team!~"x"}'), true);
+});
+
+test('metric name forms and matcher lists', () => {
+  assert.equal(m('http_latency_seconds'), true);
+  assert.equal(m('http_latency_seconds{env="prod"}'), true);
+  assert.equal(m('up{env="prod"}'), false);
+  assert.equal(m('{__name__=~"http_.*", env="prod", instance=~"10\\\\.0\\\\..*"}'), true);
+  assert.equal(m('{env="prod", service="payments"}'), false, 'matchers in one selector are an intersection');
+  assert.equal(m('{service="payments"}', '{env="prod"}'), true, 'selectors are a union');
+  assert.equal(m(), true, 'no selectors match everything');
+  assert.equal(m('service="checkout", env=~"prod|staging"'), true, 'braces are optional');
+  assert.equal(m('{service=checkout}'), true, 'unquoted values (Alertmanager style)');
+  assert.equal(m('{env="prod",}'), true, 'a trailing comma is allowed, as in PromQL');
+  assert.equal(m("{service='checkout'}"), true, 'single quotes');
+  assert.equal(m('{service=`checkout`}'), true, 'raw strings');
+});
+
+test('escapes in quoted values', () => {
+  const sel = parseSelector('{a="x\\"y", b="tab\\there", c="\\u00e9", d=~"\\\\d+"}');
+  assert.deepEqual(sel.map((x) => x.value), ['x"y', 'tab\there', 'é', '\\d+']);
+  assert.equal(matchesAny(compileSelectors(['{d=~"\\\\d+"}']), { d: '123' }), true);
+  assert.equal(formatSelector(sel.slice(0, 1)), '{a="x\\"y"}');
+});
+
+test('errors name the problem', () => {
+  const bad: [string, RegExp][] = [
+    ['{service=~"(unclosed"}', /invalid regular expression/],
+    ['{service~"x"}', /expected one of =, !=, =~, !~/],
+    ['{1abc="x"}', /expected a label name/],
+    ['{a="x" b="y"}', /expected ","/],
+    ['{a="x}', /unterminated string/],
+    ['{a="x"', /does not end with "}"/],
+    ['9metric{a="b"}', /invalid metric name/],
+    ['', /empty selector/],
+    ['{a="\\q"}', /unknown escape/],
+  ];
+  for (const [text, re] of bad) assert.throws(() => compileSelectors([text]), re, text);
+});
