@@ -1,0 +1,114 @@
+/**
+ * Faults always recover, also when the orchestrator is interrupted: killed with SIGKILL while
+ * faults are active, the next run's cleanupLeftovers() kills the orphaned services, proxies and
+ * Prometheus, drops the tables and keys, and clears the fault records; with SIGTERM the lab's
+ * signal handlers do the same before the orchestrator exits.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freshStateFile, sleep } from './helpers.ts';
+
+const STATE = freshStateFile('interrupt');
+process.env.PANOPTES_LAB_STATE = STATE;
+const { cleanupLeftovers, readState } = await import('../../../pipelines/lab/faults/index.ts');
+const FIXTURE = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'orchestrator.ts');
+const FAULTS = [
+  { kind: 'latency', target: 'geo', params: { latencyMs: 300 } },
+  { kind: 'redis-down', target: 'redis' },
+  { kind: 'misconfig', target: 'user' },
+  { kind: 'scale-zero', target: 'profile' },
+];
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startOrchestrator(basePort: number, handlers: boolean): Promise<{ child: ChildProcess; ready: { runId: string; pids: number[]; prometheusPid: number } }> {
+  const env = { ...process.env, PANOPTES_LAB_STATE: STATE, LAB_BASE_PORT: String(basePort), LAB_RUN_DIR: `${STATE}.${basePort}`, LAB_FAULTS: JSON.stringify(FAULTS), LAB_HANDLERS: handlers ? '1' : '0' };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const ready = await new Promise<{ runId: string; pids: number[]; prometheusPid: number }>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`orchestrator not ready in 40 s: ${err}`)), 40_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(JSON.parse(m[1]!));
+      }
+    });
+    child.once('exit', (code) => (clearTimeout(t), reject(new Error(`orchestrator exited ${code}: ${err}`))));
+  });
+  return { child, ready };
+}
+
+async function tableCount(runId: string): Promise<number> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' });
+  await c.connect();
+  try {
+    return Number((await c.query('SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE $1', [`lab_${runId}_%`])).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leaves nothing behind', { timeout: 80_000 }, async () => {
+  const base = 18660;
+  const { child, ready } = await startOrchestrator(base, false);
+  assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 4, 'faults recorded before the kill');
+  assert.ok(ready.pids.every((p) => p > 0 && alive(p)));
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  // Orphans keep running, faults and all: this is what a crashed run leaves.
+  assert.ok(ready.pids.every(alive), 'services outlive the killed orchestrator');
+  assert.equal(await listening(base + 11), true, 'the cut Redis proxy is still there');
+  assert.equal(await tableCount(ready.runId), 4);
+
+  // A live owner's runs are never touched: only leftovers of dead owners.
+  const report = await cleanupLeftovers();
+  assert.equal(report.faultsRecovered.length, 4);
+  assert.deepEqual(report.faultsRecovered.map((f) => f.kind).sort(), ['latency', 'misconfig', 'redis-down', 'scale-zero']);
+  assert.deepEqual(report.tablesDropped.length, 4);
+  for (const p of [...ready.pids, ready.prometheusPid]) assert.ok(report.killed.includes(p), `pid ${p} killed`);
+  await sleep(200);
+  assert.ok(![...ready.pids, ready.prometheusPid].some(alive), 'no lab process left');
+  for (let port = base; port <= base + 15; port++) assert.equal(await listening(port), false, `port ${port} closed`);
+  assert.equal(await tableCount(ready.runId), 0);
+  assert.deepEqual(readState(), { apps: [], faults: [], prometheus: [] });
+  // Idempotent: a second cleanup finds nothing.
+  assert.deepEqual(await cleanupLeftovers(), { killed: [], faultsRecovered: [], tablesDropped: [], keysDeleted: 0 });
+});
+
+test('SIGTERM: the lab\'s signal handlers recover every fault and stop everything before exiting', { timeout: 80_000 }, async () => {
+  const base = 18680;
+  const { child, ready } = await startOrchestrator(base, true);
+  assert.equal(readState().faults.length, 4);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 143);
+  assert.ok(![...ready.pids, ready.prometheusPid].some(alive), 'no lab process left');
+  assert.equal(await tableCount(ready.runId), 0);
+  assert.deepEqual(readState(), { apps: [], faults: [], prometheus: [] });
+});
