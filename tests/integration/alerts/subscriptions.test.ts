@@ -1,10 +1,14 @@
 /**
  * The subscription API on real Kafka: create, list, get, delete over HTTP with clear 400s for bad
  * requests, and the subscriptions (deleted ones staying deleted) survive a restart of the alerts
- * server because they live on the compacted alert-subscriptions topic.
+ * server because they live on the compacted alert-subscriptions topic: once in process, once as
+ * the `panoptes alerts` command stopped with SIGTERM and started again.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { BROKER, REGISTRY, ROOT, childEnv, waitFor } from '../../helpers/infra.ts';
 import { harness, json, type Harness } from './helpers.ts';
 
 let h: Harness;
@@ -58,4 +62,53 @@ test('subscriptions are validated, listed, deleted, and survive a restart', asyn
   assert.deepEqual(after, before, 'the same subscriptions after a restart');
   assert.equal((await json(`${server.url}/v1/subscriptions/${c.body.id}`)).status, 404, 'deleted stays deleted');
   await server.close();
+});
+
+function cliEnv(prefix: string): NodeJS.ProcessEnv {
+  return childEnv({ PANOPTES_TRANSPORT: 'kafka', PANOPTES_BROKERS: BROKER, PANOPTES_REGISTRY_URL: REGISTRY, PANOPTES_TOPIC_PREFIX: prefix, PANOPTES_LOG_LEVEL: 'error' });
+}
+
+async function startCli(prefix: string, listen: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'alerts', '--listen', listen, '--json'], { env: cliEnv(prefix), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  await waitFor(() => out.includes('"url"') || child.exitCode !== null, 'panoptes alerts to listen', 30000);
+  assert.equal(child.exitCode, null, `panoptes alerts exited: ${err}`);
+  assert.equal(JSON.parse(out.trim().split('\n')[0]).url, `http://${listen}`);
+  return child;
+}
+
+async function stopCli(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+test('the panoptes alerts command keeps subscriptions across a process restart', async () => {
+  const listen = '127.0.0.1:18311';
+  const url = `http://${listen}`;
+  let child = await startCli(h.prefix, listen);
+  try {
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+    const created = await json(`${url}/v1/subscriptions`, { method: 'POST', body: JSON.stringify({ name: 'cli', match: ['{job="api"}'] }) });
+    assert.equal(created.status, 201);
+    const before = (await json(`${url}/v1/subscriptions`)).body.subscriptions;
+    assert.equal(await stopCli(child), 0, 'clean exit on SIGTERM');
+    child = await startCli(h.prefix, listen);
+    const after = (await json(`${url}/v1/subscriptions`)).body.subscriptions;
+    assert.deepEqual(after, before);
+    assert.ok(after.some((s: { id: string }) => s.id === created.body.id));
+  } finally {
+    if (child.exitCode === null) await stopCli(child);
+  }
+});
+
+test('bad options fail before connecting, with exit code 2', () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'alerts', '--listen', 'nowhere', '--alertmanager', 'not a url'], { env: cliEnv('unused.'), encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /listen: expected host:port/);
+  assert.match(r.stderr, /alertmanager\[0\]: expected an http\(s\) URL/);
 });
