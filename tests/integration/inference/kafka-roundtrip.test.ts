@@ -134,6 +134,22 @@ test('serve answers every inference.requests record exactly once on inference.re
 
     ac.abort();
     assert.equal(await running, 0);
+
+    // A restarted server in the same group resumes after the committed offsets: only the new request is answered.
+    const again = new AbortController();
+    const lines2: string[] = [];
+    const running2 = serve.run({ options: { models: dir, listen: LISTEN, workers: 1, 'slo-ms': 5000, kafka: 'auto', group: 'inference-rt', 'max-in-flight': 2000 }, positionals: [] }, { ...io, out: (l) => lines2.push(l), signal: again.signal });
+    try {
+      await waitFor(() => lines2[0], 'the second serve to start', 60_000);
+      const fresh = req('after-restart', 'mlp-s', 'input', [1, 32], rowOf(32, 40));
+      await producer.send([{ topic: requests, key: fresh.id, value: client.serde.encode(requests, fresh) }]);
+      await waitFor(() => results.some((r) => r.requestId === 'after-restart'), 'the request sent after the restart', 30_000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(results.length, all.length + 1, 'nothing answered before the restart was answered again');
+    } finally {
+      again.abort();
+      assert.equal(await running2, 0);
+    }
   } finally {
     ac.abort();
     await running.catch(() => undefined);
