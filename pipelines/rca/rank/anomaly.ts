@@ -10,7 +10,7 @@ export type Direction = 'up' | 'down' | 'both';
 /** Which way is bad for a metric, from its name. */
 export function metricDirection(metric: string): Direction {
   const m = metric.toLowerCase();
-  if (/(availability|success|throughput_ok|uptime|hit_ratio)/.test(m)) return 'down';
+  if (/(availability|success|throughput_ok|uptime|hit_ratio)/.test(m) || /^up$/.test(m)) return 'down';
   if (/(latency|duration|error|fail|saturation|utili[sz]ation|queue|lag|wait|memory|cpu|restart|timeout|drop|loss)/.test(m)) return 'up';
   return 'both';
 }

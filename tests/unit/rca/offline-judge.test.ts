@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { metricDirection } from '../../../pipelines/rca/rank/anomaly.ts';
+import type { PairQuestion } from '../../../pipelines/rca/synth/judge.ts';
+import { metricFamily, OfflineJudge } from '../../../pipelines/rca/synth/offline-judge.ts';
+
+const view = (component: string, metric: string) => ({ component, metric, kind: 'service', type: 'http-service', description: '' }) as unknown as PairQuestion['a'];
+
+test('`up` is liveness: down is bad, a callee that is down raises its caller\'s errors, not its caller\'s up', async () => {
+  assert.equal(metricFamily('up'), 'liveness');
+  assert.equal(metricFamily('uptime_seconds'), 'other', 'only the exact name');
+  assert.equal(metricDirection('up'), 'down');
+  const j = new OfflineJudge();
+  const q = (a: string, b: string): PairQuestion => ({ interaction: 'service→service', a: view('search', a), b: view('geo', b), relation: 'nearby hotels' }) as PairQuestion;
+  assert.equal((await j.judge(q('errors', 'up'))).verdict, 'B_CAUSES_A');
+  assert.equal((await j.judge(q('up', 'up'))).verdict, 'NONE', 'the caller stays up');
+  assert.equal((await j.judge(q('availability', 'up'))).verdict, 'B_CAUSES_A');
+  assert.equal((await j.judge(q('errors', 'availability'))).verdict, 'B_CAUSES_A');
+  const within = (a: string, b: string): PairQuestion => ({ interaction: 'within', a: view('geo', a), b: view('geo', b), relation: '' }) as PairQuestion;
+  assert.equal((await j.judge(within('memory', 'up'))).verdict, 'A_CAUSES_B', 'a leak ends in the process being killed');
+  assert.equal((await j.judge(q('latency', 'up'))).verdict, 'NONE');
+  assert.equal((await j.judge(q('errors', 'errors'))).verdict, 'B_CAUSES_A');
+});
