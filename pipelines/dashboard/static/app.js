@@ -70,7 +70,8 @@ const renderers = {
   },
 
   seriesList() {
-    const list = [...state.series.values()].sort((a, b) => b.anomalies - a.anomalies || a.name.localeCompare(b.name));
+    // By name, not by anomaly count: buttons must not jump around under the pointer as events arrive.
+    const list = [...state.series.values()].sort((a, b) => a.name.localeCompare(b.name));
     $('series-empty').hidden = list.length > 0;
     $('series-list').replaceChildren(
       ...list.map((s) =>
