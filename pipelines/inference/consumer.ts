@@ -132,6 +132,7 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
         tm.errors.inc({ op: 'inference-commit' });
         log.warn('offset commit failed; retried with the next one', { err, positions });
         for (const p of positions) if (!toCommit.has(p.partition)) toCommit.set(p.partition, Number(p.offset));
+        scheduleCommit();
       })
       .finally(() => (committing = null));
     return committing;
@@ -247,7 +248,11 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
         await waitDrained(ids, drainTimeoutMs);
         await commitNow();
       }
-      for (const p of ids) tracker.reset(p);
+      for (const p of ids) {
+        tracker.reset(p);
+        // No longer ours to commit: a retry would fail for good.
+        toCommit.delete(p);
+      }
       km.inFlight.set(tracker.inFlight);
       log.info('partitions revoked', { partitions: ids });
     },

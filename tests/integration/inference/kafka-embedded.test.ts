@@ -133,3 +133,54 @@ test('requests of a batch are admitted together, so the pool batches them', asyn
     await rt.close();
   }
 });
+
+test('a failed commit is retried; a failed produce stops the stage without committing its records', async () => {
+  const rt = await runtime();
+  const requests = topicName('inferenceRequests', rt.config.topicPrefix);
+  const group = groupName('inference-faults', rt.config.topicPrefix);
+  const committed = async () => (await rt.transport.committed(group, requests)).get(0);
+  // Faults injected around the real embedded transport.
+  let commitFailures = 1;
+  let produceFails = false;
+  const realConsumer = rt.transport.consumer.bind(rt.transport);
+  const realProducer = rt.transport.producer.bind(rt.transport);
+  rt.transport.consumer = async (o) => {
+    const c = await realConsumer(o);
+    const commit = c.commit.bind(c);
+    c.commit = async (positions) => {
+      if (commitFailures-- > 0) throw new Error('injected commit failure');
+      return commit(positions);
+    };
+    return c;
+  };
+  const p = await realProducer();
+  rt.transport.producer = async (o) => {
+    const real = await realProducer(o);
+    const send = real.send.bind(real);
+    real.send = async (records) => {
+      if (produceFails && records.some((r) => r.topic.endsWith('inference.results'))) throw new Error('injected produce failure');
+      return send(records);
+    };
+    return real;
+  };
+  try {
+    const { handler } = gatedHandler();
+    const stage = await startInferenceStage(rt, handler, { groupId: 'inference-faults', commitIntervalMs: 20 });
+    await p.send([0, 1].map((i) => ({ topic: requests, partition: 0, key: `a${i}`, value: rt.serde.encode(requests, request(`a${i}`, 'm')) })));
+    await waitFor(async () => (await committed()) === '2', 'the commit after the injected failure');
+    assert.match(await rt.metrics.metrics(), /panoptes_inference_kafka_commits_total\{[^}]*outcome="failed"[^}]*\} 1\b/);
+
+    produceFails = true;
+    await p.send([{ topic: requests, partition: 0, key: 'b', value: rt.serde.encode(requests, request('b', 'm')) }]);
+    let timer: NodeJS.Timeout | undefined;
+    const err = await Promise.race([stage.failed, new Promise((r) => (timer = setTimeout(() => r('no failure'), 10_000)))]);
+    clearTimeout(timer);
+    assert.match(String((err as Error).message ?? err), /injected produce failure/);
+    await stage.stop();
+    assert.equal(await committed(), '2', 'the record whose result was never acknowledged stays uncommitted');
+    assert.deepEqual((await results(rt)).map((r) => r.requestId).sort(), ['a0', 'a1']);
+  } finally {
+    await p.close();
+    await rt.close();
+  }
+});
