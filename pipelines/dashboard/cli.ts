@@ -15,7 +15,7 @@ const dashboard: CliCommand = {
   options: [
     ...dashboardCliOptions,
     { name: 'alerts-stream', type: 'boolean', description: 'Also serve the alerts connector\'s SSE stream (GET /v1/alerts/stream?match[]=...) on this port' },
-    { name: 'demo', type: 'boolean', description: 'Also run a small demo pipeline in this process (NAB series through the detector, an incident with its root causes, inference results); meant for the embedded transport' },
+    { name: 'demo', type: 'boolean', description: 'Also run a small pipeline in this process: the detector, incident correlator and RCA consumer over a synthetic shop whose database saturates every 3 min (synthetic inference results too); meant for the embedded transport' },
   ],
   help: [
     'Open the printed URL in a browser. Everything the page needs is served by this process (no CDN).',
