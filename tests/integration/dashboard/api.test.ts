@@ -14,6 +14,7 @@ import type { Producer } from '../../../pipelines/core/transport/types.ts';
 import { startDashboard, type RunningDashboard } from '../../../pipelines/dashboard/index.ts';
 import { dashboardOptions } from '../../../pipelines/dashboard/options.ts';
 import { DashboardView } from '../../../pipelines/dashboard/view.ts';
+import { InferenceStats } from '../../../pipelines/dashboard/inference-stats.ts';
 import { embeddedConfig, uniquePrefix, waitFor } from '../../helpers/infra.ts';
 import { FINGERPRINT, GRAPH, RCA, RULE, anomaly, incident, inferenceResults, metricBatches } from './seed.ts';
 
@@ -220,4 +221,40 @@ test('the view stays bounded: series, points and anomalies per series', () => {
   assert.equal(view.recentAnomalies().length, 4);
   assert.equal(view.summary(0).anomalies, 6);
   assert.equal(view.applyRule('r', null), null);
+});
+
+test('--start latest: state topics from the beginning, event topics only from now', async () => {
+  const d = await startDashboard(rt, { listen: '127.0.0.1:0', start: 'latest' });
+  try {
+    await waitFor(() => d.view.ruleList().length === 1 && d.view.graphList().length === 1, 'rules and graphs read from the beginning', 10_000);
+    assert.equal(d.view.summary(Date.now()).anomalies, 0);
+    const a = anomaly(START, 55, 0.95);
+    await produce('anomalies', [{ key: a.fingerprint, value: a }]);
+    await waitFor(() => d.view.summary(Date.now()).anomalies === 1, 'the new anomaly', 10_000);
+    assert.equal(d.view.recentAnomalies()[0].id, a.id);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('goodput and SLO attainment over the sliding window', () => {
+  const s = new InferenceStats(10_000);
+  const r = (status: 'ok' | 'late' | 'rejected' | 'error', model = 'm') => ({ requestId: 'x', model, status, outputs: [], error: null, queueMs: 0, batchWaitMs: 0, execMs: 0, totalMs: 10, batchSize: 1 });
+  // 5 s of traffic: 8 ok, 1 late, 1 rejected per second.
+  for (let sec = 100; sec < 105; sec++) {
+    for (let i = 0; i < 8; i++) s.add(r('ok'), sec * 1000 + i);
+    s.add(r('late'), sec * 1000 + 500);
+    s.add(r('rejected'), sec * 1000 + 600);
+  }
+  const now = s.summary(104_999).overall;
+  assert.equal(now.goodputPerSec, 8); // over the 5 s that had traffic, not the 10 s window
+  assert.equal(now.sloAttainment, 8 / 9);
+  assert.equal(now.rejected, 5);
+  assert.equal(now.meanLatencyMs, 10);
+  // 20 s later everything has left the window; lifetime totals stay.
+  const later = s.summary(125_000);
+  assert.equal(later.overall.total, 0);
+  assert.equal(later.overall.sloAttainment, null);
+  assert.equal(later.lifetime.total, 50);
+  assert.equal(later.timeline.length, 10);
 });
