@@ -66,6 +66,22 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Resolves with the ports (of those given) where something already listens. */
+async function portsInUse(ports: number[]): Promise<number[]> {
+  const { createServer } = await import('node:net');
+  const busy = await Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<boolean>((res) => {
+          const s = createServer();
+          s.once('error', () => res(true));
+          s.listen(port, '127.0.0.1', () => s.close(() => res(false)));
+        }),
+    ),
+  );
+  return ports.filter((_, i) => busy[i]);
+}
+
 async function createSchema(pgc: { host: string; port: number; database: string; user?: string }, runId: string, seed: number): Promise<void> {
   const { default: pg } = await import('pg');
   const c = new pg.Client({ host: pgc.host, port: pgc.port, database: pgc.database, user: pgc.user ?? 'postgres', connectionTimeoutMillis: 5000 });
@@ -103,6 +119,11 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
   const seed = opts.seed ?? 1;
   const pgc = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', ...opts.postgres };
   const rc = { host: '127.0.0.1', port: 6379, ...opts.redis };
+  const ours = [...LAB_SERVICES.map((n) => portOf(basePort, n)), portOf(basePort, 'postgres-proxy'), portOf(basePort, 'redis-proxy'), portOf(basePort, 'proxy-admin')];
+  const busy = await portsInUse(ours);
+  if (busy.length) {
+    throw new PanoptesError('PANOPTES_CONFIG', `lab ports ${busy.join(', ')} on 127.0.0.1 are in use (a leftover lab run? cleanupLeftovers() stops those of dead orchestrators)`);
+  }
   const runId = `r${Date.now().toString(36).slice(-5)}${randomBytes(2).toString('hex')}`;
   const runDir = resolve(opts.runDir);
   const marker = `LAB_RUN_ID=${runId}`;

@@ -88,6 +88,14 @@ test('redis-down: rate and profile fail on their cache; recover brings them back
   assert.equal(activeFaults(app.runId).length, 0);
 });
 
+test('a second app on the same ports is refused with a clear error, before it touches anything', async () => {
+  const { readState } = await import('../../../pipelines/lab/faults/index.ts');
+  const apps = readState().apps.length;
+  await assert.rejects(startApp({ runDir: `${process.env.PANOPTES_LAB_STATE}.run2`, basePort: 18620 }), /ports .* in use/);
+  assert.equal(readState().apps.length, apps);
+  assert.equal(await app.healthy('frontend'), true);
+});
+
 test('stop() drops the run\'s tables and Redis keys', { timeout: 30_000 }, async () => {
   const { default: pg } = await import('pg');
   const c = new pg.Client({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' });

@@ -41,7 +41,7 @@ function alive(pid: number): boolean {
 }
 
 async function startOrchestrator(basePort: number, handlers: boolean): Promise<{ child: ChildProcess; ready: { runId: string; pids: number[]; prometheusPid: number } }> {
-  const env = { ...process.env, PANOPTES_LAB_STATE: STATE, LAB_BASE_PORT: String(basePort), LAB_RUN_DIR: `${STATE}.${basePort}`, LAB_FAULTS: JSON.stringify(FAULTS), LAB_HANDLERS: handlers ? '1' : '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PANOPTES_LAB_STATE: STATE, LAB_BASE_PORT: String(basePort), LAB_RUN_DIR: `${STATE}.${basePort}`, LAB_FAULTS: JSON.stringify(FAULTS), LAB_HANDLERS: handlers ? '1' : '0' };
   delete env.NODE_TEST_CONTEXT;
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
