@@ -191,7 +191,15 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
       if (committedAt.get(p) !== safe) offs.push({ topic: incidentsTopic, partition: p, offset: String(safe) });
     }
     if (offs.length === 0) return;
-    await incidentsConsumer.commit(offs);
+    try {
+      await incidentsConsumer.commit(offs);
+    } catch (err) {
+      // A rebalance in progress, say: the next commit carries these offsets again, and until then
+      // at worst an incident is analysed twice.
+      tm.errors.labels('rca-commit').inc();
+      log.warn('committing incident offsets failed; retried with the next commit', { err });
+      return;
+    }
     for (const o of offs) committedAt.set(o.partition, Number(o.offset));
   };
 
