@@ -1,14 +1,16 @@
 /**
  * `panoptes ingest`: runs the remote-write receiver until SIGINT/SIGTERM. Records go to the
  * `metrics` topic of whichever transport the config selects (Kafka with PANOPTES_BROKERS, else
- * embedded), or nowhere with --null-sink (decode only, for measuring).
+ * embedded), or nowhere with --null-sink (decode only, for measuring). With --workers N, N
+ * processes share the listen port (cluster.ts).
  */
 import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
 import type { CliCommand, CliOption, ParsedArgs } from '../../pipelines/core/cli-types.ts';
 import { loadConfig } from '../../pipelines/core/config.ts';
 import { ConfigError, UsageError } from '../../pipelines/core/errors.ts';
 import { untilAborted } from '../../pipelines/core/lifecycle.ts';
-import { createLogger } from '../../pipelines/core/logger.ts';
+import { createLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { createRegistry } from '../../pipelines/core/metrics.ts';
 import { createRuntime, type Runtime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
@@ -31,7 +33,78 @@ export const INGEST_OPTIONS: CliOption[] = [
   { name: 'tls-cert', type: 'string', placeholder: 'FILE', description: 'PEM certificate (chain): serve HTTPS. Needs --tls-key.' },
   { name: 'tls-key', type: 'string', placeholder: 'FILE', description: 'PEM private key of --tls-cert.' },
   { name: 'null-sink', type: 'boolean', description: 'Decode and validate, then drop: no Kafka, no registry (for measuring the receiver alone).' },
+  { name: 'workers', type: 'number', default: 1, description: 'Receiver processes sharing the listen port (node:cluster), each with its own Kafka producer; limits apply per process, /metrics sums all.' },
 ];
+
+export const MAX_WORKERS = 32;
+
+/** A running receiver and what it writes to, as one process (or one cluster worker) runs it. */
+export interface Ingest {
+  url: string;
+  sink: string;
+  transport: string;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one receiver from CLI options: validates them first (a bad option fails before anything
+ * connects), then opens the sink and listens. `exposition`, when given, is what GET /metrics
+ * serves instead of this process's registry.
+ */
+export async function openIngest(args: ParsedArgs, exposition?: (own: Registry) => Registry): Promise<Ingest> {
+  const receiverOpts = receiverOptions(receiverOptionsFromArgs(args));
+  let runtime: Runtime | null = null;
+  let sink: MetricSink;
+  let log: Logger;
+  let registry: Registry;
+  if (args.options['null-sink']) {
+    const config = loadConfig();
+    log = createLogger(config.logLevel, { stage: 'remote-write' });
+    registry = createRegistry({ defaultMetrics: true, labels: { stage: 'remote-write' } });
+    sink = new NullSink();
+  } else {
+    runtime = await createRuntime(loadConfig(), { stage: 'remote-write' });
+    log = runtime.log;
+    registry = runtime.metrics;
+    const topic = topicName('metrics', runtime.config.topicPrefix);
+    try {
+      sink = new TopicSink({ producer: await runtime.transport.producer(), serde: runtime.serde, topic, registry });
+    } catch (err) {
+      await runtime.close();
+      throw err;
+    }
+  }
+  const receiver = new RemoteWriteReceiver(receiverOpts, { sink, registry, logger: log, exposition: exposition?.(registry) });
+  let url: string;
+  try {
+    url = `${await receiver.start()}${WRITE_PATH}`;
+  } catch (err) {
+    await sink.close().catch(() => undefined);
+    await runtime?.close();
+    throw err;
+  }
+  return {
+    url,
+    sink: sink.name,
+    transport: runtime?.transport.kind ?? 'none',
+    log,
+    async close() {
+      try {
+        await receiver.close();
+        await sink.close();
+      } finally {
+        await runtime?.close();
+      }
+    },
+  };
+}
+
+export function workerCount(args: ParsedArgs): number {
+  const n = args.options.workers === undefined ? 1 : (args.options.workers as number);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`);
+  return n;
+}
 
 /** CLI values → receiver options; reads the secret and certificate files. */
 export function receiverOptionsFromArgs(args: ParsedArgs): Partial<ReceiverOptions> {
@@ -78,35 +151,21 @@ Replies 204 only once Kafka acknowledged every record of the request (acks=all),
 down or slower than --deadline-ms, 429 on overload, 4xx with a one-line reason on malformed input.
 Runs until SIGINT/SIGTERM, then finishes in-flight requests.`,
     async run(args, io) {
-      // Validated before connecting anything, so a bad option fails fast.
-      const receiverOpts = receiverOptions(receiverOptionsFromArgs(args));
-      let runtime: Runtime | null = null;
-      let sink: MetricSink;
-      let log;
-      let registry;
-      if (args.options['null-sink']) {
-        const config = loadConfig();
-        log = createLogger(config.logLevel, { stage: 'remote-write' });
-        registry = createRegistry({ defaultMetrics: true, labels: { stage: 'remote-write' } });
-        sink = new NullSink();
-      } else {
-        runtime = await createRuntime(loadConfig(), { stage: 'remote-write' });
-        log = runtime.log;
-        registry = runtime.metrics;
-        const topic = topicName('metrics', runtime.config.topicPrefix);
-        sink = new TopicSink({ producer: await runtime.transport.producer(), serde: runtime.serde, topic, registry });
+      const workers = workerCount(args);
+      if (workers > 1) {
+        // Validated here too, so a bad option is a usage error of this process, not N workers.
+        receiverOptions(receiverOptionsFromArgs(args));
+        const { runPrimary } = await import('./cluster.ts');
+        return runPrimary(workers, args, io);
       }
-      const receiver = new RemoteWriteReceiver(receiverOpts, { sink, registry, logger: log });
+      const ingest = await openIngest(args);
       try {
-        const url = await receiver.start();
-        log.info('remote-write receiver listening', { url: `${url}${WRITE_PATH}`, sink: sink.name, transport: runtime?.transport.kind ?? 'none' });
-        io.out(io.json ? JSON.stringify({ url: `${url}${WRITE_PATH}`, sink: sink.name }) : `listening on ${url}${WRITE_PATH} (sink: ${sink.name})`);
+        ingest.log.info('remote-write receiver listening', { url: ingest.url, sink: ingest.sink, transport: ingest.transport });
+        io.out(io.json ? JSON.stringify({ url: ingest.url, sink: ingest.sink }) : `listening on ${ingest.url} (sink: ${ingest.sink})`);
         await untilAborted(io.signal);
-        log.info('remote-write receiver stopping');
+        ingest.log.info('remote-write receiver stopping');
       } finally {
-        await receiver.close();
-        await sink.close();
-        await runtime?.close();
+        await ingest.close();
       }
       return 0;
     },

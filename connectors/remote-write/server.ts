@@ -31,6 +31,8 @@ export const WRITE_PATH = '/api/v1/write';
 export interface ReceiverDeps {
   sink: MetricSink;
   registry: Registry;
+  /** What GET /metrics serves, when not `registry` (a cluster worker serves all workers' sums). */
+  exposition?: Registry;
   logger?: Logger;
 }
 
@@ -54,7 +56,7 @@ export class RemoteWriteReceiver {
     this.log = deps.logger ?? silentLogger;
     this.metrics = receiverMetrics(deps.registry);
     this.auth = authChecker(this.options);
-    this.serveOps = metricsHandler(deps.registry, () => ({ ok: this.sink.healthy(), detail: { sink: this.sink.name, inflight: this.inflight } }));
+    this.serveOps = metricsHandler(deps.exposition ?? deps.registry, () => ({ ok: this.sink.healthy(), detail: { sink: this.sink.name, inflight: this.inflight } }));
     const handler = (req: IncomingMessage, res: ServerResponse) => this.route(req, res);
     this.server = this.options.tls
       ? createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, handler)

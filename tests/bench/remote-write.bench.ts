@@ -12,8 +12,13 @@
  * broker also serves other clients, so that figure is an upper bound). CPU per sample varies
  * much less with machine load than samples/s does.
  *
+ * The `cli-*` variants run `panoptes ingest` as a child process instead, with librdkafka and
+ * --workers 1 or 2 (the registry is then the real one, and the receiver's CPU is that of the
+ * primary and its workers, from /proc).
+ *
  * Env: PANOPTES_BENCH_RW_SECONDS (default 10), PANOPTES_BENCH_RW_CONCURRENCY (default 8),
- * PANOPTES_BENCH_RW_SINKS (comma list of null, kafkajs, kafkajs-if5, librdkafka; default all).
+ * PANOPTES_BENCH_RW_SINKS (comma list of null, kafkajs, kafkajs-if5, librdkafka, cli-w1, cli-w2;
+ * default all but cli-w1).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -29,11 +34,11 @@ import { createSerde } from '../../pipelines/core/serde.ts';
 import { KafkaTransport } from '../../pipelines/core/transport/kafka.ts';
 import { RdKafkaTransport } from '../../pipelines/core/transport/rdkafka.ts';
 import type { Transport } from '../../pipelines/core/transport/types.ts';
-import { BROKER, uniquePrefix } from '../helpers/infra.ts';
+import { BROKER, REGISTRY, ROOT, uniquePrefix } from '../helpers/infra.ts';
 
 const SECONDS = Number(process.env.PANOPTES_BENCH_RW_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.PANOPTES_BENCH_RW_CONCURRENCY ?? 8);
-const SINKS = (process.env.PANOPTES_BENCH_RW_SINKS ?? 'null,kafkajs,kafkajs-if5,librdkafka').split(',').map((s) => s.trim()).filter(Boolean);
+const SINKS = (process.env.PANOPTES_BENCH_RW_SINKS ?? 'null,kafkajs,kafkajs-if5,librdkafka,cli-w2').split(',').map((s) => s.trim()).filter(Boolean);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLK_TCK = 100;
 
@@ -97,22 +102,81 @@ function procCpuS(pid: number | null): number | null {
   }
 }
 
-async function measure(label: string, sink: MetricSink): Promise<Figures> {
+/** A receiver under test: its write URL, its CPU seconds so far, and how to stop it. */
+interface Target {
+  url: string;
+  cpuS(): number;
+  close(): Promise<void>;
+}
+
+async function inProcess(sink: MetricSink): Promise<Target> {
   const receiver = new RemoteWriteReceiver({ listen: '127.0.0.1:0', maxInflight: 256, deadlineMs: 10_000 }, { sink, registry: new Registry() });
   const url = `${await receiver.start()}/api/v1/write`;
+  return {
+    url,
+    cpuS: () => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1e6;
+    },
+    close: () => receiver.close(),
+  };
+}
+
+/** `panoptes ingest` with librdkafka and N workers, on a topic prefix of its own. */
+async function cliReceiver(workers: number): Promise<Target> {
+  const env = {
+    ...process.env,
+    PANOPTES_TRANSPORT: 'kafka',
+    PANOPTES_KAFKA_CLIENT: 'librdkafka',
+    PANOPTES_BROKERS: BROKER,
+    PANOPTES_REGISTRY_URL: REGISTRY,
+    PANOPTES_TOPIC_PREFIX: uniquePrefix('benchrwcli'),
+    PANOPTES_LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'ingest', '--json', '--listen', '127.0.0.1:0', '--max-inflight', '256', '--deadline-ms', '10000', '--workers', String(workers)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`panoptes ingest exited with ${code}`)));
+  });
+  const tree = () => [child.pid!, ...childrenOf(child.pid!)];
+  return {
+    url,
+    cpuS: () => tree().reduce((a, pid) => a + (procCpuS(pid) ?? 0), 0),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function measure(label: string, target: Target): Promise<Figures> {
   const pid = label === 'null' ? null : brokerPid();
   const broker0 = procCpuS(pid);
-  const cpu0 = process.cpuUsage();
-  const load = await generate(url);
-  const cpu = process.cpuUsage(cpu0);
+  const cpu0 = target.cpuS();
+  const load = await generate(target.url);
+  const cpuS = target.cpuS() - cpu0;
   const broker1 = procCpuS(pid);
-  await receiver.close();
+  await target.close();
   const per100k = load.acceptedSamples > 0 ? 1e5 / load.acceptedSamples : NaN;
   const f: Figures = {
     sink: label,
     ...load,
     samplesPerS: load.acceptedSamples / load.elapsedS,
-    receiverCpuSPer100kSamples: ((cpu.user + cpu.system) / 1e6) * per100k,
+    receiverCpuSPer100kSamples: cpuS * per100k,
     brokerCpuSPer100kSamples: broker0 !== null && broker1 !== null ? (broker1 - broker0) * per100k : null,
     loadAvg1m: loadavg()[0]!,
   };
@@ -144,12 +208,25 @@ export async function run(): Promise<void> {
   console.log(`remote-write: ${CONCURRENCY} connections × ${SECONDS} s per sink, 1,000 series × 10 samples per request`);
   const results: Figures[] = [];
   let nul: Figures | null = null;
-  if (SINKS.includes('null')) results.push((nul = await measure('null', new NullSink())));
+  if (SINKS.includes('null')) results.push((nul = await measure('null', await inProcess(new NullSink()))));
   const kafkaSinks = SINKS.filter((s) => s !== 'null');
   if (kafkaSinks.length > 0 && !(await reachable(BROKER))) {
     console.log(`no broker on ${BROKER}: Kafka figures skipped`);
   } else {
     for (const name of kafkaSinks) {
+      if (name.startsWith('cli-w')) {
+        let target: Target;
+        try {
+          target = await cliReceiver(Number(name.slice('cli-w'.length)));
+        } catch (err) {
+          console.log(`${name}: unavailable (${(err as Error).message})`);
+          continue;
+        }
+        const f = await measure(name, target);
+        results.push(f);
+        if (nul) console.log(`             ${name} / null throughput ratio: ${(f.samplesPerS / nul.samplesPerS).toFixed(2)}`);
+        continue;
+      }
       const kt = transportFor(name);
       try {
         await kt.connect();
@@ -163,7 +240,7 @@ export async function run(): Promise<void> {
       // The in-memory registry client: encoding is the same avsc work either way.
       const serde = await createSerde({ url: 'mock://bench-rw', prefix, topics: ['metrics'] });
       const producer = await kt.producer();
-      const f = await measure(name, new TopicSink({ producer, serde, topic }));
+      const f = await measure(name, await inProcess(new TopicSink({ producer, serde, topic })));
       results.push(f);
       await producer.close();
       await kt.close();
