@@ -23,6 +23,9 @@ export class AlertmanagerPusher {
   private unlisten: () => void = () => {};
   private busy: Promise<void> = Promise.resolve();
   private lastError: string | null = null;
+  private running = false;
+  /** Alerts per POST: a start that folds a long history in must not send one huge body. */
+  static readonly CHUNK = 500;
 
   constructor(private readonly o: PusherOptions, private readonly deps: { metrics: AlertsMetrics; log: Logger; fetch?: typeof fetch }) {
     this.state = new AlertmanagerState(o);
@@ -32,7 +35,12 @@ export class AlertmanagerPusher {
   attach(log: AlertLog): void {
     this.unlisten = log.onEvent((e) => this.state.apply(e));
     this.timer = setInterval(() => {
-      this.busy = this.busy.then(() => this.tick(Date.now()));
+      // A slow Alertmanager must not pile up ticks behind it: skip while one is running.
+      if (this.running) return;
+      this.running = true;
+      this.busy = this.tick(Date.now()).finally(() => {
+        this.running = false;
+      });
     }, this.o.tickMs);
   }
 
@@ -53,9 +61,12 @@ export class AlertmanagerPusher {
     const size = this.state.size;
     this.deps.metrics.amAlerts.set({ state: 'firing' }, size.firing);
     this.deps.metrics.amAlerts.set({ state: 'resolved' }, size.resolved);
-    if (due.length === 0) return;
-    const results = await Promise.all(this.o.urls.map((u) => this.post(u, due)));
-    if (results.every((ok) => ok)) this.state.sent(due, now);
+    for (let i = 0; i < due.length; i += AlertmanagerPusher.CHUNK) {
+      const chunk = due.slice(i, i + AlertmanagerPusher.CHUNK);
+      const results = await Promise.all(this.o.urls.map((u) => this.post(u, chunk)));
+      if (results.every((ok) => ok)) this.state.sent(chunk, now);
+      else break;
+    }
   }
 
   private async post(base: string, alerts: PostableAlert[]): Promise<boolean> {

@@ -221,11 +221,8 @@ export class AlertsServer {
     }
     // A new webhook subscription starts at the partitions' current ends: alerts from now on.
     const from = await this.log.endCursor();
-    await this.store.put(sub);
-    if (sub.webhook) {
-      await this.store.putProgress(sub.id, encodeCursor(from));
-      this.startWorker(sub, from);
-    }
+    await this.store.put(sub, sub.webhook ? encodeCursor(from) : undefined);
+    if (sub.webhook) this.startWorker(sub, from);
     this.logger.info('subscription created', { id: sub.id, match: sub.match, webhook: sub.webhook?.url ?? null });
     sendJson(res, 201, sub, { Location: `/v1/subscriptions/${sub.id}` });
     this.count('create', 201);

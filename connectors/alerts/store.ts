@@ -64,9 +64,17 @@ export class SubscriptionStore {
     return this.subs.get(id);
   }
 
-  async put(s: Subscription): Promise<void> {
-    await this.requireProducer().send([{ topic: this.topic, key: s.id, value: Buffer.from(JSON.stringify({ v: 1, subscription: s })) }]);
+  /**
+   * Writes a subscription, and with `progress` its starting cursor in the same produce call (one
+   * partition, one batch): a webhook subscription is never stored without a cursor, which would
+   * make a restart deliver the topics' whole history to it.
+   */
+  async put(s: Subscription, progress?: string): Promise<void> {
+    const records = [{ topic: this.topic, key: s.id, value: Buffer.from(JSON.stringify({ v: 1, subscription: s })) }];
+    if (progress !== undefined) records.unshift({ topic: this.topic, key: `${s.id}${PROGRESS_SUFFIX}`, value: Buffer.from(JSON.stringify({ v: 1, progress })) });
+    await this.requireProducer().send(records);
     this.subs.set(s.id, s);
+    if (progress !== undefined) this.progress.set(s.id, progress);
   }
 
   async delete(id: string): Promise<boolean> {
