@@ -97,3 +97,27 @@ test('labels Alertmanager would refuse are left out; a new anomaly after resolut
   const [b] = s.due(T0 + 70_001);
   assert.equal(b.startsAt, new Date(T0 + 70_000).toISOString());
 });
+
+test('the pusher keeps alerts due while an Alertmanager fails, and needs every one to accept', async () => {
+  const { AlertmanagerPusher } = await import('../../../connectors/alerts/alertmanager.ts');
+  const { alertsMetrics } = await import('../../../connectors/alerts/metrics.ts');
+  const { Registry } = await import('prom-client');
+  const { silentLogger } = await import('../../../pipelines/core/logger.ts');
+  let downB = true;
+  const posts: { url: string; n: number }[] = [];
+  const fakeFetch = (async (url: string, init: RequestInit) => {
+    posts.push({ url, n: (JSON.parse(String(init.body)) as unknown[]).length });
+    return new Response('', { status: url.startsWith('http://b') && downB ? 503 : 200 });
+  }) as unknown as typeof fetch;
+  const p = new AlertmanagerPusher({ urls: ['http://a:9093', 'http://b:9093/'], tickMs: 1000, timeoutMs: 1000, resendMs: 10_000, anomalyHoldMs: 60_000, externalUrl: '' }, { metrics: alertsMetrics(new Registry()), log: silentLogger, fetch: fakeFetch });
+  for (let i = 0; i < 501; i++) p.state.apply(ev('anomaly', anomaly(`p${i}`, T0, { __name__: 'latency', instance: `i${i}` })));
+  await p.tick(T0 + 1);
+  assert.deepEqual(posts, [{ url: 'http://a:9093/api/v2/alerts', n: 500 }, { url: 'http://b:9093/api/v2/alerts', n: 500 }], 'chunks of 500; stops at the first failed chunk');
+  downB = false;
+  posts.length = 0;
+  await p.tick(T0 + 2);
+  assert.deepEqual(posts.map((x) => x.n), [500, 500, 1, 1], 'everything again, since B never accepted it');
+  posts.length = 0;
+  await p.tick(T0 + 3);
+  assert.deepEqual(posts, [], 'nothing due once both accepted');
+});
