@@ -138,6 +138,11 @@ export class DashboardServer {
       }
       if (p === '/api/events') {
         route = 'events';
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
+          res.end();
+          return done(200);
+        }
         this.deps.feed.handle(req, res, url);
         return done(200);
       }
@@ -156,7 +161,12 @@ export class DashboardServer {
 
   private api(res: ServerResponse, rest: string, url: URL): number {
     const v = this.deps.view;
-    const parts = rest.split('/').map((s) => decodeURIComponent(s));
+    let parts: string[];
+    try {
+      parts = rest.split('/').map((s) => decodeURIComponent(s));
+    } catch {
+      return this.json(res, 400, { error: `malformed percent-encoding in /api/${rest}` });
+    }
     switch (parts[0]) {
       case 'summary':
         return this.json(res, 200, v.summary(Date.now()));

@@ -132,6 +132,8 @@ test('clear errors: unknown paths and series, bad limits, writes, bad options, a
   assert.equal((await get('/api/nope')).status, 404);
   assert.match((await get('/api/series/unknown')).body.error, /no series with fingerprint unknown/);
   assert.match((await get('/api/anomalies?limit=-1')).body.error, /limit must be a positive integer/);
+  assert.equal((await get('/api/series/%E0%A4%A')).status, 400);
+  assert.equal((await get('/api/events', { method: 'HEAD' })).status, 200);
   assert.equal((await get('/static/../../package.json')).status, 404);
   const post = await get('/api/rules', { method: 'POST', body: '{}' });
   assert.equal(post.status, 405);

@@ -144,6 +144,8 @@ test('the page shows the series with its anomalies, rules, incident and inferenc
   await page.waitForSelector(`#chart [data-anomaly-id="${fresh.id}"]`, { timeout: 15_000 });
   await page.waitForSelector(`#recent-anomalies tr[data-anomaly-id="${fresh.id}"]`, { timeout: 5_000 });
   assert.equal((await markIds(page)).length, 3);
+  // The ten new samples reached the chart's line too (180 + 10 points).
+  await waitFor(async () => ((await page.getAttribute('#chart svg path.line', 'd')) ?? '').split(/[ML]/).length - 1 === 190, 'the new samples on the chart', 5_000);
   assert.equal(await page.textContent('#counts [data-count="anomalies"]'), '3');
   assert.match((await page.textContent('#announce')) ?? '', /New critical anomaly/);
 
