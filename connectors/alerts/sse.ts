@@ -67,6 +67,8 @@ export class SseStreams {
     let cursor: Cursor;
     if (lastId !== undefined && lastId !== '') cursor = decodeCursor(lastId);
     else cursor = await this.o.log.endCursor();
+    // The client may have gone while the end offsets were fetched: 'close' would not come again.
+    if (res.destroyed || req.socket.destroyed) return;
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     this.open.add(res);
@@ -107,8 +109,10 @@ export class SseStreams {
       if (!closed) res.write(`: heartbeat ${Date.now()}\n\n`);
     }, this.o.heartbeatMs);
     beat.unref();
-    req.on('close', close);
+    // The response's 'close' is the one that means "connection gone" for a request whose body
+    // nobody reads; the request's own 'close' is about its body.
     res.on('close', close);
+    if (res.destroyed) close();
   }
 
   /** Ends every open stream (server shutdown): clients reconnect elsewhere with their last id. */
