@@ -8,7 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Anomaly, Incident } from '../../../pipelines/core/records.ts';
@@ -16,7 +16,7 @@ import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts'
 import { topicName } from '../../../pipelines/core/topics.ts';
 import { ConnectClient } from '../../../connectors/kafka-connect/client.ts';
 import { defaultConnectorName, sinkConnectorConfig, SINK_DEFAULTS, type SinkKind } from '../../../connectors/kafka-connect/config.ts';
-import { ensureInfra, kafkaConfig, REGISTRY, ROOT, uniquePrefix, waitFor } from '../../helpers/infra.ts';
+import { childEnv, ensureInfra, kafkaConfig, REGISTRY, ROOT, uniquePrefix, waitFor } from '../../helpers/infra.ts';
 
 const CONNECT_URL = process.env.PANOPTES_TEST_CONNECT ?? SINK_DEFAULTS.connectUrl;
 const PG_URL = process.env.PANOPTES_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -177,4 +177,39 @@ test('anomalies and incidents land in PostgreSQL exactly once per id, across a w
     { resolvedAtMs: resolved.resolvedAtMs, updatedAtMs: resolved.updatedAtMs, components: resolved.components, anomalyIds: resolved.anomalyIds, anomalyCount: resolved.anomalyCount, summary: resolved.summary },
   );
   assert.equal(incs[1]!.resolved_at_ms, null);
+});
+
+test('panoptes connect deploy, status and delete drive the same sinks from the command line', async () => {
+  const prefix2 = uniquePrefix('connectcli');
+  const table = `t_connect_${prefix2.split('.')[2]!.replace(/[^a-z0-9]/g, '')}_incidents`;
+  const rt2 = await createRuntime(kafkaConfig(prefix2), { stage: 'test' }); // creates the topics, registers the schemas
+  const env = childEnv({ PANOPTES_TOPIC_PREFIX: prefix2, PANOPTES_REGISTRY_URL: REGISTRY, PANOPTES_LOG_LEVEL: 'error' });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  try {
+    const deployed = cli('connect', 'deploy', 'incidents', '--incidents-table', table, '--connect-url', CONNECT_URL, '--json');
+    assert.equal(deployed.status, 0, deployed.stderr);
+    const out = JSON.parse(deployed.stdout.trim()) as { name: string; table: string; topic: string; status: { tasks: { state: string }[] } };
+    assert.deepEqual([out.name, out.table, out.topic], [defaultConnectorName('incidents', prefix2), table, topicName('incidents', prefix2)]);
+    assert.deepEqual(out.status.tasks.map((t) => t.state), ['RUNNING']);
+
+    const topic = topicName('incidents', prefix2);
+    const p = await rt2.transport.producer();
+    await p.send([{ topic, key: 'cli-1', value: rt2.serde.encode(topic, { ...incident(9, 'OPEN'), id: 'cli-1' }) }]);
+    await p.close();
+    await waitFor(async () => (await count(table)) === 1, 'the CLI-deployed sink wrote its row', 60_000, 250);
+
+    const status = cli('connect', 'status', defaultConnectorName('incidents', prefix2), '--connect-url', CONNECT_URL);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /RUNNING, tasks 0=RUNNING/);
+    const del = cli('connect', 'delete', 'incidents', '--connect-url', CONNECT_URL);
+    assert.equal(del.status, 0, del.stderr);
+    assert.match(del.stdout, /deleted/);
+    const gone = cli('connect', 'status', defaultConnectorName('incidents', prefix2), '--connect-url', CONNECT_URL);
+    assert.equal(gone.status, 1);
+    assert.match(gone.stdout, /not deployed/);
+  } finally {
+    await client.remove(defaultConnectorName('incidents', prefix2)).catch(() => undefined);
+    await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await rt2.close();
+  }
 });
