@@ -105,7 +105,7 @@ export async function startReader(rt: Runtime, view: DashboardView, feed: LiveFe
     }
     tm.consumed.labels(b.topic, group).inc(b.records.length);
     tm.batchLatency.labels(b.topic, group).observe((performance.now() - started) / 1000);
-    dm.series.set(view.seriesList().length);
+    dm.series.set(view.seriesCount());
   };
 
   const run = async (suffix: string, keys: readonly TopicKey[], fromBeginning: boolean) => {

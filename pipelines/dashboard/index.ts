@@ -40,7 +40,7 @@ export async function startDashboard(
     metrics: dm,
     registry: rt.metrics,
     log: rt.log.child({ stage: 'dashboard' }),
-    health: () => ({ ok: reader?.healthy() ?? false, detail: { transport: rt.config.transport, series: view.seriesList().length } }),
+    health: () => ({ ok: reader?.healthy() ?? false, detail: { transport: rt.config.transport, series: view.seriesCount() } }),
     ...(extra ? { extra } : {}),
   });
   let url: string;

@@ -172,6 +172,10 @@ export class DashboardView {
 
   // ---- reads (JSON-ready) ----
 
+  seriesCount(): number {
+    return this.series.size;
+  }
+
   seriesList(): SeriesSummary[] {
     return [...this.series.values()]
       .map((s) => ({
