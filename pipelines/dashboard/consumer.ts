@@ -17,6 +17,7 @@ import type { LiveFeed } from './feed.ts';
 import type { DashboardMetrics } from './metrics.ts';
 import type { DashboardOptions } from './options.ts';
 import type { DashboardView, ViewEvent } from './view.ts';
+import { RuleSet } from '../detect/rule-records.ts';
 
 export const STATE_TOPICS = ['rules', 'causalGraphs'] as const satisfies readonly TopicKey[];
 export const EVENT_TOPICS = ['metrics', 'anomalies', 'incidents', 'rca', 'inferenceResults'] as const satisfies readonly TopicKey[];
@@ -35,6 +36,8 @@ export async function startReader(rt: Runtime, view: DashboardView, feed: LiveFe
   const base = groupName(`${opts.groupId ?? 'panoptes-dashboard'}.${randomUUID().slice(0, 8)}`, prefix);
   const byTopic = new Map<string, TopicKey>([...STATE_TOPICS, ...EVENT_TOPICS].map((k) => [topicName(k, prefix), k]));
 
+  // The same checker the detectors run, so the page shows the rules they actually hold.
+  const ruleSet = new RuleSet();
   let inferenceDirty = false;
   // Results arrive by the thousand per second under load: the feed carries one summary a second.
   const inferenceTimer = setInterval(() => {
@@ -46,7 +49,10 @@ export async function startReader(rt: Runtime, view: DashboardView, feed: LiveFe
 
   const apply = async (key: TopicKey, topic: string, recKey: string, value: Buffer | null, ts: number): Promise<ViewEvent | null> => {
     if (value === null) {
-      if (key === 'rules') return view.applyRule(recKey, null);
+      if (key === 'rules') {
+        ruleSet.apply(recKey, null);
+        return view.applyRule(recKey, null);
+      }
       if (key === 'causalGraphs') return view.applyGraph(recKey, null);
       return null;
     }
@@ -57,7 +63,8 @@ export async function startReader(rt: Runtime, view: DashboardView, feed: LiveFe
         return view.applyAnomaly((await rt.serde.decode<Anomaly>(topic, value)).value);
       case 'rules': {
         const r = (await rt.serde.decode<RuleRecord>(topic, value)).value;
-        return view.applyRule(recKey || r.id, r);
+        const u = ruleSet.apply(recKey || r.id, r);
+        return view.applyRule(recKey || r.id, r, u.kind === 'rejected' ? u.reason : null);
       }
       case 'incidents':
         return view.applyIncident((await rt.serde.decode<Incident>(topic, value)).value);

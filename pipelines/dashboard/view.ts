@@ -33,6 +33,15 @@ export interface SeriesSummary {
   lastSeenMs: number;
 }
 
+/**
+ * A rule as the detectors hold it: they check every record of the rules topic and, when a new
+ * version is rejected, keep the version already in force. `rejection` is the newest rejection.
+ */
+export interface RuleView extends RuleRecord {
+  status: 'deployed' | 'rejected';
+  rejection: string | null;
+}
+
 export interface IncidentView extends Incident {
   rca: RcaResult | null;
 }
@@ -41,7 +50,7 @@ export interface IncidentView extends Incident {
 export type ViewEvent =
   | { type: 'metric'; data: { fingerprint: string; name: string; labels: Record<string, string>; points: Point[] } }
   | { type: 'anomaly'; data: Anomaly }
-  | { type: 'rule'; data: RuleRecord | { id: string; deleted: true } }
+  | { type: 'rule'; data: RuleView | { id: string; deleted: true } }
   | { type: 'incident'; data: IncidentView }
   | { type: 'rca'; data: RcaResult }
   | { type: 'graph'; data: { name: string; version: string; nodes: number; edges: number } }
@@ -72,7 +81,7 @@ function evict<K, V>(m: Map<K, V>, max: number): void {
 export class DashboardView {
   private readonly series = new Map<string, SeriesState>();
   private readonly recent: Anomaly[] = [];
-  private readonly rules = new Map<string, RuleRecord>();
+  private readonly rules = new Map<string, RuleView>();
   private readonly incidents = new Map<string, IncidentView>();
   /** RCA results that arrived before their incident (different topics, different partitions). */
   private readonly pendingRca = new Map<string, RcaResult>();
@@ -123,16 +132,24 @@ export class DashboardView {
     return { type: 'anomaly', data: a };
   }
 
-  /** A null record is a tombstone on the compacted rules topic. */
-  applyRule(id: string, r: RuleRecord | null): ViewEvent | null {
+  /**
+   * A null record is a tombstone on the compacted rules topic. `rejected` is the checker's reason
+   * when the detectors would refuse this record (detect/rule-records.ts RuleSet).
+   */
+  applyRule(id: string, r: RuleRecord | null, rejected: string | null = null): ViewEvent | null {
     if (r === null) {
       if (!this.rules.delete(id)) return null;
       return { type: 'rule', data: { id, deleted: true } };
     }
     const old = this.rules.get(id);
-    if (old && old.version === r.version && old.publishedAtMs === r.publishedAtMs) return null;
-    this.rules.set(id, r);
-    return { type: 'rule', data: r };
+    let next: RuleView;
+    if (rejected === null) {
+      if (old && old.status === 'deployed' && old.rejection === null && old.version === r.version && old.publishedAtMs === r.publishedAtMs) return null;
+      next = { ...r, status: 'deployed', rejection: null };
+    } else if (old && old.status === 'deployed') next = { ...old, rejection: rejected };
+    else next = { ...r, status: 'rejected', rejection: rejected };
+    this.rules.set(id, next);
+    return { type: 'rule', data: next };
   }
 
   applyIncident(i: Incident): ViewEvent {
@@ -199,7 +216,7 @@ export class DashboardView {
     return this.recent.slice(-limit).reverse();
   }
 
-  ruleList(): RuleRecord[] {
+  ruleList(): RuleView[] {
     return [...this.rules.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -225,11 +242,12 @@ export class DashboardView {
     return [...this.graphs.values()].map((g) => ({ name: g.name, version: g.version, nodes: g.nodes.length, edges: g.edges.length, source: g.source, createdAtMs: g.createdAtMs }));
   }
 
-  summary(nowMs: number): { series: number; anomalies: number; rules: number; incidents: number; openIncidents: number; graphs: number; inference: InferenceSummary['overall'] } {
+  summary(nowMs: number): { series: number; anomalies: number; rules: number; rejectedRules: number; incidents: number; openIncidents: number; graphs: number; inference: InferenceSummary['overall'] } {
     return {
       series: this.series.size,
       anomalies: this.anomalyTotal,
-      rules: this.rules.size,
+      rules: [...this.rules.values()].filter((r) => r.status === 'deployed').length,
+      rejectedRules: [...this.rules.values()].filter((r) => r.status === 'rejected' || r.rejection !== null).length,
       incidents: this.incidents.size,
       openIncidents: [...this.incidents.values()].filter((i) => i.status !== 'RESOLVED').length,
       graphs: this.graphs.size,

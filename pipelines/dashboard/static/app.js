@@ -63,7 +63,7 @@ const renderers = {
     const items = [
       ['series', state.series.size],
       ['anomalies', state.totals.anomalies],
-      ['rules', state.rules.size],
+      ['rules', [...state.rules.values()].filter((r) => r.status !== 'rejected').length],
       ['open incidents', open],
     ];
     $('counts').replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-count': k }, String(v))]));
@@ -175,7 +175,14 @@ const renderers = {
         el(
           'tr',
           { 'data-rule-id': r.id },
-          el('th', { scope: 'row' }, r.id, r.description ? el('div', { class: 'muted small' }, r.description) : null),
+          el(
+            'th',
+            { scope: 'row' },
+            r.id,
+            r.status === 'rejected' ? el('span', { class: 'badge rejected' }, 'rejected') : null,
+            r.description ? el('div', { class: 'muted small' }, r.description) : null,
+            r.rejection ? el('div', { class: 'small rejection' }, r.status === 'rejected' ? `not deployed: ${r.rejection}` : `newest publication rejected, this version stays in force: ${r.rejection}`) : null,
+          ),
           el('td', {}, el('code', {}, r.version)),
           el('td', {}, r.kind),
           el('td', {}, sevBadge(r.severity)),

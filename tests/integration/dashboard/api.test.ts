@@ -25,7 +25,7 @@ let dash: RunningDashboard;
 
 async function produce(key: Parameters<typeof topicName>[0], records: { key: string; value: unknown }[]): Promise<void> {
   const topic = topicName(key, rt.config.topicPrefix);
-  await producer.send(records.map((r) => ({ topic, key: r.key, value: rt.serde.encode(topic, r.value) })));
+  await producer.send(records.map((r) => ({ topic, key: r.key, value: r.value === null ? null : rt.serde.encode(topic, r.value) })));
 }
 
 async function get(path: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }> {
@@ -197,6 +197,30 @@ test('the alerts connector\'s SSE stream can be mounted on the dashboard\'s port
     await d2.stop();
     await mount.stop();
   }
+});
+
+test('rules: a rule the checker rejects is shown as rejected; a rejected new version keeps the old one in force', async () => {
+  await produce('rules', [
+    { key: 'broken', value: { ...RULE, id: 'broken', expr: 'value > mean(' } },
+    { key: RULE.id, value: { ...RULE, version: 'v2', expr: 'value >>> 3' } },
+  ]);
+  const rules = await waitFor(async () => {
+    const list = (await get('/api/rules')).body as { id: string; status: string; rejection: string | null; expr: string }[];
+    return list.length === 2 && list.every((r) => r.rejection) ? list : null;
+  }, 'both rejections in the view', 10_000);
+  const broken = rules.find((r) => r.id === 'broken')!;
+  assert.equal(broken.status, 'rejected');
+  const kept = rules.find((r) => r.id === RULE.id)!;
+  assert.equal(kept.status, 'deployed');
+  assert.equal(kept.expr, RULE.expr);
+  assert.match(kept.rejection!, /rule latency-spike/);
+  assert.equal((await get('/api/summary')).body.rules, 1);
+  // Put the good rule back for the other tests.
+  await produce('rules', [{ key: RULE.id, value: RULE }, { key: 'broken', value: null }]);
+  await waitFor(async () => {
+    const list = (await get('/api/rules')).body as { rejection: string | null }[];
+    return list.length === 1 && list[0].rejection === null;
+  }, 'the good rule back in force', 10_000);
 });
 
 test('the view stays bounded: series, points and anomalies per series', () => {
