@@ -55,7 +55,7 @@ test('reconnect with Last-Event-ID loses nothing and repeats nothing', async () 
   for (const offs of byPartition.values()) assert.deepEqual(offs, [...offs].sort((a, b) => a - b));
   assert.ok(c2.comments.some((c) => c.startsWith('heartbeat')), 'heartbeat comments while idle');
   c2.close();
-  await waitFor(async () => ((await (await fetch(`${server.url}/healthz`)).json()).sseClients === 0 ? true : null), 'closed streams released', 5000);
+  await waitFor(async () => (((await (await fetch(`${server.url}/healthz`)).json()) as { sseClients: number }).sseClients === 0 ? true : null), 'closed streams released', 5000);
 
   // Another server reading the same topics resumes the same id the same way (as after a restart).
   const other = await h.server({ heartbeatMs: 200 });
