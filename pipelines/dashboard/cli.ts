@@ -5,6 +5,7 @@
  */
 import type { CliCommand } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
+import { UsageError } from '../core/errors.ts';
 import { untilAborted } from '../core/lifecycle.ts';
 import { dashboardCliOptions, optionsFromArgs } from './options.ts';
 
@@ -30,7 +31,12 @@ const dashboard: CliCommand = {
     const opts = optionsFromArgs(args.options);
     const { createRuntime } = await import('../core/runtime.ts');
     const { startDashboard } = await import('./index.ts');
-    const rt = await createRuntime(loadConfig(), { stage: 'dashboard' });
+    const config = loadConfig();
+    // The demo writes synthetic records: never into a real cluster's unprefixed topics.
+    if (args.options.demo === true && config.transport === 'kafka' && !config.topicPrefix) {
+      throw new UsageError('--demo writes synthetic records to the topics: on Kafka it needs a topic prefix of its own (PANOPTES_TOPIC_PREFIX=demo.)');
+    }
+    const rt = await createRuntime(config, { stage: 'dashboard' });
     let demo: { stop(): Promise<void> } | null = null;
     let alerts: { stop(): Promise<void>; route: Parameters<typeof startDashboard>[2] } | null = null;
     try {

@@ -54,3 +54,13 @@ test('--demo runs the pipeline in-process on the embedded transport and the dash
   if (code === 'hung') child.kill('SIGKILL');
   assert.equal(code, 0, `exit code after SIGTERM; log:\n${log.slice(-2000)}`);
 });
+
+test('--demo refuses to write into a real cluster\'s unprefixed topics', async () => {
+  const env = childEnv({ PANOPTES_BROKERS: '127.0.0.1:9092', PANOPTES_TOPIC_PREFIX: '' });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'dashboard', '--demo', '--listen', `127.0.0.1:${PORT}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 2);
+  assert.match(err, /--demo writes synthetic records to the topics: on Kafka it needs a topic prefix/);
+});
