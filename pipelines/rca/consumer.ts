@@ -75,6 +75,8 @@ export interface RunningRcaConsumer {
   graph(): CausalGraphRecord | null;
   /** Node ids with metric windows held. */
   nodes(): string[];
+  /** Incidents waiting for their (debounced) analysis. */
+  pending(): number;
 }
 
 interface Pending {
@@ -144,6 +146,7 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
   // Metrics tail: its own group per start, so it sees every partition from the beginning.
   const metricsGroup = `${groupId}.metrics.${instanceId}.${randomUUID().slice(0, 8)}`;
   const position = new Map<number, number>();
+  let lastBatchAt = 0;
   const metricsConsumer: Consumer = await rt.transport.consumer({ groupId: metricsGroup, fromBeginning: true, autoCommit: true, readCommitted: true, maxBatchSize: 2000 });
   await metricsConsumer.subscribe([metricsTopic]);
   await metricsConsumer.run({
@@ -153,6 +156,7 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
       for (const { value } of decoded.ok) windows.add(value);
       const next = Number(b.records[b.records.length - 1]!.offset) + 1;
       position.set(b.partition, next);
+      lastBatchAt = Date.now();
       tm.consumed.labels(b.topic, metricsGroup).inc(b.records.length);
       tm.lag.labels(b.topic, String(b.partition), metricsGroup).set(Math.max(0, Number(b.highWatermark) - next));
       tm.batchLatency.labels(b.topic, metricsGroup).observe((performance.now() - started) / 1000);
@@ -162,14 +166,23 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
     onError: die('metrics tail'),
   });
 
-  /** Waits until the metrics tail has read everything the topic held when called. */
+  /**
+   * Waits until the metrics tail has read everything the topic held when called. Transaction
+   * markers end a partition without a record to read, so a position can stay below the high
+   * watermark for good: a tail that has started on every non-empty partition and received nothing
+   * for `quietMs` since the call has read what there is (a fetch returns new records at once).
+   */
   const catchUp = async (): Promise<boolean> => {
+    const called = Date.now();
     const ends = await rt.transport.offsets(metricsTopic);
-    const deadline = Date.now() + catchUpTimeoutMs;
+    const deadline = called + catchUpTimeoutMs;
+    const quietMs = 250;
     for (;;) {
       if (ends.every((p) => Number(p.high) <= Math.max(Number(p.low), position.get(p.partition) ?? 0))) return true;
+      const started = ends.every((p) => Number(p.high) <= Number(p.low) || position.has(p.partition));
+      if (started && Date.now() - Math.max(lastBatchAt, called) >= quietMs) return true;
       if (Date.now() > deadline || stopped) return false;
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 25));
     }
   };
 
@@ -296,6 +309,7 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
     failed,
     graph: () => store.current(),
     nodes: () => windows.nodeIds(),
+    pending: () => pending.size,
     async stop() {
       stopped = true;
       clearInterval(timer);
