@@ -30,33 +30,20 @@ export function recordingRules(): RecordingRule[] {
   const traffic = `sum by (component) (rate(${svc('lab_http_requests_total')}[${w}]))`;
   const depTraffic = byResource(`sum by (dep) (rate(lab_dependency_requests_total{dep=~"${RESOURCES}"}[${w}]))`);
   const rule = (signal: string, expr: string): RecordingRule => ({ record: `lab:${signal}`, expr, labels: { signal } });
+  const errors = `(sum by (component) (rate(${svc('lab_http_requests_total', ',code=~"5.."')}[${w}])) or ${traffic} * 0) / clamp_min(${traffic}, 0.001)`;
+  const depErrors = `(${byResource(`sum by (dep) (rate(lab_dependency_requests_total{dep=~"${RESOURCES}",outcome="error"}[${w}]))`)} or ${depTraffic} * 0) / clamp_min(${depTraffic}, 0.001)`;
+  const latency = `(histogram_quantile(0.95, sum by (component, le) (rate(${svc('lab_http_request_duration_seconds_bucket', ',route!="unknown"')}[${w}]))) >= 0) or ${traffic} * 0`;
+  const depLatency = `(histogram_quantile(0.95, ${byResource(`sum by (dep, le) (rate(lab_dependency_duration_seconds_bucket{dep=~"${RESOURCES}"}[${w}]))`, 'component, le')}) >= 0) or ${depTraffic} * 0`;
+  // One rule per signal: services' own series, or (for postgres and redis) what their callers and
+  // the proxy measure. Errors are 5xx ratios, 0 (not NaN) without traffic; latency is the p95 with
+  // NaN (no requests in the window) replaced by 0.
   return [
-    // Services
-    rule('traffic', traffic),
-    rule(
-      'errors',
-      // Ratio of 5xx answers; 0 (not NaN) while a service has no traffic or no 5xx series yet.
-      `(sum by (component) (rate(${svc('lab_http_requests_total', ',code=~"5.."')}[${w}])) or ${traffic} * 0) / clamp_min(${traffic}, 0.001)`,
-    ),
-    rule(
-      'latency',
-      // p95 seconds; NaN (no requests in the window) is filtered out and replaced by 0.
-      `(histogram_quantile(0.95, sum by (component, le) (rate(${svc('lab_http_request_duration_seconds_bucket', ',route!="unknown"')}[${w}]))) >= 0) or ${traffic} * 0`,
-    ),
+    rule('traffic', `${traffic} or ${depTraffic}`),
+    rule('errors', `(${errors}) or (${depErrors})`),
+    rule('latency', `(${latency}) or (${depLatency})`),
     rule('cpu', `sum by (component) (rate(${svc('process_cpu_seconds_total')}[${w}]))`),
     rule('memory', `sum by (component) (${svc('process_resident_memory_bytes')})`),
-    rule('up', `max by (component) (${svc('up')})`),
-    // Resources (postgres, redis): measured by the services that call them, and by the proxy.
-    rule('traffic', depTraffic),
-    rule(
-      'errors',
-      `(${byResource(`sum by (dep) (rate(lab_dependency_requests_total{dep=~"${RESOURCES}",outcome="error"}[${w}]))`)} or ${depTraffic} * 0) / clamp_min(${depTraffic}, 0.001)`,
-    ),
-    rule(
-      'latency',
-      `(histogram_quantile(0.95, ${byResource(`sum by (dep, le) (rate(lab_dependency_duration_seconds_bucket{dep=~"${RESOURCES}"}[${w}]))`, 'component, le')}) >= 0) or ${depTraffic} * 0`,
-    ),
-    rule('up', `max by (component) (label_replace(lab_proxy_up{job="lab"}, "component", "$1", "resource", "(.*)"))`),
+    rule('up', `max by (component) (${svc('up')}) or max by (component) (label_replace(lab_proxy_up{job="lab"}, "component", "$1", "resource", "(.*)"))`),
   ];
 }
 
