@@ -25,6 +25,19 @@ export function componentsFromRca(results: readonly RcaResult[], max = 3): strin
   return [...new Set(latest.causes.map((c) => c.component))].slice(0, max);
 }
 
+/** Components whose process went down (their `up` series dropped) since the injection. */
+export function downComponents(anomalies: readonly Anomaly[]): string[] {
+  return [...new Set(anomalies.filter((a) => signalOf(a) === 'up' && a.value < 0.5).map(componentOf))];
+}
+
+/**
+ * The rca ranking with components that went down put first: a dead process explains its callers'
+ * errors, and its own series stop (no scrape), so the ranking often sees only the callers.
+ */
+export function blameOrder(rcaComponents: readonly string[], anomalies: readonly Anomaly[], max = 3, downNow?: ReadonlySet<string>): string[] {
+  return [...new Set([...(downNow ?? downComponents(anomalies)), ...rcaComponents])].slice(0, max);
+}
+
 const SIGNAL_WEIGHT: Record<string, number> = { up: 5, errors: 3, memory: 3, cpu: 3, latency: 2, traffic: 1 };
 
 /**
@@ -54,12 +67,16 @@ export interface Evidence {
   down: Set<string>;
 }
 
-export function evidenceFor(component: string, anomalies: readonly Anomaly[], logs: ReadonlyArray<Record<string, unknown>>): Evidence {
+/**
+ * `downNow`: components whose `up` is 0 right now (Prometheus); when not known, those whose `up`
+ * dropped at some point since the injection (a restart blip then counts too).
+ */
+export function evidenceFor(component: string, anomalies: readonly Anomaly[], logs: ReadonlyArray<Record<string, unknown>>, downNow?: ReadonlySet<string>): Evidence {
   const signals = new Set<string>();
-  const down = new Set<string>();
+  const down = new Set<string>(downNow ?? []);
   for (const a of anomalies) {
     if (componentOf(a) === component) signals.add(signalOf(a));
-    if (signalOf(a) === 'up' && a.value < 0.5) down.add(componentOf(a));
+    if (!downNow && signalOf(a) === 'up' && a.value < 0.5) down.add(componentOf(a));
   }
   const errors = logs.filter((l) => l.level === 'error' || l.level === 'warn').map((l) => `${String(l.msg ?? '')} ${String(l.error ?? '')}`.trim());
   return { component, signals, errors, down };
@@ -71,7 +88,7 @@ export function faultKindOf(e: Evidence): string {
   const errs = e.errors.join('\n');
   if (c === 'postgres') return e.signals.has('up') || e.down.has(c) ? 'db-down' : e.signals.has('errors') && !e.signals.has('latency') ? 'db-down' : 'slow-db';
   if (c === 'redis') return 'redis-down';
-  if (e.down.has(c) || e.signals.has('up')) return 'crash';
+  if (e.down.has(c)) return 'crash';
   if (/scaled to zero|no workers/i.test(errs)) return 'scale-zero';
   // Connection refused towards a dependency that is itself up: the address is wrong.
   if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/.test(errs) && e.down.size === 0) return 'misconfig';

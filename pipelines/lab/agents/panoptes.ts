@@ -10,17 +10,20 @@
 import type { AgentCloud } from '../interface/cloud.ts';
 import { formatExec } from '../interface/exec.ts';
 import { sleep, type LabAgent } from './agent.ts';
-import { componentsFromAnomalies, componentsFromRca, evidenceFor, faultKindOf, mitigationFor } from './diagnose.ts';
+import { blameOrder, componentsFromAnomalies, componentsFromRca, evidenceFor, faultKindOf, mitigationFor } from './diagnose.ts';
 
 const POLL_MS = 500;
 /** Before the deadline, answer from the anomalies alone if no rca result came. */
 const FALLBACK_MARGIN_MS = 4000;
+/** How long after the first ranking the agent waits for the incident to settle. */
+const SETTLE_MS = 6000;
 
 export class PanoptesAgent implements LabAgent {
   readonly name = 'panoptes';
 
   async solve(cloud: AgentCloud, deadlineMs: number, signal: AbortSignal): Promise<void> {
     const task = cloud.problem.task;
+    let firstRankingAt: number | null = null;
     cloud.subscribe(task === 'detection' ? ['anomalies'] : ['anomalies', 'incidents', 'rca']);
     while (!signal.aborted && !cloud.submission) {
       const late = Date.now() >= deadlineMs - FALLBACK_MARGIN_MS;
@@ -31,12 +34,18 @@ export class PanoptesAgent implements LabAgent {
           cloud.submit({ detected: true, note: `${anomalies.length} anomalies since the injection, first ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} (${a.ruleId ?? a.detector})` });
         } else if (late) cloud.submit({ detected: false, note: 'no anomaly since the injection' });
       } else {
-        const ranked = componentsFromRca(cloud.getRca(true));
-        const components = ranked.length > 0 ? ranked : late ? componentsFromAnomalies(anomalies) : [];
-        const via = ranked.length > 0 ? 'rca ranking' : 'anomalies (no rca result in time)';
-        if (components.length > 0) await this.answer(cloud, components, via);
-        else if (late) {
-          cloud.submit(task === 'localization' ? { components: [], note: 'nothing anomalous' } : task === 'rca' ? { note: 'nothing anomalous' } : { note: 'nothing to mitigate' });
+        const results = cloud.getRca(true).filter((r) => r.causes.length > 0);
+        // The first ranking comes from the first anomalies; give the incident a few seconds to
+        // gather the rest before answering from the newest ranking.
+        firstRankingAt ??= results.length > 0 ? Date.now() : null;
+        const settled = firstRankingAt !== null && (Date.now() - firstRankingAt >= SETTLE_MS || late);
+        const ranked = settled ? componentsFromRca(results) : [];
+        if (ranked.length > 0 || late) {
+          const downNow = await this.downNow(cloud);
+          const components = ranked.length > 0 ? blameOrder(ranked, anomalies, 3, downNow) : blameOrder(componentsFromAnomalies(anomalies), anomalies, 3, downNow);
+          const via = ranked.length > 0 ? (components[0] !== ranked[0] ? 'rca ranking, with the component that is down first' : 'rca ranking') : 'anomalies (no rca result in time)';
+          if (components.length > 0) await this.answer(cloud, components, via, downNow);
+          else if (late) cloud.submit(task === 'localization' ? { components: [], note: 'nothing anomalous' } : task === 'rca' ? { note: 'nothing anomalous' } : { note: 'nothing to mitigate' });
         }
       }
       if (!cloud.submission) await sleep(POLL_MS, signal);
@@ -44,7 +53,17 @@ export class PanoptesAgent implements LabAgent {
     }
   }
 
-  private async answer(cloud: AgentCloud, components: string[], via: string): Promise<void> {
+  /** Components whose scrape target is down right now (lab:up == 0), or undefined if Prometheus does not answer. */
+  private async downNow(cloud: AgentCloud): Promise<Set<string> | undefined> {
+    try {
+      const up = await cloud.getMetrics('lab:up');
+      return new Set(up.filter((s) => s.value === 0).map((s) => s.labels.component ?? ''));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async answer(cloud: AgentCloud, components: string[], via: string, downNow?: Set<string>): Promise<void> {
     const task = cloud.problem.task;
     if (task === 'localization') {
       cloud.submit({ components, note: `from the ${via}` });
@@ -52,7 +71,7 @@ export class PanoptesAgent implements LabAgent {
     }
     const top = components[0]!;
     const logs = cloud.serviceNames().includes(top) ? cloud.getLogs(top, 200) : [];
-    const kind = faultKindOf(evidenceFor(top, cloud.getAnomalies(), logs));
+    const kind = faultKindOf(evidenceFor(top, cloud.getAnomalies(), logs, downNow));
     if (task === 'rca') {
       cloud.submit({ component: top, faultKind: kind, note: `top of the ${via}; kind from its anomalous signals and logs` });
       return;

@@ -28,6 +28,11 @@ export const LAB_RULE_SELECTORS: Record<string, Record<string, string>> = {
   'lab-latency': { signal: 'latency' },
   'lab-cpu': { signal: 'cpu' },
   'lab-memory': { signal: 'memory' },
+  'lab-quiet-traffic': { signal: 'traffic' },
+  'lab-quiet-memory': { signal: 'memory' },
+  'lab-quiet-errors': { signal: 'errors' },
+  'lab-quiet-latency': { signal: 'latency' },
+  'lab-quiet-cpu': { signal: 'cpu' },
 };
 
 /** Robust z over the last 30 one-second samples; flags only far outliers (lab series are noisy under a Poisson workload). */
@@ -48,6 +53,8 @@ export interface PipelineOptions {
   resources: readonly string[];
   log?: Logger;
   progress?: (line: string) => void;
+  /** The RCA stage's ranking method (default attribution). */
+  rcaMethod?: 'traversal' | 'attribution' | 'random-walk';
 }
 
 export interface RunningPipeline {
@@ -126,7 +133,7 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
     const rca = await startRcaConsumer(rt, {
       groupId: `lab-rca-${id}`,
       instanceId: `lab-${id}`,
-      method: 'attribution',
+      method: o.rcaMethod ?? 'attribution',
       componentLabel: 'component',
       metricLabel: 'signal',
       ...(graph ? { fallbackGraph: graph } : {}),

@@ -36,7 +36,7 @@ export interface RunOptions {
   agent: LabAgent;
   /** Directory for this run's files (per problem a subdirectory with the app's logs and configs). */
   runDir: string;
-  /** App services take basePort+0..12; Prometheus basePort+190, the receiver basePort+191. */
+  /** App services take basePort+0..12; Prometheus basePort+20, the receiver basePort+21. */
   basePort: number;
   timings?: Partial<RunTimings>;
   /** Overrides the problem's budget (tests). */
@@ -121,13 +121,14 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
     app = await startApp({ runDir: dir, basePort: o.basePort, seed: problem.workload.seed, ...(o.log ? { log: o.log } : {}) });
     pipeline = await startPipeline({
       config: o.config,
-      receiverPort: o.basePort + 191,
+      receiverPort: o.basePort + 21,
       services: app.services().map((s) => s.name),
       resources: ['postgres', 'redis'],
+      ...(process.env.PANOPTES_LAB_RCA_METHOD ? { rcaMethod: process.env.PANOPTES_LAB_RCA_METHOD as 'traversal' } : {}),
       ...(o.log ? { log: o.log } : {}),
       progress: (l) => p.line(l),
     });
-    const promRun = await startPrometheus({ runDir: dir, port: o.basePort + 190, targets: app.scrapeTargets(), remoteWriteUrl: pipeline.remoteWriteUrl, scrapeIntervalS: 1, ...(o.log ? { log: o.log } : {}) });
+    const promRun = await startPrometheus({ runDir: dir, port: o.basePort + 20, targets: app.scrapeTargets(), remoteWriteUrl: pipeline.remoteWriteUrl, scrapeIntervalS: 1, ...(o.log ? { log: o.log } : {}) });
     prom = promRun;
     await promRun.ready(30_000);
     p.line(`Prometheus ${promRun.url} scraping ${app.scrapeTargets().length} targets, remote-writing to ${pipeline.remoteWriteUrl}`);
@@ -226,6 +227,7 @@ function fillObserved(report: ProblemReport, pipeline: { anomalies(): Array<{ va
     firstAnomalies.push(`+${((a.timestampMs - injectedAt) / 1000).toFixed(1)} s ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} = ${a.value.toPrecision(3)} ${a.ruleId ? `rule ${a.ruleId}` : `base ${a.detector}`} — ${a.explanation}`);
   }
   report.observed = {
+    anomaliesBeforeInjection: pipeline.anomalies().filter((a) => a.value.timestampMs < injectedAt).length,
     anomalies: anomalies.length,
     firstAnomalies,
     firstAnomaly: a0 ? `${a0.labels.component ?? '?'}:${a0.labels.signal ?? a0.labels.__name__ ?? '?'} ${a0.ruleId ? `rule ${a0.ruleId}` : `base ${a0.detector}`} — ${a0.explanation}` : null,

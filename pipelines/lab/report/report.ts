@@ -27,6 +27,8 @@ export interface ProblemReport {
   steps: StepRecord[];
   tokens: { input: number; output: number };
   observed: {
+    /** Anomalies during the warm-up, before anything was injected (false alarms). */
+    anomaliesBeforeInjection?: number;
     anomalies: number;
     firstAnomaly: string | null;
     /** The first anomaly of each series after the injection (up to 8), explained. */
