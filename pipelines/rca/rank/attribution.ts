@@ -58,7 +58,11 @@ export function fitMechanism(normal: Frame, node: string, parents: readonly stri
   const ridge = xs.map((x) => Math.max(1e-2 * vy, 1e-3 * std(x) ** 2, (Math.max(Math.abs(median(x)), 1e-9) * 1e-3) ** 2));
   const { coef } = ols(ys, xs, ridge, prior);
   const resid = ys.map((v, i) => v - coef.reduce((s, c, k) => (k === 0 ? c : s + c * xs[k - 1]![i]!), 0));
-  const scale = Math.max(1.4826 * mad(resid), std(resid) * 0.1, Math.abs(fillSelf) * 1e-3, 1e-12);
+  // A node that never varied (errors flat at 0, `up` flat at 1) has no residual spread at all:
+  // scale its change against a thousandth of its level (at least of 1), as the marginal score
+  // does, instead of a near-zero spread that turns any change into the 1e6 cap.
+  const flatFloor = vy === 0 ? Math.max(Math.abs(fillSelf), 1) * 1e-3 : 0;
+  const scale = Math.max(1.4826 * mad(resid), std(resid) * 0.1, Math.abs(fillSelf) * 1e-3, flatFloor, 1e-12);
   return { parents: ps, coef, scale, fill, fillSelf };
 }
 

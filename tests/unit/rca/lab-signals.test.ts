@@ -1,3 +1,4 @@
+/** Signals of the lab (pipelines/lab): `up` (process liveness) and series flat in normal data (errors at 0). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { metricDirection } from '../../../pipelines/rca/rank/anomaly.ts';
@@ -20,4 +21,15 @@ test('`up` is liveness: down is bad, a callee that is down raises its caller\'s 
   assert.equal((await j.judge(within('memory', 'up'))).verdict, 'A_CAUSES_B', 'a leak ends in the process being killed');
   assert.equal((await j.judge(q('latency', 'up'))).verdict, 'NONE');
   assert.equal((await j.judge(q('errors', 'errors'))).verdict, 'B_CAUSES_A');
+});
+
+test('attribution on a node flat in normal data scores its change against its level, not the 1e6 cap', async () => {
+  const { fitMechanism, residualScore } = await import('../../../pipelines/rca/rank/attribution.ts');
+  const n = 50;
+  const normal = { timestamps: Array.from({ length: n }, (_, i) => i), series: new Map([['search:errors', new Array<number>(n).fill(0)], ['geo:up', new Array<number>(n).fill(1)]]) };
+  const failure = { timestamps: [n], series: new Map([['search:errors', [0.5]], ['geo:up', [0]]]) };
+  const errs = fitMechanism(normal, 'search:errors', ['geo:up'])!;
+  assert.equal(Math.round(residualScore(errs, failure, 'search:errors', 0)), 500);
+  const up = fitMechanism(normal, 'geo:up', [])!;
+  assert.equal(Math.round(residualScore(up, failure, 'geo:up', 0)), 1000, 'up 1 → 0 is 1000 thousandths of its level');
 });
