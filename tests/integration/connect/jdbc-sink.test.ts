@@ -144,9 +144,13 @@ test('anomalies and incidents land in PostgreSQL exactly once per id, across a w
   await waitRows('incidents', 2, '2 incident rows before the restart');
 
   // Restart the worker. While it is down: the second half, copies of the first ten (a producer
-  // retry, a replay) and later states of the incidents. Upsert keyed by id must absorb them all.
+  // retry, a replay), a tombstone and later states of the incidents. Upsert keyed by id must absorb them all.
   infra('down.sh');
   await produce('anomalies', [...all.slice(half), ...all.slice(0, 10)]);
+  // A tombstone (null value) is skipped by the sink (delete.enabled=false), not a failure.
+  const p = await rt.transport.producer();
+  await p.send([{ topic: topicName('anomalies', prefix), key: 'fp-0', value: null }]);
+  await p.close();
   await produce('incidents', [incident(1, 'UPDATED'), incident(1, 'RESOLVED'), incident(3, 'OPEN')]);
   infra('up.sh');
 
