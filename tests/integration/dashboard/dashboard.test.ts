@@ -156,6 +156,14 @@ test('the page shows the series with its anomalies, rules, incident and inferenc
   await page.click(`#chart [data-anomaly-id="${fresh.id}"]`);
   await waitFor(async () => /value 0\.69/.test((await page.textContent('#explain')) ?? ''), 'the explanation of the new anomaly', 5_000);
 
+  // Keyboard users reach a marker and open its explanation with Enter.
+  const older = anomaly(START, SPIKES[0], 0.67);
+  await page.focus(`#chart [data-anomaly-id="${older.id}"]`);
+  await page.keyboard.press('Enter');
+  await waitFor(async () => ((await page.textContent('#explain')) ?? '').includes(`Anomaly at ${new Date(older.timestampMs).toISOString().slice(0, 10)} ${new Date(older.timestampMs).toISOString().slice(11, 19)} UTC`), 'the explanation opened from the keyboard', 5_000);
+  await page.click(`#chart [data-anomaly-id="${fresh.id}"]`);
+  await waitFor(async () => /value 0\.69/.test((await page.textContent('#explain')) ?? ''), 'the explanation of the new anomaly again', 5_000);
+
   mkdirSync(OUT, { recursive: true });
   const shot = join(OUT, 'dashboard.png');
   await page.screenshot({ path: shot, fullPage: true });
