@@ -69,7 +69,9 @@ export async function openIngest(args: ParsedArgs, exposition?: (own: Registry) 
     registry = runtime.metrics;
     const topic = topicName('metrics', runtime.config.topicPrefix);
     try {
-      sink = new TopicSink({ producer: await runtime.transport.producer(), serde: runtime.serde, topic, registry });
+      // Records the client was told to resend (503 at the deadline) are given up on, not stored
+      // later as well: librdkafka would otherwise keep them queued through an outage.
+      sink = new TopicSink({ producer: await runtime.transport.producer({ deliveryTimeoutMs: receiverOpts.deadlineMs }), serde: runtime.serde, topic, registry });
     } catch (err) {
       await runtime.close();
       throw err;

@@ -47,6 +47,11 @@ export class RemoteWriteReceiver {
   private readonly serveOps: ReturnType<typeof metricsHandler>;
   private readonly server: Server;
   private inflight = 0;
+  /**
+   * False after a write the sink did not acknowledge by the deadline, until one it does: a sink
+   * that hangs instead of failing (librdkafka queues through an outage) is unhealthy too.
+   */
+  private lastWriteAcked = true;
   private inflightBytes = 0;
   private address: AddressInfo | null = null;
 
@@ -56,7 +61,7 @@ export class RemoteWriteReceiver {
     this.log = deps.logger ?? silentLogger;
     this.metrics = receiverMetrics(deps.registry);
     this.auth = authChecker(this.options);
-    this.serveOps = metricsHandler(deps.exposition ?? deps.registry, () => ({ ok: this.sink.healthy(), detail: { sink: this.sink.name, inflight: this.inflight } }));
+    this.serveOps = metricsHandler(deps.exposition ?? deps.registry, () => ({ ok: this.sink.healthy() && this.lastWriteAcked, detail: { sink: this.sink.name, inflight: this.inflight } }));
     const handler = (req: IncomingMessage, res: ServerResponse) => this.route(req, res);
     this.server = this.options.tls
       ? createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, handler)
@@ -199,6 +204,7 @@ export class RemoteWriteReceiver {
         const started = performance.now();
         const outcome = await this.writeWithDeadline(takeBatches(decoded), Date.now() + o.deadlineMs);
         m.sinkDuration.observe({ outcome: outcome.kind }, (performance.now() - started) / 1000);
+        if (outcome.kind !== 'error') this.lastWriteAcked = outcome.kind === 'ok';
         if (outcome.kind !== 'ok') {
           if (outcome.kind === 'error' && outcome.err instanceof InputError) {
             // The sink says these records can never be stored: a 503 would make Prometheus

@@ -537,7 +537,7 @@ export class RdKafkaTransport implements Transport {
       // Keys hash with murmur2 like Java's (and kafkajs's) default partitioner.
       partitioner: 'murmur2_random',
       // librdkafka refuses a message timeout above the transaction timeout.
-      'message.timeout.ms': opts.transactionalId ? 60000 : Math.max(this.o.requestTimeoutMs * 2, 60000),
+      'message.timeout.ms': opts.transactionalId ? 60000 : (opts.deliveryTimeoutMs ?? Math.max(this.o.requestTimeoutMs * 2, 60000)),
     }));
     await this.connectClient(p, 'producer');
     // Delivery reports are dispatched from librdkafka's thread: no JS poll timer.

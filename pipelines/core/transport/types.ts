@@ -114,6 +114,13 @@ export interface Consumer {
 export interface ProducerOptions {
   /** Enables transactions; one id per stage instance and input partition set. */
   transactionalId?: string;
+  /**
+   * Non-transactional producers: give up on a record not acknowledged within this many ms, so a
+   * caller that stopped waiting (and answered "retry") does not have it stored later as well.
+   * librdkafka's message.timeout.ms, which otherwise keeps records queued through an outage;
+   * kafkajs (which gives up after its own retries) and the embedded transport ignore it.
+   */
+  deliveryTimeoutMs?: number;
 }
 
 export interface Transport {

@@ -10,6 +10,7 @@
  * run directory and ports (PANOPTES_INFRA_RUN, PANOPTES_KAFKA_PORT, ...), so stopping it does not
  * pull the shared broker from under other tests, and nobody else's reset can wipe this one. The
  * schema registry is the shared one (infra/up.sh). Fails if either cannot start.
+ * The producer is kafkajs's, or librdkafka's with PANOPTES_TEST_KAFKA_CLIENT=librdkafka.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +19,10 @@ import { RemoteWriteReceiver } from '../../../connectors/remote-write/server.ts'
 import { TopicSink } from '../../../connectors/remote-write/topic-sink.ts';
 import { createSerde, type Serde } from '../../../pipelines/core/serde.ts';
 import { KafkaTransport } from '../../../pipelines/core/transport/kafka.ts';
+import { RdKafkaTransport } from '../../../pipelines/core/transport/rdkafka.ts';
 import { topicName } from '../../../pipelines/core/topics.ts';
 import type { MetricBatch } from '../../../pipelines/core/records.ts';
-import type { Producer } from '../../../pipelines/core/transport/types.ts';
+import type { Producer, Transport } from '../../../pipelines/core/transport/types.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +34,8 @@ const topic = topicName('metrics', prefix);
 const prom = new PrometheusProcess();
 const target = new CounterTarget();
 const registry = new Registry();
-let transport: KafkaTransport;
+let transport: Transport;
+const CLIENT = process.env.PANOPTES_TEST_KAFKA_CLIENT === 'librdkafka' ? 'librdkafka' : 'kafkajs';
 let serde: Serde;
 let producer: Producer;
 let receiver: RemoteWriteReceiver;
@@ -46,11 +49,12 @@ before(async () => {
   while (controller === port) controller = await freePort();
   kafkaEnv = { PANOPTES_INFRA_RUN: runDir, PANOPTES_KAFKA_PORT: String(port), PANOPTES_KAFKA_CONTROLLER_PORT: String(controller), PANOPTES_KAFKA_HEAP: '384m' };
   await infraAsync('kafka/up.sh', kafkaEnv);
-  transport = new KafkaTransport({ brokers: [`127.0.0.1:${port}`], clientId: 'rw-it', connectTimeoutMs: 15000, requestTimeoutMs: 30000 });
+  const o = { brokers: [`127.0.0.1:${port}`], clientId: 'rw-it', connectTimeoutMs: 15000, requestTimeoutMs: 30000 };
+  transport = CLIENT === 'librdkafka' ? new RdKafkaTransport(o) : new KafkaTransport(o);
   await transport.connect();
   await transport.ensureTopics([{ name: topic, partitions: 6 }]);
   serde = await createSerde({ url: REGISTRY, prefix, topics: ['metrics'] });
-  producer = await transport.producer();
+  producer = await transport.producer({ deliveryTimeoutMs: 5000 });
   receiver = new RemoteWriteReceiver({ listen: '127.0.0.1:0', deadlineMs: 5000 }, { sink: new TopicSink({ producer, serde, topic, registry }), registry });
   await target.start();
   const url = await receiver.start();

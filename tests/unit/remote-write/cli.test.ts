@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo, ParsedArgs } from '../../../pipelines/core/cli-types.ts';
 import { ConfigError, UsageError } from '../../../pipelines/core/errors.ts';
-import { commands, receiverOptionsFromArgs } from '../../../connectors/remote-write/cli.ts';
+import { commands, receiverOptionsFromArgs, workerCount } from '../../../connectors/remote-write/cli.ts';
 import { body, get, post, PROM_HEADERS, series } from './helpers.ts';
 
 const ingest = commands.find((c) => c.name === 'ingest')!;
@@ -95,4 +95,11 @@ test('invalid numbers are reported with the key and what was expected, before an
       /deadlineMs: expected a positive integer, got -5/.test(e.message) &&
       /maxInflightBytes: must be at least maxBodyBytes/.test(e.message),
   );
+});
+
+test('--workers must be an integer from 1 to 32; a bad value fails before anything starts', async () => {
+  assert.equal(workerCount(args({})), 1);
+  assert.equal(workerCount(args({ workers: 2 })), 2);
+  for (const bad of [0, 33, 1.5]) assert.throws(() => workerCount(args({ workers: bad })), UsageError);
+  await assert.rejects(ingest.run(args({ workers: 0, 'null-sink': true }), { out: () => undefined, err: () => undefined, json: true, signal: new AbortController().signal }), UsageError);
 });
