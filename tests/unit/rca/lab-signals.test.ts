@@ -33,3 +33,40 @@ test('attribution on a node flat in normal data scores its change against its le
   const up = fitMechanism(normal, 'geo:up', [])!;
   assert.equal(Math.round(residualScore(up, failure, 'geo:up', 0)), 1000, 'up 1 → 0 is 1000 thousandths of its level');
 });
+
+test('a killed callee: the synthesized graph links its `up` to its callers\' errors and attribution ranks it first', async () => {
+  const { buildCatalog, parseCatalogFile } = await import('../../../pipelines/rca/catalog.ts');
+  const { synthesizeGraph } = await import('../../../pipelines/rca/synth/synthesize.ts');
+  const { handleIncident } = await import('../../../pipelines/rca/rca.ts');
+  const { mulberry32 } = await import('../../../pipelines/core/random.ts');
+  const page = (name: string, calls: string[]) => `# ${name}\n- kind: service\n- type: http-service\n${name}.\n## Calls\n${calls.map((c) => `- \`${c}\` — work`).join('\n') || '- none'}\n## Metrics\n- latency\n- errors\n- up\n`;
+  const catalog = buildCatalog(parseCatalogFile([page('frontend', ['search']), page('search', ['geo']), page('geo', [])].join('\n'), 'lab.md'));
+  const signals = ['latency', 'errors', 'up'];
+  const comps = ['frontend', 'search', 'geo'];
+  const observed = new Set(comps.flatMap((c) => signals.map((s) => `${c}:${s}`)));
+  const { graph } = await synthesizeGraph({ name: 'lab', catalog, observed, judge: new OfflineJudge() });
+  assert.ok(graph.edges.some((e) => e.from === 'geo:up' && e.to === 'search:errors'));
+  assert.ok(!graph.edges.some((e) => e.from === 'geo:up' && e.to === 'search:up'));
+  // 120 normal seconds, then geo is killed: its up drops to 0, its other series go stale (NaN),
+  // its callers answer with errors.
+  const rnd = mulberry32(5);
+  const T = 130;
+  const series = new Map<string, number[]>([...observed].map((id) => [id, []]));
+  for (let t = 0; t < T; t++) {
+    const dead = t >= 120;
+    for (const c of comps) {
+      const down = dead && c === 'geo';
+      series.get(`${c}:up`)!.push(down ? 0 : 1);
+      series.get(`${c}:latency`)!.push(down ? NaN : 0.01 + 0.001 * rnd());
+      series.get(`${c}:errors`)!.push(down ? NaN : dead ? 0.9 : 0);
+    }
+  }
+  const ts = Array.from({ length: T }, (_, i) => i * 1000);
+  const cut = (a: number, b: number) => ({ timestamps: ts.slice(a, b), series: new Map([...series].map(([k, v]) => [k, v.slice(a, b)])) });
+  const incident = { id: 'crash', status: 'OPEN' as const, openedAtMs: 120_000, updatedAtMs: 121_000, resolvedAtMs: null, severity: 'critical' as const, components: comps, anomalyIds: [], anomalyCount: 3, summary: '' };
+  const res = handleIncident(incident, graph, { normal: cut(0, 115), failure: cut(120, T) }, { method: 'attribution' });
+  assert.equal(res.causes[0]?.node, 'geo:up', `ranking: ${res.causes.map((c) => `${c.node}=${c.score}`).join(', ')} (${res.note})`);
+  const path = res.causes[0]!.path;
+  assert.equal(path.at(-1), 'frontend:errors', 'explains the user-facing errors');
+  for (let i = 1; i < path.length; i++) assert.ok(graph.edges.some((e) => e.from === path[i - 1] && e.to === path[i]), `${path[i - 1]} → ${path[i]} is a graph edge`);
+});
