@@ -151,7 +151,8 @@ export const commands: CliCommand[] = [
     help: `Point Prometheus's remote_write at http://HOST:PORT${WRITE_PATH} (see connectors/remote-write/README.md).
 Replies 204 only once Kafka acknowledged every record of the request (acks=all), 503 when Kafka is
 down or slower than --deadline-ms, 429 on overload, 4xx with a one-line reason on malformed input.
-Runs until SIGINT/SIGTERM, then finishes in-flight requests.`,
+Runs until SIGINT/SIGTERM, then finishes in-flight requests. Fastest measured: PANOPTES_KAFKA_CLIENT=librdkafka
+with --workers 2 (connectors/remote-write/README.md, Throughput).`,
     async run(args, io) {
       const workers = workerCount(args);
       if (workers > 1) {
