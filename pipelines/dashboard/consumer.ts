@@ -39,11 +39,15 @@ export async function startReader(rt: Runtime, view: DashboardView, feed: LiveFe
   // The same checker the detectors run, so the page shows the rules they actually hold.
   const ruleSet = new RuleSet();
   let inferenceDirty = false;
-  // Results arrive by the thousand per second under load: the feed carries one summary a second.
+  let windowHasData = false;
+  // Results arrive by the thousand per second under load: the feed carries one summary a second,
+  // and keeps sending while the window still holds results, so figures decay when traffic stops.
   const inferenceTimer = setInterval(() => {
-    if (!inferenceDirty) return;
+    if (!inferenceDirty && !windowHasData) return;
     inferenceDirty = false;
-    feed.publish({ type: 'inference', data: view.inference.summary(Date.now()) });
+    const s = view.inference.summary(Date.now());
+    windowHasData = s.overall.total > 0;
+    feed.publish({ type: 'inference', data: s });
   }, 1000);
   inferenceTimer.unref();
 
