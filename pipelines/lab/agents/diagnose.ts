@@ -17,12 +17,17 @@ function signalOf(a: Anomaly): string {
   return a.labels.signal ?? a.labels.__name__?.replace(/^lab:/, '') ?? '';
 }
 
-/** Components in blame order from the rca results (newest result with causes first), at most `max`. */
-export function componentsFromRca(results: readonly RcaResult[], max = 3): string[] {
+/**
+ * Components in blame order from the newest rca result with causes, at most `max`, keeping only
+ * those scoring at least `keep` × the top score: AIOpsLab scores a list holding the answer 1/len,
+ * so a clear winner is submitted alone.
+ */
+export function componentsFromRca(results: readonly RcaResult[], max = 3, keep = 0.5): string[] {
   const withCauses = results.filter((r) => r.causes.length > 0);
   const latest = withCauses[withCauses.length - 1];
   if (!latest) return [];
-  return [...new Set(latest.causes.map((c) => c.component))].slice(0, max);
+  const top = Math.max(...latest.causes.map((c) => c.score));
+  return [...new Set(latest.causes.filter((c) => c.score >= keep * top).map((c) => c.component))].slice(0, max);
 }
 
 /** Components whose process went down (their `up` series dropped) since the injection. */
