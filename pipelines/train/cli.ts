@@ -18,6 +18,8 @@ import { Registry } from 'prom-client';
 import { providerOption, runTrain, trainOptionsFrom } from './argos/cli-train.ts';
 import type { SeriesTrainingReport } from './argos/report.ts';
 import { argosRuleTrainer, createTrainingRun } from './argos/run.ts';
+import type { TrainOptions } from './argos/trainer.ts';
+import { HOLDOUT_GRID, runArgosHoldout } from './eval/holdout.ts';
 
 function str(args: ParsedArgs, key: string): string | undefined {
   const v = args.options[key];
@@ -47,6 +49,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   const detector = getDetector(str(args, 'detector') ?? DEFAULT_DETECTOR[protocol]);
   const filterOpt = args.options['filter'];
   const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
+  if (protocol === 'nab' && args.options['holdout'] === true) throw new UsageError('--holdout applies to --protocol argos');
   const t0 = performance.now();
   io.err(`loading ${data} with labels ${labels}`);
   const corpus = await loadCorpus(data, labels, filter ? { filter } : {});
@@ -58,23 +61,46 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
     // A detector that decides for itself (pipelines/detect's base detectors) is used as deployed;
     // a pure scorer gets the threshold with the best train-split event F1.
     const rawBase = detector.labels ? (s: Series) => detector.labels!(s) : labelsFromScores(detector);
-    // The protocol asks for base labels, then the trainer needs the same ones: compute them once.
-    let memo: { s: Series; l: Uint8Array } | undefined;
+    // The protocol asks for base labels, then the trainer needs the same ones (and --holdout runs
+    // every series several times): compute them once per series.
+    const memo = new WeakMap<Series, Uint8Array>();
     const base: typeof rawBase = (s, ctx) => {
-      if (memo?.s !== s) memo = { s, l: rawBase(s, ctx) };
-      return memo.l;
+      let l = memo.get(s);
+      if (!l) memo.set(s, (l = rawBase(s, ctx)));
+      return l;
     };
     const train = providerOption(args, 'train');
-    const reports: SeriesTrainingReport[] = [];
-    const trainRules = train
-      ? argosRuleTrainer(createTrainingRun({ registry: new Registry(), provider: train, signal: io.signal }), base, { ...trainOptionsFrom(args), signal: io.signal }, reports)
-      : undefined;
+    const holdout = args.options['holdout'] === true;
+    const userOptions = { ...trainOptionsFrom(args), signal: io.signal };
+    const runs: Array<{ options: Partial<TrainOptions>; reports: SeriesTrainingReport[] }> = [];
+    const trainingRun = train ? createTrainingRun({ registry: new Registry(), provider: train, signal: io.signal }) : undefined;
+    const factory = (options: Partial<TrainOptions>) => {
+      const reports: SeriesTrainingReport[] = [];
+      runs.push({ options, reports });
+      return argosRuleTrainer(trainingRun!, base, { ...userOptions, ...options }, reports);
+    };
     if (train) io.err(`training Argos rules per series on its train split (provider ${train})`);
-    const argos = await runArgosEval(corpus, { name: detector.name, base, ...(trainRules ? { trainRules } : {}) }, {
-      trainFraction: ARGOS_TRAIN_FRACTION,
-      onProgress: progress(io, 'argos'),
-      signal: io.signal,
-    });
+    let argos: EvalResult & { protocol: 'argos' };
+    let reports: SeriesTrainingReport[] = [];
+    const evalOpts = { trainFraction: ARGOS_TRAIN_FRACTION, onProgress: progress(io, 'argos'), signal: io.signal };
+    if (holdout) {
+      if (train) {
+        for (const k of ['gate', 'min-support', 'validation', 'fp-evidence']) {
+          if (args.options[k] !== undefined) throw new UsageError(`--holdout chooses --${k} on the tuning half (grid of ${HOLDOUT_GRID.length}); do not pass it`);
+        }
+      }
+      const h = await runArgosHoldout(corpus, { name: detector.name, base }, train ? factory : undefined, {
+        ...evalOpts,
+        onStage: (stage) => io.err(`holdout: ${stage}`),
+        publishedInLastRun: () => runs.at(-1)!.reports.filter((r) => r.published.length > 0).length,
+      });
+      // Training reports of the chosen options: its tuning-half run and the reporting run.
+      if (train) reports = [...runs.find((r) => r.options === h.holdout.chosen!.options)!.reports, ...runs.at(-1)!.reports];
+      argos = h;
+    } else {
+      argos = await runArgosEval(corpus, { name: detector.name, base, ...(train ? { trainRules: factory({}) } : {}) }, evalOpts);
+      reports = runs[0]?.reports ?? [];
+    }
     if (train) {
       const times = reports.map((r) => r.timeMs);
       const published = reports.filter((r) => r.published.length > 0).length;
@@ -127,6 +153,12 @@ const evalCommand: CliCommand = {
     { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 1)' },
     { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.2)' },
     { name: 'gate', type: 'string', placeholder: 'improves|at-least', description: 'with --train: publish rules that improve on the validation split (default) or merely do not lose' },
+    { name: 'fp-evidence', type: 'boolean', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting' },
+    {
+      name: 'holdout',
+      type: 'boolean',
+      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/min-support/validation/fp-evidence are chosen on the tuning half; the summary is the reporting half\'s',
+    },
   ],
   help: [
     'Examples:',
@@ -134,6 +166,7 @@ const evalCommand: CliCommand = {
     '  panoptes eval --protocol argos --json        # one JSON document: summary + per-series results',
     '  panoptes eval --protocol nab --out reports/eval   # writes reports/eval.json and reports/eval.md',
     '  panoptes eval --protocol argos --filter real --train offline   # base, rules and base+rules with rules trained offline',
+    '  panoptes eval --protocol argos --filter real --train offline --holdout   # options chosen on the tuning half, reported on the other',
   ].join('\n'),
   async run(args, io) {
     const result = await runEval(args, io);
@@ -167,6 +200,7 @@ const trainCommand: CliCommand = {
     { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
     { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
     { name: 'gate', type: 'string', default: 'improves', placeholder: 'improves|at-least', description: 'publish only rules that improve on the validation split (default), or that merely do not lose' },
+    { name: 'fp-evidence', type: 'boolean', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting' },
     { name: 'validation', type: 'string', default: '0.2', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
   ],

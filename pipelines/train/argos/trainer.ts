@@ -67,6 +67,13 @@ export interface TrainOptions {
    * is too little evidence for a threshold (our addition to Argos's F1 test, against overfitting).
    */
   minSupport: number;
+  /**
+   * An FP rule (a veto) is only kept when the fit split has at least one event the current labels
+   * detect and the veto keeps detecting: without such an event nothing shows the veto spares real
+   * anomalies (e.g. `value < 1.54` learnt from false alarms alone also silences a real anomaly of
+   * that size later). Off by default; `eval --holdout` chooses it on the tuning half.
+   */
+  fpEvidence: boolean;
   chunkMin: number;
   chunkMax: number;
   /** Prefix of rule ids, e.g. `nyc_taxi:` → `nyc_taxi:fn-1`. */
@@ -85,6 +92,7 @@ export const defaultTrainOptions: TrainOptions = {
   gate: 'improves',
   repairAttempts: 3,
   minSupport: 1,
+  fpEvidence: false,
   chunkMin: 500,
   chunkMax: 2500,
   idPrefix: '',
@@ -381,6 +389,9 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     if (!improves(toChunk(after), toChunk(current))) {
       rec.outcome = 'rejected';
       rec.reason = rec.fit.deltaF1 < -1e-12 ? `lowers fit event F1 by ${(-rec.fit.deltaF1).toFixed(3)} (reverted)` : 'no gain on the fit split';
+    } else if (o.fpEvidence && rec.kind === 'FP' && after.tp === 0) {
+      rec.outcome = 'rejected';
+      rec.reason = 'FP rule with no detected event on the fit split to show it spares real anomalies (fpEvidence)';
     } else if (support < o.minSupport) {
       rec.outcome = 'rejected';
       rec.reason = `fixes ${support} event-level mistake(s) on the fit split, fewer than ${o.minSupport}`;
@@ -487,7 +498,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     series: name,
     provider: ctx.provider,
     seed: o.seed,
-    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
+    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
     split: { fitRows: fitEnd, validationRows: trainEnd - fitEnd, trainEnd },
     baseFit,
     finalFit: current,

@@ -114,10 +114,24 @@ export async function runArgosEval(corpus: readonly LabelledSeries[], dets: Argo
     });
     opts.onProgress?.(idx + 1, corpus.length, s.name);
   }
+  const summary = summarizeArgos(series);
+  const notes: string[] = [];
+  const withRules = series.filter((s) => s.variants.rules !== null).length;
+  if (withRules === 0) notes.push('rules: no rules were supplied (rule training is not plugged in), so `rules` has no scores and `base+rules` equals `base`.');
+  else if (withRules < series.length) notes.push(`rules: only ${withRules} of ${series.length} series had rules; means cover those.`);
+  const clean = series.filter((s) => s.testEvents === 0).length;
+  notes.push(`F1 means cover the ${series.length - clean} series with a labelled event in the test split; ${clean} series without one are counted apart (cleanSeriesWithAlarms).`);
+  return { protocol: 'argos', detector: dets.name, trainFraction, summary, notes, series, runtimeMs: Math.round(performance.now() - t0) };
+}
+
+/**
+ * Means over series. They cover the same series for every detector: those with a labelled test
+ * event (where F1 is always defined). On the others F1 would be 0 for any alarm and undefined
+ * otherwise, which would make means over different detectors cover different series; they are
+ * counted apart.
+ */
+export function summarizeArgos(series: readonly ArgosSeriesResult[]): Record<ArgosVariant, MeanF1> {
   const summary = {} as Record<ArgosVariant, MeanF1>;
-  // Means cover the same series for every detector: those with a labelled test event (where F1
-  // is always defined). On the others F1 would be 0 for any alarm and undefined otherwise, which
-  // would make means over different detectors cover different series; they are counted apart.
   for (const v of ARGOS_VARIANTS) {
     const vs = series.filter((s) => s.testEvents > 0).map((s) => s.variants[v]);
     const counted = vs.filter((x): x is VariantScores => x !== null);
@@ -129,13 +143,7 @@ export async function runArgosEval(corpus: readonly LabelledSeries[], dets: Argo
       cleanSeriesWithAlarms: series.filter((s) => s.testEvents === 0 && (s.variants[v]?.event.fp ?? 0) > 0).length,
     };
   }
-  const notes: string[] = [];
-  const withRules = series.filter((s) => s.variants.rules !== null).length;
-  if (withRules === 0) notes.push('rules: no rules were supplied (rule training is not plugged in), so `rules` has no scores and `base+rules` equals `base`.');
-  else if (withRules < series.length) notes.push(`rules: only ${withRules} of ${series.length} series had rules; means cover those.`);
-  const clean = series.filter((s) => s.testEvents === 0).length;
-  notes.push(`F1 means cover the ${series.length - clean} series with a labelled event in the test split; ${clean} series without one are counted apart (cleanSeriesWithAlarms).`);
-  return { protocol: 'argos', detector: dets.name, trainFraction, summary, notes, series, runtimeMs: Math.round(performance.now() - t0) };
+  return summary;
 }
 
 /** Base labels from a scoring detector: the threshold with the best event F1 on the train split. */

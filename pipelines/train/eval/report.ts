@@ -3,6 +3,7 @@ import { NAB_PROFILE_NAMES } from '../metrics/nab.ts';
 import type { ArgosEvalResult } from './argos.ts';
 import { ARGOS_VARIANTS } from './argos.ts';
 import type { NabEvalResult } from './nab.ts';
+import type { HoldoutSummary } from './holdout.ts';
 
 export type EvalResult = (NabEvalResult | ArgosEvalResult) & { runtimeMs?: number; data?: string; labels?: string };
 
@@ -37,11 +38,43 @@ function summaryRows(r: EvalResult): { header: string[]; rows: string[][] } {
   };
 }
 
+const signed = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+
+/** `eval --holdout`: base and base+rules per half, and the grid the tuning half chose from. */
+function holdoutTables(h: HoldoutSummary): { halves: { header: string[]; rows: string[][] }; grid?: { header: string[]; rows: string[][] } } {
+  const halves = {
+    header: ['half', 'series', 'counted', 'base event F1', 'base+rules event F1', 'Δ event F1', 'base PA F1', 'base+rules PA F1', 'Δ PA F1'],
+    rows: (['reporting', 'tuning', 'whole'] as const).map((k) => {
+      const s = h.summaries[k];
+      const n = k === 'whole' ? h.tuningSeries.length + h.reportingSeries.length : k === 'tuning' ? h.tuningSeries.length : h.reportingSeries.length;
+      return [k, String(n), String(s.base.seriesCounted), f(s.base.eventF1), f(s['base+rules'].eventF1), signed(h.delta[k].eventF1), f(s.base.pointAdjustedF1), f(s['base+rules'].pointAdjustedF1), signed(h.delta[k].pointAdjustedF1)];
+    }),
+  };
+  if (!h.grid) return { halves };
+  return {
+    halves,
+    grid: {
+      header: ['training options (tuning half)', 'Δ event F1', 'Δ PA F1', 'series publishing', 'chosen'],
+      rows: h.grid.map((g) => [g.label, signed(g.deltaEventF1), signed(g.deltaPointAdjustedF1), g.seriesPublishing === undefined ? '—' : String(g.seriesPublishing), g.label === h.chosen?.label ? '*' : '']),
+    },
+  };
+}
+
+function holdoutOf(r: EvalResult): HoldoutSummary | undefined {
+  return (r as { holdout?: HoldoutSummary }).holdout;
+}
+
 export function renderTerminal(r: EvalResult): string[] {
   const { header, rows } = summaryRows(r);
   const out = [`protocol ${r.protocol}, detector ${r.detector}, ${r.series.length} series`, '', ...table(header, rows)];
   if (r.protocol === 'nab') out.push('', `rows ${r.rows}, windows ${r.windows}, detect ${r.detectMs} ms, score ${r.scoreMs} ms`);
   else out.push('', ...r.notes);
+  const h = holdoutOf(r);
+  if (h) {
+    const t = holdoutTables(h);
+    out.push('', ...table(t.halves.header, t.halves.rows));
+    if (t.grid) out.push('', ...table(t.grid.header, t.grid.rows));
+  }
   if (r.runtimeMs !== undefined) out.push(`total ${(r.runtimeMs / 1000).toFixed(1)} s`);
   return out;
 }
@@ -64,7 +97,14 @@ export function renderMarkdown(r: EvalResult): string {
       ),
     );
   } else {
-    out.push(...r.notes.map((n) => `- ${n}`), '', '## Per series (test split)', '');
+    out.push(...r.notes.map((n) => `- ${n}`), '');
+    const h = holdoutOf(r);
+    if (h) {
+      const t = holdoutTables(h);
+      out.push('## Held-out protocol', '', `Split: ${h.split}. The summary above is the reporting half's.`, '', ...mdTable(t.halves.header, t.halves.rows), '');
+      if (t.grid) out.push(...mdTable(t.grid.header, t.grid.rows), '');
+    }
+    out.push('## Per series (test split)', '');
     out.push(
       ...mdTable(
         ['series', 'test pts', 'events', 'base point F1', 'base event F1', 'rules event F1', 'base+rules event F1'],

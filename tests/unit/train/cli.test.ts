@@ -54,3 +54,21 @@ test('--out accepts a name with or without extension', () => {
   assert.deepEqual(outPaths('reports/eval'), { json: 'reports/eval.json', md: 'reports/eval.md' });
   assert.deepEqual(outPaths('reports/eval.json'), { json: 'reports/eval.json', md: 'reports/eval.md' });
 });
+
+test('--holdout: argos only, and it chooses the training options itself', async () => {
+  await assert.rejects(evalCmd.run(args({ protocol: 'nab', holdout: true }), io(false).io), { code: 'PANOPTES_USAGE', message: /--holdout applies to --protocol argos/ });
+  await assert.rejects(evalCmd.run(args({ protocol: 'argos', holdout: true, train: 'offline', gate: 'at-least', filter: ['nyc_taxi'] }), io(false).io), {
+    code: 'PANOPTES_USAGE',
+    message: /--holdout chooses --gate/,
+  });
+});
+
+test('eval --protocol argos --holdout --json: summary of the reporting half, halves and per-series half', async () => {
+  const t = io(true);
+  await evalCmd.run(args({ protocol: 'argos', holdout: true, filter: ['realKnownCause/'] }), t.io);
+  const doc = JSON.parse(t.out[0]!);
+  assert.equal(doc.holdout.tuningSeries.length + doc.holdout.reportingSeries.length, 7);
+  assert.deepEqual(doc.summary, doc.holdout.summaries.reporting);
+  assert.ok(doc.series.every((s: { name: string; half: string }) => (doc.holdout.reportingSeries.includes(s.name) ? s.half === 'reporting' : s.half === 'tuning')));
+  assert.equal(doc.holdout.grid, null);
+});

@@ -108,3 +108,17 @@ test('niceBeyond rounds to 3 significant digits strictly past the value', () => 
   assert.equal(niceBeyond(123456, true), 123000);
   assert.ok(niceBeyond(0, true) < 0 && niceBeyond(0, false) > 0);
 });
+
+test('fpEvidence: no veto is kept while the fit split shows no detected event it spares', async () => {
+  const data = input(31, { baseRecall: 0, falseAlarms: 30, spikes: 0 });
+  const plain = await trainSeries(data, offline(), { seed: 1 });
+  assert.ok(plain.trained.some((x) => x.spec.kind === 'FP'), 'without the option an FP rule is learnt from false alarms alone');
+  const guarded = await trainSeries(data, offline(), { seed: 1, fpEvidence: true });
+  assert.equal(guarded.trained.filter((x) => x.spec.kind === 'FP').length, 0);
+  const reasons = guarded.report.iterations.flatMap((it) => it.candidates.map((c) => c.reason));
+  assert.ok(reasons.some((x) => /fpEvidence/.test(x)), reasons.join('\n'));
+  assert.equal(guarded.report.options['fpEvidence'], 1);
+  // With detected events on the fit split the veto is still learnt.
+  const withEvents = await trainSeries(input(31, { baseRecall: 1, falseAlarms: 30, spikes: 10 }), offline(), { seed: 1, fpEvidence: true });
+  assert.ok(withEvents.trained.some((x) => x.spec.kind === 'FP'));
+});

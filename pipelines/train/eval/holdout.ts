@@ -1,0 +1,153 @@
+/**
+ * A held-out variant of the Argos protocol (`eval --protocol argos --holdout`). The corpus is cut
+ * in two halves by a fixed hash of each series path, decided before any result was looked at:
+ *
+ * - tuning half: every choice of the training options (gate, min support, validation share, FP
+ *   evidence) is made here: each point of HOLDOUT_GRID trains and is scored on these series'
+ *   70/30 splits, and the one with the best mean base+rules − base event F1 is chosen;
+ * - reporting half: the chosen options run once; their figures are the honest ones, since nothing
+ *   about these series (labels of either split) took part in choosing anything.
+ *
+ * The whole corpus with the chosen options is reported too, for comparison with the plain protocol.
+ * Within every series the 30% test split stays unseen by training, as in the plain protocol.
+ */
+import type { LabelledSeries } from '../data/series.ts';
+import type { TrainOptions } from '../argos/trainer.ts';
+import { runArgosEval, summarizeArgos } from './argos.ts';
+import type { ArgosEvalOptions, ArgosEvalResult, ArgosSeriesResult, ArgosVariant, MeanF1 } from './argos.ts';
+import type { ArgosContext, LabelFn, RuleSet } from './detector.ts';
+
+export type HoldoutHalf = 'tuning' | 'reporting';
+
+/** 32-bit FNV-1a of the UTF-16 code units of `s` (fixed: changing it would change the halves). */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** The half of a series, from its corpus key (`realKnownCause/nyc_taxi.csv`): odd hash → reporting. */
+export function holdoutHalf(name: string): HoldoutHalf {
+  return (fnv1a32(name) & 1) === 1 ? 'reporting' : 'tuning';
+}
+
+export const HOLDOUT_SPLIT_RULE = 'FNV-1a 32-bit hash of the series path; odd → reporting half, even → tuning half';
+
+export interface GridPoint {
+  label: string;
+  options: Partial<TrainOptions>;
+}
+
+/** The training choices made on the tuning half. The first point is the trainer's default; ties keep the earlier point. */
+export const HOLDOUT_GRID: GridPoint[] = (() => {
+  const out: GridPoint[] = [];
+  for (const fpEvidence of [false, true])
+    for (const gate of ['improves', 'at-least'] as const)
+      for (const minSupport of [1, 2])
+        for (const validationFraction of [0.2, 0.3])
+          out.push({
+            label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}${fpEvidence ? ', fp-evidence' : ''}`,
+            options: { gate, minSupport, validationFraction, fpEvidence },
+          });
+  return out;
+})();
+
+export type RuleTrainerFactory = (options: Partial<TrainOptions>) => (series: LabelledSeries, ctx: ArgosContext) => Promise<RuleSet>;
+
+export interface GridResult {
+  label: string;
+  options: Partial<TrainOptions>;
+  /** Tuning half: mean event F1 of base+rules minus that of base, over series with a test event. */
+  deltaEventF1: number | null;
+  deltaPointAdjustedF1: number | null;
+  seriesPublishing?: number;
+}
+
+export interface HoldoutSummary {
+  split: string;
+  tuningSeries: string[];
+  reportingSeries: string[];
+  /** Null without rule training (nothing to choose). */
+  grid: GridResult[] | null;
+  chosen: GridResult | null;
+  summaries: Record<'tuning' | 'reporting' | 'whole', Record<ArgosVariant, MeanF1>>;
+  delta: Record<'tuning' | 'reporting' | 'whole', { eventF1: number | null; pointAdjustedF1: number | null }>;
+}
+
+export type HoldoutEvalResult = ArgosEvalResult & { holdout: HoldoutSummary; series: Array<ArgosSeriesResult & { half: HoldoutHalf }> };
+
+const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
+
+function deltas(s: Record<ArgosVariant, MeanF1>): { eventF1: number | null; pointAdjustedF1: number | null } {
+  return { eventF1: diff(s['base+rules'].eventF1, s.base.eventF1), pointAdjustedF1: diff(s['base+rules'].pointAdjustedF1, s.base.pointAdjustedF1) };
+}
+
+export interface HoldoutOptions extends ArgosEvalOptions {
+  grid?: GridPoint[];
+  /** Called before each grid point / the reporting run, for progress lines. */
+  onStage?: (stage: string) => void;
+  /** After a training run: how many of its series published rules. */
+  publishedInLastRun?: () => number;
+}
+
+/**
+ * Runs the held-out protocol. `trainer` builds a rule trainer for given options (absent → base only,
+ * the halves are still reported apart). The result is the whole corpus's per-series results with
+ * the chosen options; its `summary` is the REPORTING half's (the honest figure), `holdout` has the rest.
+ */
+export async function runArgosHoldout(
+  corpus: readonly LabelledSeries[],
+  dets: { name: string; base: LabelFn },
+  trainer: RuleTrainerFactory | undefined,
+  opts: HoldoutOptions = {},
+): Promise<HoldoutEvalResult> {
+  const t0 = performance.now();
+  const tuning = corpus.filter((s) => holdoutHalf(s.name) === 'tuning');
+  const reporting = corpus.filter((s) => holdoutHalf(s.name) === 'reporting');
+  const evalOpts: ArgosEvalOptions = { ...(opts.trainFraction !== undefined ? { trainFraction: opts.trainFraction } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+  let grid: GridResult[] | null = null;
+  let chosen: GridResult | null = null;
+  let tuned: ArgosEvalResult;
+  if (trainer) {
+    grid = [];
+    let best: { g: GridResult; r: ArgosEvalResult } | undefined;
+    for (const [i, point] of (opts.grid ?? HOLDOUT_GRID).entries()) {
+      opts.onStage?.(`tuning half (${tuning.length} series), grid point ${i + 1}/${(opts.grid ?? HOLDOUT_GRID).length}: ${point.label}`);
+      const r = await runArgosEval(tuning, { ...dets, trainRules: trainer(point.options) }, evalOpts);
+      const d = deltas(r.summary);
+      const g: GridResult = { label: point.label, options: point.options, deltaEventF1: d.eventF1, deltaPointAdjustedF1: d.pointAdjustedF1 };
+      if (opts.publishedInLastRun) g.seriesPublishing = opts.publishedInLastRun();
+      grid.push(g);
+      if (!best || (g.deltaEventF1 ?? -Infinity) > (best.g.deltaEventF1 ?? -Infinity) + 1e-12) best = { g, r };
+    }
+    chosen = best!.g;
+    tuned = best!.r;
+  } else tuned = await runArgosEval(tuning, dets, evalOpts);
+  opts.onStage?.(`reporting half (${reporting.length} series)${chosen ? `, chosen on the tuning half: ${chosen.label}` : ''}`);
+  const reported = await runArgosEval(reporting, { ...dets, ...(trainer && chosen ? { trainRules: trainer(chosen.options) } : {}) }, evalOpts);
+  const byName = new Map<string, ArgosSeriesResult & { half: HoldoutHalf }>();
+  for (const s of tuned.series) byName.set(s.name, { ...s, half: 'tuning' });
+  for (const s of reported.series) byName.set(s.name, { ...s, half: 'reporting' });
+  const series = corpus.map((s) => byName.get(s.name)!);
+  const summaries = { tuning: tuned.summary, reporting: reported.summary, whole: summarizeArgos(series) };
+  const holdout: HoldoutSummary = {
+    split: HOLDOUT_SPLIT_RULE,
+    tuningSeries: tuning.map((s) => s.name),
+    reportingSeries: reporting.map((s) => s.name),
+    grid,
+    chosen,
+    summaries,
+    delta: { tuning: deltas(summaries.tuning), reporting: deltas(summaries.reporting), whole: deltas(summaries.whole) },
+  };
+  const f = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+  const notes = [
+    `holdout: ${HOLDOUT_SPLIT_RULE}: ${tuning.length} tuning, ${reporting.length} reporting series. The summary is the REPORTING half's; ` +
+      (chosen ? `training options chosen on the tuning half (${grid!.length} grid points, best mean base+rules − base event F1): ${chosen.label}. ` : 'no rule training, nothing chosen. ') +
+      `base+rules − base event F1: reporting ${f(holdout.delta.reporting.eventF1)}, tuning ${f(holdout.delta.tuning.eventF1)}, whole ${f(holdout.delta.whole.eventF1)}.`,
+    ...reported.notes,
+  ];
+  return { ...reported, series, summary: summaries.reporting, notes, holdout, runtimeMs: Math.round(performance.now() - t0) };
+}
