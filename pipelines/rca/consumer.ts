@@ -59,6 +59,8 @@ export interface RcaConsumerOptions {
   maxPointsPerNode?: number;
   /** At most this many nodes held; new nodes beyond it are ignored (counted). Default 5000. */
   maxNodes?: number;
+  /** A row without a sample of a series reuses its latest earlier sample up to this old. Default 2 × stepMs. */
+  fillMs?: number;
   /** Rows this close before the incident opened are left out of the normal history. Default 5000 ms. */
   normalGapMs?: number;
   /** How long an analysis waits for the metrics tail to catch up with the topic. Default 5000 ms. */
@@ -110,6 +112,7 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
     windowMs: opts.windowMs ?? 30 * 60_000,
     maxPointsPerSeries: opts.maxPointsPerNode ?? 3600,
     maxNodes: opts.maxNodes ?? 5000,
+    fillMs: opts.fillMs ?? 2 * (opts.stepMs ?? 1000),
     componentLabels: [...new Set([opts.componentLabel ?? 'component', 'service', 'job'])],
     metricLabels: [...new Set([opts.metricLabel ?? 'signal', '__name__'])],
   });

@@ -14,6 +14,8 @@ export interface WindowOptions {
   windowMs: number;
   maxPointsPerSeries: number;
   maxNodes: number;
+  /** A row without a sample of a series takes the series' latest earlier sample up to this old. */
+  fillMs: number;
   componentLabels: string[];
   metricLabels: string[];
 }
@@ -23,6 +25,7 @@ export const defaultWindowOptions: WindowOptions = {
   windowMs: 30 * 60_000,
   maxPointsPerSeries: 3600,
   maxNodes: 5000,
+  fillMs: 2000,
   componentLabels: ['component', 'service', 'job'],
   metricLabels: ['signal', '__name__'],
 };
@@ -31,6 +34,7 @@ export function validateWindowOptions(o: Partial<WindowOptions>): WindowOptions 
   const w = { ...defaultWindowOptions, ...o };
   const bad: string[] = [];
   for (const k of ['stepMs', 'windowMs', 'maxPointsPerSeries', 'maxNodes'] as const) if (!Number.isInteger(w[k]) || w[k] < 1) bad.push(`rca.${k}: expected an integer ≥ 1, got ${JSON.stringify(w[k])}`);
+  if (!Number.isInteger(w.fillMs) || w.fillMs < 0) bad.push(`rca.fillMs: expected an integer ≥ 0, got ${JSON.stringify(w.fillMs)}`);
   for (const k of ['componentLabels', 'metricLabels'] as const) if (!Array.isArray(w[k]) || w[k].length === 0 || w[k].some((l) => typeof l !== 'string' || !l)) bad.push(`rca.${k}: expected a non-empty list of label names`);
   if (bad.length > 0) throw new RangeError(bad.join('; '));
   return w;
@@ -113,21 +117,30 @@ export class MetricWindows {
     return n;
   }
 
-  /** Rows in [fromMs, toMs) (all when omitted) of every node, NaN where a node has no sample. */
+  /**
+   * Rows in [fromMs, toMs) (all when omitted) of every node. A series without a sample at a row
+   * takes its latest earlier sample up to `fillMs` old: series recorded in different phases (rule
+   * groups evaluated at different offsets, jitter around a rounding boundary) would otherwise
+   * leave holes exactly at the row an analysis looks at. Older than that: NaN (a stale series, a
+   * process that is gone).
+   */
   frame(fromMs = -Infinity, toMs = Infinity): Frame {
     const ts = new Set<number>();
     for (const byFp of this.nodes.values()) for (const s of byFp.values()) for (const t of s.points.keys()) if (t >= fromMs && t < toMs) ts.add(t);
     const timestamps = [...ts].sort((a, b) => a - b);
-    const row = new Map(timestamps.map((t, i) => [t, i]));
+    const fill = this.opts.fillMs;
     const series = new Map<string, number[]>();
     for (const [node, byFp] of this.nodes) {
       const sum = new Array<number>(timestamps.length).fill(0);
       const cnt = new Array<number>(timestamps.length).fill(0);
       for (const s of byFp.values()) {
-        for (const [t, v] of s.points) {
-          const i = row.get(t);
-          if (i === undefined) continue;
-          sum[i]! += v;
+        const pts = [...s.points].sort((a, b) => a[0] - b[0]);
+        let j = -1;
+        for (let i = 0; i < timestamps.length; i++) {
+          const t = timestamps[i]!;
+          while (j + 1 < pts.length && pts[j + 1]![0] <= t) j++;
+          if (j < 0 || t - pts[j]![0] > fill) continue;
+          sum[i]! += pts[j]![1];
           cnt[i]!++;
         }
       }

@@ -18,7 +18,7 @@ test('node ids from labels: component then service/job, metric from signal then 
 });
 
 test('samples align to the step, replicas of a node are averaged, stale and NaN samples skipped', () => {
-  const w = new MetricWindows({ stepMs: 1000 });
+  const w = new MetricWindows({ stepMs: 1000, fillMs: 0 });
   const l = { component: 'geo', signal: 'latency' };
   w.add(batch('r1', l, [[1000, 1], [2010, 2], [3000, NaN]]));
   w.add(batch('r2', l, [[990, 3], [2000, 4], [3000, 9]], [3000]));
@@ -60,4 +60,17 @@ test('telemetry split: normal history before the incident minus a gap, the incid
 test('bad window options are rejected with their keys', () => {
   assert.throws(() => new MetricWindows({ stepMs: 0 }), /rca\.stepMs/);
   assert.throws(() => new MetricWindows({ metricLabels: [] }), /rca\.metricLabels/);
+});
+
+test('a series recorded in another phase fills the rows it misses from its latest sample, up to fillMs', () => {
+  const w = new MetricWindows({ stepMs: 1000, fillMs: 2000 });
+  // a: every step; b: jitter around the rounding boundary leaves it without a sample at 3000 and 4000; then it stops.
+  w.add(batch('a', { component: 'a', signal: 's' }, [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000].map((t) => [t, 1] as [number, number])));
+  w.add(batch('b', { component: 'b', signal: 's' }, [[1000, 5], [2499, 6], [5000, 7]]));
+  const b = w.frame().series.get('b:s')!.map((v) => (Number.isNaN(v) ? null : v));
+  assert.deepEqual(b, [5, 6, 6, 6, 7, 7, 7, null, null], 'held for 2 s, then NaN (stale)');
+  const strict = new MetricWindows({ stepMs: 1000, fillMs: 0 });
+  strict.add(batch('b', { component: 'b', signal: 's' }, [[1000, 5], [3000, 7]]));
+  strict.add(batch('a', { component: 'a', signal: 's' }, [[2000, 1]]));
+  assert.ok(Number.isNaN(strict.frame().series.get('b:s')![1]!));
 });
