@@ -55,6 +55,7 @@ export interface LabRunArgs {
   command: string;
   warmupMs?: number;
   budgetMs?: number;
+  rcaMethod?: string;
 }
 
 /** Runs problems and returns the report; shared by `lab run` and `npm start`. */
@@ -102,6 +103,7 @@ export async function runLabCommand(a: LabRunArgs, io: CliIo) {
       notes,
       ...(a.warmupMs !== undefined ? { timings: { warmupMs: a.warmupMs } } : {}),
       ...(a.budgetMs !== undefined ? { budgetMs: a.budgetMs } : {}),
+      ...(a.rcaMethod !== undefined ? { rcaMethod: a.rcaMethod as 'traversal' } : {}),
     });
   } finally {
     finished();
@@ -120,8 +122,9 @@ const run: CliCommand = {
     { name: 'transport', type: 'string', description: 'embedded (in-process topics) or kafka (real brokers, PANOPTES_BROKERS or 127.0.0.1:9092).', default: 'embedded' },
     { name: 'agent', type: 'string', description: 'panoptes (the pipeline as the agent) or llm (ReAct over pipelines/llm; needs OPENAI_API_KEY).', default: 'panoptes' },
     { name: 'out', type: 'string', placeholder: 'DIR', description: 'Where reports and per-problem files go.', default: DEFAULT_OUT },
-    { name: 'base-port', type: 'number', description: 'App services use base..base+12, Prometheus base+190, the receiver base+191.', default: DEFAULT_BASE_PORT },
+    { name: 'base-port', type: 'number', description: 'App services use base..base+12, Prometheus base+20, the receiver base+21.', default: DEFAULT_BASE_PORT },
     { name: 'warmup-ms', type: 'number', description: 'Baseline under workload before the injection.', default: 30000 },
+    { name: 'rca-method', type: 'string', description: 'Ranking method of the pipeline\'s RCA stage: traversal, attribution or random-walk.', default: 'traversal' },
   ],
   help: 'Each problem takes about 1.5 minutes. Needs /usr/bin/prometheus (bash infra/debian.sh) and the PostgreSQL and Redis on 127.0.0.1.\nExample: panoptes lab run --problem latency-search-localization',
   async run(args, io) {
@@ -130,10 +133,12 @@ const run: CliCommand = {
     if (!o.all && ids.length === 0) throw new UsageError('lab run: give --problem ID or --all (panoptes lab list shows the ids)');
     const task = o.task as string | undefined;
     const problems = o.all ? PROBLEMS.filter((p) => !task || p.task === task) : ids.map(problemById);
+    const rcaMethod = String(o['rca-method']);
+    if (!['traversal', 'attribution', 'random-walk'].includes(rcaMethod)) throw new UsageError(`--rca-method: expected traversal, attribution or random-walk, got "${rcaMethod}"`);
     const agent = String(o.agent);
     if (agent !== 'panoptes' && agent !== 'llm') throw new UsageError(`--agent: expected panoptes or llm, got "${agent}"`);
     const { report, files } = await runLabCommand(
-      { problems, agent, transport: String(o.transport), outDir: resolve(String(o.out)), basePort: Number(o['base-port']), command: `panoptes lab run ${process.argv.slice(4).join(' ')}`.trim(), warmupMs: Number(o['warmup-ms']) },
+      { problems, agent, transport: String(o.transport), outDir: resolve(String(o.out)), basePort: Number(o['base-port']), command: `panoptes lab run ${process.argv.slice(4).join(' ')}`.trim(), warmupMs: Number(o['warmup-ms']), rcaMethod },
       io,
     );
     if (io.json) io.out(JSON.stringify(report));

@@ -53,7 +53,7 @@ export interface PipelineOptions {
   resources: readonly string[];
   log?: Logger;
   progress?: (line: string) => void;
-  /** The RCA stage's ranking method (default attribution). */
+  /** The RCA stage's ranking method (default traversal: on the lab it put the slow service above its callers where attribution did not). */
   rcaMethod?: 'traversal' | 'attribution' | 'random-walk';
 }
 
@@ -133,7 +133,7 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
     const rca = await startRcaConsumer(rt, {
       groupId: `lab-rca-${id}`,
       instanceId: `lab-${id}`,
-      method: o.rcaMethod ?? 'attribution',
+      method: o.rcaMethod ?? 'traversal',
       componentLabel: 'component',
       metricLabel: 'signal',
       ...(graph ? { fallbackGraph: graph } : {}),

@@ -43,6 +43,8 @@ export interface RunOptions {
   budgetMs?: number;
   signal: AbortSignal;
   progress: Progress;
+  /** The RCA stage's ranking method (default traversal). */
+  rcaMethod?: 'traversal' | 'attribution' | 'random-walk';
   log?: Logger;
 }
 
@@ -124,7 +126,7 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
       receiverPort: o.basePort + 21,
       services: app.services().map((s) => s.name),
       resources: ['postgres', 'redis'],
-      ...(process.env.PANOPTES_LAB_RCA_METHOD ? { rcaMethod: process.env.PANOPTES_LAB_RCA_METHOD as 'traversal' } : {}),
+      ...(o.rcaMethod ? { rcaMethod: o.rcaMethod } : {}),
       ...(o.log ? { log: o.log } : {}),
       progress: (l) => p.line(l),
     });
