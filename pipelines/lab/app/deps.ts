@@ -51,7 +51,15 @@ export async function makeDeps(name: LabServiceName, config: ServiceConfig, runI
     redis = new RespClient(host!, Number(port), timeoutMs);
   }
   return {
-    call: (service, method, path, body) => timed(service, () => callJson(addr(config, service), method, path, body, timeoutMs)),
+    call: (service, method, path, body) =>
+      timed(service, async () => {
+        try {
+          return await callJson(addr(config, service), method, path, body, timeoutMs);
+        } catch (e) {
+          // Name the callee, as a real client library would: logs then say whom a failure came from.
+          throw e instanceof HttpError ? new HttpError(e.status, `calling ${service}: ${e.message}`) : e;
+        }
+      }),
     sql: async <R>(text: string, params: unknown[] = []) => {
       if (!pool) throw new HttpError(500, 'postgres not configured');
       const p = pool;

@@ -6,21 +6,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { freshStateFile, hit, metric, scrape, sleep, sum } from './helpers.ts';
+import { TEST_STATE_FILE, runDir, hit, metric, scrape, sleep, sum } from './helpers.ts';
 
-process.env.PANOPTES_LAB_STATE = freshStateFile('res');
+process.env.PANOPTES_LAB_STATE = TEST_STATE_FILE;
 const { startApp } = await import('../../../pipelines/lab/app/index.ts');
-const { injectorFor, activeFaults } = await import('../../../pipelines/lab/faults/index.ts');
+const { injectorFor, activeFaults, cleanupLeftovers } = await import('../../../pipelines/lab/faults/index.ts');
 type App = Awaited<ReturnType<typeof startApp>>;
 let app: App;
 const PROXY_ADMIN = 18620 + 12;
 
 before(async () => {
-  app = await startApp({ runDir: `${process.env.PANOPTES_LAB_STATE}.run`, basePort: 18620, seed: 5 });
+  await cleanupLeftovers(); // runs of test processes that died, holding our ports
+  app = await startApp({ runDir: runDir('res'), basePort: 18620, seed: 5 });
 });
 after(async () => {
   await app?.stop();
-  assert.deepEqual(activeFaults(), []);
+  assert.deepEqual(activeFaults(app?.runId ?? 'none'), []);
 });
 
 function reachable(port: number): Promise<boolean> {
@@ -91,7 +92,7 @@ test('redis-down: rate and profile fail on their cache; recover brings them back
 test('a second app on the same ports is refused with a clear error, before it touches anything', async () => {
   const { readState } = await import('../../../pipelines/lab/faults/index.ts');
   const apps = readState().apps.length;
-  await assert.rejects(startApp({ runDir: `${process.env.PANOPTES_LAB_STATE}.run2`, basePort: 18620 }), /ports .* in use/);
+  await assert.rejects(startApp({ runDir: runDir('res2'), basePort: 18620 }), /ports .* in use/);
   assert.equal(readState().apps.length, apps);
   assert.equal(await app.healthy('frontend'), true);
 });

@@ -5,20 +5,21 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshStateFile, hit, metric, scrape, sleep, sum } from './helpers.ts';
+import { TEST_STATE_FILE, runDir, hit, metric, scrape, sleep, sum } from './helpers.ts';
 
-process.env.PANOPTES_LAB_STATE = freshStateFile('svc');
+process.env.PANOPTES_LAB_STATE = TEST_STATE_FILE;
 const { startApp } = await import('../../../pipelines/lab/app/index.ts');
-const { injectorFor, activeFaults } = await import('../../../pipelines/lab/faults/index.ts');
+const { injectorFor, activeFaults, cleanupLeftovers } = await import('../../../pipelines/lab/faults/index.ts');
 type App = Awaited<ReturnType<typeof startApp>>;
 let app: App;
 
 before(async () => {
-  app = await startApp({ runDir: `${process.env.PANOPTES_LAB_STATE}.run`, basePort: 18600, seed: 3 });
+  await cleanupLeftovers(); // runs of test processes that died, holding our ports
+  app = await startApp({ runDir: runDir('svc'), basePort: 18600, seed: 3 });
 });
 after(async () => {
   await app?.stop();
-  assert.deepEqual(activeFaults(), [], 'no fault recorded after stop');
+  assert.deepEqual(activeFaults(app?.runId ?? 'none'), [], 'no fault recorded after stop');
 });
 
 function url(name: Parameters<App['service']>[0]): string {
@@ -75,13 +76,17 @@ test('cpu-hog: profile burns CPU (process_cpu_seconds_total); recover stops it',
   };
   const idle = await cpuOver(1500);
   await inj.inject(app, spec);
-  await sleep(300);
-  const hog = await cpuOver(2000);
-  assert.ok(hog > 0.4 && hog > idle + 0.3, `cpu share under the hog ${hog.toFixed(2)} (idle ${idle.toFixed(2)})`);
-  await inj.recover(app, spec);
+  try {
+    await sleep(300);
+    const hog = await cpuOver(2000);
+    // On a loaded machine the hog gets what the scheduler gives it, but clearly more than idle.
+    assert.ok(hog > 0.2 && hog > idle + 0.15, `cpu share under the hog ${hog.toFixed(2)} (idle ${idle.toFixed(2)})`);
+  } finally {
+    await inj.recover(app, spec);
+  }
   await sleep(300);
   const after0 = await cpuOver(2000);
-  assert.ok(after0 < 0.25, `cpu share after recover ${after0.toFixed(2)}`);
+  assert.ok(after0 < 0.12, `cpu share after recover ${after0.toFixed(2)}`);
 });
 
 test('memory-leak: user\'s resident memory grows; recover stops the growth', { timeout: 30_000 }, async () => {
@@ -90,10 +95,13 @@ test('memory-leak: user\'s resident memory grows; recover stops the growth', { t
   const rss = () => metric(url('user'), 'process_resident_memory_bytes');
   const r0 = await rss();
   await inj.inject(app, spec);
-  await sleep(2500);
-  const r1 = await rss();
-  assert.ok(r1 - r0 > 25 * 1024 * 1024, `rss grew ${((r1 - r0) / 1048576).toFixed(1)} MiB`);
-  await inj.recover(app, spec);
+  try {
+    await sleep(2500);
+    const r1 = await rss();
+    assert.ok(r1 - r0 > 20 * 1024 * 1024, `rss grew ${((r1 - r0) / 1048576).toFixed(1)} MiB`);
+  } finally {
+    await inj.recover(app, spec);
+  }
   await sleep(300);
   const r2 = await rss();
   await sleep(2000);
@@ -127,8 +135,14 @@ test('crash: search is killed with SIGKILL, frontend calls to it fail; recover r
   assert.throws(() => process.kill(pid, 0), 'the old process is gone');
   assert.equal(await app.healthy('search'), false);
   const e0 = await metric(app.frontendUrl, 'lab_dependency_requests_total', { dep: 'search', outcome: 'error' });
+  const since = Date.now();
   assert.deepEqual(await hit(app.frontendUrl, '/hotels', 3), [502, 502, 502]);
   assert.equal((await metric(app.frontendUrl, 'lab_dependency_requests_total', { dep: 'search', outcome: 'error' })) - e0, 3);
+  // The frontend's JSON log names the failing callee (what a log-reading agent has to go on).
+  const failed = app.logs('frontend', { sinceMs: since }).filter((l) => l.level === 'error');
+  assert.equal(failed.length, 3);
+  assert.ok(failed.every((l) => l.service === 'frontend' && l.route === '/hotels' && l.code === 502 && /calling search: .*ECONNREFUSED/.test(String(l.error))), JSON.stringify(failed[0]));
+  assert.equal(app.logs('frontend', { sinceMs: since, limit: 2 }).length, 2);
   await inj.recover(app, spec);
   assert.ok(app.service('search').pid > 0 && app.service('search').pid !== pid);
   assert.deepEqual(await hit(app.frontendUrl, '/hotels', 3), [200, 200, 200]);

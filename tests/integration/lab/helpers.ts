@@ -54,8 +54,15 @@ export async function hit(frontendUrl: string, route: '/hotels' | '/reservation'
   return codes;
 }
 
-export function freshStateFile(name: string): string {
-  return join(mkdtempSync(join(tmpdir(), `lab-${name}-`)), 'state.json');
+/**
+ * The lab state file of these tests: one fixed file (not the default, which real runs use), so a
+ * test process that died (timeout, crash) leaves its runs where the next test's cleanupLeftovers()
+ * finds them; the per-file run directories are fresh.
+ */
+export const TEST_STATE_FILE = join(tmpdir(), 'panoptes-lab-tests', 'state.json');
+
+export function runDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `lab-${name}-`));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,11 +10,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freshStateFile, sleep } from './helpers.ts';
+import { TEST_STATE_FILE, runDir, sleep } from './helpers.ts';
 
-const STATE = freshStateFile('interrupt');
+const STATE = TEST_STATE_FILE;
 process.env.PANOPTES_LAB_STATE = STATE;
 const { cleanupLeftovers, readState } = await import('../../../pipelines/lab/faults/index.ts');
+const { pidAlive } = await import('../../../pipelines/lab/faults/state.ts');
 const FIXTURE = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures', 'orchestrator.ts');
 const FAULTS = [
   { kind: 'latency', target: 'geo', params: { latencyMs: 300 } },
@@ -31,17 +32,10 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = pidAlive;
 
 async function startOrchestrator(basePort: number, handlers: boolean): Promise<{ child: ChildProcess; ready: { runId: string; pids: number[]; prometheusPid: number } }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PANOPTES_LAB_STATE: STATE, LAB_BASE_PORT: String(basePort), LAB_RUN_DIR: `${STATE}.${basePort}`, LAB_FAULTS: JSON.stringify(FAULTS), LAB_HANDLERS: handlers ? '1' : '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PANOPTES_LAB_STATE: STATE, LAB_BASE_PORT: String(basePort), LAB_RUN_DIR: runDir(`interrupt-${basePort}`), LAB_FAULTS: JSON.stringify(FAULTS), LAB_HANDLERS: handlers ? '1' : '0' };
   delete env.NODE_TEST_CONTEXT;
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -62,6 +56,14 @@ async function startOrchestrator(basePort: number, handlers: boolean): Promise<{
   return { child, ready };
 }
 
+/** Nothing of that run is left in the state file (other runs may share it). */
+function assertGone(ready: { runId: string; prometheusPid: number }): void {
+  const s = readState();
+  assert.deepEqual(s.apps.filter((a) => a.runId === ready.runId), []);
+  assert.deepEqual(s.faults.filter((f) => f.runId === ready.runId), []);
+  assert.deepEqual(s.prometheus.filter((p) => p.pid === ready.prometheusPid), []);
+}
+
 async function tableCount(runId: string): Promise<number> {
   const { default: pg } = await import('pg');
   const c = new pg.Client({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' });
@@ -75,6 +77,7 @@ async function tableCount(runId: string): Promise<number> {
 
 test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leaves nothing behind', { timeout: 80_000 }, async () => {
   const base = 18660;
+  await cleanupLeftovers(); // runs of test processes that died, holding our ports
   const { child, ready } = await startOrchestrator(base, false);
   assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 4, 'faults recorded before the kill');
   assert.ok(ready.pids.every((p) => p > 0 && alive(p)));
@@ -83,7 +86,8 @@ test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leav
   await exited;
   // Orphans keep running, faults and all: this is what a crashed run leaves.
   assert.ok(ready.pids.every(alive), 'services outlive the killed orchestrator');
-  assert.equal(await listening(base + 11), true, 'the cut Redis proxy is still there');
+  const proxyMetrics = await (await fetch(`http://127.0.0.1:${base + 12}/metrics`)).text();
+  assert.match(proxyMetrics, /lab_proxy_up\{resource="redis"\} 0/, 'the Redis proxy is still there, still cut');
   assert.equal(await tableCount(ready.runId), 4);
 
   // A live owner's runs are never touched: only leftovers of dead owners.
@@ -93,10 +97,11 @@ test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leav
   assert.deepEqual(report.tablesDropped.length, 4);
   for (const p of [...ready.pids, ready.prometheusPid]) assert.ok(report.killed.includes(p), `pid ${p} killed`);
   await sleep(200);
-  assert.ok(![...ready.pids, ready.prometheusPid].some(alive), 'no lab process left');
+  const left = [...ready.pids, ready.prometheusPid].filter(alive);
+  assert.deepEqual(left, [], 'no lab process left');
   for (let port = base; port <= base + 15; port++) assert.equal(await listening(port), false, `port ${port} closed`);
   assert.equal(await tableCount(ready.runId), 0);
-  assert.deepEqual(readState(), { apps: [], faults: [], prometheus: [] });
+  assertGone(ready);
   // Idempotent: a second cleanup finds nothing.
   assert.deepEqual(await cleanupLeftovers(), { killed: [], faultsRecovered: [], tablesDropped: [], keysDeleted: 0 });
 });
@@ -104,11 +109,11 @@ test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leav
 test('SIGTERM: the lab\'s signal handlers recover every fault and stop everything before exiting', { timeout: 80_000 }, async () => {
   const base = 18680;
   const { child, ready } = await startOrchestrator(base, true);
-  assert.equal(readState().faults.length, 4);
+  assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 4);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
   assert.equal(await exited, 143);
   assert.ok(![...ready.pids, ready.prometheusPid].some(alive), 'no lab process left');
   assert.equal(await tableCount(ready.runId), 0);
-  assert.deepEqual(readState(), { apps: [], faults: [], prometheus: [] });
+  assertGone(ready);
 });

@@ -13,22 +13,24 @@ import { createRuntime } from '../../../pipelines/core/runtime.ts';
 import { topicName } from '../../../pipelines/core/topics.ts';
 import type { MetricBatch } from '../../../pipelines/core/records.ts';
 import { embeddedConfig, uniquePrefix, waitFor } from '../../helpers/infra.ts';
-import { freshStateFile } from './helpers.ts';
+import { TEST_STATE_FILE, runDir } from './helpers.ts';
 
-process.env.PANOPTES_LAB_STATE = freshStateFile('prom');
+process.env.PANOPTES_LAB_STATE = TEST_STATE_FILE;
 const { startApp } = await import('../../../pipelines/lab/app/index.ts');
 const { startPrometheus } = await import('../../../pipelines/lab/prometheus/index.ts');
 const { runWorkload } = await import('../../../pipelines/lab/workload/index.ts');
-const { injectorFor, activeFaults } = await import('../../../pipelines/lab/faults/index.ts');
+const { injectorFor, activeFaults, cleanupLeftovers } = await import('../../../pipelines/lab/faults/index.ts');
 const { LAB_SIGNALS, RESOURCE_SIGNALS } = await import('../../../pipelines/lab/types.ts');
 
 const cleanups: Array<() => Promise<unknown>> = [];
+let runId = 'none';
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch((e) => console.error(e));
-  assert.deepEqual(activeFaults(), []);
+  assert.deepEqual(activeFaults(runId), []);
 });
 
 test('Prometheus remote-writes the lab:<signal> series (and only those) into the receiver; a fault shows in them', { timeout: 85_000 }, async () => {
+  await cleanupLeftovers(); // runs of test processes that died, holding our ports
   const prefix = uniquePrefix('lab-prom');
   const rt = await createRuntime(embeddedConfig(prefix), { stage: 'lab-test' });
   cleanups.push(() => rt.close());
@@ -39,7 +41,8 @@ test('Prometheus remote-writes the lab:<signal> series (and only those) into the
   const rwUrl = `${await receiver.start()}/api/v1/write`;
   cleanups.push(() => receiver.close());
 
-  const app = await startApp({ runDir: `${process.env.PANOPTES_LAB_STATE}.run`, basePort: 18700, seed: 9 });
+  const app = await startApp({ runDir: runDir('prom'), basePort: 18700, seed: 9 });
+  runId = app.runId;
   cleanups.push(() => app.stop());
   const prom = await startPrometheus({ runDir: app.runDir, port: 18790, targets: app.scrapeTargets(), remoteWriteUrl: rwUrl, scrapeIntervalS: 1 });
   cleanups.push(() => prom.stop());
