@@ -77,7 +77,7 @@ export interface HoldoutSummary {
   delta: Record<'tuning' | 'reporting' | 'whole', { eventF1: number | null; pointAdjustedF1: number | null }>;
 }
 
-export type HoldoutEvalResult = ArgosEvalResult & { holdout: HoldoutSummary; series: Array<ArgosSeriesResult & { half: HoldoutHalf }> };
+export type HoldoutEvalResult = Omit<ArgosEvalResult, 'series'> & { holdout: HoldoutSummary; series: Array<ArgosSeriesResult & { half: HoldoutHalf }> };
 
 const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
 
