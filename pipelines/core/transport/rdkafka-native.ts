@@ -65,6 +65,7 @@ export interface KafkaConsumer extends Client {
   unassign(): void;
   consume(max: number, cb: (err: LibrdKafkaError | null, messages: Message[]) => void): void;
   setDefaultConsumeTimeout(ms: number): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(onlyFirst: boolean): void;
   commit(offsets: TopicPartitionOffset[]): void;
   commitSync(offsets: TopicPartitionOffset[]): void;
   getWatermarkOffsets(topic: string, partition: number): { lowOffset: number; highOffset: number };

@@ -297,6 +297,9 @@ class RdConsumer implements Consumer {
     this.opts = opts;
     this.running = true;
     this.c.setDefaultConsumeTimeout(100);
+    // The 100 ms wait is for the first record only: by default librdkafka waits up to it for each
+    // record until the batch is full, holding records that are already here (ms to s per batch).
+    this.c.setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.loopDone = this.loop(opts).catch((err: unknown) => {
       this.running = false;
       opts.onError?.(err);
