@@ -154,6 +154,19 @@ test('a sink slower than the deadline gets 503, and its late write is not kept',
   assert.equal(await metricValue(registry, 'panoptes_remote_write_sink_write_duration_seconds_count', { outcome: 'deadline' }), 1);
 });
 
+test('a sink that hangs instead of failing makes /healthz 503 until a write is acknowledged again', async () => {
+  const { sink, write } = await receiver({ deadlineMs: 100 });
+  const health = write.replace('/api/v1/write', '/healthz');
+  sink.delayMs = 400;
+  assert.equal((await post(write, body([series({ __name__: 'up' }, [[T, 1]])]))).status, 503);
+  // The sink itself never failed: only the receiver knows the write missed its deadline.
+  assert.equal(sink.healthy(), true);
+  assert.equal((await get(health)).status, 503);
+  sink.delayMs = 0;
+  assert.equal((await post(write, body([series({ __name__: 'up' }, [[T, 1]])]))).status, 204);
+  assert.equal((await get(health)).status, 200);
+});
+
 test('a sink that says the records can never be stored gets 400 sink_rejected, not an endless 503 loop', async () => {
   const { sink, write } = await receiver();
   sink.failWith = new InputError('record too large for the topic');
