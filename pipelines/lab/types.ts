@@ -141,6 +141,7 @@ export const FAULT_KINDS = [
   'redis-down',
   'scale-zero',
   'db-down',
+  'hang',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -192,6 +192,8 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
     if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((r) => c.once('exit', () => r()));
     c.kill('SIGTERM');
+    // A frozen (SIGSTOPped) process only acts on SIGTERM once continued.
+    c.kill('SIGCONT');
     const t = setTimeout(() => c.kill('SIGKILL'), 1500);
     await exited;
     clearTimeout(t);

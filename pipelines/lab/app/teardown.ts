@@ -12,6 +12,7 @@ export async function killPids(pids: number[], marker: string, graceMs = 1500): 
   for (const p of ours) {
     try {
       process.kill(p, 'SIGTERM');
+      process.kill(p, 'SIGCONT'); // a frozen (hang fault) process acts on SIGTERM only once continued
     } catch {
       /* exited */
     }

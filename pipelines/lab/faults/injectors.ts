@@ -1,5 +1,5 @@
 /**
- * The fault injectors. Each records its fault in the lab state file before it takes effect and
+ * The fault injectors (eleven kinds). Each records its fault in the lab state file before it takes effect and
  * removes the record only after undoing it; recover is idempotent (safe after an agent already
  * mitigated). Service faults act inside the service (fault endpoint), on its process (kill -9), on
  * its config (wrong dependency address) or on its scale; resource faults act on the lab's proxies
@@ -147,6 +147,37 @@ const injectors: Record<FaultKind, FaultInjector> = {
     recover: async (app, spec) => {
       const name = service(spec);
       if (app.service(name).workers === 0) await app.scale(name, DEFAULT_WORKERS);
+      unrecord(app, spec);
+    },
+  },
+  hang: {
+    kind: 'hang',
+    describe: (spec) => ({
+      kind: 'hang',
+      component: service(spec),
+      signals: ['up', 'latency', 'errors'],
+      layer: 'virtualization',
+      faultType: 'operation-error',
+      mitigation: { op: 'restart', target: service(spec) },
+      text: `${spec.target} frozen with SIGSTOP: it accepts connections but never answers`,
+    }),
+    inject: async (app, spec) => {
+      const name = service(spec);
+      record(app, spec);
+      const pid = app.service(name).pid;
+      if (pid) process.kill(pid, 'SIGSTOP');
+    },
+    recover: async (app, spec) => {
+      const name = service(spec);
+      const pid = app.service(name).pid;
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+      if (!(await app.healthy(name))) await app.restart(name);
       unrecord(app, spec);
     },
   },

@@ -165,6 +165,30 @@ test('misconfig: user points postgres at a dead port; recover rolls the config b
   assert.equal(activeFaults(app.runId).length, 0);
 });
 
+test('hang: rate frozen with SIGSTOP, callers time out; the restart mitigation works and recover is idempotent', { timeout: 30_000 }, async () => {
+  const spec = { kind: 'hang' as const, target: 'rate' as const };
+  const inj = injectorFor('hang');
+  const pid = app.service('rate').pid;
+  const e0 = await metric(url('search'), 'lab_dependency_requests_total', { dep: 'rate', outcome: 'error' });
+  await inj.inject(app, spec);
+  try {
+    assert.equal(await app.healthy('rate'), false);
+    const t0 = performance.now();
+    const codes = await hit(app.frontendUrl, '/hotels', 2);
+    // search times out on rate, and the frontend on search (same 1.5 s timeouts): 504 or 502.
+    assert.ok(codes.every((c) => c === 504 || c === 502), `codes ${codes}`);
+    assert.ok(performance.now() - t0 >= 2 * 1400, 'each call waited for the 1.5 s timeout');
+    assert.equal((await metric(url('search'), 'lab_dependency_requests_total', { dep: 'rate', outcome: 'error' })) - e0, 2);
+    await app.restart('rate'); // the mitigation: a frozen process is killed and replaced
+    assert.notEqual(app.service('rate').pid, pid);
+    assert.deepEqual(await hit(app.frontendUrl, '/hotels', 2), [200, 200]);
+  } finally {
+    await inj.recover(app, spec);
+  }
+  assert.deepEqual(await hit(app.frontendUrl, '/hotels', 2), [200, 200]);
+  assert.equal(activeFaults(app.runId).length, 0);
+});
+
 test('a fault aimed at the wrong kind of target is refused before anything is recorded', async () => {
   await assert.rejects(injectorFor('latency').inject(app, { kind: 'latency', target: 'postgres' }), /needs a service/);
   await assert.rejects(injectorFor('redis-down').inject(app, { kind: 'redis-down', target: 'geo' }), /targets redis/);

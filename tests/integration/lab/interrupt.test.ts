@@ -22,6 +22,7 @@ const FAULTS = [
   { kind: 'redis-down', target: 'redis' },
   { kind: 'misconfig', target: 'user' },
   { kind: 'scale-zero', target: 'profile' },
+  { kind: 'hang', target: 'reservation' },
 ];
 
 function listening(port: number): Promise<boolean> {
@@ -75,11 +76,11 @@ async function tableCount(runId: string): Promise<number> {
   }
 }
 
-test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leaves nothing behind', { timeout: 80_000 }, async () => {
+test('SIGKILL of the orchestrator with five faults active: cleanupLeftovers leaves nothing behind', { timeout: 80_000 }, async () => {
   const base = 18660;
   await cleanupLeftovers(); // runs of test processes that died, holding our ports
   const { child, ready } = await startOrchestrator(base, false);
-  assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 4, 'faults recorded before the kill');
+  assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 5, 'faults recorded before the kill');
   assert.ok(ready.pids.every((p) => p > 0 && alive(p)));
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
@@ -92,8 +93,8 @@ test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leav
 
   // A live owner's runs are never touched: only leftovers of dead owners.
   const report = await cleanupLeftovers();
-  assert.equal(report.faultsRecovered.length, 4);
-  assert.deepEqual(report.faultsRecovered.map((f) => f.kind).sort(), ['latency', 'misconfig', 'redis-down', 'scale-zero']);
+  assert.equal(report.faultsRecovered.length, 5);
+  assert.deepEqual(report.faultsRecovered.map((f) => f.kind).sort(), ['hang', 'latency', 'misconfig', 'redis-down', 'scale-zero']);
   assert.deepEqual(report.tablesDropped.length, 4);
   for (const p of [...ready.pids, ready.prometheusPid]) assert.ok(report.killed.includes(p), `pid ${p} killed`);
   await sleep(200);
@@ -109,7 +110,7 @@ test('SIGKILL of the orchestrator with four faults active: cleanupLeftovers leav
 test('SIGTERM: the lab\'s signal handlers recover every fault and stop everything before exiting', { timeout: 80_000 }, async () => {
   const base = 18680;
   const { child, ready } = await startOrchestrator(base, true);
-  assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 4);
+  assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 5);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
   assert.equal(await exited, 143);
