@@ -138,7 +138,7 @@ const injectors: Record<FaultKind, FaultInjector> = {
   },
   'scale-zero': {
     kind: 'scale-zero',
-    describe: (spec) => ({ kind: 'scale-zero', component: service(spec), signals: ['errors', 'traffic'], layer: 'virtualization', faultType: 'operation-error', mitigation: { op: 'scale', target: service(spec), workers: DEFAULT_WORKERS }, text: `${spec.target} scaled to zero workers (every request gets 503)` }),
+    describe: (spec) => ({ kind: 'scale-zero', component: service(spec), signals: ['errors'], layer: 'virtualization', faultType: 'operation-error', mitigation: { op: 'scale', target: service(spec), workers: DEFAULT_WORKERS }, text: `${spec.target} scaled to zero workers (every request gets 503)` }),
     inject: async (app, spec) => {
       const name = service(spec);
       record(app, spec);
