@@ -65,6 +65,8 @@ export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promis
   const fork = (): Promise<{ url: string; sink: string }> => {
     const w = cluster.fork(env);
     live.add(w);
+    // A send to a worker that is already exiting fails with EPIPE; its exit is handled below.
+    w.on('error', (err: Error) => log.debug('ingest worker channel error', { pid: w.process.pid, err: err.message }));
     w.on('message', (m: unknown) => onMessage(w, m));
     return new Promise((resolve, reject) => {
       let started = false;
@@ -96,7 +98,7 @@ export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promis
   const stopAll = async (graceMs: number) => {
     stopping = true;
     const exits = [...live].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
-    for (const w of live) if (w.isConnected()) w.send({ type: 'panoptes:ingest-stop' } satisfies ClusterMessage);
+    for (const w of live) if (w.isConnected()) w.send({ type: 'panoptes:ingest-stop' } satisfies ClusterMessage, undefined, () => undefined);
     const timer = setTimeout(() => {
       for (const w of live) w.process.kill('SIGKILL');
     }, graceMs);

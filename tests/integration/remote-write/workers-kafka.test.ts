@@ -5,7 +5,8 @@
  *     exactly once (requests are sent one after another, so none is in flight when a worker dies);
  *   - GET /metrics, whichever worker answers, reports the sum over the workers;
  *   - a worker killed with SIGKILL is replaced and the receiver keeps answering 204;
- *   - SIGTERM to the primary stops every worker and exits 0.
+ *   - SIGTERM to the primary stops every worker and exits 0;
+ *   - with Kafka unreachable the workers cannot start: exit 1 with the reason, none left running.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -105,4 +106,20 @@ test('ingest --workers 2 on librdkafka: every acknowledged record in Kafka once,
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+});
+
+test('ingest --workers 2 with Kafka unreachable: exits 1 with the reason, no worker left behind', async () => {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'ingest', '--listen', '127.0.0.1:0', '--workers', '2'], {
+    env: childEnv({ PANOPTES_TRANSPORT: 'kafka', PANOPTES_BROKERS: '127.0.0.1:1', PANOPTES_CONNECT_TIMEOUT_MS: '2000', PANOPTES_LOG_LEVEL: 'silent' }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const forked = new Set<number>();
+  const watch = setInterval(() => workersOf(child.pid!).forEach((p) => forked.add(p)), 50);
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  clearInterval(watch);
+  assert.equal(code, 1);
+  assert.match(stderr, /ingest worker could not start: .*cannot reach Kafka at 127\.0\.0\.1:1/);
+  for (const pid of forked) assert.throws(() => process.kill(pid, 0), `worker ${pid} is gone`);
 });
