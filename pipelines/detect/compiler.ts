@@ -7,7 +7,9 @@
  * condition. Every distinct aggregate (by canonical text, e.g. `std(1h)`) is one closure shared by
  * all clauses, cached per sample, so `mean(1h)` in three clauses is computed once.
  * Cost: O(1) amortized for mean/std/sum/count/min/max/ewma/rate/delta/lag/seasonal; quantile,
- * median and mad O(log n) plus one memmove on insert/remove (see windows/order-stats.ts).
+ * median and mad O(log n) plus one memmove on insert/remove (see windows/order-stats.ts). Order
+ * statistics and min/max catch up only when a clause reads them (see windows/window.ts), so a
+ * clause that `and`/`or` short-circuits costs almost nothing on the samples that skip it.
  */
 import type { CallNode, Node } from './ast.ts';
 import { constNumber } from './checker.ts';
@@ -362,29 +364,24 @@ export class CompiledProgram implements RuleProgram {
         return () => (w.complete ? this.idx - w.start + 1 : NaN);
       case 'min': {
         w.need('min');
-        const q = w.minq!;
-        return () => (w.complete ? q.front() : NaN);
+        return () => (w.complete ? w.min() : NaN);
       }
       case 'max': {
         w.need('max');
-        const q = w.maxq!;
-        return () => (w.complete ? q.front() : NaN);
+        return () => (w.complete ? w.max() : NaN);
       }
       case 'median': {
         w.need('order');
-        const o = w.order!;
-        return () => (w.complete ? o.quantile(0.5) : NaN);
+        return () => (w.complete ? w.order().quantile(0.5) : NaN);
       }
       case 'quantile': {
         w.need('order');
-        const o = w.order!;
         const q = constNumber(arg0)!;
-        return () => (w.complete ? o.quantile(q) : NaN);
+        return () => (w.complete ? w.order().quantile(q) : NaN);
       }
       case 'mad': {
         w.need('order');
-        const o = w.order!;
-        return () => (w.complete ? o.mad() : NaN);
+        return () => (w.complete ? w.order().mad() : NaN);
       }
       case 'delta':
         return () => (w.complete && this.idx > w.start ? h.v(this.idx) - h.v(w.start) : NaN);

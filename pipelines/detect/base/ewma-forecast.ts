@@ -9,6 +9,7 @@
 import { formatDuration } from '../ast.ts';
 import { fmt } from '../explain.ts';
 import { validateNumbers } from './options.ts';
+import { ScoredResult } from './types.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
 export interface EwmaForecastOptions {
@@ -89,11 +90,15 @@ export class EwmaForecastDetector implements BaseDetector {
       const quiet = this.seen <= this.quietUntil;
       const isAnomaly = over && !quiet;
       if (isAnomaly) this.quietUntil = this.seen + o.cooldown;
-      const seasonText = o.seasonMs > 0 ? ` (level ${fmt(this.level)} + seasonal ${fmt(seasonal)} for this ${formatDuration(Math.round(o.seasonMs / o.seasonBuckets))} slot of the ${formatDuration(o.seasonMs)} season)` : '';
-      const explanation =
-        `value ${fmt(v)} is ${fmt(Number(score.toPrecision(3)))} σ ${r >= 0 ? 'above' : 'below'} the forecast ${fmt(forecast)}${seasonText}; ` +
-        `typical residual σ ${fmt(scale)}, threshold ${o.threshold}${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`;
-      result = { score, isAnomaly, explanation, ready: true };
+      const level = this.level;
+      const s = score;
+      result = new ScoredResult(score, isAnomaly, () => {
+        const seasonText = o.seasonMs > 0 ? ` (level ${fmt(level)} + seasonal ${fmt(seasonal)} for this ${formatDuration(Math.round(o.seasonMs / o.seasonBuckets))} slot of the ${formatDuration(o.seasonMs)} season)` : '';
+        return (
+          `value ${fmt(v)} is ${fmt(Number(s.toPrecision(3)))} σ ${r >= 0 ? 'above' : 'below'} the forecast ${fmt(forecast)}${seasonText}; ` +
+          `typical residual σ ${fmt(scale)}, threshold ${o.threshold}${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`
+        );
+      });
     }
     // Learn: scale from the (clipped) residual, then level and season.
     const absR = Math.abs(r);

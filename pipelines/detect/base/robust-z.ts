@@ -13,6 +13,7 @@
 import { fmt } from '../explain.ts';
 import { OrderStats } from '../windows/order-stats.ts';
 import { validateNumbers } from './options.ts';
+import { ScoredResult } from './types.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
 export interface RobustZOptions {
@@ -81,16 +82,18 @@ export class RobustZDetector implements BaseDetector {
       const isAnomaly = over && !quiet;
       if (isAnomaly) this.quietUntil = this.seen + cooldown;
       const dir = z >= 0 ? 'above' : 'below';
-      const explanation =
+      const sc = scale;
+      const st = scaleText;
+      result = new ScoredResult(score, isAnomaly, () =>
         `value ${fmt(v)} is ${fmt(Number(score.toPrecision(3)))} robust standard deviations ${dir} the median ${fmt(med)} of the last ${n} samples ` +
-        `(scale ${fmt(scale)} = ${scaleText}; threshold ${threshold})${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`;
-      result = { score, isAnomaly, explanation, ready: true };
+        `(scale ${fmt(sc)} = ${st}; threshold ${threshold})${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`);
     }
     // Slide the window: the current sample joins after being scored.
     const slot = this.seen % window;
-    if (this.seen >= window) this.order.remove(this.ring[slot]!);
+    // Full window: one out, one in, moving only what lies between them.
+    if (this.seen >= window) this.order.replace(this.ring[slot]!, v);
+    else this.order.insert(v);
     this.ring[slot] = v;
-    this.order.insert(v);
     this.seen++;
     return result;
   }

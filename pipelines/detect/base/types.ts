@@ -13,6 +13,33 @@ export interface BaseResult {
   ready: boolean;
 }
 
+/**
+ * A scored result whose sentence is built only when read. Formatting five numbers into text cost
+ * more than scoring the sample, and the sentence is read only for the few samples reported.
+ * `toJSON` keeps it in serialized output like a plain field.
+ */
+export class ScoredResult implements BaseResult {
+  private text: string | undefined;
+
+  constructor(
+    readonly score: number,
+    readonly isAnomaly: boolean,
+    private readonly explain: () => string,
+  ) {}
+
+  get ready(): boolean {
+    return true;
+  }
+
+  get explanation(): string {
+    return (this.text ??= this.explain());
+  }
+
+  toJSON(): BaseResult {
+    return { score: this.score, isAnomaly: this.isAnomaly, explanation: this.explanation, ready: true };
+  }
+}
+
 export interface BaseDetector {
   readonly name: string;
   update(t: number, v: number): BaseResult;

@@ -100,6 +100,24 @@ export class OrderStats {
     }
   }
 
+  /**
+   * Replaces the contents with the ring-buffer samples [start, end] (absolute indices, `mask` the
+   * ring's mask), sorted: what a window does when it is too far behind to replay the difference.
+   */
+  rebuild(values: Float64Array, mask: number, start: number, end: number): void {
+    const n = end - start + 1;
+    if (this.a.length < n) {
+      let cap = this.a.length * 2;
+      while (cap < n) cap *= 2;
+      this.a = new Float64Array(cap);
+    }
+    const a = this.a;
+    for (let i = 0; i < n; i++) a[i] = values[(start + i) & mask]!;
+    // The engine never feeds NaN, so the numeric (comparator-free) typed-array sort is exact.
+    a.subarray(0, n).sort();
+    this.n = n;
+  }
+
   /** How many values in the window are ≤ x (the rank of x's last occurrence, plus one). */
   countAtMost(x: number): number {
     const a = this.a;

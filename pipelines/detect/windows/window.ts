@@ -1,21 +1,41 @@
 /**
  * One window (a duration or a sample count) over a SampleHistory, with the accumulators the rule
  * needs attached. Every aggregate over the same window shares it: one eviction pass per sample.
+ *
+ * Running sums are kept up to date on every sample (mean and std are O(1) reads). Order statistics
+ * and the min/max deques are brought up to date only when a clause reads them (`order()`,
+ * `max()`, `min()`): `and`/`or` short-circuit, so in `value > mean(1h) + 3 * std(1h) and value >
+ * quantile(0.99, 1h)` the quantile is read on the few samples where the first clause holds. A read
+ * catches up on what it missed: a deque pushes only the missed samples still in the window (never
+ * more work than pushing every sample); the sorted array replays the few samples in and out when
+ * it is a little behind, and otherwise is rebuilt from the window with one native sort. A rule
+ * that reads them on every sample does exactly the incremental work it did before.
  */
 import type { SampleHistory } from './history.ts';
 import { Moments } from './moments.ts';
 import { MonoDeque } from './mono-deque.ts';
 import { OrderStats } from './order-stats.ts';
 
+/** Above this many missed samples (in + out) the sorted array is rebuilt instead of replayed. */
+const REPLAY_LIMIT = 16;
+
 export class Window {
   /** Absolute index of the oldest sample in the window. */
   start = 0;
+  /** Absolute index of the newest sample (the one just pushed). */
+  end = -1;
   /** Whether the series spans the whole window yet (aggregates are unknown until it does). */
   complete = false;
   moments: Moments | null = null;
-  order: OrderStats | null = null;
-  maxq: MonoDeque | null = null;
-  minq: MonoDeque | null = null;
+  private orderStats: OrderStats | null = null;
+  /** The order statistics hold samples [orderStart, orderEnd]; orderEnd < orderStart: empty. */
+  private orderStart = 0;
+  private orderEnd = -1;
+  private maxq: MonoDeque | null = null;
+  private minq: MonoDeque | null = null;
+  /** Newest sample pushed into the max / min deque. */
+  private maxEnd = -1;
+  private minEnd = -1;
 
   constructor(
     private readonly h: SampleHistory,
@@ -27,7 +47,7 @@ export class Window {
 
   need(kind: 'moments' | 'order' | 'max' | 'min'): void {
     if (kind === 'moments') this.moments ??= new Moments();
-    else if (kind === 'order') this.order ??= new OrderStats(this.n > 0 ? this.n + 1 : 64);
+    else if (kind === 'order') this.orderStats ??= new OrderStats(this.n > 0 ? this.n + 1 : 64);
     else if (kind === 'max') this.maxq ??= new MonoDeque(this.h, true);
     else this.minq ??= new MonoDeque(this.h, false);
   }
@@ -38,41 +58,95 @@ export class Window {
    */
   advance(idx: number, t: number, x: number, t0: number): void {
     const h = this.h;
-    const times = h.times;
-    const values = h.values;
-    const mask = h.mask;
     const m = this.moments;
-    const o = this.order;
     let s = this.start;
     let end: number;
     if (this.n > 0) {
       end = idx - this.n + 1;
       if (!this.complete) this.complete = idx + 1 >= this.n;
     } else {
+      const times = h.times;
+      const mask = h.mask;
       const limit = t - this.ms;
       end = s;
       while (times[end & mask]! <= limit) end++;
       if (!this.complete) this.complete = t - t0 >= this.ms;
     }
-    if (m !== null) m.add(x);
-    if (o !== null) {
-      // One in, one out is the steady state: a single pass moves only what lies between them.
+    if (m !== null) {
+      m.add(x);
       if (end > s) {
-        o.replace(values[s & mask]!, x);
-        for (let i = s + 1; i < end; i++) o.remove(values[i & mask]!);
-      } else o.insert(x);
+        const values = h.values;
+        const mask = h.mask;
+        for (let i = s; i < end; i++) m.remove(values[i & mask]!);
+      }
     }
-    if (m !== null) for (let i = s; i < end; i++) m.remove(values[i & mask]!);
     if (end > s) s = end;
     this.start = s;
-    if (this.maxq !== null) {
-      this.maxq.push(idx, x);
-      this.maxq.evictBefore(s);
-    }
-    if (this.minq !== null) {
-      this.minq.push(idx, x);
-      this.minq.evictBefore(s);
-    }
+    this.end = idx;
     if (m !== null && m.needsRebase()) m.rebase(h, s, idx);
+  }
+
+  /** The window's order statistics, brought up to date. */
+  order(): OrderStats {
+    const o = this.orderStats!;
+    const s = this.start;
+    const e = this.end;
+    const os = this.orderStart;
+    const oe = this.orderEnd;
+    if (oe === e) return o;
+    const h = this.h;
+    const values = h.values;
+    const mask = h.mask;
+    // Out: [os, min(s, oe + 1)) — what the array holds and the window no longer does.
+    // In: [max(oe + 1, s), e] — what the window holds and the array does not. A sample that came
+    // and went while nobody looked is in neither.
+    const outEnd = s < oe + 1 ? s : oe + 1;
+    const inStart = oe + 1 > s ? oe + 1 : s;
+    const nOut = outEnd > os ? outEnd - os : 0;
+    const nIn = e - inStart + 1;
+    if (nOut + nIn > REPLAY_LIMIT || (nOut > 0 && os < h.first)) {
+      o.rebuild(values, mask, s, e);
+    } else {
+      let i = os;
+      let j = inStart;
+      for (; i < os + nOut && j <= e; i++, j++) o.replace(values[i & mask]!, values[j & mask]!);
+      for (; i < os + nOut; i++) o.remove(values[i & mask]!);
+      for (; j <= e; j++) o.insert(values[j & mask]!);
+    }
+    this.orderStart = s;
+    this.orderEnd = e;
+    return o;
+  }
+
+  /** The window's maximum (its deque brought up to date). */
+  max(): number {
+    const q = this.maxq!;
+    const s = this.start;
+    const e = this.end;
+    if (this.maxEnd !== e) {
+      this.catchUp(q, this.maxEnd, s, e);
+      this.maxEnd = e;
+    }
+    return q.front();
+  }
+
+  /** The window's minimum (its deque brought up to date). */
+  min(): number {
+    const q = this.minq!;
+    const s = this.start;
+    const e = this.end;
+    if (this.minEnd !== e) {
+      this.catchUp(q, this.minEnd, s, e);
+      this.minEnd = e;
+    }
+    return q.front();
+  }
+
+  /** Pushes the samples after `last` that are still in [s, e], then drops what left the window. */
+  private catchUp(q: MonoDeque, last: number, s: number, e: number): void {
+    const values = this.h.values;
+    const mask = this.h.mask;
+    for (let i = last + 1 > s ? last + 1 : s; i <= e; i++) q.push(i, values[i & mask]!);
+    q.evictBefore(s);
   }
 }
