@@ -82,13 +82,35 @@ async function portsInUse(ports: number[]): Promise<number[]> {
   return ports.filter((_, i) => busy[i]);
 }
 
+async function checkRedis(rc: { host: string; port: number }): Promise<void> {
+  const { RespClient } = await import('./resp.ts');
+  const r = new RespClient(rc.host, rc.port, 3000);
+  try {
+    const pong = await r.command('PING');
+    if (pong !== 'PONG') throw new Error(`PING answered ${String(pong)}`);
+  } catch (e) {
+    throw new PanoptesError(
+      'PANOPTES_CONNECT',
+      `the lab app needs the machine's Redis at ${rc.host}:${rc.port} and cannot reach it: ${(e as Error).message}. Start it (Debian: apt-get install redis-server) or pass startApp({redis: {...}})`,
+      { cause: e, retriable: true },
+    );
+  } finally {
+    r.close();
+  }
+}
+
 async function createSchema(pgc: { host: string; port: number; database: string; user?: string }, runId: string, seed: number): Promise<void> {
   const { default: pg } = await import('pg');
   const c = new pg.Client({ host: pgc.host, port: pgc.port, database: pgc.database, user: pgc.user ?? 'postgres', connectionTimeoutMillis: 5000 });
   try {
     await c.connect();
   } catch (e) {
-    throw new PanoptesError('PANOPTES_CONNECT', `PostgreSQL at ${pgc.host}:${pgc.port}/${pgc.database} unreachable`, { cause: e, retriable: true });
+    throw new PanoptesError(
+      'PANOPTES_CONNECT',
+      `the lab app needs the machine's PostgreSQL at ${pgc.host}:${pgc.port} (database ${pgc.database}, user ${pgc.user ?? 'postgres'}, trust auth on 127.0.0.1) and cannot reach it: ${(e as Error).message}. ` +
+        `Start it (Debian: apt-get install postgresql, then createdb test and a 'host all all 127.0.0.1/32 trust' line in pg_hba.conf) or pass startApp({postgres: {...}})`,
+      { cause: e, retriable: true },
+    );
   }
   const t = tableNames(runId);
   try {
@@ -124,6 +146,7 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
   if (busy.length) {
     throw new PanoptesError('PANOPTES_CONFIG', `lab ports ${busy.join(', ')} on 127.0.0.1 are in use (a leftover lab run? cleanupLeftovers() stops those of dead orchestrators)`);
   }
+  await checkRedis(rc);
   const runId = `r${Date.now().toString(36).slice(-5)}${randomBytes(2).toString('hex')}`;
   const runDir = resolve(opts.runDir);
   const marker = `LAB_RUN_ID=${runId}`;

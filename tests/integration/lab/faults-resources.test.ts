@@ -97,6 +97,16 @@ test('a second app on the same ports is refused with a clear error, before it to
   assert.equal(await app.healthy('frontend'), true);
 });
 
+test('PostgreSQL or Redis unreachable: startApp says which and how to start it, and leaves nothing behind', { timeout: 30_000 }, async () => {
+  const { readState } = await import('../../../pipelines/lab/faults/index.ts');
+  const apps = readState().apps.length;
+  // Ports in the lab's own block where nothing listens stand in for the missing servers.
+  await assert.rejects(startApp({ runDir: runDir('nopg'), basePort: 18640, postgres: { host: '127.0.0.1', port: 18659, database: 'test' } }), /needs the machine's PostgreSQL at 127\.0\.0\.1:18659 .*apt-get install postgresql/);
+  await assert.rejects(startApp({ runDir: runDir('noredis'), basePort: 18640, redis: { host: '127.0.0.1', port: 18658 } }), /needs the machine's Redis at 127\.0\.0\.1:18658 .*redis-server/);
+  assert.equal(readState().apps.length, apps);
+  for (const port of [18640, 18641, 18650, 18651]) assert.equal(await reachable(port), false, `port ${port} free`);
+});
+
 test('stop() drops the run\'s tables and Redis keys', { timeout: 30_000 }, async () => {
   const { default: pg } = await import('pg');
   const c = new pg.Client({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' });
