@@ -66,7 +66,7 @@ export interface LogLine {
 export interface StartAppOptions {
   /** Working directory of this run: config/, logs/, pids. Created if missing. */
   runDir: string;
-  /** Services take basePort+0..basePort+6, the proxies basePort+10 (postgres), +11 (redis), +12 (admin). */
+  /** Services take basePort+0..basePort+6, the proxies basePort+10 (postgres), +11 (redis), +12 (admin); +9 stays free (misconfig points there). */
   basePort: number;
   seed?: number;
   log?: Logger;
@@ -150,7 +150,7 @@ export interface FaultSpec {
   /** Service for service faults; for slow-db / db-down 'postgres', for redis-down 'redis'. */
   target: LabComponent;
   /** latency: ms (default 400); errors: ratio (default 0.5); cpu-hog: share (default 0.9);
-   *  memory-leak: bytes/s (default 8 MiB); slow-db: ms per chunk (default 300);
+   *  memory-leak: bytes/s (default 8 MiB); slow-db: ms added per forwarded chunk, each way (default 150, about 300 ms per query);
    *  misconfig: which dependency gets the wrong address (default: the first the service has). */
   params?: { latencyMs?: number; errorRate?: number; cpuShare?: number; leakBytesPerS?: number; delayMs?: number; dependency?: LabComponent };
 }
