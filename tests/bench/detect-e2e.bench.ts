@@ -7,8 +7,12 @@
 import { createRuntime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
 import type { Anomaly, MetricBatch } from '../../pipelines/core/records.ts';
+import { Registry } from 'prom-client';
+import { createBaseDetector } from '../../pipelines/detect/base/index.ts';
 import { startDetector } from '../../pipelines/detect/consumer.ts';
-import { toRuleRecord } from '../../pipelines/detect/rule-records.ts';
+import { DetectMetrics } from '../../pipelines/detect/metrics.ts';
+import { OnlineDetector } from '../../pipelines/detect/online.ts';
+import { RuleSet, toRuleRecord } from '../../pipelines/detect/rule-records.ts';
 import { defineRule } from '../../pipelines/detect/rule.ts';
 import { kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
 
@@ -20,14 +24,59 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-export async function run(): Promise<void> {
-  const prefix = uniquePrefix('bench-detect');
-  const rt = await createRuntime({ ...kafkaConfig(prefix), producerMaxInFlight: 5 }, { stage: 'bench' });
-  const metrics = topicName('metrics', prefix);
-  const rules = [
+function benchRecord(s: number, round: number, samplesPer: number): MetricBatch {
+  const fp = `s${s.toString(16).padStart(8, '0')}`;
+  return {
+    fingerprint: fp,
+    labels: { __name__: 'bench_latency_seconds', instance: `host-${s % 500}`, service: `svc-${s % 40}`, series: String(s) },
+    samples: Array.from({ length: samplesPer }, (_, k) => {
+      const i = round * samplesPer + k;
+      return { timestampMs: 1_764_288_000_000 + i * 15000, value: 50 + 10 * Math.sin(i / 7 + s) + ((s * 7919 + i * 104729) % 17) / 4, stale: false };
+    }),
+    source: 'bench',
+    receivedAtMs: Date.now(),
+    exemplarsDropped: 0,
+    histogramsDropped: 0,
+  };
+}
+
+/**
+ * Fixed-size mode for instruction counts, without Kafka: PANOPTES_BENCH_DETECT_FIXED=ROUNDS feeds
+ * SERIES × ROUNDS records (the benchmark's records, already decoded) through the consumer's
+ * OnlineDetector with the same base detector, rules and metrics. Under callgrind at two values of
+ * ROUNDS, the difference is the detection cost per sample of the consumer path:
+ *   PANOPTES_BENCH_DETECT_FIXED=4 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+ *     node --single-threaded --import tsx tests/bench/detect-e2e.bench.ts   (then =12)
+ */
+function runFixed(rounds: number): void {
+  const rules = new RuleSet();
+  for (const r of benchRules()) rules.apply(r.spec.id, toRuleRecord(r));
+  const online = new OnlineDetector(rules, { baseFactory: () => createBaseDetector('robust-z', {}), metrics: new DetectMetrics(new Registry()) });
+  // Records built up front for the largest size, so building them costs the same at every size.
+  const recs: MetricBatch[] = [];
+  for (let round = 0; round < 12; round++) for (let s = 0; s < SERIES; s++) recs.push(benchRecord(s, round, PER_RECORD));
+  let anomalies = 0;
+  for (let i = 0; i < rounds * SERIES; i++) anomalies += online.process(0, recs[i]!).length;
+  console.log(`fixed: ${rounds * SERIES} records, ${rounds * SERIES * PER_RECORD} samples, ${SERIES} series, ${anomalies} anomalies`);
+}
+
+function benchRules() {
+  return [
     defineRule('value > mean(1h) + 6 * std(1h) and value > quantile(0.99, 1h) for 2', { id: 'surge' }),
     defineRule('value > 1000000', { id: 'probe', severity: 'critical' }),
   ];
+}
+
+export async function run(): Promise<void> {
+  const fixed = process.env.PANOPTES_BENCH_DETECT_FIXED;
+  if (fixed) {
+    if (!(Number(fixed) >= 1 && Number(fixed) <= 12)) throw new Error('PANOPTES_BENCH_DETECT_FIXED wants a number of rounds, 1 to 12');
+    return runFixed(Number(fixed));
+  }
+  const prefix = uniquePrefix('bench-detect');
+  const rt = await createRuntime({ ...kafkaConfig(prefix), producerMaxInFlight: 5 }, { stage: 'bench' });
+  const metrics = topicName('metrics', prefix);
+  const rules = benchRules();
   const p = await rt.transport.producer();
   const rulesTopic = topicName('rules', prefix);
   await p.send(rules.map((r) => ({ topic: rulesTopic, key: r.spec.id, value: rt.serde.encode(rulesTopic, toRuleRecord(r)) })));
@@ -39,19 +88,8 @@ export async function run(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     let batch: { topic: string; key: string; value: Buffer }[] = [];
     for (let s = 0; s < SERIES; s++) {
-      const fp = `s${s.toString(16).padStart(8, '0')}`;
-      const rec: MetricBatch = {
-        fingerprint: fp,
-        labels: { __name__: 'bench_latency_seconds', instance: `host-${s % 500}`, service: `svc-${s % 40}`, series: String(s) },
-        samples: Array.from({ length: PER_RECORD }, (_, k) => {
-          const i = round * PER_RECORD + k;
-          return { timestampMs: t0 + i * 15000, value: 50 + 10 * Math.sin(i / 7 + s) + ((s * 7919 + i * 104729) % 17) / 4, stale: false };
-        }),
-        source: 'bench',
-        receivedAtMs: Date.now(),
-        exemplarsDropped: 0,
-        histogramsDropped: 0,
-      };
+      const rec = benchRecord(s, round, PER_RECORD);
+      const fp = rec.fingerprint;
       batch.push({ topic: metrics, key: fp, value: rt.serde.encode(metrics, rec) });
       if (batch.length === 1000) {
         await p.send(batch);
@@ -86,6 +124,7 @@ export async function run(): Promise<void> {
   let detDone!: () => void;
   const detFinished = new Promise<void>((r) => (detDone = r));
   const detStart = performance.now();
+  const detCpu0 = process.cpuUsage();
   const det = await startDetector(rt, {
     groupId: `${prefix}det`,
     instanceId: 'bench',
@@ -98,6 +137,8 @@ export async function run(): Promise<void> {
   });
   await detFinished;
   const detS = (performance.now() - detStart) / 1000;
+  const detCpuU = process.cpuUsage(detCpu0);
+  const detCpuS = (detCpuU.user + detCpuU.system) / 1e6;
   if (global.gc) global.gc();
   const seriesHeld = det.seriesCount();
   const perSeries = (process.memoryUsage().heapUsed - heapBefore) / seriesHeld;
@@ -140,7 +181,10 @@ export async function run(): Promise<void> {
   const detRate = samples / detS;
   console.log(`raw consume      ${(produced / rawS).toFixed(0)} records/s = ${rawRate.toFixed(0)} samples/s`);
   console.log(`detector e2e     ${(produced / detS).toFixed(0)} records/s = ${detRate.toFixed(0)} samples/s (${(detRate / rawRate).toFixed(2)} of raw consume), ${anomalies} anomalies`);
+  console.log(`detector CPU     ${detCpuS.toFixed(2)} s of this process over ${detS.toFixed(2)} s wall = ${((detCpuS / samples) * 1e6).toFixed(2)} µs per sample (whole process: detector, Kafka client, serde, GC)`);
   console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series (${seriesHeld} series, 1h rule windows + robust-z 288-sample window)`);
   console.log(`latency          produce → anomaly readable (read_committed): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms over ${lat.length}/${PROBES} probes`);
-  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
+  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
