@@ -85,7 +85,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
     const evalOpts = { trainFraction: ARGOS_TRAIN_FRACTION, onProgress: progress(io, 'argos'), signal: io.signal };
     if (holdout) {
       if (train) {
-        for (const k of ['gate', 'min-support', 'validation', 'fp-evidence']) {
+        for (const k of ['gate', 'min-support', 'validation', 'fp-evidence', 'fp-relative']) {
           if (args.options[k] !== undefined) throw new UsageError(`--holdout chooses --${k} on the tuning half (grid of ${HOLDOUT_GRID.length}); do not pass it`);
         }
       }
@@ -154,10 +154,11 @@ const evalCommand: CliCommand = {
     { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.2)' },
     { name: 'gate', type: 'string', placeholder: 'improves|at-least', description: 'with --train: publish rules that improve on the validation split (default) or merely do not lose' },
     { name: 'fp-evidence', type: 'boolean', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting' },
+    { name: 'fp-relative', type: 'boolean', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past' },
     {
       name: 'holdout',
       type: 'boolean',
-      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/min-support/validation/fp-evidence are chosen on the tuning half; the summary is the reporting half\'s',
+      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/min-support/validation/fp-evidence/fp-relative are chosen on the tuning half; the summary is the reporting half\'s',
     },
   ],
   help: [
@@ -201,6 +202,7 @@ const trainCommand: CliCommand = {
     { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
     { name: 'gate', type: 'string', default: 'improves', placeholder: 'improves|at-least', description: 'publish only rules that improve on the validation split (default), or that merely do not lose' },
     { name: 'fp-evidence', type: 'boolean', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting' },
+    { name: 'fp-relative', type: 'boolean', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past' },
     { name: 'validation', type: 'string', default: '0.2', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
   ],

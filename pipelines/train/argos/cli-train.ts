@@ -48,6 +48,7 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   if (iterations !== undefined) o.iterations = iterations;
   if (candidates !== undefined) o.candidates = candidates;
   if (args.options['fp-evidence'] === true) o.fpEvidence = true;
+  if (args.options['fp-relative'] === true) o.fpRelative = true;
   const gate = args.options['gate'];
   if (gate !== undefined) {
     if (gate !== 'improves' && gate !== 'at-least') throw new UsageError(`--gate: expected "improves" or "at-least", got "${String(gate)}"`);

@@ -34,6 +34,11 @@ export interface DetectionContext {
   chunk: { start: number; end: number };
   kind: RuleKindName;
   rank: number;
+  /**
+   * FP templates relative to the recent past only: no absolute `value < c` veto, which vetoes a
+   * real anomaly of the same size once the series' level drifts (trainer option `fpRelative`).
+   */
+  fpRelative?: boolean;
 }
 
 interface Template {
@@ -311,6 +316,7 @@ export class OfflineSynthesizer {
     const used = new Set(ctx.deployed.map((e) => this.templateOf.get(e)).map((x) => x && `${x.kind}:${x.t.feature}${x.t.op}`));
     for (const [ti, t] of templates.entries()) {
       if (used.has(`${ctx.kind}:${t.feature}${t.op}`)) continue;
+      if (ctx.kind === 'FP' && ctx.fpRelative && t.feature === 'value') continue;
       const best = this.search(ctx, ctx.kind, t, st);
       if (!best || !improves(best.s, st.before)) continue;
       out.push(this.candidate(ctx.kind, t, ti, st, best));

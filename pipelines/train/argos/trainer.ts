@@ -74,6 +74,12 @@ export interface TrainOptions {
    * that size later). Off by default; `eval --holdout` chooses it on the tuning half.
    */
   fpEvidence: boolean;
+  /**
+   * The offline synthesizer proposes FP rules relative to the recent past only (quantile rank,
+   * distance to the median, volatility), not the absolute `value < c` veto. Off by default;
+   * `eval --holdout` chooses it on the tuning half.
+   */
+  fpRelative: boolean;
   chunkMin: number;
   chunkMax: number;
   /** Prefix of rule ids, e.g. `nyc_taxi:` → `nyc_taxi:fn-1`. */
@@ -93,6 +99,7 @@ export const defaultTrainOptions: TrainOptions = {
   repairAttempts: 3,
   minSupport: 1,
   fpEvidence: false,
+  fpRelative: false,
   chunkMin: 500,
   chunkMax: 2500,
   idPrefix: '',
@@ -293,6 +300,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
       chunk,
       kind,
       rank,
+      fpRelative: o.fpRelative,
     };
     const pred = combine(base, fpVeto, fnOr, chunk.start, chunk.end);
     const tr = truth.subarray(chunk.start, chunk.end);
@@ -498,7 +506,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     series: name,
     provider: ctx.provider,
     seed: o.seed,
-    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
+    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
     split: { fitRows: fitEnd, validationRows: trainEnd - fitEnd, trainEnd },
     baseFit,
     finalFit: current,

@@ -122,3 +122,15 @@ test('fpEvidence: no veto is kept while the fit split shows no detected event it
   const withEvents = await trainSeries(input(31, { baseRecall: 1, falseAlarms: 30, spikes: 10 }), offline(), { seed: 1, fpEvidence: true });
   assert.ok(withEvents.trained.some((x) => x.spec.kind === 'FP'));
 });
+
+test('fpRelative: the offline synthesizer proposes no absolute `value < c` veto', async () => {
+  const data = input(31, { baseRecall: 1, falseAlarms: 30, spikes: 10 });
+  const level = /^value < -?[\d.e+-]+$/;
+  const plain = await trainSeries(data, offline(), { seed: 1, iterations: 6, patience: 6 });
+  const proposed = (r: typeof plain) => r.report.iterations.flatMap((it) => it.candidates.filter((c) => c.kind === 'FP' && c.expr).map((c) => c.expr!));
+  assert.ok(proposed(plain).some((e) => level.test(e)), `the level veto is a candidate by default: ${proposed(plain).join('; ')}`);
+  const relative = await trainSeries(data, offline(), { seed: 1, iterations: 6, patience: 6, fpRelative: true });
+  assert.ok(proposed(relative).length > 0);
+  assert.ok(!proposed(relative).some((e) => level.test(e)), proposed(relative).join('; '));
+  assert.equal(relative.report.options['fpRelative'], 1);
+});
