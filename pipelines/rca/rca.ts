@@ -9,7 +9,10 @@ import type { Frame } from './frame.ts';
 import type { CausalGraphRecord } from './graph.ts';
 import { indexGraph, splitNodeId } from './graph.ts';
 import { attributionRank } from './rank/attribution.ts';
-import { ancestors, candidateRows, fitModels, scoreOf, scoresAt, validateRankOptions, type RankOptions } from './rank/scores.ts';
+import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, validateRankOptions, type RankOptions } from './rank/scores.ts';
+
+const defaultTargetThreshold = defaultRankOptions.targetThreshold;
+const defaultNodeThreshold = defaultRankOptions.nodeThreshold;
 import { traversalRank, type Candidate } from './rank/traversal.ts';
 import { randomWalkRank } from './rank/random-walk.ts';
 
@@ -163,8 +166,9 @@ export interface HandleOptions {
 }
 
 /**
- * RCA for one incident record. The target is, unless given, the most anomalous series of the
- * incident's most downstream component (the user-facing symptom).
+ * RCA for one incident record. The target is, unless given, a series of the incident's most
+ * downstream component (the user-facing symptom): of its anomalous ones, the one with the most
+ * anomalous causal ancestors, then the most anomalous.
  */
 export function handleIncident(incident: Incident, graph: CausalGraphRecord | null, telemetry: Telemetry, opts: HandleOptions = {}): RcaResult {
   const comps = new Set(incident.components);
@@ -182,8 +186,22 @@ export function handleIncident(incident: Incident, graph: CausalGraphRecord | nu
       const c = splitNodeId(id).component;
       compDepth.set(c, Math.max(compDepth.get(c) ?? -1, depth(id)));
     }
-    const scored = candidates.map((id) => ({ id, d: compDepth.get(splitNodeId(id).component)!, p: peak(id) }));
-    target = scored.sort((a, b) => b.d - a.d || b.p - a.p || a.id.localeCompare(b.id))[0]?.id;
+    const scored = candidates.map((id) => ({ id, d: compDepth.get(splitNodeId(id).component)!, p: peak(id), support: 0 }));
+    // Of the symptom component's anomalous series, the one with the most anomalous causes in the
+    // graph: a flat series (errors at 0) scores in the thousands at its first blip, while the
+    // symptom the fault actually travelled to (latency, after a slow database) has the upstream
+    // support. Equal support: the more anomalous one.
+    const deepest = Math.max(...scored.map((x) => x.d));
+    const threshold = opts.options?.targetThreshold ?? defaultTargetThreshold;
+    const symptoms = scored.filter((x) => x.d === deepest && x.p >= threshold);
+    if (idx && symptoms.length > 1) {
+      const up = new Map(symptoms.map((x) => [x.id, [...ancestors(idx, x.id)]]));
+      const upModels = fitModels(telemetry.normal, new Set([...up.values()].flat()));
+      const upPeak = (id: string) => Math.max(0, ...telemetry.failure.timestamps.map((_, r) => scoreOf(upModels, telemetry.failure, id, r)));
+      const nodeThreshold = opts.options?.nodeThreshold ?? defaultNodeThreshold;
+      for (const x of symptoms) x.support = up.get(x.id)!.filter((a) => upPeak(a) >= nodeThreshold).length;
+    }
+    target = scored.sort((a, b) => b.d - a.d || b.support - a.support || b.p - a.p || a.id.localeCompare(b.id))[0]?.id;
   }
   if (!target) {
     return {

@@ -70,3 +70,36 @@ test('a killed callee: the synthesized graph links its `up` to its callers\' err
   assert.equal(path.at(-1), 'frontend:errors', 'explains the user-facing errors');
   for (let i = 1; i < path.length; i++) assert.ok(graph.edges.some((e) => e.from === path[i - 1] && e.to === path[i]), `${path[i - 1]} → ${path[i]} is a graph edge`);
 });
+
+test('the symptom to explain is the downstream series with anomalous causes, not a flat one that blipped', async () => {
+  const { handleIncident } = await import('../../../pipelines/rca/rca.ts');
+  const { withVersion } = await import('../../../pipelines/rca/graph.ts');
+  const { mulberry32 } = await import('../../../pipelines/core/random.ts');
+  const n = (id: string) => ({ id, component: id.split(':')[0]!, metric: id.split(':')[1]!, observed: true });
+  const e = (from: string, to: string) => ({ from, to, provenance: 'DOCS' as const, confidence: 1, reason: '' });
+  const ids = ['db:latency', 'api:latency', 'web:latency', 'api:errors', 'web:errors'];
+  const graph = withVersion({ name: 'g', nodes: ids.map(n), edges: [e('db:latency', 'api:latency'), e('api:latency', 'web:latency'), e('api:errors', 'web:errors')], createdAtMs: 0, source: 't' });
+  // A slow database: latency travels up the calls; the web answers a few timeouts (errors flat at
+  // 0 before: that blip alone scores in the hundreds, with no anomalous cause behind it).
+  const rnd = mulberry32(9);
+  const T = 80;
+  const s = new Map<string, number[]>(ids.map((id) => [id, []]));
+  for (let t = 0; t < T; t++) {
+    const slow = t >= 70 ? 0.3 : 0;
+    const db = 0.01 + 0.002 * rnd() + slow;
+    const api = db + 0.01 + 0.002 * rnd();
+    s.get('db:latency')!.push(db);
+    s.get('api:latency')!.push(api);
+    s.get('web:latency')!.push(api + 0.01 + 0.002 * rnd());
+    s.get('api:errors')!.push(0);
+    s.get('web:errors')!.push(t >= 72 ? 0.5 : 0);
+  }
+  const ts = Array.from({ length: T }, (_, i) => i * 1000);
+  const cut = (a: number, b: number) => ({ timestamps: ts.slice(a, b), series: new Map([...s].map(([k, v]) => [k, v.slice(a, b)])) });
+  const incident = { id: 'slow-db', status: 'UPDATED' as const, openedAtMs: 70_000, updatedAtMs: 75_000, resolvedAtMs: null, severity: 'warning' as const, components: ['db', 'api', 'web'], anomalyIds: [], anomalyCount: 5, summary: '' };
+  for (const method of ['traversal', 'attribution', 'random-walk'] as const) {
+    const res = handleIncident(incident, graph, { normal: cut(0, 65), failure: cut(70, T) }, { method });
+    assert.equal(res.causes[0]?.node, 'db:latency', `${method}: ${res.causes.map((c) => c.node).join(', ')} (${res.note})`);
+    assert.equal(res.causes[0]!.path.at(-1), 'web:latency', `${method}: explains web:latency`);
+  }
+});
