@@ -36,6 +36,13 @@ export function providerOption(args: ParsedArgs, key: string): 'offline' | 'open
   return v;
 }
 
+export function onOffOption(args: ParsedArgs, key: string): boolean | undefined {
+  const v = args.options[key];
+  if (v === undefined) return undefined;
+  if (v !== 'on' && v !== 'off') throw new UsageError(`--${key}: expected "on" or "off", got "${String(v)}"`);
+  return v === 'on';
+}
+
 /** Common training flags of `train` and `eval --train`. */
 export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   const o: Partial<TrainOptions> = {};
@@ -47,8 +54,10 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   if (seed !== undefined) o.seed = seed;
   if (iterations !== undefined) o.iterations = iterations;
   if (candidates !== undefined) o.candidates = candidates;
-  if (args.options['fp-evidence'] === true) o.fpEvidence = true;
-  if (args.options['fp-relative'] === true) o.fpRelative = true;
+  const fpEvidence = onOffOption(args, 'fp-evidence');
+  if (fpEvidence !== undefined) o.fpEvidence = fpEvidence;
+  const fpRelative = onOffOption(args, 'fp-relative');
+  if (fpRelative !== undefined) o.fpRelative = fpRelative;
   const gate = args.options['gate'];
   if (gate !== undefined) {
     if (gate !== 'improves' && gate !== 'at-least') throw new UsageError(`--gate: expected "improves" or "at-least", got "${String(gate)}"`);

@@ -44,13 +44,13 @@ export interface GridPoint {
 /** The training choices made on the tuning half. The first point is the trainer's default; ties keep the earlier point. */
 export const HOLDOUT_GRID: GridPoint[] = (() => {
   const out: GridPoint[] = [];
-  for (const fpRelative of [false, true])
-    for (const fpEvidence of [false, true])
-      for (const gate of ['improves', 'at-least'] as const)
+  for (const fpRelative of [true, false])
+    for (const fpEvidence of [true, false])
+      for (const gate of ['at-least', 'improves'] as const)
         for (const minSupport of [1, 2])
           for (const validationFraction of [0.2, 0.3])
             out.push({
-              label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}${fpEvidence ? ', fp-evidence' : ''}${fpRelative ? ', fp-relative' : ''}`,
+              label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}, fp-evidence ${fpEvidence ? 'on' : 'off'}, fp-relative ${fpRelative ? 'on' : 'off'}`,
               options: { gate, minSupport, validationFraction, fpEvidence, fpRelative },
             });
   return out;

@@ -4,6 +4,7 @@ import { HOLDOUT_GRID, fnv1a32, holdoutHalf, runArgosHoldout } from '../../../..
 import type { GridPoint, RuleTrainerFactory } from '../../../../pipelines/train/eval/holdout.ts';
 import type { LabelFn } from '../../../../pipelines/train/eval/detector.ts';
 import type { LabelledSeries } from '../../../../pipelines/train/data/series.ts';
+import { defaultTrainOptions } from '../../../../pipelines/train/argos/trainer.ts';
 import { renderMarkdown, renderTerminal } from '../../../../pipelines/train/eval/report.ts';
 
 test('the halves come from a fixed FNV-1a hash of the series path', () => {
@@ -16,7 +17,9 @@ test('the halves come from a fixed FNV-1a hash of the series path', () => {
   assert.equal(holdoutHalf('realTweets/Twitter_volume_PFE.csv'), 'tuning');
   assert.equal(holdoutHalf('realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv'), 'tuning');
   assert.equal(holdoutHalf('realTweets/Twitter_volume_CVS.csv'), 'reporting');
-  assert.equal(HOLDOUT_GRID[0]!.label, 'gate improves, min-support 1, validation 0.2', 'the trainer default comes first (ties keep it)');
+  assert.equal(HOLDOUT_GRID[0]!.label, 'gate at-least, min-support 1, validation 0.2, fp-evidence on, fp-relative on', 'the trainer default comes first (ties keep it)');
+  const d = defaultTrainOptions;
+  assert.deepEqual(HOLDOUT_GRID[0]!.options, { gate: d.gate, minSupport: d.minSupport, validationFraction: d.validationFraction, fpEvidence: d.fpEvidence, fpRelative: d.fpRelative });
   assert.equal(new Set(HOLDOUT_GRID.map((g) => g.label)).size, HOLDOUT_GRID.length);
 });
 
