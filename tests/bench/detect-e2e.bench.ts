@@ -121,6 +121,7 @@ export async function run(): Promise<void> {
   const heapBefore = process.memoryUsage().heapUsed;
   let detGot = 0;
   let anomalies = 0;
+  let transactions = 0;
   let detDone!: () => void;
   const detFinished = new Promise<void>((r) => (detDone = r));
   const detStart = performance.now();
@@ -131,6 +132,7 @@ export async function run(): Promise<void> {
     base: 'robust-z',
     maxBatchSize: 1000,
     onCommitted: ({ records, anomalies: a }) => {
+      transactions++;
       anomalies += a.length;
       if ((detGot += records) >= produced) detDone();
     },
@@ -182,9 +184,10 @@ export async function run(): Promise<void> {
   console.log(`raw consume      ${(produced / rawS).toFixed(0)} records/s = ${rawRate.toFixed(0)} samples/s`);
   console.log(`detector e2e     ${(produced / detS).toFixed(0)} records/s = ${detRate.toFixed(0)} samples/s (${(detRate / rawRate).toFixed(2)} of raw consume), ${anomalies} anomalies`);
   console.log(`detector CPU     ${detCpuS.toFixed(2)} s of this process over ${detS.toFixed(2)} s wall = ${((detCpuS / samples) * 1e6).toFixed(2)} µs per sample (whole process: detector, Kafka client, serde, GC)`);
+  console.log(`transactions     ${transactions} (one per input batch, ${(produced / transactions).toFixed(0)} records each on average, ${((detS / transactions) * 1000).toFixed(1)} ms wall each)`);
   console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series (${seriesHeld} series, 1h rule windows + robust-z 288-sample window)`);
   console.log(`latency          produce → anomaly readable (read_committed): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms over ${lat.length}/${PROBES} probes`);
-  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
+  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -9,7 +9,7 @@
 import { formatDuration } from '../ast.ts';
 import { fmt } from '../explain.ts';
 import { validateNumbers } from './options.ts';
-import { ScoredResult } from './types.ts';
+import { ScoredResult, WarmingUp } from './types.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
 export interface EwmaForecastOptions {
@@ -83,7 +83,7 @@ export class EwmaForecastDetector implements BaseDetector {
     let result: BaseResult;
     let score = 0;
     if (this.seen < o.warmup || Number.isNaN(this.meanAbs)) {
-      result = { score: 0, isAnomaly: false, explanation: `warming up (${this.seen}/${o.warmup} samples)`, ready: false };
+      result = new WarmingUp(this.seen, o.warmup);
     } else {
       score = Math.abs(r) / scale;
       const over = score > o.threshold;

@@ -13,7 +13,7 @@
 import { fmt } from '../explain.ts';
 import { OrderStats } from '../windows/order-stats.ts';
 import { validateNumbers } from './options.ts';
-import { ScoredResult } from './types.ts';
+import { ScoredResult, WarmingUp } from './types.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
 export interface RobustZOptions {
@@ -59,7 +59,7 @@ export class RobustZDetector implements BaseDetector {
     const n = this.order.n;
     if (!Number.isFinite(v)) return { score: 0, isAnomaly: false, explanation: 'value is not a finite number: skipped', ready: this.seen >= warmup };
     if (this.seen < warmup || n < 3) {
-      result = { score: 0, isAnomaly: false, explanation: `warming up (${this.seen}/${warmup} samples)`, ready: false };
+      result = new WarmingUp(this.seen, warmup);
     } else {
       const med = this.order.quantile(0.5);
       let scale = 1.4826 * this.order.mad();

@@ -40,6 +40,34 @@ export class ScoredResult implements BaseResult {
   }
 }
 
+/** A sample scored before the detector has seen enough data: no score, and a sentence saying so. */
+export class WarmingUp implements BaseResult {
+  constructor(
+    private readonly seen: number,
+    private readonly warmup: number,
+  ) {}
+
+  get score(): number {
+    return 0;
+  }
+
+  get isAnomaly(): boolean {
+    return false;
+  }
+
+  get ready(): boolean {
+    return false;
+  }
+
+  get explanation(): string {
+    return `warming up (${this.seen}/${this.warmup} samples)`;
+  }
+
+  toJSON(): BaseResult {
+    return { score: 0, isAnomaly: false, explanation: this.explanation, ready: false };
+  }
+}
+
 export interface BaseDetector {
   readonly name: string;
   update(t: number, v: number): BaseResult;
