@@ -13,9 +13,10 @@
  */
 import type { CallNode, Node } from './ast.ts';
 import { constNumber } from './checker.ts';
-import { printNode } from './printer.ts';
+import { generateCondition } from './codegen.ts';
+import { nodeKey } from './printer.ts';
 import type { RuleProgram } from './program.ts';
-import { FALSE, TRUE, UNKNOWN, ewmaAlpha, ewmaStep, fault } from './program.ts';
+import { ewmaAlpha, ewmaStep, fault } from './program.ts';
 import type { CheckedRule } from './rule.ts';
 import { SampleHistory } from './windows/history.ts';
 import { Window } from './windows/window.ts';
@@ -60,7 +61,8 @@ export class CompiledProgram implements RuleProgram {
   private readonly h = new SampleHistory();
   private idx = -1;
   private t0 = NaN;
-  private v = NaN;
+  /** The current sample's value (read by the generated condition). */
+  v = NaN;
   private windows: Window[] = [];
   private readonly windowByKey = new Map<string, Window>();
   private ewmas: Ewma[] = [];
@@ -70,7 +72,21 @@ export class CompiledProgram implements RuleProgram {
   private readonly cond: Fn;
 
   constructor(rule: CheckedRule) {
-    this.cond = this.bool(rule.ast.body);
+    // Leaf aggregates are closures over the windows (shared with explanations through leaf());
+    // the condition around them is one generated function per rule (codegen.ts).
+    const walk = (n: Node): void => {
+      if (n.type === 'call') this.call(n);
+      if ('args' in n) for (const a of n.args) walk(a);
+      if ('arg' in n) walk(n.arg);
+      if ('left' in n) {
+        walk(n.left);
+        walk(n.right);
+      }
+    };
+    walk(rule.ast.body);
+    const g = generateCondition(rule.ast);
+    const leaves = g.leafKeys.map((k) => this.leaves.get(k)!);
+    this.cond = g.make(leaves, this, g.consts, g.nodes, g.messages, fault);
   }
 
   step(t: number, v: number): number {
@@ -198,109 +214,8 @@ export class CompiledProgram implements RuleProgram {
     }
   }
 
-  private bool(n: Node): Fn {
-    switch (n.type) {
-      case 'compare': {
-        const l = this.num(n.left);
-        const r = this.num(n.right);
-        if (n.left.type === 'value' && (n.op === '>' || n.op === '<')) {
-          // The most common clause shape, without a call for `value`.
-          const gt = n.op === '>';
-          return () => {
-            const a = this.v;
-            const b = r();
-            if (b - b !== 0) {
-              if (b !== b) return UNKNOWN;
-              fault(n, `comparison '${n.op}'`, a, b);
-            }
-            return (gt ? a > b : a < b) ? TRUE : FALSE;
-          };
-        }
-        const check = (a: number, b: number) => {
-          if (a !== a || b !== b) return true;
-          if (a - a !== 0 || b - b !== 0) fault(n, `comparison '${n.op}'`, a, b);
-          return false;
-        };
-        switch (n.op) {
-          case '>':
-            return () => {
-              const a = l();
-              const b = r();
-              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
-              return a > b ? TRUE : FALSE;
-            };
-          case '>=':
-            return () => {
-              const a = l();
-              const b = r();
-              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
-              return a >= b ? TRUE : FALSE;
-            };
-          case '<':
-            return () => {
-              const a = l();
-              const b = r();
-              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
-              return a < b ? TRUE : FALSE;
-            };
-          case '<=':
-            return () => {
-              const a = l();
-              const b = r();
-              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
-              return a <= b ? TRUE : FALSE;
-            };
-          case '==':
-            return () => {
-              const a = l();
-              const b = r();
-              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
-              return a === b ? TRUE : FALSE;
-            };
-          default:
-            return () => {
-              const a = l();
-              const b = r();
-              if (a - a !== 0 || b - b !== 0) if (check(a, b)) return UNKNOWN;
-              return a !== b ? TRUE : FALSE;
-            };
-        }
-      }
-      case 'logic': {
-        const l = this.bool(n.left);
-        const r = this.bool(n.right);
-        // Short-circuit (Kleene logic): `mean(1h) > 0 and value / mean(1h) > 2` never divides by 0.
-        if (n.op === 'and') {
-          return () => {
-            const a = l();
-            if (a === FALSE) return FALSE;
-            const b = r();
-            if (b === FALSE) return FALSE;
-            return a === UNKNOWN || b === UNKNOWN ? UNKNOWN : TRUE;
-          };
-        }
-        return () => {
-          const a = l();
-          if (a === TRUE) return TRUE;
-          const b = r();
-          if (b === TRUE) return TRUE;
-          return a === UNKNOWN || b === UNKNOWN ? UNKNOWN : FALSE;
-        };
-      }
-      case 'not': {
-        const a = this.bool(n.arg);
-        return () => {
-          const x = a();
-          return x === UNKNOWN ? UNKNOWN : 1 - x;
-        };
-      }
-      default:
-        throw new Error(`internal: ${n.type} is not a condition`);
-    }
-  }
-
   private call(n: CallNode): Fn {
-    const key = printNode(n);
+    const key = nodeKey(n);
     const existing = this.leaves.get(key);
     if (existing !== undefined) return existing;
     const compute = this.leafCompute(n);

@@ -53,6 +53,9 @@ function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
+/** A fault message with every decimal number rounded to 12 significant digits. */
+const roundNumbers = (m: string) => m.replace(/-?\d+\.\d+(e[-+]?\d+)?/g, (x) => String(Number(Number(x).toPrecision(12))));
+
 describe('compiled rules equal the reference interpreter', () => {
   it('on random rules and series', () => {
     let compared = 0;
@@ -85,7 +88,9 @@ describe('compiled rules equal the reference interpreter', () => {
             });
           });
         }
-        assert.deepEqual(errs['compiled'], errs['reference']);
+        // Same faults (rule, time, node, operator); operands printed in the message may differ in
+        // the last digits (the incremental variance rounds differently), so they are compared at 12.
+        assert.deepEqual(errs['compiled']!.map(roundNumbers), errs['reference']!.map(roundNumbers));
         assert.deepEqual(a.stats, b.stats);
         faults += a.stats.faults;
       }),
