@@ -105,7 +105,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
       const times = reports.map((r) => r.timeMs);
       const published = reports.filter((r) => r.published.length > 0).length;
       argos.notes.push(
-        `rules: trained per series on its train split with the ${train} provider (fit = first ${Math.round((1 - (reports[0]?.options['validationFraction'] ?? 0.2)) * 100)}% of it, ` +
+        `rules: trained per series on its train split with the ${train} provider (fit = first ${Math.round((1 - (reports[0]?.options['validationFraction'] ?? 0.3)) * 100)}% of it, ` +
           `validation = the rest); ${published} of ${reports.length} series published rules (the others failed the validation guarantee or kept none, so their rules are empty); ` +
           `training time per series mean ${(times.reduce((a, b) => a + b, 0) / Math.max(1, times.length) / 1000).toFixed(2)} s, max ${(Math.max(0, ...times) / 1000).toFixed(2)} s.`,
       );
@@ -151,14 +151,14 @@ const evalCommand: CliCommand = {
     { name: 'iterations', type: 'number', placeholder: 'N', description: 'with --train: training iterations per series (default 10)' },
     { name: 'candidates', type: 'number', placeholder: 'N', description: 'with --train: candidate rules asked per iteration (default 4)' },
     { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 1)' },
-    { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.2)' },
-    { name: 'gate', type: 'string', placeholder: 'at-least|improves', description: 'with --train: publish rules that do not lose on the validation split (default) or only those that improve there' },
+    { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.3)' },
+    { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'with --train: publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes, default); or any that do not lose (at-least); or only rule sets that improve there' },
     { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting (default on)' },
     { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
     {
       name: 'holdout',
       type: 'boolean',
-      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/min-support/validation/fp-evidence/fp-relative are chosen on the tuning half; the summary is the reporting half\'s',
+      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/validation/fp-evidence/fp-relative are chosen on the tuning half (min-support 1); the summary is the reporting half\'s',
     },
   ],
   help: [
@@ -188,7 +188,7 @@ const evalCommand: CliCommand = {
 const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train explainable anomaly rules (Argos agents, offline or an LLM) and write a rule file',
-  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ewma|robust-z] [--report FILE] [--gate at-least|improves] [--json]',
+  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ewma|robust-z] [--report FILE] [--gate proven-vetoes|at-least|improves] [--json]',
   options: [
     { name: 'data', type: 'string', placeholder: 'DIR|FILE', required: true, description: 'a timestamp,value CSV, or a folder of them (keys relative to it, as in the label file)' },
     { name: 'labels', type: 'string', placeholder: 'FILE', required: true, description: 'labels in NAB combined_windows.json or combined_labels.json format' },
@@ -200,16 +200,16 @@ const trainCommand: CliCommand = {
     { name: 'iterations', type: 'number', default: 10, placeholder: 'N', description: 'training iterations per series' },
     { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
     { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
-    { name: 'gate', type: 'string', default: 'at-least', placeholder: 'at-least|improves', description: 'publish rules that do not lose on the validation split (default), or only rules that improve there' },
+    { name: 'gate', type: 'string', default: 'proven-vetoes', placeholder: 'proven-vetoes|at-least|improves', description: 'publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there' },
     { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting (default on)' },
     { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
-    { name: 'validation', type: 'string', default: '0.2', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
+    { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
   ],
   help: [
-    'Each series is split: the first 80% (fit) is what the agents see; the last 20% (validation) decides',
-    'whether the rules are published (base+rules must score at least the base alone there; with --gate improves,',
-    'strictly better). Rules whose series failed validation are left out of --out.',
+    'Each series is split: the first 70% (fit) is what the agents see; the last 30% (validation) decides',
+    'whether the rules are published (base+rules must score at least the base alone there, and FP rules must',
+    'remove a false alarm there; see --gate). Rules whose series failed validation are left out of --out.',
     'Examples:',
     '  panoptes train --data $PANOPTES_DATASETS/nab/data/realKnownCause/nyc_taxi.csv --labels $PANOPTES_DATASETS/nab/labels/combined_windows.json --out rules/nyc_taxi.yaml --report reports/nyc_taxi-training',
     '  panoptes train --data $PANOPTES_DATASETS/nab/data --labels $PANOPTES_DATASETS/nab/labels/combined_windows.json --filter realTweets --out rules/tweets.yaml --json',

@@ -60,7 +60,7 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   if (fpRelative !== undefined) o.fpRelative = fpRelative;
   const gate = args.options['gate'];
   if (gate !== undefined) {
-    if (gate !== 'improves' && gate !== 'at-least') throw new UsageError(`--gate: expected "improves" or "at-least", got "${String(gate)}"`);
+    if (gate !== 'improves' && gate !== 'at-least' && gate !== 'proven-vetoes') throw new UsageError(`--gate: expected "at-least", "proven-vetoes" or "improves", got "${String(gate)}"`);
     o.gate = gate;
   }
   const v = args.options['validation'];

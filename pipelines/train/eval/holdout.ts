@@ -2,7 +2,7 @@
  * A held-out variant of the Argos protocol (`eval --protocol argos --holdout`). The corpus is cut
  * in two halves by a fixed hash of each series path, decided before any result was looked at:
  *
- * - tuning half: every choice of the training options (gate, min support, validation share, FP
+ * - tuning half: every choice of the training options (gate, validation share, FP
  *   evidence, relative FP templates) is made here: each point of HOLDOUT_GRID trains and is scored on these series'
  *   70/30 splits, and the one with the best mean base+rules − base event F1 is chosen;
  * - reporting half: the chosen options run once; their figures are the honest ones, since nothing
@@ -44,15 +44,17 @@ export interface GridPoint {
 /** The training choices made on the tuning half. The first point is the trainer's default; ties keep the earlier point. */
 export const HOLDOUT_GRID: GridPoint[] = (() => {
   const out: GridPoint[] = [];
+  // min-support 2 was in the first grid and lost on the tuning half at every point and seed, so it
+  // was dropped (a choice made on the tuning half too).
+  const minSupport = 1;
   for (const fpRelative of [true, false])
     for (const fpEvidence of [true, false])
-      for (const gate of ['at-least', 'improves'] as const)
-        for (const minSupport of [1, 2])
-          for (const validationFraction of [0.2, 0.3])
-            out.push({
-              label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}, fp-evidence ${fpEvidence ? 'on' : 'off'}, fp-relative ${fpRelative ? 'on' : 'off'}`,
-              options: { gate, minSupport, validationFraction, fpEvidence, fpRelative },
-            });
+      for (const gate of ['proven-vetoes', 'at-least', 'improves'] as const)
+        for (const validationFraction of [0.3, 0.2])
+          out.push({
+            label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}, fp-evidence ${fpEvidence ? 'on' : 'off'}, fp-relative ${fpRelative ? 'on' : 'off'}`,
+            options: { gate, minSupport, validationFraction, fpEvidence, fpRelative },
+          });
   return out;
 })();
 

@@ -30,7 +30,9 @@ test('published rules never score below the base alone on the validation split (
         falseAlarms: fc.integer({ min: 0, max: 30 }),
         baseRecall: fc.double({ min: 0, max: 1, noNaN: true }),
         height: fc.double({ min: 2, max: 20, noNaN: true }),
-        gate: fc.constantFrom('improves' as const, 'at-least' as const),
+        gate: fc.constantFrom('improves' as const, 'at-least' as const, 'proven-vetoes' as const),
+        validationFraction: fc.constantFrom(0.2, 0.3),
+        fpEvidence: fc.boolean(),
       }),
       async (p) => {
         const s = syntheticSeries(p.seed, p);
@@ -38,7 +40,7 @@ test('published rules never score below the base alone on the validation split (
         const r = await trainSeries(
           { name: s.name, timestamps: s.timestamps, values: s.values, truth: s.truth, base: s.base, trainEnd: s.values.length },
           run,
-          { seed: p.seed, iterations: 4, idPrefix: 's:', gate: p.gate },
+          { seed: p.seed, iterations: 4, idPrefix: 's:', gate: p.gate, validationFraction: p.validationFraction, fpEvidence: p.fpEvidence },
         );
         const text = renderRuleFile([{ rules: r.published, report: r.report }], ['property test']);
         const parsed = parseRuleFile(text, 'trained.yaml');
@@ -48,7 +50,11 @@ test('published rules never score below the base alone on the validation split (
           if (r.trained.length > 0) withheld++;
           return;
         }
-        assert.equal(parsed.rules.length, r.trained.length);
+        assert.equal(parsed.rules.length, r.published.length);
+        const trainedIds = new Set(r.trained.map((x) => x.spec.id));
+        assert.ok(r.published.every((x) => trainedIds.has(x.spec.id)), 'published rules are trained rules');
+        if (p.gate !== 'proven-vetoes') assert.equal(r.published.length, r.trained.length);
+        if (r.published.length < r.trained.length) withheld++;
         published++;
         const det = new SeriesDetector({ rules: parsed.rules, backend: 'reference' });
         const n = s.values.length;

@@ -62,13 +62,24 @@ test('the report records iterations, candidates, review decisions, agent calls a
   assert.equal(rep.iterations.length, 3);
   assert.ok(rep.iterations.every((it) => it.candidates.length === 2));
   assert.ok(rep.iterations.flatMap((it) => it.candidates).some((c) => c.review !== undefined), 'review agent consulted');
-  assert.equal(rep.split.fitRows, Math.floor(3000 * 0.8));
+  assert.equal(rep.split.fitRows, Math.floor(3000 * 0.7), 'validation is the last 30% by default');
   assert.equal(rep.split.validationRows, 3000 - rep.split.fitRows);
   assert.ok(rep.usage.agents['argos-detection']!.calls >= 1);
   assert.equal(rep.usage.total.promptTokens, 0, 'offline calls cost no tokens');
   assert.equal(typeof rep.validation.passed, 'boolean');
-  assert.deepEqual(rep.published, rep.validation.passed ? r.trained.map((x) => x.spec.id) : []);
+  assert.deepEqual(rep.published, r.published.map((x) => x.spec.id));
   assert.match(JSON.stringify(rep), /"stoppedBecause"/);
+});
+
+test('gate proven-vetoes: FP rules that removed no false alarm on the validation split are dropped, FN rules stay', async () => {
+  // On this series (seed 7) the loop keeps fp-1 and fn-1; the veto removes nothing on validation.
+  const r = await trainSeries(input(11), offline(), { seed: 7, iterations: 3, candidates: 2, patience: 10 });
+  assert.deepEqual(r.trained.map((x) => x.spec.id).sort(), ['fn-1', 'fp-1']);
+  assert.ok(r.report.validation.passed, r.report.validation.reason);
+  assert.deepEqual(r.published.map((x) => x.spec.id), ['fn-1']);
+  assert.match(r.report.validation.reason, /^FP rules dropped: they removed no false-alarm run on the validation split/);
+  const all = await trainSeries(input(11), offline(), { seed: 7, iterations: 3, candidates: 2, patience: 10, gate: 'at-least' });
+  assert.deepEqual(all.published.map((x) => x.spec.id).sort(), ['fn-1', 'fp-1'], 'the at-least gate publishes the whole set');
 });
 
 test('training stops after `patience` iterations without a kept rule', async () => {
