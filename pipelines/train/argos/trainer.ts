@@ -16,8 +16,10 @@
  * The accuracy guarantee: the rows after the fit split up to `trainEnd` are a validation split the
  * loop never looks at. The rule set is published only if base + rules scores at least the base
  * alone there (event F1 and point-adjusted F1; and, when the validation split has no labelled
- * event, no more false-alarm runs) and, with the default gate `improves`, strictly better by the
- * review's test; otherwise the published set is empty and the report says why.
+ * event, no more false-alarm runs); with the gate `improves`, strictly better by the review's
+ * test; with the default gate `proven-vetoes`, the FP rules go only if they remove a false-alarm
+ * run there (else the FN rules alone are tested and published). Otherwise the published set is
+ * empty and the report says why.
  */
 import { BudgetExceededError, LlmError, LlmOutputError, describeError } from '../../core/errors.ts';
 import { formatDiagnostic } from '../../detect/diagnostics.ts';
