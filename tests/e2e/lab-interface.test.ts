@@ -101,6 +101,9 @@ describe('Panoptes agent diagnosis', () => {
     assert.equal(faultKindOf(evidenceFor('search', [an('search', 'errors', 0.9)], [{ level: 'error', msg: 'request failed', error: '127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1' }])), 'misconfig');
     assert.equal(faultKindOf(evidenceFor('reservation', [an('reservation', 'memory', 5e8, 'lab-memory')], [])), 'memory-leak');
     assert.equal(faultKindOf(evidenceFor('postgres', [an('postgres', 'latency', 0.4)], [])), 'slow-db');
+    assert.equal(faultKindOf(evidenceFor('rate', [an('rate', 'errors', 1)], [{ level: 'error', msg: 'request failed', error: 'no workers (scaled to zero)' }])), 'scale-zero');
+    // A caller relaying the refusal is not the one scaled to zero.
+    assert.notEqual(faultKindOf(evidenceFor('frontend', [an('frontend', 'errors', 0.5)], [{ level: 'error', msg: 'request failed', error: '127.0.0.1:3/rates answered 503: {"error":"no workers (scaled to zero)"}' }])), 'scale-zero');
     assert.deepEqual(mitigationFor('search', 'misconfig'), { op: 'rollback-config', service: 'search' });
     assert.deepEqual(mitigationFor('geo', 'crash'), { op: 'restart', service: 'geo' });
     assert.equal(mitigationFor('postgres', 'slow-db'), null);

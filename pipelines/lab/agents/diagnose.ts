@@ -94,7 +94,8 @@ export function faultKindOf(e: Evidence): string {
   if (c === 'postgres') return e.signals.has('up') || e.down.has(c) ? 'db-down' : e.signals.has('errors') && !e.signals.has('latency') ? 'db-down' : 'slow-db';
   if (c === 'redis') return 'redis-down';
   if (e.down.has(c)) return 'crash';
-  if (/scaled to zero|no workers/i.test(errs)) return 'scale-zero';
+  // Its own refusals ("no workers (scaled to zero)"), not a dependency's relayed in an error it got.
+  if (e.errors.some((x) => /^request (failed|rejected) no workers/i.test(x))) return 'scale-zero';
   // Connection refused towards a dependency that is itself up: the address is wrong.
   if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/.test(errs) && e.down.size === 0) return 'misconfig';
   if (e.signals.has('memory')) return 'memory-leak';

@@ -34,7 +34,10 @@ export class PanoptesAgent implements LabAgent {
           cloud.submit({ detected: true, note: `${anomalies.length} anomalies since the injection, first ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} (${a.ruleId ?? a.detector})` });
         } else if (late) cloud.submit({ detected: false, note: 'no anomaly since the injection' });
       } else {
-        const results = cloud.getRca(true).filter((r) => r.causes.length > 0);
+        // Only rankings made after the first anomaly of this fault: an incident left over from
+        // the warm-up's noise must not decide the answer (nor the action).
+        const since = anomalies.length > 0 ? Math.min(...anomalies.map((a) => a.detectedAtMs || a.timestampMs)) : Infinity;
+        const results = cloud.getRca(true).filter((r) => r.causes.length > 0 && r.producedAtMs >= since);
         // The first ranking comes from the first anomalies; give the incident a few seconds to
         // gather the rest before answering from the newest ranking.
         firstRankingAt ??= results.length > 0 ? Date.now() : null;
