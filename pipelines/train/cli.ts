@@ -71,6 +71,8 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
     };
     const train = providerOption(args, 'train');
     const holdout = args.options['holdout'] === true;
+    const cross = args.options['cross'] === true;
+    if (cross && !(holdout && train)) throw new UsageError('--cross needs --holdout and --train');
     const userOptions = { ...trainOptionsFrom(args), signal: io.signal };
     const runs: Array<{ options: Partial<TrainOptions>; reports: SeriesTrainingReport[] }> = [];
     const trainingRun = train ? createTrainingRun({ registry: new Registry(), provider: train, signal: io.signal }) : undefined;
@@ -91,11 +93,15 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
       }
       const h = await runArgosHoldout(corpus, { name: detector.name, base }, train ? factory : undefined, {
         ...evalOpts,
+        cross,
         onStage: (stage) => io.err(`holdout: ${stage}`),
         publishedInLastRun: () => runs.at(-1)!.reports.filter((r) => r.published.length > 0).length,
       });
-      // Training reports of the chosen options: its tuning-half run and the reporting run.
-      if (train) reports = [...runs.find((r) => r.options === h.holdout.chosen!.options)!.reports, ...runs.at(-1)!.reports];
+      // Training reports of what is reported: with --cross the reporting run (right after the
+      // tuning grid) and the swapped run on the tuning half (the last); else the chosen point's
+      // tuning-half run and the reporting run.
+      const n = HOLDOUT_GRID.length;
+      if (train) reports = cross ? [...runs[n]!.reports, ...runs.at(-1)!.reports] : [...runs.find((r) => r.options === h.holdout.chosen!.options)!.reports, ...runs[n]!.reports];
       argos = h;
     } else {
       argos = await runArgosEval(corpus, { name: detector.name, base, ...(train ? { trainRules: factory({}) } : {}) }, evalOpts);
@@ -160,6 +166,7 @@ const evalCommand: CliCommand = {
       type: 'boolean',
       description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/validation/fp-evidence/fp-relative are chosen on the tuning half (min-support 1); the summary is the reporting half\'s',
     },
+    { name: 'cross', type: 'boolean', description: 'with --holdout --train: also choose on the reporting half and report on the tuning half (2-fold); the summary covers every series, each reported with options chosen on the other half' },
   ],
   help: [
     'Examples:',
@@ -168,6 +175,7 @@ const evalCommand: CliCommand = {
     '  panoptes eval --protocol nab --out reports/eval   # writes reports/eval.json and reports/eval.md',
     '  panoptes eval --protocol argos --filter real --train offline   # base, rules and base+rules with rules trained offline',
     '  panoptes eval --protocol argos --filter real --train offline --holdout   # options chosen on the tuning half, reported on the other',
+    '  panoptes eval --protocol argos --filter real --train offline --holdout --cross   # 2-fold: each half reported with options chosen on the other',
   ].join('\n'),
   async run(args, io) {
     const result = await runEval(args, io);

@@ -9,6 +9,9 @@
  *   about these series (labels of either split) took part in choosing anything.
  *
  * The whole corpus with the chosen options is reported too, for comparison with the plain protocol.
+ * With `cross` the roles are then swapped (2-fold over series): options chosen on the reporting
+ * half are reported on the tuning half, so every series is reported once by options chosen
+ * without it.
  * Within every series the 30% test split stays unseen by training, as in the plain protocol.
  */
 import type { LabelledSeries } from '../data/series.ts';
@@ -78,6 +81,16 @@ export interface HoldoutSummary {
   chosen: GridResult | null;
   summaries: Record<'tuning' | 'reporting' | 'whole', Record<ArgosVariant, MeanF1>>;
   delta: Record<'tuning' | 'reporting' | 'whole', { eventF1: number | null; pointAdjustedF1: number | null }>;
+  /**
+   * `cross` (2-fold): the halves swapped — options chosen on the reporting half, reported on the
+   * tuning half — and `twoFold`, every series reported once with options chosen on the OTHER half.
+   */
+  cross?: {
+    grid: GridResult[];
+    chosen: GridResult;
+    summaries: Record<'tuning' | 'twoFold', Record<ArgosVariant, MeanF1>>;
+    delta: Record<'tuning' | 'twoFold', { eventF1: number | null; pointAdjustedF1: number | null }>;
+  };
 }
 
 export type HoldoutEvalResult = Omit<ArgosEvalResult, 'series'> & { holdout: HoldoutSummary; series: Array<ArgosSeriesResult & { half: HoldoutHalf }> };
@@ -94,6 +107,8 @@ export interface HoldoutOptions extends ArgosEvalOptions {
   onStage?: (stage: string) => void;
   /** After a training run: how many of its series published rules. */
   publishedInLastRun?: () => number;
+  /** Also the other way round (2-fold); the summary is then the two-fold one. Needs a trainer. */
+  cross?: boolean;
 }
 
 /**
@@ -111,23 +126,30 @@ export async function runArgosHoldout(
   const tuning = corpus.filter((s) => holdoutHalf(s.name) === 'tuning');
   const reporting = corpus.filter((s) => holdoutHalf(s.name) === 'reporting');
   const evalOpts: ArgosEvalOptions = { ...(opts.trainFraction !== undefined ? { trainFraction: opts.trainFraction } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
-  let grid: GridResult[] | null = null;
-  let chosen: GridResult | null = null;
-  let tuned: ArgosEvalResult;
-  if (trainer) {
-    grid = [];
+  const points = opts.grid ?? HOLDOUT_GRID;
+  // Trains every grid point on `set` and keeps the best mean base+rules − base event F1 (ties: earlier point).
+  const choose = async (set: readonly LabelledSeries[], what: string) => {
+    const grid: GridResult[] = [];
     let best: { g: GridResult; r: ArgosEvalResult } | undefined;
-    for (const [i, point] of (opts.grid ?? HOLDOUT_GRID).entries()) {
-      opts.onStage?.(`tuning half (${tuning.length} series), grid point ${i + 1}/${(opts.grid ?? HOLDOUT_GRID).length}: ${point.label}`);
-      const r = await runArgosEval(tuning, { ...dets, trainRules: trainer(point.options) }, evalOpts);
+    for (const [i, point] of points.entries()) {
+      opts.onStage?.(`${what} (${set.length} series), grid point ${i + 1}/${points.length}: ${point.label}`);
+      const r = await runArgosEval(set, { ...dets, trainRules: trainer!(point.options) }, evalOpts);
       const d = deltas(r.summary);
       const g: GridResult = { label: point.label, options: point.options, deltaEventF1: d.eventF1, deltaPointAdjustedF1: d.pointAdjustedF1 };
       if (opts.publishedInLastRun) g.seriesPublishing = opts.publishedInLastRun();
       grid.push(g);
       if (!best || (g.deltaEventF1 ?? -Infinity) > (best.g.deltaEventF1 ?? -Infinity) + 1e-12) best = { g, r };
     }
-    chosen = best!.g;
-    tuned = best!.r;
+    return { grid, chosen: best!.g, result: best!.r };
+  };
+  let grid: GridResult[] | null = null;
+  let chosen: GridResult | null = null;
+  let tuned: ArgosEvalResult;
+  if (trainer) {
+    const c = await choose(tuning, 'tuning half');
+    grid = c.grid;
+    chosen = c.chosen;
+    tuned = c.result;
   } else tuned = await runArgosEval(tuning, dets, evalOpts);
   opts.onStage?.(`reporting half (${reporting.length} series)${chosen ? `, chosen on the tuning half: ${chosen.label}` : ''}`);
   const reported = await runArgosEval(reporting, { ...dets, ...(trainer && chosen ? { trainRules: trainer(chosen.options) } : {}) }, evalOpts);
@@ -146,11 +168,34 @@ export async function runArgosHoldout(
     delta: { tuning: deltas(summaries.tuning), reporting: deltas(summaries.reporting), whole: deltas(summaries.whole) },
   };
   const f = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+  let summary = summaries.reporting;
+  let outSeries: Array<ArgosSeriesResult & { half: HoldoutHalf }> = series;
+  let crossNote = '';
+  if (opts.cross && trainer) {
+    const c = await choose(reporting, 'reporting half, swapped roles');
+    opts.onStage?.(`tuning half (${tuning.length} series), chosen on the reporting half: ${c.chosen.label}`);
+    const back = await runArgosEval(tuning, { ...dets, trainRules: trainer(c.chosen.options) }, evalOpts);
+    const backByName = new Map(back.series.map((x) => [x.name, x]));
+    // Every series once, with options chosen on the other half.
+    outSeries = corpus.map((s) => (holdoutHalf(s.name) === 'tuning' ? { ...backByName.get(s.name)!, half: 'tuning' as const } : byName.get(s.name)!));
+    const twoFold = summarizeArgos(outSeries);
+    holdout.cross = {
+      grid: c.grid,
+      chosen: c.chosen,
+      summaries: { tuning: back.summary, twoFold },
+      delta: { tuning: deltas(back.summary), twoFold: deltas(twoFold) },
+    };
+    summary = twoFold;
+    crossNote =
+      ` 2-fold (--cross): options chosen on the reporting half: ${c.chosen.label}; reported on the tuning half ${f(holdout.cross.delta.tuning.eventF1)}; ` +
+      `every series reported with options chosen on the other half ${f(holdout.cross.delta.twoFold.eventF1)} — the summary is this two-fold one.`;
+  }
   const notes = [
-    `holdout: ${HOLDOUT_SPLIT_RULE}: ${tuning.length} tuning, ${reporting.length} reporting series. The summary is the REPORTING half's; ` +
+    `holdout: ${HOLDOUT_SPLIT_RULE}: ${tuning.length} tuning, ${reporting.length} reporting series. ${opts.cross && trainer ? '' : "The summary is the REPORTING half's; "}` +
       (chosen ? `training options chosen on the tuning half (${grid!.length} grid points, best mean base+rules − base event F1): ${chosen.label}. ` : 'no rule training, nothing chosen. ') +
-      `base+rules − base event F1: reporting ${f(holdout.delta.reporting.eventF1)}, tuning ${f(holdout.delta.tuning.eventF1)}, whole ${f(holdout.delta.whole.eventF1)}.`,
+      `base+rules − base event F1: reporting ${f(holdout.delta.reporting.eventF1)}, tuning ${f(holdout.delta.tuning.eventF1)}, whole ${f(holdout.delta.whole.eventF1)}.` +
+      crossNote,
     ...reported.notes,
   ];
-  return { ...reported, series, summary: summaries.reporting, notes, holdout, runtimeMs: Math.round(performance.now() - t0) };
+  return { ...reported, series: outSeries, summary, notes, holdout, runtimeMs: Math.round(performance.now() - t0) };
 }

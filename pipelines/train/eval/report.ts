@@ -41,23 +41,35 @@ function summaryRows(r: EvalResult): { header: string[]; rows: string[][] } {
 const signed = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
 
 /** `eval --holdout`: base and base+rules per half, and the grid the tuning half chose from. */
-function holdoutTables(h: HoldoutSummary): { halves: { header: string[]; rows: string[][] }; grid?: { header: string[]; rows: string[][] } } {
+function holdoutTables(h: HoldoutSummary): { halves: { header: string[]; rows: string[][] }; grids: Array<{ header: string[]; rows: string[][] }> } {
+  const row = (name: string, n: number, s: HoldoutSummary['summaries']['whole'], d: { eventF1: number | null; pointAdjustedF1: number | null }) => [
+    name,
+    String(n),
+    String(s.base.seriesCounted),
+    f(s.base.eventF1),
+    f(s['base+rules'].eventF1),
+    signed(d.eventF1),
+    f(s.base.pointAdjustedF1),
+    f(s['base+rules'].pointAdjustedF1),
+    signed(d.pointAdjustedF1),
+  ];
+  const nT = h.tuningSeries.length;
+  const nR = h.reportingSeries.length;
   const halves = {
     header: ['half', 'series', 'counted', 'base event F1', 'base+rules event F1', 'Δ event F1', 'base PA F1', 'base+rules PA F1', 'Δ PA F1'],
-    rows: (['reporting', 'tuning', 'whole'] as const).map((k) => {
-      const s = h.summaries[k];
-      const n = k === 'whole' ? h.tuningSeries.length + h.reportingSeries.length : k === 'tuning' ? h.tuningSeries.length : h.reportingSeries.length;
-      return [k, String(n), String(s.base.seriesCounted), f(s.base.eventF1), f(s['base+rules'].eventF1), signed(h.delta[k].eventF1), f(s.base.pointAdjustedF1), f(s['base+rules'].pointAdjustedF1), signed(h.delta[k].pointAdjustedF1)];
-    }),
+    rows: [row('reporting', nR, h.summaries.reporting, h.delta.reporting), row('tuning', nT, h.summaries.tuning, h.delta.tuning), row('whole', nT + nR, h.summaries.whole, h.delta.whole)],
   };
-  if (!h.grid) return { halves };
-  return {
-    halves,
-    grid: {
-      header: ['training options (tuning half)', 'Δ event F1', 'Δ PA F1', 'series publishing', 'chosen'],
-      rows: h.grid.map((g) => [g.label, signed(g.deltaEventF1), signed(g.deltaPointAdjustedF1), g.seriesPublishing === undefined ? '—' : String(g.seriesPublishing), g.label === h.chosen?.label ? '*' : '']),
-    },
-  };
+  if (h.cross) {
+    halves.rows.push(row('tuning, chosen on reporting', nT, h.cross.summaries.tuning, h.cross.delta.tuning));
+    halves.rows.push(row('two-fold', nT + nR, h.cross.summaries.twoFold, h.cross.delta.twoFold));
+  }
+  const gridTable = (title: string, grid: NonNullable<HoldoutSummary['grid']>, chosen: string | undefined) => ({
+    header: [title, 'Δ event F1', 'Δ PA F1', 'series publishing', 'chosen'],
+    rows: grid.map((g) => [g.label, signed(g.deltaEventF1), signed(g.deltaPointAdjustedF1), g.seriesPublishing === undefined ? '—' : String(g.seriesPublishing), g.label === chosen ? '*' : '']),
+  });
+  const grids = h.grid ? [gridTable('training options (tuning half)', h.grid, h.chosen?.label)] : [];
+  if (h.cross) grids.push(gridTable('training options (reporting half, 2-fold)', h.cross.grid, h.cross.chosen.label));
+  return { halves, grids };
 }
 
 function holdoutOf(r: EvalResult): HoldoutSummary | undefined {
@@ -73,7 +85,7 @@ export function renderTerminal(r: EvalResult): string[] {
   if (h) {
     const t = holdoutTables(h);
     out.push('', ...table(t.halves.header, t.halves.rows));
-    if (t.grid) out.push('', ...table(t.grid.header, t.grid.rows));
+    for (const g of t.grids) out.push('', ...table(g.header, g.rows));
   }
   if (r.runtimeMs !== undefined) out.push(`total ${(r.runtimeMs / 1000).toFixed(1)} s`);
   return out;
@@ -101,8 +113,8 @@ export function renderMarkdown(r: EvalResult): string {
     const h = holdoutOf(r);
     if (h) {
       const t = holdoutTables(h);
-      out.push('## Held-out protocol', '', `Split: ${h.split}. The summary above is the reporting half's.`, '', ...mdTable(t.halves.header, t.halves.rows), '');
-      if (t.grid) out.push(...mdTable(t.grid.header, t.grid.rows), '');
+      out.push('## Held-out protocol', '', `Split: ${h.split}. The summary above is the ${h.cross ? 'two-fold one' : "reporting half's"}.`, '', ...mdTable(t.halves.header, t.halves.rows), '');
+      for (const g of t.grids) out.push(...mdTable(g.header, g.rows), '');
     }
     out.push('## Per series (test split)', '');
     out.push(

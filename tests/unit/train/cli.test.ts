@@ -61,6 +61,7 @@ test('--holdout: argos only, and it chooses the training options itself', async 
     code: 'PANOPTES_USAGE',
     message: /--holdout chooses --gate/,
   });
+  await assert.rejects(evalCmd.run(args({ protocol: 'argos', holdout: true, cross: true, filter: ['nyc_taxi'] }), io(false).io), { code: 'PANOPTES_USAGE', message: /--cross needs --holdout and --train/ });
 });
 
 test('eval --protocol argos --holdout --json: summary of the reporting half, halves and per-series half', async () => {

@@ -73,6 +73,38 @@ test('options are chosen on the tuning half only and reported on the other half'
   assert.ok(renderTerminal(r).some((l) => /^reporting\s+\d+\s+\d+/.test(l)));
 });
 
+test('cross (2-fold): each half is reported with options chosen on the other half', async () => {
+  const names = Array.from({ length: 12 }, (_, i) => `folder/s${i}.csv`);
+  const tuning = names.filter((n) => holdoutHalf(n) === 'tuning');
+  const reporting = names.filter((n) => holdoutHalf(n) === 'reporting');
+  const grid: GridPoint[] = [
+    { label: 'B', options: { minSupport: 2 } },
+    { label: 'A', options: { minSupport: 1 } },
+  ];
+  const calls: Array<{ label: string; name: string }> = [];
+  // A helps only on the tuning half, B only on the reporting half: each direction picks the point
+  // that helps where it chooses and reports it where it does not help.
+  const trainer: RuleTrainerFactory = (options) => async (s) => {
+    const label = options.minSupport === 1 ? 'A' : 'B';
+    calls.push({ label, name: s.name });
+    const helps = (label === 'A') === (holdoutHalf(s.name) === 'tuning');
+    return { fnRules: helps ? [spikes] : [], fpRules: [] };
+  };
+  const r = await runArgosHoldout(names.map(series), { name: 'nothing', base: nothing }, trainer, { grid, cross: true });
+  assert.equal(r.holdout.chosen!.label, 'A');
+  assert.equal(r.holdout.cross!.chosen.label, 'B');
+  assert.deepEqual(r.holdout.cross!.grid.map((g) => [g.label, g.deltaEventF1]), [['B', 1], ['A', 0]]);
+  assert.equal(r.holdout.cross!.delta.tuning.eventF1, 0, 'B does nothing on the tuning half');
+  assert.equal(r.holdout.cross!.delta.twoFold.eventF1, 0, 'honest: nothing chosen on one half helps the other');
+  assert.deepEqual(r.summary, r.holdout.cross!.summaries.twoFold);
+  assert.equal(r.holdout.cross!.summaries.twoFold.base.seriesCounted, names.length);
+  // Tuning series: the tuning grid (A, B) and once more with B; reporting series: A, then the grid.
+  for (const n of tuning) assert.deepEqual(calls.filter((c) => c.name === n).map((c) => c.label), ['B', 'A', 'B']);
+  for (const n of reporting) assert.deepEqual(calls.filter((c) => c.name === n).map((c) => c.label), ['A', 'B', 'A']);
+  assert.match(r.notes[0]!, /2-fold/);
+  assert.match(renderMarkdown(r), /\| two-fold \| 12 \| 12 \|/);
+});
+
 test('without rule training the halves are still reported apart and nothing is chosen', async () => {
   const names = Array.from({ length: 6 }, (_, i) => `x/t${i}.csv`);
   const r = await runArgosHoldout(names.map(series), { name: 'spikes', base: spikes }, undefined);
