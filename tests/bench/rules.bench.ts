@@ -76,17 +76,17 @@ const fmtRate = (r: number) => (r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : `${(r / 
 /**
  * Fixed-size mode for instruction counts (wall and CPU time are noise on a shared machine):
  * PANOPTES_BENCH_RULES_FIXED=shape:step:n steps the compiled program over the first n samples of
- * a 500,000-sample series and prints nothing else. Run it under callgrind at two values of n; the
+ * a 2,000,000-sample series and prints nothing else. Run it under callgrind at two values of n; the
  * difference in instructions over the difference in n is the cost per sample, without start-up:
  *   PANOPTES_BENCH_RULES_FIXED=and:1m:100000 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
- *     node --single-threaded --import tsx tests/bench/rules.bench.ts   (then :500000)
+ *     node --single-threaded --import tsx tests/bench/rules.bench.ts   (then :2000000)
  */
 function runFixed(spec: string): void {
   const [shape, step, n] = spec.split(':');
   const expr = RULES[shape as keyof typeof RULES];
   const count = Number(n);
-  if (expr === undefined || (step !== '1m' && step !== '5s') || !(count > 0 && count <= 500_000)) throw new Error(`PANOPTES_BENCH_RULES_FIXED=${spec}: want <${Object.keys(RULES).join('|')}>:<1m|5s>:<n ≤ 500000>`);
-  const s = makeSeries(500_000, step === '1m' ? 60_000 : 5_000);
+  if (expr === undefined || (step !== '1m' && step !== '5s') || !(count > 0 && count <= 2_000_000)) throw new Error(`PANOPTES_BENCH_RULES_FIXED=${spec}: want <${Object.keys(RULES).join('|')}>:<1m|5s>:<n ≤ 2000000>`);
+  const s = makeSeries(2_000_000, step === '1m' ? 60_000 : 5_000);
   const p = new CompiledProgram(defineRule(expr, { id: `bench-${shape}` }));
   let trues = 0;
   for (let i = 0; i < count; i++) if (p.step(s.t[i]!, s.v[i]!) === 1) trues++;
