@@ -130,7 +130,7 @@ const run: CliCommand = {
   async run(args, io) {
     const o = args.options;
     const ids = (o.problem as string[] | undefined) ?? [];
-    if (!o.all && ids.length === 0) throw new UsageError('lab run: give --problem ID or --all (panoptes lab list shows the ids)');
+    if (!o.all && ids.length === 0) throw new UsageError('give --problem ID or --all (panoptes lab list shows the ids)');
     const task = o.task as string | undefined;
     const problems = o.all ? PROBLEMS.filter((p) => !task || p.task === task) : ids.map(problemById);
     const rcaMethod = String(o['rca-method']);
