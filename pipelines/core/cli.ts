@@ -110,13 +110,13 @@ export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { 
   for (const o of all) {
     const raw = (parsed.values as Record<string, unknown>)[o.name];
     if (raw === undefined) {
-      if (o.required && !help) throw new UsageError(`panoptes ${c.name}: --${o.name} is required\n\n${commandHelp(c)}`);
+      if (o.required && !help) throw new UsageError(`--${o.name} is required\n\n${commandHelp(c)}`);
       options[o.name] = o.default;
       continue;
     }
     if (o.type === 'number') {
       const n = Number(raw);
-      if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`panoptes ${c.name}: --${o.name} expects a number, got "${String(raw)}"`);
+      if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${o.name} expects a number, got "${String(raw)}"`);
       options[o.name] = n;
     } else if (o.type === 'string[]') {
       options[o.name] = (raw as string[]).flatMap((s) => s.split(',')).filter((s) => s.length > 0);
