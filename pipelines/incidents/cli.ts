@@ -118,6 +118,9 @@ const run: CliCommand = {
     const s = (k: string) => (typeof args.options[k] === 'string' && args.options[k] !== '' ? (args.options[k] as string) : undefined);
     const gpath = s('graph');
     const fallbackGraph = gpath ? readDependencyEdges(gpath) : undefined;
+    // Checked before connecting, so a bad value is a usage error rather than a consumer failure.
+    const tickMs = n('tick-ms', 1000);
+    if (tickMs < 10) throw new UsageError(`--tick-ms: expected an integer ≥ 10, got ${tickMs}`);
     const [{ hostname }, { loadConfig }, { createRuntime }, { untilAborted }, { startIncidentCorrelator }] = await Promise.all([
       import('node:os'),
       import('../core/config.ts'),
@@ -135,11 +138,11 @@ const run: CliCommand = {
         componentLabel: s('component-label') ?? 'component',
         graphName: s('graph-name'),
         fallbackGraph,
-        tickMs: n('tick-ms', 1000),
+        tickMs,
         correlator: { windowMs: n('window-ms', defaultCorrelatorOptions.windowMs), quietMs: n('quiet-ms', defaultCorrelatorOptions.quietMs), maxHops: n('max-hops', defaultCorrelatorOptions.maxHops) },
         onOutput: (i) => io.out(io.json ? JSON.stringify(i) : `${i.status.padEnd(8)} ${i.id} ${i.summary}`),
       });
-      io.err(`incident correlator running on ${rt.config.transport} (group ${group}, graph ${c.graphVersion() ?? 'none yet'}); Ctrl-C stops it`);
+      io.err(`incident correlator running on ${rt.config.transport} (group ${group}, graph ${c.graphVersion() ?? (gpath ? `${gpath} until one arrives on causal-graphs` : 'none yet')}); Ctrl-C stops it`);
       const failed = await Promise.race([untilAborted(io.signal).then(() => null), c.failed]);
       await c.stop();
       if (failed !== null) {

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
-import { UsageError } from '../core/errors.ts';
+import { InputError, UsageError } from '../core/errors.ts';
 import type { RcaResult } from '../core/records.ts';
 import { rankMethods, type RankMethod } from './rca.ts';
 import { defaultRankOptions } from './rank/scores.ts';
@@ -62,7 +62,7 @@ const run: CliCommand = {
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     const method = (str(args, 'method') ?? 'attribution') as RankMethod;
     if (!rankMethods.includes(method)) throw new UsageError(`--method: expected one of ${rankMethods.join(', ')}, got "${method}"`);
-    const [{ loadConfig }, { createRuntime }, { untilAborted }, { startRcaConsumer }, { readText }, { parseGraphJson }] = await Promise.all([
+    const [{ loadConfig }, { createRuntime }, { untilAborted }, { startRcaConsumer }, { readText }, { parseGraphJson, GraphStore }] = await Promise.all([
       import('../core/config.ts'),
       import('../core/runtime.ts'),
       import('../core/lifecycle.ts'),
@@ -72,6 +72,11 @@ const run: CliCommand = {
     ]);
     const gpath = str(args, 'graph');
     const fallbackGraph = gpath ? parseGraphJson(readText(gpath, 'graph file')) : undefined;
+    if (fallbackGraph) {
+      // Refused here with the reason, as graph publish does, rather than as a consumer start failure.
+      const verdict = new GraphStore().propose(fallbackGraph);
+      if (verdict.status === 'rejected') throw new InputError(`graph ${gpath} rejected: ${verdict.reason}`);
+    }
     const rt = await createRuntime(loadConfig(), { stage: 'rca' });
     try {
       await rt.serveMetrics(() => ({ ok: true }));
@@ -122,13 +127,12 @@ const publish: CliCommand = {
   async run(args, io) {
     const file = str(args, 'graph');
     if (!file) throw new UsageError('--graph is required');
-    const [{ loadConfig }, { createRuntime }, { readText }, { publishGraph }, { GraphStore }, { InputError }] = await Promise.all([
+    const [{ loadConfig }, { createRuntime }, { readText }, { publishGraph }, { GraphStore }] = await Promise.all([
       import('../core/config.ts'),
       import('../core/runtime.ts'),
       import('./io.ts'),
       import('./publish.ts'),
       import('./store.ts'),
-      import('../core/errors.ts'),
     ]);
     const text = readText(file, 'graph file');
     // Checked before connecting: a bad file fails the same way with or without a broker.
