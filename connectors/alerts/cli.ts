@@ -43,7 +43,7 @@ export const commands: CliCommand[] = [
 kinds, optional webhook) are created with POST /v1/subscriptions and kept on the compacted
 alert-subscriptions topic. GET /v1/alerts/stream?match[]={service="checkout"} streams as SSE and
 resumes from Last-Event-ID. See connectors/alerts/README.md.
-Example: panoptes alerts --listen 127.0.0.1:9095 --alertmanager http://127.0.0.1:9093`,
+Example: panoptes alerts --listen 127.0.0.1:9095 --alertmanager http://127.0.0.1:19093   (infra/alertmanager/up.sh; 9093 is Kafka's controller here)`,
     async run(args, io) {
       // Options are validated before anything connects, so a bad one fails fast.
       const options = alertsOptionsFromArgs(args);
