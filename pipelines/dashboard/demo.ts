@@ -114,7 +114,11 @@ export async function startDemo(rt: Runtime, o: DemoOptions): Promise<{ stop(): 
     }));
   const send = (bs: MetricBatch[]) => producer.send(bs.map((b) => ({ topic: t('metrics'), key: b.fingerprint, value: rt.serde.encode(t('metrics'), b) })));
   for (let from = start; from < start + backfillS; from += 60) await send(batches(from, Math.min(from + 60, start + backfillS)));
-  o.log(`demo: ${SHOP.length} series backfilled (${backfillS} s, one fault in it); a fault every ${everyS} s for ${lengthS} s, next in ${firstFault + everyS - (start + backfillS)} s`);
+  // Faults recur every everyS from firstFault, so the backfill can hold more than one.
+  const now = start + backfillS;
+  const pastFaults = Math.floor((now - 1 - firstFault) / everyS) + 1;
+  const nextIn = firstFault + pastFaults * everyS - now;
+  o.log(`demo: ${SHOP.length} series backfilled (${backfillS} s, ${pastFaults} fault${pastFaults === 1 ? '' : 's'} in it); a fault every ${everyS} s for ${lengthS} s, next in ${nextIn} s`);
 
   let next = start + backfillS;
   let reqId = 0;
