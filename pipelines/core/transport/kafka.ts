@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer as KConsumer, type EachBatchPayload,
+  Kafka, logLevel as KafkaLogLevel, Partitioners, type Admin, type Consumer as KConsumer, type EachBatchPayload,
   type IHeaders, type Producer as KProducer, type LogEntry,
 } from 'kafkajs';
 import { ConnectError, TimeoutError, TransportError } from '../errors.ts';
@@ -348,6 +348,9 @@ export class KafkaTransport implements Transport {
 
   async producer(opts: ProducerOptions = {}): Promise<Producer> {
     const p = this.kafka.producer({
+      // kafkajs's own default (Java-compatible murmur2, as murmur2.ts and librdkafka's murmur2_random),
+      // named so kafkajs stops logging its v2 partitioner-change warning on every command.
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
       maxInFlightRequests: opts.transactionalId ? 1 : (this.o.maxInFlight ?? 1),
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId, transactionTimeout: 60000 } : {}),
