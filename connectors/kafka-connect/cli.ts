@@ -83,7 +83,7 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
         }
         return 0;
       }
-      const client = new ConnectClient(o['connect-url'] as string);
+      const client = new ConnectClient(o['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
       const waitMs = o['wait-ms'] as number;
       for (const p of plans) {
         const created = await client.put(p.name, p.config);
@@ -103,8 +103,9 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
     usage: '[CONNECTOR ...] [options]',
     options: COMMON,
     async run(args, io) {
-      const client = new ConnectClient(args.options['connect-url'] as string);
       const config = loadConfig();
+      // A worker that does not answer at all fails after connectTimeoutMs; a busy one is waited out longer.
+      const client = new ConnectClient(args.options['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
       const names = args.positionals.length > 0 ? args.positionals : SINK_KINDS.map((k) => defaultConnectorName(k, config.topicPrefix));
       let bad = 0;
       for (const name of names) {
@@ -122,8 +123,9 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
     usage: '[anomalies|incidents ...] [options]',
     options: COMMON,
     async run(args, io) {
-      const client = new ConnectClient(args.options['connect-url'] as string);
       const config = loadConfig();
+      // A worker that does not answer at all fails after connectTimeoutMs; a busy one is waited out longer.
+      const client = new ConnectClient(args.options['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
       for (const kind of kindsOf(args)) {
         const name = defaultConnectorName(kind, config.topicPrefix);
         const existed = await client.remove(name);

@@ -27,7 +27,11 @@ const RETRY_STATUSES = new Set([409, 500, 502, 503, 504]);
 export class ConnectClient {
   private readonly base: string;
 
-  constructor(baseUrl: string, private readonly opts: { requestTimeoutMs?: number; retryForMs?: number } = {}) {
+  /**
+   * retryForMs bounds the retries of a worker that answers busy (409/5xx); unreachableForMs, of one
+   * that does not answer at all (default: retryForMs), so a wrong URL fails fast when asked to.
+   */
+  constructor(baseUrl: string, private readonly opts: { requestTimeoutMs?: number; retryForMs?: number; unreachableForMs?: number } = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
@@ -50,7 +54,9 @@ export class ConnectClient {
 
   /** One call, retried while the worker is unreachable, rebalancing or briefly failing. */
   private async call(method: string, path: string, body?: unknown): Promise<Reply> {
-    const deadline = Date.now() + (this.opts.retryForMs ?? 60_000);
+    const started = Date.now();
+    const deadline = started + (this.opts.retryForMs ?? 60_000);
+    const unreachableDeadline = started + (this.opts.unreachableForMs ?? this.opts.retryForMs ?? 60_000);
     let delay = 200;
     for (;;) {
       let reply: Reply | undefined;
@@ -61,9 +67,9 @@ export class ConnectClient {
       } catch (err) {
         failure = err;
       }
-      if (Date.now() + delay > deadline) {
+      if (Date.now() + delay > (reply ? deadline : unreachableDeadline)) {
         if (reply) return reply;
-        throw new ConnectError(`cannot reach Kafka Connect at ${this.base} (${method} ${path}): ${(failure as Error)?.message ?? String(failure)}. Is it running? (bash infra/connect/up.sh starts one on 127.0.0.1:18083)`, { cause: failure });
+        throw new ConnectError(`cannot reach Kafka Connect at ${this.base} (${method} ${path}): ${describeFetchFailure(failure)}. Is it running? (bash infra/connect/up.sh starts one on 127.0.0.1:18083)`, { cause: failure });
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
@@ -142,4 +148,12 @@ export function summarizeTrace(trace: string | undefined): string {
   const lines = trace.split('\n');
   const keep = [lines[0], ...lines.filter((l) => l.startsWith('Caused by:'))];
   return keep.join(' | ').slice(0, 2000);
+}
+
+/** fetch's own message is just "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a timeout) is in its cause. */
+function describeFetchFailure(err: unknown): string {
+  const msg = (err as Error)?.message ?? String(err);
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const why = cause?.code ?? cause?.message;
+  return why && !msg.includes(why) ? `${msg} (${why})` : msg;
 }
