@@ -22,7 +22,8 @@ export class AlertmanagerPusher {
   private timer: NodeJS.Timeout | null = null;
   private unlisten: () => void = () => {};
   private busy: Promise<void> = Promise.resolve();
-  private lastError: string | null = null;
+  /** The last failure per Alertmanager URL: one warning per new failure, not one per tick, even while the other of an HA pair succeeds. */
+  private readonly lastErrors = new Map<string, string>();
   private running = false;
   /** Alerts per POST: a start that folds a long history in must not send one huge body. */
   static readonly CHUNK = 500;
@@ -45,7 +46,7 @@ export class AlertmanagerPusher {
   }
 
   get healthy(): boolean {
-    return this.lastError === null;
+    return this.lastErrors.size === 0;
   }
 
   async stop(): Promise<void> {
@@ -77,14 +78,15 @@ export class AlertmanagerPusher {
       const text = await res.text().catch(() => '');
       if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 200)}`);
       this.deps.metrics.amPushes.inc({ result: 'ok' });
-      if (this.lastError) this.deps.log.info('alertmanager push recovered', { url });
-      this.lastError = null;
+      if (this.lastErrors.delete(url)) this.deps.log.info('alertmanager push recovered', { url });
       return true;
     } catch (err) {
       this.deps.metrics.amPushes.inc({ result: 'error' });
-      const msg = describeError(err);
-      if (this.lastError !== msg) this.deps.log.warn('alertmanager push failed, will retry', { url, alerts: alerts.length, err: msg });
-      this.lastError = msg;
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause.
+      const cause = (err as { cause?: { code?: string } })?.cause?.code;
+      const msg = describeError(err) + (cause ? ` (${cause})` : '');
+      if (this.lastErrors.get(url) !== msg) this.deps.log.warn('alertmanager push failed, will retry', { url, alerts: alerts.length, err: msg });
+      this.lastErrors.set(url, msg);
       return false;
     } finally {
       end();
