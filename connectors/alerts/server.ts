@@ -18,7 +18,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { parseListen } from '../../pipelines/core/config.ts';
-import { ConfigError, describeError } from '../../pipelines/core/errors.ts';
+import { listenOn } from '../../pipelines/core/listen.ts';
+import { describeError } from '../../pipelines/core/errors.ts';
 import { silentLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { metricsHandler } from '../../pipelines/core/metrics.ts';
 import type { Serde } from '../../pipelines/core/serde.ts';
@@ -83,18 +84,7 @@ export class AlertsServer {
     await this.store.load();
     this.producer = await this.deps.transport.producer();
     const { host, port } = parseListen(this.options.listen, 'listen');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(port, host, () => {
-          this.server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      // EADDRINUSE, EACCES, EADDRNOTAVAIL: the user's address is the problem, not a bug (as the dashboard reports it).
-      throw new ConfigError([{ path: 'listen', message: `cannot listen on ${this.options.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
-    }
+    await listenOn(this.server, host, port);
     this.address = this.server.address() as AddressInfo;
     for (const s of this.store.list()) if (s.webhook) this.startWorker(s, decodeCursor(this.store.getProgress(s.id) ?? '1:'));
     if (this.pusher && !this.options.externalUrl) this.pusher.state.setExternalUrl(this.url);

@@ -13,11 +13,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { ConfigError, describeError, InputError } from '../../pipelines/core/errors.ts';
+import { describeError, InputError } from '../../pipelines/core/errors.ts';
 import { silentLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { metricsHandler } from '../../pipelines/core/metrics.ts';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { parseListen } from '../../pipelines/core/config.ts';
+import { listenOn } from '../../pipelines/core/listen.ts';
 import { authChecker } from './auth.ts';
 import { receiverOptions, type ReceiverOptions } from './config.ts';
 import { decodeWriteRequest, type DecodedRequest } from './decode.ts';
@@ -74,18 +75,7 @@ export class RemoteWriteReceiver {
   /** Starts listening; resolves with the base URL (http[s]://host:port). */
   async start(): Promise<string> {
     const { host, port } = parseListen(this.options.listen, 'listen');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(port, host, () => {
-          this.server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      // EADDRINUSE, EACCES, EADDRNOTAVAIL: the user's address is the problem, not a bug (as the dashboard reports it).
-      throw new ConfigError([{ path: 'listen', message: `cannot listen on ${this.options.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
-    }
+    await listenOn(this.server, host, port);
     this.address = this.server.address() as AddressInfo;
     return this.url;
   }

@@ -21,7 +21,8 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import { parseListen } from '../core/config.ts';
-import { ConfigError, describeError } from '../core/errors.ts';
+import { listenOn } from '../core/listen.ts';
+import { describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { metricsHandler, type HealthCheck } from '../core/metrics.ts';
 import { toSvg } from '../rca/render.ts';
@@ -83,18 +84,7 @@ export class DashboardServer {
 
   async start(listen: string): Promise<string> {
     const { host, port } = parseListen(listen, 'listen');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.server.once('error', reject);
-        this.server.listen(port, host, () => {
-          this.server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      // EADDRINUSE, EACCES, EADDRNOTAVAIL: the user's address is the problem, not a bug.
-      throw new ConfigError([{ path: 'listen', message: `cannot listen on ${listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
-    }
+    await listenOn(this.server, host, port);
     this.address = this.server.address() as AddressInfo;
     return this.url;
   }

@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '../core/errors.ts';
+import { listenOn } from '../core/listen.ts';
 import { PLATFORM } from './models/registry.ts';
 import type { InferencePool, InferResult } from './pool.ts';
 
@@ -138,16 +138,7 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, m
 
 /** Starts the server and resolves with the bound address (port 0 picks a free port). */
 export function listen(server: Server, opts: HttpOptions): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    // EADDRINUSE, EACCES, EADDRNOTAVAIL: the user's address is the problem, not a bug.
-    const fail = (err: NodeJS.ErrnoException) =>
-      reject(new ConfigError([{ path: 'listen', message: `cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}` }]));
-    server.once('error', fail);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', fail);
-      resolve(server.address() as AddressInfo);
-    });
-  });
+  return listenOn(server, opts.host, opts.port);
 }
 
 /**

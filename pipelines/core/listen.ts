@@ -1,0 +1,20 @@
+/**
+ * Binding an HTTP server to a user-given address. EADDRINUSE, EACCES and EADDRNOTAVAIL mean the
+ * user's address is the problem, not a bug: they become a ConfigError (exit 2, one line) instead
+ * of a stack trace.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from './errors.ts';
+
+export function listenOn(server: Server, host: string, port: number, path = 'listen'): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException) =>
+      reject(new ConfigError([{ path, message: `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.code ?? err.message}` }]));
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
