@@ -17,6 +17,10 @@ import { problemById } from '../../pipelines/lab/problems/index.ts';
 import type { RunReport } from '../../pipelines/lab/report/report.ts';
 import { ensureInfra, kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
 
+// Its own state file: "no fault left behind" must speak of this run only, not of another lab run
+// on the same machine (the default file is shared).
+process.env.PANOPTES_LAB_STATE = join(mkdtempSync(join(tmpdir(), 'panoptes-lab-kafka-state-')), 'state.json');
+
 describe('lab on real Kafka with the Panoptes agent', { timeout: 240_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'panoptes-lab-kafka-'));
   const ctrl = new AbortController();
