@@ -284,7 +284,11 @@ export class KafkaTransport implements Transport {
       logLevel: KafkaLogLevel.WARN,
       logCreator: () => (entry: LogEntry) => {
         const { message, ...rest } = entry.log;
-        if (entry.level <= KafkaLogLevel.ERROR) log.error(message, rest);
+        // kafkajs logs every CONCURRENT_TRANSACTIONS answer at error level, though the coordinator
+        // is only finishing the previous transaction and retryConcurrentTransactions retries it; a
+        // retry that runs out surfaces as the stage's own error. Keep these at debug.
+        if (typeof rest.error === 'string' && /another concurrent operation on the same transaction/.test(rest.error)) log.debug(message, rest);
+        else if (entry.level <= KafkaLogLevel.ERROR) log.error(message, rest);
         else log.warn(message, rest);
       },
     });
