@@ -12,7 +12,7 @@
  * messages are passed in arrays, never spelled into the source. The function is generated once
  * per checked rule and shared by every series running it.
  */
-import type { CallNode, Node, RuleAst } from './ast.ts';
+import type { ArithOp, CallNode, CompareOp, Node, RuleAst } from './ast.ts';
 import { nodeKey } from './printer.ts';
 import { fault } from './program.ts';
 
@@ -34,6 +34,11 @@ export interface GeneratedCondition {
 }
 
 const cache = new WeakMap<RuleAst, GeneratedCondition>();
+
+// The only operator spellings that reach the source. The parser produces nothing else; the check
+// keeps that true for an AST built some other way (defence in depth for `new Function`).
+const ARITH_OPS: ReadonlySet<string> = new Set<ArithOp>(['+', '-', '*', '/']);
+const COMPARE_OPS: ReadonlySet<string> = new Set<CompareOp>(['>', '>=', '<', '<=', '==', '!=']);
 
 /** The generated condition of a rule (built on first use, then shared). */
 export function generateCondition(ast: RuleAst): GeneratedCondition {
@@ -94,6 +99,7 @@ function build(body: Node): GeneratedCondition {
         const a = num(n.left, out);
         const b = num(n.right, out);
         // A finite result or NaN from a NaN operand (unknown) passes; anything else is a fault.
+        if (!ARITH_OPS.has(n.op)) throw new Error(`internal: unknown arithmetic operator ${JSON.stringify(n.op)}`);
         const what = n.op === '/' ? "division '/'" : `'${n.op}'`;
         out.push(`const ${r} = ${a} ${n.op} ${b};`);
         out.push(`if (${r} - ${r} !== 0 && ${a} === ${a} && ${b} === ${b}) F(${nodeRef(n)}, ${msgRef(what)}, ${a}, ${b});`);
@@ -111,6 +117,7 @@ function build(body: Node): GeneratedCondition {
       case 'compare': {
         const a = num(n.left, out);
         const b = num(n.right, out);
+        if (!COMPARE_OPS.has(n.op)) throw new Error(`internal: unknown comparison operator ${JSON.stringify(n.op)}`);
         const op = n.op === '==' ? '===' : n.op === '!=' ? '!==' : n.op;
         out.push(`let ${r};`);
         out.push(`if (${a} - ${a} !== 0 || ${b} - ${b} !== 0) {`);
