@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CliCommand, CliOption, ParsedArgs } from '../../pipelines/core/cli-types.ts';
-import { loadConfig } from '../../pipelines/core/config.ts';
+import { loadConfig, type Config } from '../../pipelines/core/config.ts';
 import { InputError, UsageError } from '../../pipelines/core/errors.ts';
 import { ConnectClient } from './client.ts';
 import { defaultConnectorName, SINK_DEFAULTS, SINK_KINDS, sinkConnectorConfig, type SinkKind } from './config.ts';
@@ -25,6 +25,11 @@ const DEPLOY_OPTIONS: CliOption[] = [
   { name: 'print', type: 'boolean', description: 'Print the connector configs instead of deploying them.' },
   { name: 'wait-ms', type: 'number', default: 60000, description: 'How long to wait for the connectors\' tasks to run (0: do not wait).' },
 ];
+
+/** A worker that does not answer at all fails after connectTimeoutMs; a busy one is waited out longer. */
+function clientFor(args: ParsedArgs, config: Config): ConnectClient {
+  return new ConnectClient(args.options['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
+}
 
 function kindsOf(args: ParsedArgs): SinkKind[] {
   const kinds = args.positionals.length > 0 ? args.positionals : [...SINK_KINDS];
@@ -83,7 +88,7 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
         }
         return 0;
       }
-      const client = new ConnectClient(o['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
+      const client = clientFor(args, config);
       const waitMs = o['wait-ms'] as number;
       for (const p of plans) {
         const created = await client.put(p.name, p.config);
@@ -104,8 +109,7 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
     options: COMMON,
     async run(args, io) {
       const config = loadConfig();
-      // A worker that does not answer at all fails after connectTimeoutMs; a busy one is waited out longer.
-      const client = new ConnectClient(args.options['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
+      const client = clientFor(args, config);
       const names = args.positionals.length > 0 ? args.positionals : SINK_KINDS.map((k) => defaultConnectorName(k, config.topicPrefix));
       let bad = 0;
       for (const name of names) {
@@ -124,8 +128,7 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
     options: COMMON,
     async run(args, io) {
       const config = loadConfig();
-      // A worker that does not answer at all fails after connectTimeoutMs; a busy one is waited out longer.
-      const client = new ConnectClient(args.options['connect-url'] as string, { unreachableForMs: config.connectTimeoutMs });
+      const client = clientFor(args, config);
       for (const kind of kindsOf(args)) {
         const name = defaultConnectorName(kind, config.topicPrefix);
         const existed = await client.remove(name);
