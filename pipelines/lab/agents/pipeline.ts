@@ -73,7 +73,22 @@ export interface RunningPipeline {
 }
 
 /** The lab's causal graph: the catalog's pages through the graph synthesizer (offline judge). */
-export async function labGraph(services: readonly string[], resources: readonly string[]): Promise<CausalGraphRecord> {
+// The catalog and the offline judge are deterministic, so one synthesis per app shape serves every
+// problem of a run (`lab run --all` starts the pipeline 25 times).
+const labGraphs = new Map<string, Promise<CausalGraphRecord>>();
+
+export function labGraph(services: readonly string[], resources: readonly string[]): Promise<CausalGraphRecord> {
+  const key = `${[...services].sort().join(',')}|${[...resources].sort().join(',')}`;
+  let graph = labGraphs.get(key);
+  if (graph === undefined) {
+    graph = synthesizeLabGraph(services, resources);
+    labGraphs.set(key, graph);
+    graph.catch(() => labGraphs.delete(key)); // a failure is not remembered: the next problem tries again
+  }
+  return graph;
+}
+
+async function synthesizeLabGraph(services: readonly string[], resources: readonly string[]): Promise<CausalGraphRecord> {
   const { loadCatalogDir } = await import('../../rca/io.ts');
   const { synthesizeGraph } = await import('../../rca/synth/synthesize.ts');
   const { OfflineJudge } = await import('../../rca/synth/offline-judge.ts');
