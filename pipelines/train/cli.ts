@@ -87,7 +87,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
     const evalOpts = { trainFraction: ARGOS_TRAIN_FRACTION, onProgress: progress(io, 'argos'), signal: io.signal };
     if (holdout) {
       if (train) {
-        for (const k of ['gate', 'min-support', 'validation', 'fp-evidence', 'fp-relative']) {
+        for (const k of ['gate', 'min-support', 'validation', 'fp-evidence', 'fp-relative', 'range-rules']) {
           if (args.options[k] !== undefined) throw new UsageError(`--holdout chooses --${k} on the tuning half (grid of ${HOLDOUT_GRID.length}); do not pass it`);
         }
       }
@@ -122,6 +122,7 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
           trained: r.rules.map((x) => `${x.kind}: ${x.expr}`),
           published: r.published,
           validation: r.validation.reason,
+          rangeRules: r.rangeRules.map((x) => `${x.expr}: ${x.published ? 'published' : 'not published'} (${x.reason})`),
           stoppedBecause: r.stoppedBecause,
           timeMs: r.timeMs,
         })),
@@ -159,12 +160,13 @@ const evalCommand: CliCommand = {
     { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 1)' },
     { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.3)' },
     { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'with --train: publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes, default); or any that do not lose (at-least); or only rule sets that improve there' },
-    { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting (default on)' },
+    { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
     { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
+    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'with --train: also publish `value > hi` (above) and `value < lo` (both, default), hi/lo just beyond the fit split\'s normal range, when they raise no alarm on a normal row of the training split' },
     {
       name: 'holdout',
       type: 'boolean',
-      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/validation/fp-evidence/fp-relative are chosen on the tuning half (min-support 1); the summary is the reporting half\'s',
+      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/validation/fp-evidence/fp-relative/range-rules are chosen on the tuning half (min-support 1); the summary is the reporting half\'s',
     },
     { name: 'cross', type: 'boolean', description: 'with --holdout --train: also choose on the reporting half and report on the tuning half (2-fold); the summary covers every series, each reported with options chosen on the other half' },
   ],
@@ -209,8 +211,9 @@ const trainCommand: CliCommand = {
     { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
     { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
     { name: 'gate', type: 'string', default: 'proven-vetoes', placeholder: 'proven-vetoes|at-least|improves', description: 'publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there' },
-    { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting (default on)' },
+    { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
     { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
+    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'after the agents: `value > hi` (above) and `value < lo` (both, default), hi/lo just beyond the fit split\'s normal range, published when they raise no alarm on a normal row of fit or validation' },
     { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
   ],

@@ -58,6 +58,11 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   if (fpEvidence !== undefined) o.fpEvidence = fpEvidence;
   const fpRelative = onOffOption(args, 'fp-relative');
   if (fpRelative !== undefined) o.fpRelative = fpRelative;
+  const range = args.options['range-rules'];
+  if (range !== undefined) {
+    if (range !== 'off' && range !== 'above' && range !== 'both') throw new UsageError(`--range-rules: expected "off", "above" or "both", got "${String(range)}"`);
+    o.rangeRules = range;
+  }
   const gate = args.options['gate'];
   if (gate !== undefined) {
     if (gate !== 'improves' && gate !== 'at-least' && gate !== 'proven-vetoes') throw new UsageError(`--gate: expected "at-least", "proven-vetoes" or "improves", got "${String(gate)}"`);
@@ -146,7 +151,8 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
     results.map((r) => ({ rules: r.published, report: r.report })),
     [
       `Argos rules trained by panoptes train (provider ${run.provider}, seed ${seed}, base ${baseName}).`,
-      'Only rule sets that scored at least the base detector alone on their held-out validation split are listed.',
+      'Only rule sets that scored at least the base detector alone on their held-out validation split are listed;',
+      'range rules are listed when they raised no alarm on a normal row of the training split (fit and validation).',
     ],
   );
   await mkdir(dirname(resolve(out)), { recursive: true });
@@ -168,13 +174,23 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
     trained: report.trained,
     published: report.published,
     timeMs: report.timeMs,
-    series: results.map((r) => ({ series: r.report.series, trained: r.trained.length, published: r.published.map((p) => p.spec.id), validation: r.report.validation.reason, timeMs: r.report.timeMs })),
+    series: results.map((r) => ({
+      series: r.report.series,
+      trained: r.trained.length,
+      published: r.published.map((p) => p.spec.id),
+      validation: r.report.validation.reason,
+      rangeRules: r.report.rangeRules.map((x) => ({ expr: x.expr, published: x.published, reason: x.reason })),
+      timeMs: r.report.timeMs,
+    })),
     usage: report.usage.total,
   };
   if (io.json) io.out(JSON.stringify(summary));
   else {
     io.out(`wrote ${out}: ${report.published} rule(s) published of ${report.trained} trained on ${corpus.length} series in ${(report.timeMs / 1000).toFixed(1)} s`);
-    for (const s of summary.series) io.out(`  ${s.series}: ${s.published.length}/${s.trained} published — ${s.validation}`);
+    for (const s of summary.series) {
+      const range = s.rangeRules.length === 0 ? '' : `; range rules: ${s.rangeRules.map((x) => `${x.expr} ${x.published ? 'published' : `withheld (${x.reason})`}`).join(', ')}`;
+      io.out(`  ${s.series}: ${s.published.length}/${s.trained} published — loop: ${s.validation}${range}`);
+    }
     if (paths) io.out(`report: ${paths.json}, ${paths.md}`);
   }
   return 0;

@@ -63,6 +63,19 @@ export interface TrainedRuleRecord {
   fitAfter: FitScore;
 }
 
+/** A range rule (trainer option `rangeRules`): vetted on the training split's normal rows, not by the review. */
+export interface RangeRuleRecord {
+  id: string;
+  side: 'above' | 'below';
+  expr: string;
+  /** Largest (above) / smallest (below) value of the fit split outside labelled windows. */
+  extreme: number;
+  bound: number;
+  published: boolean;
+  reason: string;
+  fit?: { before: FitScore; after: FitScore };
+}
+
 export interface SeriesTrainingReport {
   series: string;
   provider: string;
@@ -77,6 +90,8 @@ export interface SeriesTrainingReport {
   rules: TrainedRuleRecord[];
   validation: { base: FitScore; withRules: FitScore; hasEvents: boolean; passed: boolean; reason: string };
   published: string[];
+  /** Range rules proposed after the loop (empty when the option is off). */
+  rangeRules: RangeRuleRecord[];
   usage: UsageSnapshot;
   agentTimeMs: Record<string, number>;
   timeMs: number;
@@ -104,10 +119,10 @@ export function renderTrainingMarkdown(r: TrainingReport): string {
   lines.push(`# Argos training report`, '');
   lines.push(`provider ${r.provider}, seed ${r.seed}, base detector ${r.base}, data ${r.data}, labels ${r.labels}`, '');
   lines.push(`${r.series.length} series, ${r.trained} rule(s) trained, ${r.published} published, ${(r.timeMs / 1000).toFixed(1)} s.`, '');
-  lines.push('| series | fit F1 base → rules | validation F1 base → base+rules | rules kept | published | stopped | time |', '|---|---|---|---:|---|---|---:|');
+  lines.push('| series | fit F1 base → rules | validation F1 base → base+rules | rules kept | published | range rules published | stopped | time |', '|---|---|---|---:|---|---:|---|---:|');
   for (const s of r.series) {
     lines.push(
-      `| ${cell(s.series)} | ${f(s.baseFit.eventF1)} → ${f(s.finalFit.eventF1)} | ${f(s.validation.base.eventF1)} → ${f(s.validation.withRules.eventF1)} | ${s.rules.length} | ${s.validation.passed ? 'yes' : `no: ${cell(s.validation.reason)}`} | ${cell(s.stoppedBecause)} | ${(s.timeMs / 1000).toFixed(2)} s |`,
+      `| ${cell(s.series)} | ${f(s.baseFit.eventF1)} → ${f(s.finalFit.eventF1)} | ${f(s.validation.base.eventF1)} → ${f(s.validation.withRules.eventF1)} | ${s.rules.length} | ${s.validation.passed ? 'yes' : `no: ${cell(s.validation.reason)}`} | ${s.rangeRules.filter((x) => x.published).length} | ${cell(s.stoppedBecause)} | ${(s.timeMs / 1000).toFixed(2)} s |`,
     );
   }
   lines.push('', '## Token usage per agent', '', '| agent | calls | failed | retries | prompt tokens | completion tokens |', '|---|---:|---:|---:|---:|---:|');
@@ -118,6 +133,11 @@ export function renderTrainingMarkdown(r: TrainingReport): string {
     if (s.rules.length > 0) {
       lines.push('| rule | kind | expression | fit F1 before → after |', '|---|---|---|---|');
       for (const rule of s.rules) lines.push(`| ${cell(rule.id)} | ${rule.kind} | \`${cell(rule.expr)}\` | ${f(rule.fitBefore.eventF1)} → ${f(rule.fitAfter.eventF1)} |`);
+      lines.push('');
+    }
+    if (s.rangeRules.length > 0) {
+      lines.push('| range rule | expression | normal fit extreme | published |', '|---|---|---:|---|');
+      for (const x of s.rangeRules) lines.push(`| ${cell(x.id)} | \`${cell(x.expr)}\` | ${x.extreme} | ${x.published ? 'yes' : 'no'}: ${cell(x.reason)} |`);
       lines.push('');
     }
     lines.push('| it | chunk | kind | candidate | repairs | review | fit ΔF1 | outcome |', '|---:|---|---|---|---:|---|---:|---|');

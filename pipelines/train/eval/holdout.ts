@@ -50,14 +50,15 @@ export const HOLDOUT_GRID: GridPoint[] = (() => {
   // min-support 2 was in the first grid and lost on the tuning half at every point and seed, so it
   // was dropped (a choice made on the tuning half too).
   const minSupport = 1;
-  for (const fpRelative of [true, false])
-    for (const fpEvidence of [true, false])
-      for (const gate of ['proven-vetoes', 'at-least', 'improves'] as const)
-        for (const validationFraction of [0.3, 0.2])
-          out.push({
-            label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}, fp-evidence ${fpEvidence ? 'on' : 'off'}, fp-relative ${fpRelative ? 'on' : 'off'}`,
-            options: { gate, minSupport, validationFraction, fpEvidence, fpRelative },
-          });
+  for (const rangeRules of ['both', 'above', 'off'] as const)
+    for (const fpRelative of [true, false])
+      for (const fpEvidence of [false, true])
+        for (const gate of ['proven-vetoes', 'at-least', 'improves'] as const)
+          for (const validationFraction of [0.3, 0.2])
+            out.push({
+              label: `gate ${gate}, min-support ${minSupport}, validation ${validationFraction}, fp-evidence ${fpEvidence ? 'on' : 'off'}, fp-relative ${fpRelative ? 'on' : 'off'}, range-rules ${rangeRules}`,
+              options: { gate, minSupport, validationFraction, fpEvidence, fpRelative, rangeRules },
+            });
   return out;
 })();
 

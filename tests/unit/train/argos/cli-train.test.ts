@@ -38,9 +38,11 @@ test('train on one NAB file writes a rule file parseRuleFile accepts, with score
     assert.deepEqual(parsed.diagnostics, []);
     assert.equal(parsed.rules.length, doc.published);
     for (const r of parsed.rules) {
-      assert.match(r.spec.id, /^realAWSCloudwatch\/ec2_network_in_257a54:f[np]-\d+$/);
-      assert.match(r.spec.description, /fit event F1 [\d.]+ -> [\d.]+; validation event F1 base/);
+      assert.match(r.spec.id, /^realAWSCloudwatch\/ec2_network_in_257a54:(f[np]-\d+|range-(above|below))$/);
+      if (r.spec.id.includes(':range-')) assert.match(r.spec.description, /than every normal value of the training data/);
+      else assert.match(r.spec.description, /fit event F1 [\d.]+ -> [\d.]+; validation event F1 base/);
     }
+    assert.ok(parsed.rules.some((r) => /:f[np]-\d+$/.test(r.spec.id)), 'the loop published a rule');
     assert.match(text, /# realAWSCloudwatch\/ec2_network_in_257a54\.csv: fit event F1/);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
     assert.equal(report.kind, 'argos-training');
@@ -62,7 +64,7 @@ test('train writes an empty rule list, with the reason, when nothing passes vali
     await writeFile(join(dir, 'flat.csv'), lines.join('\n') + '\n');
     await writeFile(join(dir, 'labels.json'), JSON.stringify({ 'flat.csv': [] }));
     const t = io(false);
-    await cmd('train').run(args({ data: dir, labels: join(dir, 'labels.json'), out: join(dir, 'out.yaml'), iterations: 2 }), t.io);
+    await cmd('train').run(args({ data: dir, labels: join(dir, 'labels.json'), out: join(dir, 'out.yaml'), iterations: 2, 'range-rules': 'off' }), t.io);
     const text = await readFile(join(dir, 'out.yaml'), 'utf8');
     assert.match(text, /# flat\.csv: no rule published \(no rule was kept\)/);
     const parsed = parseRuleFile(text, 'out.yaml');

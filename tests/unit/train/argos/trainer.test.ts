@@ -73,19 +73,19 @@ test('the report records iterations, candidates, review decisions, agent calls a
 
 test('gate proven-vetoes: FP rules that removed no false alarm on the validation split are dropped, FN rules stay', async () => {
   // On this series (seed 7) the loop keeps fp-1 and fn-1; the veto removes nothing on validation.
-  const r = await trainSeries(input(11), offline(), { seed: 7, iterations: 3, candidates: 2, patience: 10 });
+  const r = await trainSeries(input(11), offline(), { seed: 7, iterations: 3, candidates: 2, patience: 10, rangeRules: 'off' });
   assert.deepEqual(r.trained.map((x) => x.spec.id).sort(), ['fn-1', 'fp-1']);
   assert.ok(r.report.validation.passed, r.report.validation.reason);
   assert.deepEqual(r.published.map((x) => x.spec.id), ['fn-1']);
   assert.match(r.report.validation.reason, /^FP rules dropped: they removed no false-alarm run on the validation split/);
-  const all = await trainSeries(input(11), offline(), { seed: 7, iterations: 3, candidates: 2, patience: 10, gate: 'at-least' });
+  const all = await trainSeries(input(11), offline(), { seed: 7, iterations: 3, candidates: 2, patience: 10, gate: 'at-least', rangeRules: 'off' });
   assert.deepEqual(all.published.map((x) => x.spec.id).sort(), ['fn-1', 'fp-1'], 'the at-least gate publishes the whole set');
 });
 
 test('training stops after `patience` iterations without a kept rule', async () => {
   // Nothing to learn: no labelled event, no base alarm.
   const s = input(41, { spikes: 0, falseAlarms: 0 });
-  const r = await trainSeries(s, offline(), { iterations: 10, patience: 2 });
+  const r = await trainSeries(s, offline(), { iterations: 10, patience: 2, rangeRules: 'off' });
   assert.equal(r.report.iterations.length, 2);
   assert.equal(r.report.stoppedBecause, 'no gain for 2 iterations');
   assert.deepEqual(r.published, []);
@@ -144,4 +144,57 @@ test('fpRelative: the offline synthesizer proposes no absolute `value < c` veto'
   assert.ok(proposed(relative).length > 0);
   assert.ok(!proposed(relative).some((e) => level.test(e)), proposed(relative).join('; '));
   assert.equal(relative.report.options['fpRelative'], 1);
+});
+
+/** 2,000 rows around 10 (±1), a labelled new high at `spikeAt`; base labels all 0. */
+function rangeSeries(spikeAt: number, normalExcursion?: number): TrainSeriesInput {
+  const n = 2000;
+  const timestamps = Float64Array.from({ length: n }, (_, i) => i * 60_000);
+  const values = Float64Array.from({ length: n }, (_, i) => 10 + Math.sin(i / 7));
+  const truth = new Uint8Array(n);
+  for (let i = spikeAt; i < spikeAt + 5; i++) values[i] = 30;
+  truth.fill(1, spikeAt - 10, spikeAt + 15);
+  // A normal (unlabelled) value past the fit range, in the validation split.
+  if (normalExcursion !== undefined) values[normalExcursion] = 25;
+  return { name: 'range', timestamps, values, truth, base: new Uint8Array(n), trainEnd: n };
+}
+
+test('range rules: value beyond every normal fit value is published when the validation split agrees', async () => {
+  // Fit = rows 0..1399, validation 1400..1999 (validation 0.3); the labelled new high is in validation.
+  const r = await trainSeries(rangeSeries(1700), offline(), { seed: 1, validationFraction: 0.3, rangeRules: 'both' });
+  const recs = r.report.rangeRules;
+  assert.deepEqual(recs.map((x) => x.side), ['above', 'below']);
+  const above = recs.find((x) => x.side === 'above')!;
+  assert.ok(above.extreme <= 11 && above.extreme > 10.9, `fit maximum outside labels ${above.extreme}`);
+  assert.ok(above.bound > above.extreme && above.bound < 11.1, `bound just beyond it: ${above.bound}`);
+  assert.equal(above.published, true, above.reason);
+  assert.match(above.reason, /no alarm on a normal row/);
+  const below = recs.find((x) => x.side === 'below')!;
+  assert.ok(below.bound < below.extreme);
+  const ids = r.published.map((x) => x.spec.id);
+  assert.ok(ids.includes('range-above'));
+  const rule = r.published.find((x) => x.spec.id === 'range-above')!;
+  assert.equal(rule.spec.kind, 'FN');
+  assert.equal(rule.canonical, `value > ${above.bound}`);
+  assert.match(rule.spec.description, /higher than every normal value of the training data/);
+});
+
+test('range rules: one alarm on a normal validation row withholds the rule; off proposes none', async () => {
+  const r = await trainSeries(rangeSeries(1700, 1500), offline(), { seed: 1, validationFraction: 0.3, rangeRules: 'above' });
+  assert.equal(r.report.rangeRules.length, 1);
+  const above = r.report.rangeRules[0]!;
+  assert.equal(above.published, false);
+  assert.match(above.reason, /alarms on 1 normal validation row/);
+  assert.ok(!r.published.some((x) => x.spec.id === 'range-above'));
+  const off = await trainSeries(rangeSeries(1700), offline(), { seed: 1, validationFraction: 0.3, rangeRules: 'off' });
+  assert.deepEqual(off.report.rangeRules, []);
+  assert.ok(!off.published.some((x) => x.spec.id.startsWith('range-')));
+});
+
+test('range rules: the labelled rows of the fit split do not widen the range', async () => {
+  // The labelled high is in the fit split: the bound stays at the normal maximum, so the rule catches it.
+  const r = await trainSeries(rangeSeries(600), offline(), { seed: 1, validationFraction: 0.3, rangeRules: 'above' });
+  const above = r.report.rangeRules[0]!;
+  assert.ok(above.extreme < 11, `labelled 30s left out of the range: ${above.extreme}`);
+  assert.ok(above.fit!.after.tp >= 1, 'it detects the labelled fit event');
 });

@@ -17,9 +17,9 @@ test('the halves come from a fixed FNV-1a hash of the series path', () => {
   assert.equal(holdoutHalf('realTweets/Twitter_volume_PFE.csv'), 'tuning');
   assert.equal(holdoutHalf('realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv'), 'tuning');
   assert.equal(holdoutHalf('realTweets/Twitter_volume_CVS.csv'), 'reporting');
-  assert.equal(HOLDOUT_GRID[0]!.label, 'gate proven-vetoes, min-support 1, validation 0.3, fp-evidence on, fp-relative on', 'the trainer default comes first (ties keep it)');
+  assert.equal(HOLDOUT_GRID[0]!.label, 'gate proven-vetoes, min-support 1, validation 0.3, fp-evidence off, fp-relative on, range-rules both', 'the trainer default comes first (ties keep it)');
   const d = defaultTrainOptions;
-  assert.deepEqual(HOLDOUT_GRID[0]!.options, { gate: d.gate, minSupport: d.minSupport, validationFraction: d.validationFraction, fpEvidence: d.fpEvidence, fpRelative: d.fpRelative });
+  assert.deepEqual(HOLDOUT_GRID[0]!.options, { gate: d.gate, minSupport: d.minSupport, validationFraction: d.validationFraction, fpEvidence: d.fpEvidence, fpRelative: d.fpRelative, rangeRules: d.rangeRules });
   assert.equal(new Set(HOLDOUT_GRID.map((g) => g.label)).size, HOLDOUT_GRID.length);
 });
 
