@@ -18,7 +18,7 @@ import type { TrainingReport } from './report.ts';
 import { renderTrainingMarkdown } from './report.ts';
 import { renderRuleFile } from './rule-output.ts';
 import { createTrainingRun } from './run.ts';
-import { trainSeries } from './trainer.ts';
+import { RANGE_MODES, trainSeries } from './trainer.ts';
 import type { SeriesTrainingResult, TrainOptions } from './trainer.ts';
 
 export function intOption(args: ParsedArgs, key: string, min: number): number | undefined {
@@ -60,8 +60,9 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
   if (fpRelative !== undefined) o.fpRelative = fpRelative;
   const range = args.options['range-rules'];
   if (range !== undefined) {
-    if (range !== 'off' && range !== 'above' && range !== 'both') throw new UsageError(`--range-rules: expected "off", "above" or "both", got "${String(range)}"`);
-    o.rangeRules = range;
+    const mode = RANGE_MODES.find((m) => m === range);
+    if (!mode) throw new UsageError(`--range-rules: expected ${RANGE_MODES.map((m) => `"${m}"`).join(', ')}, got "${String(range)}"`);
+    o.rangeRules = mode;
   }
   const gate = args.options['gate'];
   if (gate !== undefined) {

@@ -112,6 +112,9 @@ export interface TrainOptions {
   onProgress?: (line: string) => void;
 }
 
+/** `report.options.rangeRules` holds the index in this list (the options record is numeric). */
+export const RANGE_MODES: readonly TrainOptions['rangeRules'][] = ['off', 'above', 'both'];
+
 export const defaultTrainOptions: TrainOptions = {
   seed: 1,
   iterations: 10,
@@ -140,7 +143,7 @@ export interface TrainContext {
 }
 
 export interface SeriesTrainingResult {
-  /** What may be deployed: the trained rules if they passed validation, else none. */
+  /** What may be deployed: the loop's rules if they passed validation (else none), plus the range rules that passed their own check. */
   published: CheckedRule[];
   /** Every rule the loop kept, published or not, and the range rules that were published. */
   trained: CheckedRule[];
@@ -584,7 +587,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     series: name,
     provider: ctx.provider,
     seed: o.seed,
-    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, gateProvenVetoes: o.gate === 'proven-vetoes' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, rangeRules: ['off', 'above', 'both'].indexOf(o.rangeRules), chunkMin: o.chunkMin, chunkMax: o.chunkMax },
+    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, gateProvenVetoes: o.gate === 'proven-vetoes' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, rangeRules: RANGE_MODES.indexOf(o.rangeRules), chunkMin: o.chunkMin, chunkMax: o.chunkMax },
     split: { fitRows: fitEnd, validationRows: trainEnd - fitEnd, trainEnd },
     baseFit,
     finalFit: current,

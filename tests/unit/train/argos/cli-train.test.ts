@@ -83,6 +83,14 @@ test('train rejects bad usage with the flag named', async () => {
     cmd('train').run(args({ data: nab.data, labels: nab.labels, out: '/tmp/x.yaml', provider: 'gpt' }), t.io),
     (e: unknown) => e instanceof UsageError && /--provider/.test(e.message),
   );
+  await assert.rejects(
+    cmd('train').run(args({ data: nab.data, labels: nab.labels, out: '/tmp/x.yaml', 'range-rules': 'maybe' }), t.io),
+    (e: unknown) => e instanceof UsageError && /--range-rules: expected "off", "above", "both", got "maybe"/.test(e.message),
+  );
+  await assert.rejects(
+    cmd('eval').run(args({ protocol: 'argos', train: 'offline', holdout: true, 'range-rules': 'off' }), t.io),
+    (e: unknown) => e instanceof UsageError && /--holdout chooses --range-rules/.test(e.message),
+  );
 });
 
 test('eval --protocol argos --train offline reports rules and base+rules from trained rules', async () => {
