@@ -554,7 +554,6 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   // Range rules, vetted on their own: no alarm on any normal row of the training split.
   const rangeRules: RangeRuleRecord[] = [];
   if (o.rangeRules !== 'off' && trainEnd > fitEnd) {
-    const fitNow = fitScore(combine(base, fpVeto, fnOr, 0, fitEnd), truthFit);
     for (const c of rangeCandidates(timestamps, values, truth, fitEnd, o.rangeRules)) {
       const id = `${o.idPrefix}range-${c.side}`;
       const p = prepareRule({ id, kind: 'FN', severity: 'warning', description: `${c.description}. Range rule (${ctx.provider}, seed ${o.seed})`, expr: c.expr });
@@ -568,7 +567,8 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
       const onFit = alarmsOnNormalRows(run.fired, truth, 0, fitEnd);
       const onVal = alarmsOnNormalRows(run.fired, truth, fitEnd, trainEnd);
       const add = fnOr.map((x, i) => x | run.fired[i]!);
-      rec.fit = { before: fitNow, after: fitScore(combine(base, fpVeto, add, 0, fitEnd), truthFit) };
+      // `current` is the fit score of base + every rule the loop kept.
+      rec.fit = { before: current, after: fitScore(combine(base, fpVeto, add, 0, fitEnd), truthFit) };
       if (run.fault) rec.reason = `runtime fault at row ${run.fault.row}: ${run.fault.message}`;
       else if (onFit > 0) rec.reason = `alarms on ${onFit} normal fit row(s)`;
       else if (onVal > 0) rec.reason = `alarms on ${onVal} normal validation row(s)`;

@@ -32,14 +32,14 @@ function series(name: string): LabelledSeries {
 const spikes: LabelFn = (s) => Uint8Array.from(s.values, (v) => (v > 10 ? 1 : 0));
 const nothing: LabelFn = (s) => new Uint8Array(s.values.length);
 
-test('options are chosen on the tuning half only and reported on the other half', async () => {
+/**
+ * Two grid points over 12 series: A helps only on the tuning half, B only on the reporting half.
+ * `calls` records which point trained which series.
+ */
+function twoPointSetup() {
   const names = Array.from({ length: 12 }, (_, i) => `folder/s${i}.csv`);
-  const corpus = names.map(series);
   const tuning = names.filter((n) => holdoutHalf(n) === 'tuning');
   const reporting = names.filter((n) => holdoutHalf(n) === 'reporting');
-  assert.ok(tuning.length > 0 && reporting.length > 0, 'both halves are used');
-  // Option A helps on the tuning half only, B on the reporting half only: an honest protocol
-  // must pick A (it cannot see B's gain) and then report A's lack of gain.
   const grid: GridPoint[] = [
     { label: 'B', options: { minSupport: 2 } },
     { label: 'A', options: { minSupport: 1 } },
@@ -51,6 +51,15 @@ test('options are chosen on the tuning half only and reported on the other half'
     const helps = (label === 'A') === (holdoutHalf(s.name) === 'tuning');
     return { fnRules: helps ? [spikes] : [], fpRules: [] };
   };
+  return { names, tuning, reporting, grid, calls, trainer };
+}
+
+test('options are chosen on the tuning half only and reported on the other half', async () => {
+  const { names, tuning, reporting, grid, calls, trainer } = twoPointSetup();
+  const corpus = names.map(series);
+  assert.ok(tuning.length > 0 && reporting.length > 0, 'both halves are used');
+  // Option A helps on the tuning half only, B on the reporting half only: an honest protocol
+  // must pick A (it cannot see B's gain) and then report A's lack of gain.
   const stages: string[] = [];
   const r = await runArgosHoldout(corpus, { name: 'nothing', base: nothing }, trainer, { grid, onStage: (x) => stages.push(x) });
   assert.equal(r.holdout.chosen!.label, 'A');
@@ -74,22 +83,9 @@ test('options are chosen on the tuning half only and reported on the other half'
 });
 
 test('cross (2-fold): each half is reported with options chosen on the other half', async () => {
-  const names = Array.from({ length: 12 }, (_, i) => `folder/s${i}.csv`);
-  const tuning = names.filter((n) => holdoutHalf(n) === 'tuning');
-  const reporting = names.filter((n) => holdoutHalf(n) === 'reporting');
-  const grid: GridPoint[] = [
-    { label: 'B', options: { minSupport: 2 } },
-    { label: 'A', options: { minSupport: 1 } },
-  ];
-  const calls: Array<{ label: string; name: string }> = [];
   // A helps only on the tuning half, B only on the reporting half: each direction picks the point
   // that helps where it chooses and reports it where it does not help.
-  const trainer: RuleTrainerFactory = (options) => async (s) => {
-    const label = options.minSupport === 1 ? 'A' : 'B';
-    calls.push({ label, name: s.name });
-    const helps = (label === 'A') === (holdoutHalf(s.name) === 'tuning');
-    return { fnRules: helps ? [spikes] : [], fpRules: [] };
-  };
+  const { names, tuning, reporting, grid, calls, trainer } = twoPointSetup();
   const r = await runArgosHoldout(names.map(series), { name: 'nothing', base: nothing }, trainer, { grid, cross: true });
   assert.equal(r.holdout.chosen!.label, 'A');
   assert.equal(r.holdout.cross!.chosen.label, 'B');
