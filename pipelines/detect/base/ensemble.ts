@@ -130,7 +130,12 @@ class Likelihood {
     this.ring[slot] = raw;
     this.k++;
     const avg = this.sum / (this.k < size ? this.k : size);
-    const out = this.n > 10 ? normalTailDecades((avg - this.mean) / (Math.sqrt(this.variance) + 1e-3)) : 0;
+    // Below 2σ (a tail above 2%) the score reads 0: no threshold is that low, and the tail costs a log and an exp.
+    let out = 0;
+    if (this.n > 10) {
+      const z = (avg - this.mean) / (Math.sqrt(this.variance) + 1e-3);
+      if (z > 2) out = normalTailDecades(z);
+    }
     const a = this.alpha > 1 / (this.n + 1) ? this.alpha : 1 / (this.n + 1);
     const d = avg - this.mean;
     this.mean += a * d;
