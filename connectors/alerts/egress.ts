@@ -135,6 +135,8 @@ async function resolveChecked(host: string, p: EgressPolicy, timeoutMs: number):
     if (why) throw new EgressRefused(`${refusal(name, name, why)}; webhooks to internal addresses are refused (start the server with --webhook-allow-private to allow them)`);
     return [{ address: name, family }];
   }
+  // RFC 6761: localhost names are loopback, whatever a resolver says.
+  if (!p.allowPrivate && /^(.+\.)?localhost\.?$/i.test(name)) throw new EgressRefused(`${refusal(name, '127.0.0.1', 'loopback')}; webhooks to internal addresses are refused (start the server with --webhook-allow-private to allow them)`);
   let timer: NodeJS.Timeout | undefined;
   const addrs = await Promise.race([
     (p.resolve ?? defaultResolve)(name),
@@ -212,7 +214,6 @@ export function postChecked(url: string, body: string | Buffer, p: EgressPolicy,
       const e = err as NodeJS.ErrnoException;
       reject(new PostFailed(`request failed: ${e.code ?? e.message}`, 'network', { cause: err }));
     };
-    if (!isIP(host) && !p.allowPrivate && host.toLowerCase() === 'localhost') return fail(new EgressRefused(refusal(host, '127.0.0.1', 'loopback')));
     // An IP literal never goes through `lookup`: check it here.
     if (isIP(host)) {
       const why = p.allowPrivate ? null : refusedAddressClass(host);
