@@ -152,10 +152,37 @@ export function compileRegex(pattern: string, what: string, budget: RegexBudget 
   return re;
 }
 
+const META = /[\\.+*?()|[\]{}^$]/;
+
+/**
+ * String tests for the regexes that are only literals (as Prometheus's FastRegexMatcher does):
+ * `a|b|c` is set membership, `lit.*` a prefix, `.*lit` a suffix, `.*lit.*` a substring (with
+ * `.` matching newlines these are exact). Null when the pattern needs the engine.
+ */
+function literalTest(v: string): ((s: string) => boolean) | null {
+  if (!META.test(v)) return (s) => s === v;
+  if (v.includes('|') && v.split('|').every((alt) => !META.test(alt))) {
+    const set = new Set(v.split('|'));
+    return (s) => set.has(s);
+  }
+  const lead = v.startsWith('.*');
+  const trail = v.endsWith('.*') && !v.endsWith('\\.*');
+  const mid = v.slice(lead ? 2 : 0, trail ? v.length - 2 : v.length);
+  if ((lead || trail) && !META.test(mid)) {
+    if (lead && trail) return (s) => s.includes(mid);
+    if (lead) return (s) => s.endsWith(mid);
+    return (s) => s.startsWith(mid);
+  }
+  return null;
+}
+
 export function compileMatcher(m: Matcher, budget: RegexBudget = newBudget()): CompiledMatcher {
   if (m.op === '=~' || m.op === '!~') {
+    // Compiled even when a string test will run: RE2 decides what is valid, and the size counts.
     const re = compileRegex(m.value, `${m.name}${m.op}${JSON.stringify(m.value)}`, budget);
     const want = m.op === '=~';
+    const fast = literalTest(m.value);
+    if (fast) return { ...m, test: (labels) => fast(labels[m.name] ?? '') === want };
     return { ...m, test: (labels) => re.matches(labels[m.name] ?? '') === want };
   }
   const want = m.op === '=';

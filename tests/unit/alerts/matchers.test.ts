@@ -96,3 +96,13 @@ test('RE2 semantics: linear time whatever the pattern; what RE2 refuses is a one
   const budget = newBudget();
   assert.throws(() => compileSelectors(Array.from({ length: 30 }, () => '{a=~"[a-z]{1000}"}'), budget), /over the request's allowance/);
 });
+
+test('the string fast paths (literals, alternations of literals, prefix, suffix, substring) agree with RE2', async () => {
+  const { RE2JS } = await import('re2js');
+  const patterns = ['abc', 'a|b|c', 'abc.*', '.*abc', '.*abc.*', '.*', '.*.*', 'a\\.b', 'x.*y', '', '|a', 'a|', 'a|b.*', '.*a|b', '\\.*'];
+  const values = ['abc', 'a', 'b', 'abcd', 'xabc', 'xabcx', '', 'a.b', 'axb', 'x\ny', 'ab\nc', 'abc\n', '\nabc', '...'];
+  for (const p of patterns) {
+    const sel = compileSelectors([`{l=~${JSON.stringify(p)}}`]);
+    for (const v of values) assert.equal(matchesAny(sel, { l: v }), RE2JS.compile(p, RE2JS.DOTALL).matches(v), `${JSON.stringify(p)} on ${JSON.stringify(v)}`);
+  }
+});
