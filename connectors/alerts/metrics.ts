@@ -57,7 +57,11 @@ export function alertsMetrics(r: Registry): AlertsMetrics {
 }
 
 /** Drops a deleted subscription's series. */
-export function forgetSubscription(m: AlertsMetrics, id: string): void {
+export function forgetSubscription(m: AlertsMetrics, id: string, partitions: string[] = []): void {
+  for (const key of partitions) {
+    const i = key.lastIndexOf(':');
+    m.webhookLag.remove({ subscription: id, topic: key.slice(0, i), partition: key.slice(i + 1) });
+  }
   m.webhookDeliveries.remove({ subscription: id, outcome: 'delivered' });
   m.webhookDeliveries.remove({ subscription: id, outcome: 'dead_lettered' });
   for (const result of ['ok', 'failed']) m.webhookAttempts.remove({ subscription: id, result });

@@ -249,11 +249,12 @@ export class AlertsServer {
     app.delete<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req, reply) => {
       const sub = find(req.params.id);
       if (!sub) return sendError(reply, 404, 'not_found', `no subscription ${req.params.id}`);
-      await this.workers.get(sub.id)?.stop();
+      const worker = this.workers.get(sub.id);
+      await worker?.stop();
       this.workers.delete(sub.id);
       this.broken.delete(sub.id);
       await this.store.delete(sub.id);
-      forgetSubscription(this.metrics, sub.id);
+      forgetSubscription(this.metrics, sub.id, worker?.partitions() ?? []);
       this.metrics.subscriptions.set(this.store.list().length);
       this.logger.info('subscription deleted', { id: sub.id });
       return reply.code(204).send();

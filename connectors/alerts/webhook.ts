@@ -129,6 +129,11 @@ export class WebhookWorker {
     if (this.dirty) await this.flush().catch(() => undefined);
   }
 
+  /** Partitions this worker has a position on (`topic:partition`), for dropping its metric series. */
+  partitions(): string[] {
+    return [...this.cursor.keys()];
+  }
+
   get pending(): number {
     return this.queue.length;
   }
