@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,7 @@ after(async () => {
   for (const s of servers) await s.close().catch(() => undefined);
   for (const r of runtimes) await r.close();
   await rt?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('ReDoS: (.*.*.*)*z is answered at once, matched in linear time, and /healthz keeps answering', async () => {

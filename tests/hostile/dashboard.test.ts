@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,7 @@ after(async () => {
   await dash?.stop();
   await mount?.stop();
   await rt?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('no credentials: 401 on the page, the API, the feed and the alerts stream; /metrics and /healthz stay open', async () => {

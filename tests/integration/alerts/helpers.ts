@@ -4,7 +4,7 @@
  * Servers get a master secret file (webhook secrets are sealed with it) and
  * `webhookAllowPrivate`, since the tests' webhook receivers listen on 127.0.0.1.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,8 @@ export async function harness(name: string): Promise<Harness> {
   const rt = await createRuntime(kafkaConfig(prefix), { stage: 'alerts-test', metrics: new Registry() });
   const producer = await rt.transport.producer();
   const servers: AlertsServer[] = [];
-  const secretFile = join(mkdtempSync(join(tmpdir(), 'panoptes-alerts-')), 'master.key');
+  const secretDir = mkdtempSync(join(tmpdir(), 'panoptes-alerts-'));
+  const secretFile = join(secretDir, 'master.key');
   writeFileSync(secretFile, 'integration-test-master-secret-0123456789abcdef\n', { mode: 0o600 });
   let registry = new Registry();
   const send = async (key: 'anomalies' | 'incidents' | 'rca', k: string, v: unknown) => {
@@ -78,6 +79,7 @@ export async function harness(name: string): Promise<Harness> {
       for (const s of servers) await s.close().catch(() => undefined);
       await producer.close();
       await rt.close();
+      rmSync(secretDir, { recursive: true, force: true });
     },
   };
 }
