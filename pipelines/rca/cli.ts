@@ -20,6 +20,7 @@ import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
 import { toDot, toSvg } from './render.ts';
 import { GraphStore } from './store.ts';
 import { onlineCommands } from './cli-online.ts';
+import { corpusCommand } from './corpus/command.ts';
 import { OfflineJudge } from './synth/offline-judge.ts';
 import { LlmJudge } from './synth/llm-judge.ts';
 import { synthesizeGraph } from './synth/synthesize.ts';
@@ -296,4 +297,4 @@ const evalCmd: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, ...onlineCommands];
+export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, corpusCommand, ...onlineCommands];
