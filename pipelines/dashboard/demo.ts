@@ -16,7 +16,7 @@ import { topicName } from '../core/topics.ts';
 import { loadRules } from '../detect/cli.ts';
 import { toRuleRecord } from '../detect/rule-records.ts';
 import { fingerprintOf } from '../core/series-key.ts';
-import { withVersion } from '../rca/graph.ts';
+import { withVersion } from '../graph/index.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

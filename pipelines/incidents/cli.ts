@@ -5,10 +5,8 @@
 import type { CliCommand } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { Anomaly } from '../core/records.ts';
-import { readText } from '../rca/io.ts';
-import { parseGraphJson } from '../rca/store.ts';
-import { splitNodeId } from '../rca/graph.ts';
-import { parseCallGraph } from '../rca/eval/petshop-data.ts';
+import { readTextFile as readText } from '../core/csv.ts';
+import { parseCallGraph, parseGraphJson, splitNodeId } from '../graph/index.ts';
 import { correlateAll, defaultCorrelatorOptions, dependencyGraphFromEdges } from './correlate.ts';
 
 function parseAnomalies(text: string, path: string): Anomaly[] {

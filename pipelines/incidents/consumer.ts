@@ -31,8 +31,8 @@ import type { Anomaly, CausalGraphRecord, Incident } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
 import type { Consumer, InRecord, OutRecord, Producer } from '../core/transport/types.ts';
-import { tailCausalGraphs, type GraphTail } from '../rca/graph-tail.ts';
-import { GraphStore } from '../rca/store.ts';
+import { tailCausalGraphs, type GraphTail } from '../graph/index.ts';
+import { GraphStore } from '../graph/index.ts';
 import { IncidentCorrelator, validateCorrelatorOptions, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
 import { BoundedSet, componentDependencies, dependencyGraphOf, lifecycleKey, rebuildCorrelator } from './rebuild.ts';
 

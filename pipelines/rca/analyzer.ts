@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Incident, RcaResult } from '../core/records.ts';
-import type { CausalGraphRecord } from './graph.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
 import { handleIncident, type HandleOptions, type Telemetry } from './rca.ts';
 
 export type AnalysisOutcome = 'ranked' | 'no_cause' | 'no_graph' | 'error';

@@ -68,7 +68,7 @@ const run: CliCommand = {
       import('../core/lifecycle.ts'),
       import('./consumer.ts'),
       import('./io.ts'),
-      import('./store.ts'),
+      import('../graph/index.ts'),
     ]);
     const gpath = str(args, 'graph');
     const fallbackGraph = gpath ? parseGraphJson(readText(gpath, 'graph file')) : undefined;
@@ -132,7 +132,7 @@ const publish: CliCommand = {
       import('../core/runtime.ts'),
       import('./io.ts'),
       import('./publish.ts'),
-      import('./store.ts'),
+      import('../graph/index.ts'),
     ]);
     const text = readText(file, 'graph file');
     // Checked before connecting: a bad file fails the same way with or without a broker.

@@ -18,7 +18,7 @@ import { loadCatalogDir, readFrame, readObserved, readText } from './io.ts';
 import { handleIncident, rankMethods, type RankMethod } from './rca.ts';
 import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
 import { toDot, toSvg } from './render.ts';
-import { GraphStore } from './store.ts';
+import { GraphStore } from '../graph/index.ts';
 import { onlineCommands } from './cli-online.ts';
 import { corpusCommand } from './corpus/command.ts';
 import { OfflineJudge } from './synth/offline-judge.ts';

@@ -26,10 +26,10 @@ import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
 import type { Consumer, Producer } from '../core/transport/types.ts';
 import { RcaAnalyzer } from './analyzer.ts';
-import { tailCausalGraphs } from './graph-tail.ts';
+import { tailCausalGraphs } from '../graph/index.ts';
 import { validateRankOptions, type RankOptions } from './rank/scores.ts';
 import { rankMethods, type RankMethod } from './rca.ts';
-import { GraphStore } from './store.ts';
+import { GraphStore } from '../graph/index.ts';
 import { MetricWindows, telemetryFor, validateWindowOptions } from './windows.ts';
 
 export interface RcaConsumerOptions {

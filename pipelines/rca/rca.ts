@@ -6,8 +6,8 @@
  */
 import type { Incident, RcaResult, RootCause, Evidence } from '../core/records.ts';
 import type { Frame } from './frame.ts';
-import type { CausalGraphRecord } from './graph.ts';
-import { indexGraph, splitNodeId } from './graph.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
+import { indexGraph, splitNodeId } from '../graph/index.ts';
 import { attributionRank } from './rank/attribution.ts';
 import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, validateRankOptions, type RankOptions } from './rank/scores.ts';
 

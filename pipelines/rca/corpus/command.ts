@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { CliCommand, ParsedArgs } from '../../core/cli-types.ts';
 import { UsageError } from '../../core/errors.ts';
-import { FAULT_KINDS, type FaultKind } from '../../lab/types.ts';
+import { FAULT_KINDS, type FaultKind } from '../../lab/index.ts';
 import { DEFAULT_TIMINGS, TEST_COMPONENTS, TRAFFIC_RPS, type Timings } from './plan.ts';
 
 function list(args: ParsedArgs, name: string, dflt: string): string[] {

@@ -11,10 +11,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import type { FaultKind, FaultSpec, LabApp } from '../../lab/types.ts';
-import { CALLS, LAB_RESOURCES, LAB_SERVICES, STORES, startApp } from '../../lab/app/index.ts';
-import { cleanupLeftovers, injectorFor, installSignalHandlers } from '../../lab/faults/index.ts';
-import { runWorkload } from '../../lab/workload/index.ts';
+import { CALLS, cleanupLeftovers, injectorFor, installSignalHandlers, LAB_RESOURCES, LAB_SERVICES, runWorkload, startApp, STORES, type FaultKind, type FaultSpec, type LabApp } from '../../lab/index.ts';
 import type { Frame } from '../frame.ts';
 import { computeSignals, parseExposition, RESOURCE_SIGNAL_NAMES, SIGNALS, type Sample, type Scrape } from './signals.ts';
 import { columnsOf, DEFAULT_TIMINGS, faultMatrix, graphCsv, petshopCsv, scenarioSeconds, shuffled, splitOf, TEST_COMPONENTS, TRAFFIC_RPS, type LabTopology, type Row, type TargetJson, type Timings } from './plan.ts';

@@ -4,7 +4,7 @@
  * root-cause components: issues whose root cause is in TEST_COMPONENTS go to `test/`, the rest to
  * `train/`, so methods chosen on train are reported on root causes they were never tuned on.
  */
-import type { FaultKind, FaultSpec } from '../../lab/types.ts';
+import type { FaultKind, FaultSpec } from '../../lab/index.ts';
 
 export interface LabTopology {
   services: readonly string[];

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Frame } from '../frame.ts';
-import { subgraphByMetric } from '../graph.ts';
+import { subgraphByMetric } from '../../graph/index.ts';
 import { loadCatalogDir } from '../io.ts';
 import { learnGraph } from '../learn.ts';
 import type { RankOptions } from '../rank/scores.ts';

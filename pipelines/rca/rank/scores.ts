@@ -5,8 +5,8 @@
  */
 import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
 import type { Frame } from '../frame.ts';
-import { splitNodeId } from '../graph.ts';
-import type { GraphIndex } from '../graph.ts';
+import { splitNodeId } from '../../graph/index.ts';
+import type { GraphIndex } from '../../graph/index.ts';
 import { quantileScale, type AnomalyModelEx } from './robust.ts';
 import { anomalyScore, fitAnomalyModel, metricDirection } from './anomaly.ts';
 

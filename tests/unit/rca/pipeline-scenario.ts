@@ -13,7 +13,7 @@ import { topicName } from '../../../pipelines/core/topics.ts';
 import { startIncidentCorrelator, type IncidentCorrelatorOptions } from '../../../pipelines/incidents/consumer.ts';
 import { lifecycleKey } from '../../../pipelines/incidents/rebuild.ts';
 import { startRcaConsumer } from '../../../pipelines/rca/consumer.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 import { waitFor } from '../../helpers/infra.ts';
 
 const STEP = 1000;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rankCauses, handleIncident, rankMethods } from '../../../pipelines/rca/rca.ts';
 import type { Frame } from '../../../pipelines/rca/frame.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 import { gaussian, rng } from '../../../pipelines/rca/stats.ts';
 import type { Incident } from '../../../pipelines/core/records.ts';
 
