@@ -33,6 +33,7 @@ export const corpusCommand: CliCommand = {
     { name: 'fault-s', type: 'number', description: 'Seconds each fault lasts', default: DEFAULT_TIMINGS.faultS },
     { name: 'pre-s', type: 'number', description: 'Seconds recorded before each injection', default: DEFAULT_TIMINGS.preS },
     { name: 'settle-s', type: 'number', description: 'Quiet seconds after each recovery (once healthy)', default: DEFAULT_TIMINGS.settleS },
+    { name: 'relabel', type: 'boolean', description: 'Only re-choose the targets of the corpus in --out with the current rule (no lab run)', default: false },
     { name: 'window-s', type: 'number', description: 'Rate and quantile window of the signals (s)', default: DEFAULT_TIMINGS.windowS },
   ],
   help: 'Needs the lab prerequisites (PostgreSQL on 127.0.0.1:5432, Redis on 6379). Uses $PANOPTES_LAB_STATE, or <out>/.lab-state.json when unset. About 15 min per scenario with the defaults.',
@@ -55,6 +56,12 @@ export const corpusCommand: CliCommand = {
       windowS: num(args, 'window-s', DEFAULT_TIMINGS.windowS, 1, 60),
     };
     const basePort = num(args, 'base-port', 27300, 1024, 65500);
+    if (args.options.relabel === true) {
+      const [{ relabelCorpus }, { LAB_TOPOLOGY }] = await Promise.all([import('./relabel.ts'), import('./generate.ts')]);
+      const r = relabelCorpus(out, LAB_TOPOLOGY, (l) => io.err(l));
+      io.out(io.json ? JSON.stringify(r) : `relabelled ${r.issues} issues in ${out}: ${r.changed} targets changed, ${r.noSymptom} moved to no-symptom/`);
+      return 0;
+    }
     process.env.PANOPTES_LAB_STATE ??= resolve(out, '.lab-state.json');
     const { generateCorpus } = await import('./generate.ts');
     const m = await generateCorpus(

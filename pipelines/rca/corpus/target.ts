@@ -1,9 +1,12 @@
 /**
  * The symptom an incident of the corpus asks to explain, chosen from the data as a detector would
- * see it, never from the root cause: the most downstream component (by the call topology) with a
- * series whose peak in the fault window scores at least `minScore` robust SDs in the bad
- * direction; of its series, the user-facing ones (latency, errors, up) first, the highest peak
- * among them. Null when nothing moved (the fault left no visible symptom: such issues are skipped).
+ * see it, never from the root cause. A series' evidence is its peak score in the fault window
+ * (robust SDs in the bad direction against the no-incident data) minus its peak in the rows before
+ * the injection (drift that predates the fault is not news). Then:
+ * 1. of the user-facing series (latency, errors, up) with evidence ≥ `minScore`, one of the most
+ *    downstream component (by the call topology), its strongest;
+ * 2. otherwise the strongest series of any kind (a leak or a busy loop that users do not feel yet);
+ * 3. otherwise null: the fault left no visible symptom, and the issue is skipped.
  */
 import type { Frame } from '../frame.ts';
 import { fitModels, scoreOf } from '../rank/scores.ts';
@@ -25,22 +28,29 @@ export function depthOrder(topo: LabTopology): Map<string, number> {
   return depth;
 }
 
-export function chooseTarget(normal: Frame, failure: Frame, fromRow: number, topo: LabTopology, minScore = 3): { node: string; metric: string; peak: number } | null {
+export function chooseTarget(normal: Frame, failure: Frame, fromRow: number, topo: LabTopology, minScore = 5): { node: string; metric: string; peak: number } | null {
   const models = fitModels(normal, failure.series.keys());
-  const peaks = new Map<string, number>();
+  const evidence = new Map<string, number>();
   for (const id of models.keys()) {
-    let p = 0;
-    for (let r = fromRow; r < failure.timestamps.length; r++) p = Math.max(p, scoreOf(models, failure, id, r));
-    peaks.set(id, p);
+    let peak = 0;
+    for (let r = fromRow; r < failure.timestamps.length; r++) peak = Math.max(peak, scoreOf(models, failure, id, r));
+    let before = 0;
+    for (let r = 0; r < fromRow; r++) before = Math.max(before, scoreOf(models, failure, id, r));
+    evidence.set(id, peak - before);
   }
   const depth = depthOrder(topo);
-  const comps = [...new Set([...peaks.keys()].map((id) => id.slice(0, id.lastIndexOf(':'))))].sort((a, b) => (depth.get(a) ?? 99) - (depth.get(b) ?? 99) || a.localeCompare(b));
-  for (const c of comps) {
-    const own = [...peaks].filter(([id, p]) => id.startsWith(`${c}:`) && p >= minScore).map(([id, p]) => ({ metric: id.slice(c.length + 1), p }));
-    if (own.length === 0) continue;
-    const facing = own.filter((x) => USER_FACING.includes(x.metric));
-    const pick = (facing.length > 0 ? facing : own).sort((a, b) => b.p - a.p || a.metric.localeCompare(b.metric))[0]!;
-    return { node: c, metric: pick.metric, peak: pick.p };
-  }
-  return null;
+  const split = (id: string) => ({ c: id.slice(0, id.lastIndexOf(':')), m: id.slice(id.lastIndexOf(':') + 1) });
+  const strong = [...evidence].filter(([, e]) => e >= minScore).map(([id, e]) => ({ ...split(id), e }));
+  const facing = strong.filter((x) => USER_FACING.includes(x.m));
+  const pool = facing.length > 0 ? facing : strong;
+  if (pool.length === 0) return null;
+  const best = pool.sort((a, b) => (facing.length > 0 ? (depth.get(a.c) ?? 99) - (depth.get(b.c) ?? 99) : 0) || b.e - a.e || a.c.localeCompare(b.c) || a.m.localeCompare(b.m))[0]!;
+  return { node: best.c, metric: best.m, peak: best.e };
+}
+
+export interface RelabelResult {
+  issues: number;
+  changed: number;
+  /** Issues moved to `<scenario>/no-symptom/` (no series moved enough). */
+  noSymptom: number;
 }
