@@ -8,7 +8,7 @@
  * train|test/issue_N/{metrics.csv,target.json}}` plus `<out>/manifest.json`.
  * Everything it starts is stopped in `finally` and recorded in the lab state file first.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { CALLS, cleanupLeftovers, injectorFor, installSignalHandlers, LAB_RESOURCES, LAB_SERVICES, runWorkload, startApp, STORES, type FaultKind, type FaultSpec, type LabApp } from '../../lab/index.ts';
@@ -16,6 +16,7 @@ import type { Frame } from '../frame.ts';
 import { computeSignals, parseExposition, RESOURCE_SIGNAL_NAMES, SIGNALS, type Sample, type Scrape } from './signals.ts';
 import { columnsOf, DEFAULT_TIMINGS, faultMatrix, graphCsv, petshopCsv, scenarioSeconds, shuffled, splitOf, TEST_COMPONENTS, TRAFFIC_RPS, type LabTopology, type Row, type TargetJson, type Timings } from './plan.ts';
 import { chooseTarget } from './target.ts';
+import { fitModels, scoreOf } from '../rank/scores.ts';
 
 export const LAB_TOPOLOGY: LabTopology = { services: LAB_SERVICES, resources: LAB_RESOURCES, calls: CALLS, stores: STORES };
 
@@ -84,7 +85,7 @@ class Sampler {
     let next = Date.now();
     while (this.running) {
       const ts = next;
-      const got = await Promise.all(targets.map((x) => scrapeOne(x.port, Math.min(800, this.t.stepMs * 0.8))));
+      const got = await Promise.all(targets.map((x) => scrapeOne(x.port, Math.min(950, this.t.stepMs * 0.95))));
       const scrape: Scrape = new Map(targets.map((x, i) => [x.name, got[i]!]));
       this.scrapes.push(scrape);
       if (this.scrapes.length > lag) {
@@ -106,6 +107,17 @@ class Sampler {
   between(from: number, to: number): Row[] {
     return this.rows.filter((r) => r.ts >= from && r.ts < to);
   }
+}
+
+/** Every user-facing series scores below 3 on the given rows (a missing value is not quiet). */
+function quiet(rows: readonly Row[], models: ReturnType<typeof fitModels>): boolean {
+  if (rows.length === 0) return false;
+  const f = toFrame(rows, [...models.keys()]);
+  for (let r = 0; r < rows.length; r++) for (const id of models.keys()) {
+    const v = f.series.get(id)![r]!;
+    if (!Number.isFinite(v) || scoreOf(models, f, id, r) >= 3) return false;
+  }
+  return true;
 }
 
 function toFrame(rows: readonly Row[], columns: readonly string[]): Frame {
@@ -153,6 +165,7 @@ async function runScenario(o: GenerateOptions, t: Timings, traffic: string, seed
     summary.noissueRows = noissue.length;
     writeFileSync(join(dir, 'noissue', 'metrics.csv'), petshopCsv(noissue, columns));
     const normal = toFrame(noissue, columns);
+    const models = fitModels(normal, columns.filter((c) => /:(latency|errors|up)$/.test(c)));
     o.progress(`${name}: ${noissue.length} no-incident rows; ${faults.length} faults to inject (${rps} rps, about ${Math.round(scenarioSeconds(t, faults.length) / 60)} min)`);
     for (const [i, fault] of faults.entries()) {
       if (o.signal.aborted) break;
@@ -192,6 +205,12 @@ async function runScenario(o: GenerateOptions, t: Timings, traffic: string, seed
         o.progress(`${name} [${i + 1}/${faults.length}] ${fault.kind} on ${fault.target} → ${split}/issue_${n}, target ${target.node}:${target.metric} (peak ${target.peak.toFixed(1)})${healthy ? '' : ' — a service was still unhealthy after 20 s'}`);
       }
       await sleep(t.settleS * 1000, o.signal);
+      // Then until the user-facing signals are back in their normal band, so the next fault's
+      // pre rows do not carry this one's tail (timeouts draining, pools reconnecting).
+      const quietFrom = Date.now();
+      while (!o.signal.aborted && Date.now() - quietFrom < t.maxQuietWaitS * 1000 && !quiet(sampler.rows.slice(-2), models)) await sleep(500, o.signal);
+      const waited = (Date.now() - quietFrom) / 1000;
+      if (waited >= 1) o.progress(`${name}: waited ${waited.toFixed(0)} s for the signals to settle`);
     }
   } finally {
     if (active) await injectorFor(active.kind).recover(app, active).catch(() => undefined);
@@ -222,7 +241,6 @@ export async function generateCorpus(o: GenerateOptions, command: string): Promi
   const left = await cleanupLeftovers();
   if (left.killed.length || left.faultsRecovered.length) o.progress(`cleaned up after an earlier run: ${left.killed.length} processes, ${left.faultsRecovered.length} faults`);
   const uninstall = installSignalHandlers();
-  const t0 = Date.now();
   const manifest: CorpusManifest = {
     generatedAt: new Date().toISOString(),
     command,
@@ -231,13 +249,21 @@ export async function generateCorpus(o: GenerateOptions, command: string): Promi
     scenarios: [],
     seconds: 0,
   };
+  // Scenarios of earlier runs into the same folder stay listed (a re-run scenario replaces its entry).
+  try {
+    const old = JSON.parse(readFileSync(join(o.out, 'manifest.json'), 'utf8')) as CorpusManifest;
+    const names = new Set(o.seeds.flatMap((s) => o.traffic.map((tr) => `${tr}_traffic_s${s}`)));
+    manifest.scenarios.push(...old.scenarios.filter((s) => !names.has(s.name)));
+  } catch {
+    /* first run into this folder */
+  }
   try {
     for (const seed of o.seeds) {
       for (const traffic of o.traffic) {
         if (o.signal.aborted) break;
         o.progress(`scenario ${traffic}_traffic_s${seed}: starting the lab on base port ${o.basePort}`);
         manifest.scenarios.push(await runScenario(o, t, traffic, seed, { train: 0, test: 0 }));
-        manifest.seconds = Math.round((Date.now() - t0) / 1000);
+        manifest.seconds = manifest.scenarios.reduce((a, x) => a + x.seconds, 0);
         writeFileSync(join(o.out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
       }
     }

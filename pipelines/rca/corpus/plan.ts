@@ -71,17 +71,19 @@ export interface Timings {
   faultS: number;
   /** Quiet time after recovery, once every service is healthy again (s). */
   settleS: number;
+  /** After settleS, at most this long waiting for the user-facing signals to be back in their normal band (s). */
+  maxQuietWaitS: number;
   /** Rate/quantile window of the signals (s). */
   windowS: number;
   /** Sampling step (ms). */
   stepMs: number;
 }
 
-export const DEFAULT_TIMINGS: Timings = { warmupS: 20, noissueS: 120, preS: 3, faultS: 6, settleS: 3, windowS: 3, stepMs: 1000 };
+export const DEFAULT_TIMINGS: Timings = { warmupS: 20, noissueS: 120, preS: 3, faultS: 6, settleS: 3, maxQuietWaitS: 20, windowS: 3, stepMs: 1000 };
 
 /** Rough wall time of one scenario (s), for the progress line's estimate. */
 export function scenarioSeconds(t: Timings, faults: number): number {
-  return 6 + t.warmupS + t.windowS + t.noissueS + faults * (t.preS + t.faultS + t.settleS + 1.5);
+  return 6 + t.warmupS + t.windowS + t.noissueS + faults * (t.preS + t.faultS + t.settleS + 3);
 }
 
 // --- the PetShop layout ----------------------------------------------------------------------------
