@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { RcaResult } from '../core/records.ts';
-import { rankMethods, type RankMethod } from './rca.ts';
+import { defaultRankMethod, rankMethods, type RankMethod } from './rca.ts';
 import { defaultRankOptions } from './rank/scores.ts';
 
 function str(args: ParsedArgs, name: string): string | undefined {
@@ -44,7 +44,7 @@ const run: CliCommand = {
   options: [
     { name: 'group', type: 'string', description: 'Consumer group on the incidents topic', default: 'panoptes-rca' },
     { name: 'instance', type: 'string', description: 'Instance name (default: host name)' },
-    { name: 'method', type: 'string', description: 'attribution, traversal or random-walk', default: 'attribution' },
+    { name: 'method', type: 'string', description: 'hybrid, attribution, traversal or random-walk', default: defaultRankMethod },
     { name: 'graph', type: 'string', description: 'Causal graph JSON used until a good graph arrives on causal-graphs', placeholder: 'FILE' },
     { name: 'graph-name', type: 'string', description: 'Follow only this graph name on causal-graphs (default: the latest of any)', placeholder: 'NAME' },
     { name: 'component-label', type: 'string', description: 'Series label naming the component (fallbacks service, job)', default: 'component' },
@@ -60,7 +60,7 @@ const run: CliCommand = {
   ],
   help: 'Runs until SIGINT/SIGTERM. Serves /metrics when metricsListen is configured. With --json prints each rca record.\nExample: panoptes rca run --method attribution --graph graph.json',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
-    const method = (str(args, 'method') ?? 'attribution') as RankMethod;
+    const method = (str(args, 'method') ?? defaultRankMethod) as RankMethod;
     if (!rankMethods.includes(method)) throw new UsageError(`--method: expected one of ${rankMethods.join(', ')}, got "${method}"`);
     const [{ loadConfig }, { createRuntime }, { untilAborted }, { startRcaConsumer }, { readText }, { parseGraphJson, GraphStore }] = await Promise.all([
       import('../core/config.ts'),

@@ -15,7 +15,7 @@ import { datasetsRoot } from './eval/petshop-data.ts';
 import { runPetshopEval } from './eval/run.ts';
 import type { EvalMethod, GraphKind } from './eval/petshop-eval.ts';
 import { loadCatalogDir, readFrame, readObserved, readText } from './io.ts';
-import { handleIncident, rankMethods, type RankMethod } from './rca.ts';
+import { defaultRankMethod, handleIncident, rankMethods, type RankMethod } from './rca.ts';
 import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
 import { toDot, toSvg } from './render.ts';
 import { GraphStore } from '../graph/index.ts';
@@ -31,7 +31,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const thresholdOptions: CliCommand['options'] = [
   { name: 'target-threshold', type: 'number', description: 'Least score of the affected node for anything to be reported', default: defaultRankOptions.targetThreshold },
   { name: 'evidence-threshold', type: 'number', description: 'Least score of the target or one of its causes for an incident to be explained', default: defaultRankOptions.evidenceThreshold },
-  { name: 'node-threshold', type: 'number', description: 'Least score of a node to be a candidate cause', default: defaultRankOptions.nodeThreshold },
+  { name: 'node-threshold', type: 'number', description: 'Least score of a node to be a candidate cause (traversal, attribution, random-walk)', default: defaultRankOptions.nodeThreshold },
+  { name: 'component-threshold', type: 'number', description: 'hybrid: least evidence (strongest series) of a component to count as anomalous', default: defaultRankOptions.componentThreshold },
 ];
 
 function rankOptionsOf(args: ParsedArgs): Partial<RankOptions> {
@@ -39,6 +40,7 @@ function rankOptionsOf(args: ParsedArgs): Partial<RankOptions> {
     targetThreshold: num(args, 'target-threshold', defaultRankOptions.targetThreshold),
     evidenceThreshold: num(args, 'evidence-threshold', defaultRankOptions.evidenceThreshold),
     nodeThreshold: num(args, 'node-threshold', defaultRankOptions.nodeThreshold),
+    componentThreshold: num(args, 'component-threshold', defaultRankOptions.componentThreshold),
   };
 }
 export const petshopCatalogDir = join(here, 'catalog', 'petshop');
@@ -62,7 +64,7 @@ function num(args: ParsedArgs, name: string, dflt: number): number {
 }
 
 function methodOf(v: string | undefined): RankMethod {
-  const m = (v ?? 'attribution') as RankMethod;
+  const m = (v ?? defaultRankMethod) as RankMethod;
   if (!rankMethods.includes(m)) throw new UsageError(`--method: expected one of ${rankMethods.join(', ')}, got "${v}"`);
   return m;
 }
@@ -199,14 +201,14 @@ function readIncident(path: string): { incident: Incident; target?: string } {
 const rca: CliCommand = {
   name: 'rca',
   summary: 'Rank the root causes of one incident on a causal graph',
-  usage: '--incident FILE --graph FILE --data CSV [--normal CSV] [--method attribution|traversal|random-walk]',
+  usage: '--incident FILE --graph FILE --data CSV [--normal CSV] [--method hybrid|attribution|traversal|random-walk]',
   options: [
     { name: 'incident', type: 'string', description: 'Incident JSON (an incident record, or {target, startMs})', required: true, placeholder: 'FILE' },
     { name: 'graph', type: 'string', description: 'Causal graph JSON', required: true, placeholder: 'FILE' },
     { name: 'data', type: 'string', description: 'Telemetry CSV covering the incident (and, without --normal, the history before it)', required: true, placeholder: 'CSV' },
     { name: 'normal', type: 'string', description: 'No-incident telemetry CSV (default: rows of --data before the incident minus --gap)', placeholder: 'CSV' },
     { name: 'gap', type: 'number', description: 'Rows before the incident start left out of the normal history', default: 2 },
-    { name: 'method', type: 'string', description: 'attribution, traversal or random-walk', default: 'attribution' },
+    { name: 'method', type: 'string', description: 'hybrid, attribution, traversal or random-walk', default: defaultRankMethod },
     { name: 'target', type: 'string', description: 'Affected node to explain (component:metric); default from the incident', placeholder: 'NODE' },
     ...thresholdOptions,
   ],
@@ -254,11 +256,11 @@ function pct(x: number | null): string {
 const evalCmd: CliCommand = {
   name: 'rca eval',
   summary: 'PetShop evaluation: top-1/top-3 recall of the root-cause node and specificity on no-issue data',
-  usage: '[--dataset DIR] [--graph truth|data|synth|all] [--method attribution|traversal|random-walk|all] [--json]',
+  usage: '[--dataset DIR] [--graph truth|data|synth|all] [--method hybrid|attribution|traversal|random-walk|baseline|all] [--json]',
   options: [
     { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (default: $PANOPTES_DATASETS/petshop)', placeholder: 'DIR' },
     { name: 'graph', type: 'string', description: 'truth (dataset call graph), data (PC), synth (offline Atlas synthesis), a comma list, or all', default: 'synth' },
-    { name: 'method', type: 'string', description: 'attribution, traversal, random-walk, baseline (the re-implemented PetShop anomaly traversal), a comma list, or all', default: 'attribution' },
+    { name: 'method', type: 'string', description: 'hybrid, attribution, traversal, random-walk, baseline (the re-implemented PetShop anomaly traversal), a comma list, or all', default: defaultRankMethod },
     { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth', placeholder: 'DIR' },
     { name: 'split', type: 'string', description: 'Issue split folder', default: 'train' },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
@@ -270,7 +272,7 @@ const evalCmd: CliCommand = {
     const g = str(args, 'graph') ?? 'synth';
     const graphs: GraphKind[] = g === 'all' ? ['truth', 'data', 'synth'] : (g.split(',') as GraphKind[]);
     for (const k of graphs) if (!['truth', 'data', 'synth'].includes(k)) throw new UsageError(`--graph: expected truth, data, synth or all, got "${k}"`);
-    const m = str(args, 'method') ?? 'attribution';
+    const m = str(args, 'method') ?? defaultRankMethod;
     const methods: EvalMethod[] = m === 'all' ? [...rankMethods, 'baseline'] : m.split(',').map((x) => (x === 'baseline' ? 'baseline' : methodOf(x)));
     const t0 = Date.now();
     const { rows, details } = await runPetshopEval({

@@ -21,6 +21,8 @@ export interface RankOptions {
   evidenceThreshold: number;
   /** A non-target node is anomalous from this score on. */
   nodeThreshold: number;
+  /** hybrid: a component is anomalous when its strongest series reaches this. */
+  componentThreshold: number;
   /** At most this many causes are returned. */
   maxCauses: number;
   /**
@@ -37,13 +39,13 @@ export interface RankOptions {
   discountPreexisting: boolean;
 }
 
-export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, maxCauses: 10, row: 'peak', discountPreexisting: true };
+export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, componentThreshold: 3, maxCauses: 10, row: 'peak', discountPreexisting: true };
 
 /** Merges and checks ranking options; every problem is named with its key. */
 export function validateRankOptions(o: Partial<RankOptions> = {}): RankOptions {
   const opts = { ...defaultRankOptions, ...o };
   const issues: ConfigIssue[] = [];
-  for (const k of ['targetThreshold', 'evidenceThreshold', 'nodeThreshold'] as const) {
+  for (const k of ['targetThreshold', 'evidenceThreshold', 'nodeThreshold', 'componentThreshold'] as const) {
     if (typeof opts[k] !== 'number' || !Number.isFinite(opts[k]) || opts[k] < 0) issues.push({ path: `rca.${k}`, message: `expected a number ≥ 0, got ${JSON.stringify(opts[k])}` });
   }
   if (!Number.isInteger(opts.maxCauses) || opts.maxCauses < 1) issues.push({ path: 'rca.maxCauses', message: `expected an integer ≥ 1, got ${JSON.stringify(opts.maxCauses)}` });

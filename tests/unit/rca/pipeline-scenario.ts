@@ -80,7 +80,7 @@ export function batches(data: Map<string, { t: number; v: number }[]>): MetricBa
   return out;
 }
 
-function anomaly(id: string, t: number, value: number): Anomaly {
+export function anomaly(id: string, t: number, value: number): Anomaly {
   const [component, signal] = id.split(':') as [string, string];
   return { id: `a-${id}-${t}`, fingerprint: `fp-${id}`, labels: { __name__: `lab:${signal}`, component, signal }, timestampMs: t, value, ruleId: null, ruleVersion: null, ruleKind: null, severity: 'warning', detector: 'test', baseScore: 6, explanation: 'test', clauses: [], detectedAtMs: Date.now() };
 }
