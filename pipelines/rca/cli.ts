@@ -265,6 +265,7 @@ const evalCmd: CliCommand = {
     { name: 'split', type: 'string', description: 'Issue split folder', default: 'train' },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
     { name: 'details', type: 'boolean', description: 'Also print every issue\'s ranking', default: false },
+    { name: 'edges', type: 'boolean', description: 'Also print each graph\'s component-edge precision/recall against the dataset\'s call graph', default: false },
     ...thresholdOptions,
   ],
   async run(args, io) {
@@ -275,7 +276,8 @@ const evalCmd: CliCommand = {
     const m = str(args, 'method') ?? defaultRankMethod;
     const methods: EvalMethod[] = m === 'all' ? [...rankMethods, 'baseline'] : m.split(',').map((x) => (x === 'baseline' ? 'baseline' : methodOf(x)));
     const t0 = Date.now();
-    const { rows, details } = await runPetshopEval({
+    const { rows, details, edges } = await runPetshopEval({
+      edges: args.options.edges === true,
       dataset,
       graphs,
       methods,
@@ -289,14 +291,62 @@ const evalCmd: CliCommand = {
     if (io.json) {
       for (const r of rows) io.out(JSON.stringify(r));
       if (args.options.details === true) for (const d of details) io.out(JSON.stringify({ detail: true, ...d }));
+      for (const e of edges) io.out(JSON.stringify({ edges: true, ...e }));
       return 0;
     }
     io.out('| scenario | metric | graph | method | issues | top-1 | top-3 | specificity | normal data |');
     io.out('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) io.out(`| ${r.scenario} | ${r.metric} | ${r.graph} | ${r.method} | ${r.issues} | ${pct(r.top1)} | ${pct(r.top3)} | ${pct(r.specificity)} | ${r.normalFrom} |`);
+    if (edges.length > 0) {
+      io.out('');
+      io.out('| scenario | graph | metric | edges | call-graph edges | precision | recall | skeleton precision | skeleton recall |');
+      io.out('|---|---|---|---|---|---|---|---|---|');
+      for (const e of edges) io.out(`| ${e.scenario} | ${e.graph} | ${e.metric} | ${e.predicted} | ${e.truth} | ${pct(e.precision)} | ${pct(e.recall)} | ${pct(e.skeletonPrecision)} | ${pct(e.skeletonRecall)} |`);
+    }
     if (args.options.details === true) for (const d of details) io.out(`${d.scenario}/${d.issue} ${d.metric}: ${d.top1 ? 'top1' : d.top3 ? 'top3' : 'miss'} ${d.ranked.join(' > ')}${d.note ? ` (${d.note})` : ''}`);
     return 0;
   },
 };
 
-export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, corpusCommand, ...onlineCommands];
+const tuneCmd: CliCommand = {
+  name: 'rca tune',
+  summary: 'Choose the ranking method and thresholds on one split of a corpus (the documented protocol: best top-1, then top-3, with specificity ≥ the floor)',
+  usage: '--dataset DIR [--split train] [--graph synth|truth] [--catalog DIR] [--min-specificity 0.9] [--json]',
+  options: [
+    { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (e.g. a generated lab corpus)', required: true, placeholder: 'DIR' },
+    { name: 'split', type: 'string', description: 'Split to choose on (never the one reported)', default: 'train' },
+    { name: 'graph', type: 'string', description: 'Graph kind: synth or truth', default: 'synth' },
+    { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth (pipelines/lab/catalog for the lab corpus)', placeholder: 'DIR' },
+    { name: 'min-specificity', type: 'number', description: 'Configurations below this specificity are out', default: 0.9 },
+    { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data', default: 5 },
+  ],
+  async run(args, io) {
+    const g = str(args, 'graph') ?? 'synth';
+    if (g !== 'synth' && g !== 'truth') throw new UsageError(`--graph: expected synth or truth, got "${g}"`);
+    const { runTune } = await import('./eval/run.ts');
+    const { defaultGrid, describeConfig } = await import('./eval/tune.ts');
+    const t0 = Date.now();
+    const { scores, chosen } = await runTune({
+      dataset: resolve(str(args, 'dataset', true)!),
+      graphs: [g],
+      catalogDir: str(args, 'catalog') ?? petshopCatalogDir,
+      split: str(args, 'split') ?? 'train',
+      specificityWindow: num(args, 'specificity-window', 5),
+      grid: defaultGrid(),
+      minSpecificity: num(args, 'min-specificity', 0.9),
+      progress: (l) => io.err(l),
+    });
+    io.err(`rca tune: ${scores.length} configurations in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (io.json) {
+      for (const s of scores) io.out(JSON.stringify({ ...s, chosen: s === chosen }));
+      return 0;
+    }
+    io.out('| configuration | issues | top-1 | top-3 | specificity |');
+    io.out('|---|---|---|---|---|');
+    for (const s of scores) io.out(`| ${s === chosen ? '**' : ''}${describeConfig(s.config)}${s === chosen ? '** (chosen)' : ''} | ${s.issues} | ${s.top1.toFixed(3)} | ${s.top3.toFixed(3)} | ${pct(s.specificity)} |`);
+    if (!chosen) io.out('no configuration reaches the specificity floor');
+    return 0;
+  },
+};
+
+export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, tuneCmd, corpusCommand, ...onlineCommands];

@@ -23,6 +23,10 @@ export interface RankOptions {
   nodeThreshold: number;
   /** hybrid: a component is anomalous when its strongest series reaches this. */
   componentThreshold: number;
+  /** hybrid: an anomalous component upstream explains another only when its evidence is at least this share of the other's. */
+  explainRatio: number;
+  /** hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual. */
+  residualEvidence: boolean;
   /** At most this many causes are returned. */
   maxCauses: number;
   /**
@@ -39,17 +43,18 @@ export interface RankOptions {
   discountPreexisting: boolean;
 }
 
-export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, componentThreshold: 3, maxCauses: 10, row: 'peak', discountPreexisting: true };
+export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, componentThreshold: 3, explainRatio: 0.25, residualEvidence: true, maxCauses: 10, row: 'peak', discountPreexisting: true };
 
 /** Merges and checks ranking options; every problem is named with its key. */
 export function validateRankOptions(o: Partial<RankOptions> = {}): RankOptions {
   const opts = { ...defaultRankOptions, ...o };
   const issues: ConfigIssue[] = [];
-  for (const k of ['targetThreshold', 'evidenceThreshold', 'nodeThreshold', 'componentThreshold'] as const) {
+  for (const k of ['targetThreshold', 'evidenceThreshold', 'nodeThreshold', 'componentThreshold', 'explainRatio'] as const) {
     if (typeof opts[k] !== 'number' || !Number.isFinite(opts[k]) || opts[k] < 0) issues.push({ path: `rca.${k}`, message: `expected a number ≥ 0, got ${JSON.stringify(opts[k])}` });
   }
   if (!Number.isInteger(opts.maxCauses) || opts.maxCauses < 1) issues.push({ path: 'rca.maxCauses', message: `expected an integer ≥ 1, got ${JSON.stringify(opts.maxCauses)}` });
   if (opts.row !== 'peak' && opts.row !== 'first') issues.push({ path: 'rca.row', message: `expected "peak" or "first", got ${JSON.stringify(opts.row)}` });
+  if (typeof opts.residualEvidence !== 'boolean') issues.push({ path: 'rca.residualEvidence', message: 'expected a boolean' });
   if (typeof opts.discountPreexisting !== 'boolean') issues.push({ path: 'rca.discountPreexisting', message: 'expected a boolean' });
   if (issues.length > 0) throw new ConfigError(issues);
   return opts;
