@@ -154,7 +154,7 @@ async function runScenario(o: GenerateOptions, t: Timings, traffic: string, seed
   const budgetMs = Math.ceil(scenarioSeconds(t, faults.length) * 1000 * 2 + 60_000);
   const workload = runWorkload(app, { shape: 'poisson', rps, durationMs: Math.min(budgetMs, 3_600_000), seed, timeoutMs: 1500 }, work.signal);
   let sampler: Sampler | null = null;
-  let active: FaultSpec | null = null;
+  let active = null as FaultSpec | null;
   try {
     await sleep(t.warmupS * 1000, o.signal);
     sampler = new Sampler(app, t);
@@ -174,15 +174,29 @@ async function runScenario(o: GenerateOptions, t: Timings, traffic: string, seed
       const preFrom = Date.now();
       await sleep(t.preS * 1000, o.signal);
       const injectedAt = Date.now();
-      active = fault;
-      await injector.inject(app, fault);
-      await sleep(Math.max(0, t.faultS * 1000 - (Date.now() - injectedAt)), o.signal);
-      const faultEnd = Date.now();
-      await injector.recover(app, fault);
-      active = null;
-      // A leak's pages stay resident after the fault is cleared: restart for a clean next incident.
-      if (fault.kind === 'memory-leak') await app.restart(fault.target as (typeof LAB_SERVICES)[number]);
-      const healthy = await allHealthy(app, o.signal, 20_000);
+      let faultEnd: number;
+      let healthy: boolean;
+      try {
+        active = fault;
+        await injector.inject(app, fault);
+        await sleep(Math.max(0, t.faultS * 1000 - (Date.now() - injectedAt)), o.signal);
+        faultEnd = Date.now();
+        await injector.recover(app, fault);
+        active = null;
+        // A leak's pages stay resident after the fault is cleared: restart for a clean next incident.
+        if (fault.kind === 'memory-leak') await app.restart(fault.target as (typeof LAB_SERVICES)[number]);
+        healthy = await allHealthy(app, o.signal, 20_000);
+      } catch (err) {
+        // One fault that does not inject or recover cleanly costs its issue, not the scenario:
+        // recover again, restart whatever is unhealthy, and go on (a second failure ends the scenario).
+        o.progress(`${name} [${i + 1}/${faults.length}] ${fault.kind} on ${fault.target}: ${(err as Error).message}; recovering and skipping it`);
+        summary.skipped.push({ fault, reason: `inject/recover failed: ${(err as Error).message}` });
+        await injector.recover(app, fault).catch(() => undefined);
+        active = null;
+        for (const svc of LAB_SERVICES) if (!(await app.healthy(svc))) await app.restart(svc);
+        await sleep(t.settleS * 1000, o.signal);
+        continue;
+      }
       const rows = sampler.between(preFrom, faultEnd);
       const fromRow = rows.findIndex((r) => r.ts >= injectedAt);
       const root = desc.component;
@@ -213,7 +227,8 @@ async function runScenario(o: GenerateOptions, t: Timings, traffic: string, seed
       if (waited >= 1) o.progress(`${name}: waited ${waited.toFixed(0)} s for the signals to settle`);
     }
   } finally {
-    if (active) await injectorFor(active.kind).recover(app, active).catch(() => undefined);
+    const left = active as FaultSpec | null;
+    if (left) await injectorFor(left.kind).recover(app, left).catch(() => undefined);
     await sampler?.stop();
     work.abort();
     o.signal.removeEventListener('abort', onAbort);
@@ -231,6 +246,8 @@ export interface CorpusManifest {
   split: { test: readonly string[]; rule: string };
   timings: Timings;
   scenarios: ScenarioSummary[];
+  /** Scenarios that stopped early (their issues written so far are kept). */
+  failed?: Array<{ name: string; error: string }>;
   seconds: number;
 }
 
@@ -262,7 +279,13 @@ export async function generateCorpus(o: GenerateOptions, command: string): Promi
       for (const traffic of o.traffic) {
         if (o.signal.aborted) break;
         o.progress(`scenario ${traffic}_traffic_s${seed}: starting the lab on base port ${o.basePort}`);
-        manifest.scenarios.push(await runScenario(o, t, traffic, seed, { train: 0, test: 0 }));
+        try {
+          manifest.scenarios.push(await runScenario(o, t, traffic, seed, { train: 0, test: 0 }));
+        } catch (err) {
+          // The issues written so far stay; the scenario is listed with the error and the next one runs.
+          o.progress(`scenario ${traffic}_traffic_s${seed} stopped: ${(err as Error).message}`);
+          manifest.failed = [...(manifest.failed ?? []), { name: `${traffic}_traffic_s${seed}`, error: (err as Error).message }];
+        }
         manifest.seconds = manifest.scenarios.reduce((a, x) => a + x.seconds, 0);
         writeFileSync(join(o.out, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
       }

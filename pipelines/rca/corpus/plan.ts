@@ -58,7 +58,7 @@ export function shuffled<T>(xs: readonly T[], seed: number): T[] {
   return out;
 }
 
-export const TRAFFIC_RPS: Readonly<Record<string, number>> = { low: 8, high: 25 };
+export const TRAFFIC_RPS: Readonly<Record<string, number>> = { low: 8, high: 16 };
 
 export interface Timings {
   /** Load before anything is recorded (s). */
