@@ -16,7 +16,8 @@
  *   (evidence ≥ threshold). Ranking, in tiers: (1) roots: reached anomalous components with no
  *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
  *   of a root that are NOT anomalous — a fault that barely shows on its own component still sits
- *   there, and nothing else explains the root's anomaly; (3) reached anomalous components with an
+ *   there, and nothing else explains the root's anomaly (those whose series went missing at the
+ *   analysed row — a restart — first); (3) reached anomalous components with an
  *   anomalous one upstream; (4) anomalous components the walk did not reach (every path to the
  *   target passes a normal component); (5) every other upstream component, strongest evidence
  *   first, then nearest to the target.
@@ -108,6 +109,21 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     }
     ev.set(c, best);
   }
+  // Series that were there in normal data and are missing at the analysed row: the process
+  // restarted or stopped reporting. Not a score (missing data is common), but it orders suspects.
+  const vanished = new Map<string, string[]>();
+  for (const c of cands) {
+    const gone: string[] = [];
+    for (const id of failure.series.keys()) {
+      if (splitNodeId(id).component !== c) continue;
+      const v = failure.series.get(id)![row];
+      if (v !== undefined && Number.isFinite(v)) continue;
+      const n = normal.series.get(id) ?? [];
+      const present = n.filter((x) => Number.isFinite(x)).length;
+      if (n.length > 0 && present >= 0.9 * n.length) gone.push(id);
+    }
+    vanished.set(c, gone.sort());
+  }
   const anomalous = (c: string) => c === targetComp || (ev.get(c)?.score ?? 0) >= o.threshold;
   // Traversal on the component graph: from the target up through anomalous components only. A
   // component reached this way has a chain of anomalous components between it and the target; an
@@ -150,7 +166,8 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     if (e.series && path[0] !== e.series) path = [e.series, ...path];
     const node = e.series ?? g ?? target;
     const tier = tierOf(c);
-    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}` : 'no signal of its own';
+    const missing = vanished.get(c)!.length > 0 ? `; ${vanished.get(c)!.slice(0, 3).join(', ')} missing at the analysed row though always there before` : '';
+    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}` : `no signal of its own${missing}`;
     const why =
       tier === 1
         ? `root: anomalous (${strongest}) and nothing upstream of it is`
@@ -163,7 +180,8 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
               : `upstream of ${targetComp} (${dist.get(c)} hop${dist.get(c) === 1 ? '' : 's'}), ${strongest}`;
     return { node, score: e.score, path, why, tier, d: dist.get(c) ?? 0 };
   });
-  out.sort((a, b) => a.tier - b.tier || b.score - a.score || a.d - b.d || a.node.localeCompare(b.node));
+  const gone = (node: string) => (vanished.get(splitNodeId(node).component)!.length > 0 ? 1 : 0);
+  out.sort((a, b) => a.tier - b.tier || (a.tier === 2 || a.tier === 5 ? gone(b.node) - gone(a.node) : 0) || b.score - a.score || a.d - b.d || a.node.localeCompare(b.node));
   // Scores stay monotone with rank: a lower tier never shows more than the tier above it.
   let floor = Infinity;
   return out.map(({ tier: _t, d: _d, ...c }) => {
