@@ -16,7 +16,8 @@ import { runPetshopEval } from './eval/run.ts';
 import type { EvalMethod, GraphKind } from './eval/petshop-eval.ts';
 import { loadCatalogDir, readFrame, readObserved, readText } from './io.ts';
 import { defaultRankMethod, handleIncident, rankMethods, type RankMethod } from './rca.ts';
-import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
+import type { RankOptions } from './rank/scores.ts';
+import { rankSpec } from './spec.ts';
 import { toDot, toSvg } from './render.ts';
 import { GraphStore } from '../graph/index.ts';
 import { onlineCommands } from './cli-online.ts';
@@ -28,20 +29,11 @@ import type { CausalJudge } from './synth/judge.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const thresholdOptions: CliCommand['options'] = [
-  { name: 'target-threshold', type: 'number', description: 'Least score of the affected node for anything to be reported', default: defaultRankOptions.targetThreshold },
-  { name: 'evidence-threshold', type: 'number', description: 'Least score of the target or one of its causes for an incident to be explained', default: defaultRankOptions.evidenceThreshold },
-  { name: 'node-threshold', type: 'number', description: 'Least score of a node to be a candidate cause (traversal, attribution, random-walk)', default: defaultRankOptions.nodeThreshold },
-  { name: 'component-threshold', type: 'number', description: 'hybrid: least evidence (strongest series) of a component to count as anomalous', default: defaultRankOptions.componentThreshold },
-];
+/** The ranking options of rankSpec (spec.ts): thresholds, hybrid's settings, row choice. */
+const thresholdOptions: CliCommand['options'] = rankSpec.cliOptions();
 
 function rankOptionsOf(args: ParsedArgs): Partial<RankOptions> {
-  return {
-    targetThreshold: num(args, 'target-threshold', defaultRankOptions.targetThreshold),
-    evidenceThreshold: num(args, 'evidence-threshold', defaultRankOptions.evidenceThreshold),
-    nodeThreshold: num(args, 'node-threshold', defaultRankOptions.nodeThreshold),
-    componentThreshold: num(args, 'component-threshold', defaultRankOptions.componentThreshold),
-  };
+  return rankSpec.fromArgs(args) as RankOptions;
 }
 export const petshopCatalogDir = join(here, 'catalog', 'petshop');
 

@@ -13,7 +13,8 @@
  *   unexplained), so a change passed on from upstream is not taken for a change of its own.
  *   Metrics with no known bad direction (traffic, requests) are not evidence.
  * - Structure: traversal on the component graph, from the target up through anomalous components
- *   (evidence ≥ threshold). Ranking, in tiers: (1) roots: reached anomalous components with no
+ *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
+ *   its marginal score is at least `explainRatio` of the other's evidence. Ranking, in tiers: (1) roots: reached anomalous components with no
  *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
  *   of a root that are NOT anomalous — a fault that barely shows on its own component still sits
  *   there, and nothing else explains the root's anomaly (those whose series went missing at the
@@ -95,13 +96,16 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     if (candSet.has(c) && metricDirection(splitNodeId(id).metric) !== 'both') seriesOf.get(c)!.push(id);
   }
   const ev = new Map<string, CompEvidence>();
+  /** The component's strongest marginal score (any series): what makes it anomalous and lets the walk pass. */
+  const marginalOf = new Map<string, number>();
   for (const c of cands) {
+    marginalOf.set(c, Math.max(0, ...seriesOf.get(c)!.map((id) => at.get(id) ?? 0)));
     let best: CompEvidence = { comp: c, score: 0, series: null, marginal: 0 };
     for (const id of seriesOf.get(c)!.sort()) {
       const m = at.get(id) ?? 0;
       if (m <= best.score) continue;
       let s = m;
-      if (o.residual && idx.nodes.has(id) && id !== target && m > 0) {
+      if (o.residual && idx.nodes.has(id) && m > 0) {
         const mech = fitMechanism(normal, id, idx.parents.get(id) ?? []);
         if (mech && mech.parents.length > 0) s = Math.min(m, residualScore(mech, failure, id, row));
       }
@@ -124,7 +128,7 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     }
     vanished.set(c, gone.sort());
   }
-  const anomalous = (c: string) => c === targetComp || (ev.get(c)?.score ?? 0) >= o.threshold;
+  const anomalous = (c: string) => c === targetComp || (marginalOf.get(c) ?? 0) >= o.threshold;
   // Traversal on the component graph: from the target up through anomalous components only. A
   // component reached this way has a chain of anomalous components between it and the target; an
   // anomalous component that is not reached would have had to pass its fault through normal ones.
@@ -143,8 +147,9 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
 
   // An anomalous component upstream explains c's anomaly only when it is comparably strong: a
   // wobble of a shared database does not explain a service's own large change.
+  // p's marginal change against what c's own causes leave unexplained (c's evidence).
   const score = (c: string) => ev.get(c)?.score ?? 0;
-  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && score(p) >= o.explainRatio * score(c))]));
+  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && (marginalOf.get(p) ?? 0) >= o.explainRatio * score(c))]));
   const roots = cands.filter((c) => connected(c) && anomalousUp.get(c)!.length === 0);
   const suspects = new Set<string>();
   for (const r of roots) for (const p of parents.get(r) ?? []) if (candSet.has(p) && !anomalous(p)) suspects.add(p);
