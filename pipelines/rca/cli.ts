@@ -289,6 +289,17 @@ const evalCmd: CliCommand = {
     io.out('| scenario | metric | graph | method | issues | top-1 | top-3 | specificity | normal data |');
     io.out('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) io.out(`| ${r.scenario} | ${r.metric} | ${r.graph} | ${r.method} | ${r.issues} | ${pct(r.top1)} | ${pct(r.top3)} | ${pct(r.specificity)} | ${r.normalFrom} |`);
+    // Pooled over scenarios and metrics (issue- and window-weighted), per graph and method.
+    const { pool } = await import('./eval/tune.ts');
+    const keys = [...new Set(rows.map((r) => `${r.graph}\u0000${r.method}`))];
+    io.out('');
+    io.out('| graph | method | issues | top-1 | top-3 | specificity (windows) |');
+    io.out('|---|---|---|---|---|---|');
+    for (const k of keys) {
+      const [graph, method] = k.split('\u0000') as [string, EvalMethod];
+      const p = pool({ method, rank: {} }, rows.filter((r) => r.graph === graph && r.method === method));
+      io.out(`| ${graph} | ${method} | ${p.issues} | ${p.top1.toFixed(3)} | ${p.top3.toFixed(3)} | ${pct(p.specificity)} (${p.windows}) |`);
+    }
     if (edges.length > 0) {
       io.out('');
       io.out('| scenario | graph | metric | edges | call-graph edges | precision | recall | skeleton precision | skeleton recall |');
