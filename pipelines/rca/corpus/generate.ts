@@ -28,6 +28,8 @@ export interface GenerateOptions {
   kinds?: FaultKind[];
   timings?: Partial<Timings>;
   testComponents?: readonly string[];
+  /** Wall-clock budget of the whole run (ms): no fault starts after it, no scenario either. */
+  deadlineMs?: number;
   signal: AbortSignal;
   progress: (line: string) => void;
 }
@@ -169,6 +171,11 @@ async function runScenario(o: GenerateOptions, t: Timings, traffic: string, seed
     o.progress(`${name}: ${noissue.length} no-incident rows; ${faults.length} faults to inject (${rps} rps, about ${Math.round(scenarioSeconds(t, faults.length) / 60)} min)`);
     for (const [i, fault] of faults.entries()) {
       if (o.signal.aborted) break;
+      if (o.deadlineMs !== undefined && Date.now() > o.deadlineMs) {
+        o.progress(`${name}: time budget reached after ${i} of ${faults.length} faults; the rest are not run`);
+        summary.skipped.push(...faults.slice(i).map((f) => ({ fault: f, reason: 'time budget reached' })));
+        break;
+      }
       const injector = injectorFor(fault.kind);
       const desc = injector.describe(fault);
       const preFrom = Date.now();
@@ -277,7 +284,7 @@ export async function generateCorpus(o: GenerateOptions, command: string): Promi
   try {
     for (const seed of o.seeds) {
       for (const traffic of o.traffic) {
-        if (o.signal.aborted) break;
+        if (o.signal.aborted || (o.deadlineMs !== undefined && Date.now() > o.deadlineMs)) break;
         o.progress(`scenario ${traffic}_traffic_s${seed}: starting the lab on base port ${o.basePort}`);
         try {
           manifest.scenarios.push(await runScenario(o, t, traffic, seed, { train: 0, test: 0 }));
