@@ -43,7 +43,7 @@ export interface HybridOptions {
   explainRatio: number;
 }
 
-export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.25 };
+export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5 };
 
 interface CompEvidence {
   comp: string;
