@@ -15,6 +15,7 @@ export const rankSpec = defineSpec(
     nodeThreshold: f.number({ doc: 'traversal, attribution, random-walk: least score of a node to be a candidate cause.', default: 2, min: 0 }),
     componentThreshold: f.number({ doc: 'hybrid: a component is anomalous when its strongest series (any metric with a bad direction) reaches this.', default: 3, min: 0 }),
     explainRatio: f.number({ doc: 'hybrid: an anomalous component upstream explains another only when its evidence is at least this share of the other\'s.', default: 0.5, min: 0 }),
+    explainCap: f.number({ doc: 'hybrid: scores are compared in the explain test only up to this many robust SDs (0: no cap).', default: 0, min: 0, advanced: true }),
     residualEvidence: f.boolean({ doc: 'hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual.', default: true, advanced: true }),
     maxCauses: f.int({ doc: 'Causes returned at most.', default: 10, min: 1, advanced: true }),
     row: f.enum(['peak', 'first'] as const, { doc: 'Row of the incident window analysed: the target\'s peak, or the first row where it is anomalous.', default: 'peak', advanced: true }),

@@ -31,6 +31,8 @@ export function defaultGrid(): TuneConfig[] {
   for (const residualEvidence of [true, false])
     for (const componentThreshold of [3, 5, 8])
       for (const explainRatio of [0.1, 0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold, explainRatio, residualEvidence } });
+  // Added after the first report (see pipelines/rca/README.md): a cap on the scores the explain test compares.
+  for (const explainCap of [10, 30]) for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio, residualEvidence: true, explainCap } });
   return out;
 }
 

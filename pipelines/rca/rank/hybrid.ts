@@ -41,9 +41,11 @@ export interface HybridOptions {
   suspectsFirst: boolean;
   /** An anomalous component upstream explains c only when its evidence is at least this share of c's. */
   explainRatio: number;
+  /** Scores are compared in the explain test only up to this cap (robust SDs): beyond it both are "certainly anomalous". */
+  explainCap: number;
 }
 
-export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5 };
+export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5, explainCap: Infinity };
 
 interface CompEvidence {
   comp: string;
@@ -149,7 +151,7 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
   // wobble of a shared database does not explain a service's own large change.
   // p's marginal change against what c's own causes leave unexplained (c's evidence).
   const score = (c: string) => ev.get(c)?.score ?? 0;
-  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && (marginalOf.get(p) ?? 0) >= o.explainRatio * score(c))]));
+  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap))]));
   const roots = cands.filter((c) => connected(c) && anomalousUp.get(c)!.length === 0);
   const suspects = new Set<string>();
   for (const r of roots) for (const p of parents.get(r) ?? []) if (candSet.has(p) && !anomalous(p)) suspects.add(p);

@@ -25,6 +25,8 @@ export interface RankOptions {
   componentThreshold: number;
   /** hybrid: an anomalous component upstream explains another only when its evidence is at least this share of the other's. */
   explainRatio: number;
+  /** hybrid: scores compared in the explain test only up to this cap (0: none). */
+  explainCap: number;
   /** hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual. */
   residualEvidence: boolean;
   /** At most this many causes are returned. */
