@@ -33,7 +33,7 @@ export const corpusCommand: CliCommand = {
     { name: 'fault-s', type: 'number', description: 'Seconds each fault lasts', default: DEFAULT_TIMINGS.faultS },
     { name: 'pre-s', type: 'number', description: 'Seconds recorded before each injection', default: DEFAULT_TIMINGS.preS },
     { name: 'settle-s', type: 'number', description: 'Quiet seconds after each recovery (once healthy)', default: DEFAULT_TIMINGS.settleS },
-    { name: 'max-minutes', type: 'number', description: 'Time budget of the whole run: no fault or scenario starts after it (what ran is written)', default: 90 },
+    { name: 'max-minutes', type: 'number', description: 'Time budget of the whole run: no fault or scenario starts after it (what ran is written)', default: 60 },
     { name: 'relabel', type: 'boolean', description: 'Only re-choose the targets of the corpus in --out with the current rule (no lab run)', default: false },
     { name: 'window-s', type: 'number', description: 'Rate and quantile window of the signals (s)', default: DEFAULT_TIMINGS.windowS },
   ],
@@ -66,7 +66,7 @@ export const corpusCommand: CliCommand = {
     process.env.PANOPTES_LAB_STATE ??= resolve(out, '.lab-state.json');
     const { generateCorpus } = await import('./generate.ts');
     const m = await generateCorpus(
-      { out, basePort, deadlineMs: Date.now() + num(args, 'max-minutes', 90, 1, 24 * 60) * 60_000, seeds, traffic, kinds: kindsArg as FaultKind[] | undefined, timings, testComponents: list(args, 'test-components', TEST_COMPONENTS.join(',')), signal: io.signal, progress: (l) => io.err(l) },
+      { out, basePort, deadlineMs: Date.now() + num(args, 'max-minutes', 60, 1, 24 * 60) * 60_000, seeds, traffic, kinds: kindsArg as FaultKind[] | undefined, timings, testComponents: list(args, 'test-components', TEST_COMPONENTS.join(',')), signal: io.signal, progress: (l) => io.err(l) },
       `panoptes rca corpus ${process.argv.slice(4).join(' ')}`.trim(),
     );
     const issues = m.scenarios.reduce((a, s) => ({ train: a.train + s.issues.train, test: a.test + s.issues.test }), { train: 0, test: 0 });
