@@ -9,7 +9,8 @@ export interface AdmissionRequest {
   deadline: number;
 }
 
-export type AdmissionDecision = { ok: true } | { ok: false; reason: string };
+/** `cold`: refused because the model is not loaded and its load cannot meet the deadline. */
+export type AdmissionDecision = { ok: true } | { ok: false; reason: string; cold?: boolean };
 
 export interface AdmissionController {
   /**

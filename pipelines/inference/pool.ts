@@ -10,7 +10,6 @@ import { NotFoundError, describeError, isPanoptesError } from '../core/errors.ts
 import type { ErrorCode } from '../core/errors.ts';
 import { DeadlineAdmission, SequentialAdmission } from './admission.ts';
 import { InferenceMetrics } from './metrics.ts';
-import type { ModelEntry } from './models/registry.ts';
 import { validatePoolOptions } from './options.ts';
 import type { PoolOptions } from './options.ts';
 import { PredictionLog } from './prediction-log.ts';
@@ -23,43 +22,10 @@ import { requestFromRecord, resultToRecord } from './records.ts';
 import type { InferenceRequestRecord, InferenceResultRecord } from './records.ts';
 import { checkInputs } from './tensors.ts';
 import { GraphBuilder } from './onnx/writer.ts';
-import type { TensorInput, TensorOutput } from './tensors.ts';
+import type { TensorOutput } from './tensors.ts';
+import type { InferRequest, InferResult, LatencyBreakdown, PoolModel } from './types.ts';
 
-export interface PoolModel extends Omit<ModelEntry, 'file' | 'platform'> {
-  bytes: Uint8Array;
-}
-
-export interface InferRequest {
-  model: string;
-  /** Must equal the served version when given. */
-  version?: string;
-  inputs: TensorInput[];
-  /** Time budget from arrival, ms; without it (and without deadlineAt) the model's SLO applies. */
-  deadlineMs?: number;
-  /** Absolute deadline, epoch ms (what Kafka records carry). */
-  deadlineAt?: number;
-}
-
-export interface LatencyBreakdown {
-  /** Arrival → batch formed and sent to a worker. */
-  queueMs: number;
-  /** Batch sent → worker started it. */
-  batchWaitMs: number;
-  /** Worker run time of the batch. */
-  execMs: number;
-  /** Arrival → result. */
-  totalMs: number;
-  batchSize: number;
-}
-
-interface ResultBase {
-  model: string;
-  latency: LatencyBreakdown;
-}
-export type InferResult =
-  | (ResultBase & { status: 'ok' | 'late'; version: string; outputs: TensorOutput[] })
-  | (ResultBase & { status: 'rejected'; reason: string })
-  | (ResultBase & { status: 'error'; error: { code: ErrorCode; message: string } });
+export type { InferRequest, InferResult, LatencyBreakdown, PoolModel } from './types.ts';
 
 interface Pending {
   req: QueuedRequest;

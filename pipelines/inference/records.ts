@@ -3,7 +3,7 @@
  * and their mapping to the pool's request and result. A Kafka consumer decodes a request record,
  * calls `pool.handle(record)` and produces the returned result record; nothing here does I/O.
  */
-import type { InferRequest, InferResult } from './pool.ts';
+import type { InferRequest, InferResult } from './types.ts';
 
 // The record shapes are the project's (pipelines/core/records.ts); the names here are the pool's.
 export type { Tensor as TensorRecord, InferenceRequest as InferenceRequestRecord, InferenceResult as InferenceResultRecord } from '../core/records.ts';
