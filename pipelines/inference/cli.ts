@@ -48,7 +48,7 @@ const modelsBuild: CliCommand = {
 const serve: CliCommand = {
   name: 'serve',
   summary: 'Serve a folder of ONNX models over the KServe v2 HTTP protocol with Clockwork scheduling',
-  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo] [--kafka auto|off] [--group NAME] [--max-in-flight N]',
+  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo] [--kafka auto|off] [--group NAME] [--max-in-flight N] [--deadline-buffer-ms MS] [--max-body-mb MB] [--bearer-token-file FILE]',
   options: [
     { name: 'models', type: 'string', description: 'Folder holding models.json (from `models build`)', required: true, placeholder: 'DIR' },
     { name: 'listen', type: 'string', description: 'Address to bind', default: '127.0.0.1:8000', placeholder: 'HOST:PORT' },
@@ -60,6 +60,9 @@ const serve: CliCommand = {
     { name: 'kafka', type: 'string', description: 'auto: also consume inference.requests and produce inference.results when a broker is configured (transport=kafka, PANOPTES_BROKERS); off: HTTP only', default: 'auto', placeholder: 'MODE' },
     { name: 'group', type: 'string', description: 'Consumer group of the Kafka interface (prefixed like topics)', default: 'panoptes-inference', placeholder: 'NAME' },
     { name: 'max-in-flight', type: 'number', description: 'Request records taken from Kafka and not yet answered; fetching pauses above it', default: 2000, placeholder: 'N' },
+    { name: 'deadline-buffer-ms', type: 'number', description: 'Subtracted from every deadline for result delivery (writing the response, producing the record)', default: 1, placeholder: 'MS' },
+    { name: 'max-body-mb', type: 'number', description: 'Largest HTTP request body (413 above it)', default: 8, placeholder: 'MB' },
+    { name: 'bearer-token-file', type: 'string', description: 'Require `Authorization: Bearer <token>` on every route but /metrics and /v2/health/*; the file holds the token', placeholder: 'FILE' },
   ],
   help: 'HTTP: KServe v2 JSON (POST /v2/models/NAME/infer, GET /v2/models/NAME, GET /v2/health/ready, GET /metrics).\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; at-least-once (offsets committed once results are acknowledged); undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -72,12 +75,19 @@ const serve: CliCommand = {
     // Config is validated before any worker starts, so a bad PANOPTES_* value fails at once.
     const config = kafkaMode === 'auto' ? loadConfig() : null;
     const useKafka = config?.transport === 'kafka';
-    const [{ readRegistry }, { InferencePool }, { createInferenceServer, listen }, { Registry, collectDefaultMetrics }] = await Promise.all([
+    const tokenFile = args.options['bearer-token-file'];
+    if (tokenFile !== undefined && (typeof tokenFile !== 'string' || tokenFile === '')) throw new UsageError('--bearer-token-file expects a FILE');
+    const [{ readRegistry }, { InferencePool }, { createInferenceServer }, { readBearerTokenFile, isLoopbackHost }, { Registry, collectDefaultMetrics }] = await Promise.all([
       import('./models/registry.ts'),
       import('./pool.ts'),
-      import('./http.ts'),
+      import('./http/server.ts'),
+      import('./http/auth.ts'),
       import('prom-client'),
     ]);
+    const bearerToken = typeof tokenFile === 'string' ? readBearerTokenFile(tokenFile) : undefined;
+    const maxBodyMb = positiveNumber(args, 'max-body-mb') ?? 8;
+    const buffer = args.options['deadline-buffer-ms'];
+    if (buffer !== undefined && (typeof buffer !== 'number' || !(buffer >= 0))) throw new UsageError(`--deadline-buffer-ms expects a number ≥ 0, got ${JSON.stringify(buffer)}`);
     const models = readRegistry(resolve(dir));
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
@@ -88,13 +98,16 @@ const serve: CliCommand = {
       maxBatch: positiveNumber(args, 'max-batch') ?? 16,
       policy: String(args.options['policy'] ?? 'clockwork') as Policy,
       ...(slo !== undefined ? { sloMs: slo } : {}),
+      ...(typeof buffer === 'number' ? { deadlineBufferMs: buffer } : {}),
     });
-    const server = createInferenceServer(pool, registry);
+    const server = createInferenceServer(pool, registry, { bodyLimit: Math.round(maxBodyMb * 1024 * 1024), ...(bearerToken !== undefined ? { bearerToken } : {}) });
+    if (!bearerToken && !isLoopbackHost(addr.host))
+      io.err(`warning: serving on ${addr.host}, beyond loopback, without authentication: anyone who reaches it can run models and read model metadata (use --bearer-token-file FILE)`);
     let runtime: Runtime | null = null;
     let stage: RunningInferenceStage | null = null;
     let code = 0;
     try {
-      const bound = await listen(server, addr);
+      const bound = await server.listen(addr.host, addr.port);
       const url = `http://${bound.address}:${bound.port}`;
       if (useKafka && config) {
         // Loaded here only: the HTTP-only server never pays for the Kafka client and registry.
@@ -116,7 +129,7 @@ const serve: CliCommand = {
       // Kafka first: it answers what is in flight (which needs the pool) and commits.
       await stage?.stop();
       await runtime?.close();
-      await new Promise<void>((done) => server.close(() => done()));
+      await server.close();
       await pool.close();
     }
     return code;

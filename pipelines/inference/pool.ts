@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { NotFoundError, describeError, isPanoptesError } from '../core/errors.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import { DeadlineAdmission, SequentialAdmission } from './admission.ts';
+import type { AdmissionDecision } from './admission.ts';
 import { InferenceMetrics } from './metrics.ts';
 import { validatePoolOptions } from './options.ts';
 import type { PoolOptions } from './options.ts';
@@ -306,7 +307,7 @@ export class InferencePool {
    * PANOPTES_NOT_FOUND or PANOPTES_INPUT (the message names the expected signature).
    */
   infer(req: InferRequest): Promise<InferResult> {
-    const arrival = nowMs();
+    const arrival = typeof req?.arrivedAt === 'number' && req.arrivedAt <= nowMs() ? req.arrivedAt : nowMs();
     const modelName = typeof req?.model === 'string' ? req.model : '';
     const fail = (code: ErrorCode, message: string): Promise<InferResult> => {
       const r: InferResult = { status: 'error', model: modelName, error: { code, message }, latency: emptyLatency(0) };
@@ -335,12 +336,43 @@ export class InferencePool {
       const decision = this.scheduler.submit(q, arrival);
       if (!decision.ok) {
         this.metrics.admission.inc({ decision: 'refused', stage: 'arrival' });
-        this.finish(p, { status: 'rejected', model: model.name, reason: decision.reason, latency: emptyLatency(nowMs() - arrival) });
+        this.finish(p, { status: 'rejected', model: model.name, reason: decision.reason, ...(decision.cold ? { cold: true } : {}), latency: emptyLatency(nowMs() - arrival) });
+        // A cold model's load is wanted: let the scheduler start it.
+        if (decision.cold) this.pump();
         return;
       }
       this.metrics.admission.inc({ decision: 'admitted', stage: 'arrival' });
       this.pump();
     });
+  }
+
+  /**
+   * The door's check, before a request's body is read: could `rows` rows of `model` that reach
+   * the scheduler at `atScheduler` (the door's estimate) still finish by `deadlineAt` (epoch ms),
+   * given the work queued ahead? Refusing here costs no body read and no parse. A cold model's
+   * refusal starts its load, as at arrival.
+   */
+  admitAtDoor(modelName: string, rows: number, deadlineAt: number, atScheduler: number): AdmissionDecision {
+    if (this.closed) return { ok: false, reason: 'the pool is closed' };
+    const model = this.models.get(modelName);
+    if (!model || this.options.policy !== 'clockwork') return { ok: true };
+    const decision = this.scheduler.probe(model.name, Math.min(rows, this.options.maxBatch), deadlineAt - this.options.deadlineBufferMs, atScheduler);
+    if (!decision.ok) {
+      this.metrics.admission.inc({ decision: 'refused', stage: 'door' });
+      if (decision.cold) this.pump();
+    }
+    return decision;
+  }
+
+  /** The SLO a request of `model` gets without a deadline of its own (ms). */
+  sloOf(modelName: string): number | undefined {
+    const model = this.models.get(modelName);
+    return model ? (this.options.sloMs ?? model.sloMs) : undefined;
+  }
+
+  /** Whether a worker holds the model (for the repository index). */
+  isResident(modelName: string): boolean {
+    return this.scheduler.isHeld(modelName);
   }
 
   /**

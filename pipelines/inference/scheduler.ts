@@ -257,7 +257,22 @@ export class Scheduler {
     return this.wantedLoads.has(model);
   }
 
+  /** Admission at arrival without queueing anything (the HTTP door asks before reading a body). */
+  probe(model: string, rows: number, deadline: number, now: number): AdmissionDecision {
+    return this.admit({ id: -1, model, rows, arrival: now, deadline }, now);
+  }
+
   submit(req: QueuedRequest, now: number): AdmissionDecision {
+    const decision = this.admit(req, now);
+    if (!decision.ok) return decision;
+    let q = this.queues.get(req.model);
+    if (!q) this.queues.set(req.model, (q = []));
+    insertByDeadline(q, req);
+    this.queued++;
+    return decision;
+  }
+
+  private admit(req: QueuedRequest, now: number): AdmissionDecision {
     if (!this.opts.modelBytes.has(req.model)) throw new RangeError(`unknown model ${req.model}`);
     if (req.rows > this.opts.profiles.maxBatch) return { ok: false, reason: `request has ${req.rows} rows, more than the largest batch ${this.opts.profiles.maxBatch}` };
     const decision = this.opts.admission.tryAcquire(req, this.arrivalFinish(req.model, req.rows, req.deadline, now));
@@ -268,12 +283,7 @@ export class Scheduler {
         if (!this.wantedLoads.has(req.model)) this.wantedLoads.set(req.model, now);
         return { ok: false, reason: `${decision.reason}: model ${req.model} is cold (not loaded on any worker); it is being loaded now, retry shortly`, cold: true };
       }
-      return decision;
     }
-    let q = this.queues.get(req.model);
-    if (!q) this.queues.set(req.model, (q = []));
-    insertByDeadline(q, req);
-    this.queued++;
     return decision;
   }
 

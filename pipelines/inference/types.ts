@@ -19,6 +19,12 @@ export interface InferRequest {
   deadlineMs?: number;
   /** Absolute deadline, epoch ms (what Kafka records carry). */
   deadlineAt?: number;
+  /**
+   * When the request reached the server (epoch ms, `nowMs` clock): the HTTP door passes the time
+   * it saw the request, less the event loop's lag, so time spent before the pool counts against
+   * the deadline. Default: when `infer` is called.
+   */
+  arrivedAt?: number;
 }
 
 export interface LatencyBreakdown {
@@ -39,6 +45,7 @@ interface ResultBase {
 }
 export type InferResult =
   | (ResultBase & { status: 'ok' | 'late'; version: string; outputs: TensorOutput[] })
-  | (ResultBase & { status: 'rejected'; reason: string })
+  /** `cold`: refused because the model was not loaded in time; it is being loaded. */
+  | (ResultBase & { status: 'rejected'; reason: string; cold?: boolean })
   | (ResultBase & { status: 'error'; error: { code: ErrorCode; message: string } });
 

@@ -1,18 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import { createInferenceServer, listen } from '../../../pipelines/inference/http.ts';
+import { createInferenceServer } from '../../../pipelines/inference/http/server.ts';
 import { robustZScore } from '../../../pipelines/inference/models/zscore.ts';
 import { startPool, rowOf } from './helpers.ts';
 
 async function withServer(fn: (base: string) => Promise<void>): Promise<void> {
   const { pool, registry } = await startPool();
-  const server: Server = createInferenceServer(pool, registry);
-  const addr = await listen(server, { host: '127.0.0.1', port: 0 });
+  const server = createInferenceServer(pool, registry);
+  const addr = await server.listen('127.0.0.1', 0);
   try {
     await fn(`http://127.0.0.1:${addr.port}`);
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await pool.close();
   }
 }
