@@ -216,6 +216,7 @@ export class InferencePool {
 
   private finish(p: Pending, result: InferResult): void {
     this.pending.delete(p.req.id);
+    result.deadlineAt = p.sloDeadline;
     this.counts[result.status]++;
     this.metrics.requests.inc({ model: result.model, status: result.status });
     if (result.status === 'ok' || result.status === 'late') this.metrics.latency.observe({ model: result.model }, result.latency.totalMs / 1000);

@@ -42,6 +42,8 @@ export interface LatencyBreakdown {
 interface ResultBase {
   model: string;
   latency: LatencyBreakdown;
+  /** The deadline the request was held to (epoch ms), once the pool took it. */
+  deadlineAt?: number;
 }
 export type InferResult =
   | (ResultBase & { status: 'ok' | 'late'; version: string; outputs: TensorOutput[] })

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createInferenceServer } from '../../../pipelines/inference/http/server.ts';
+import { decodeResponse, encodeBinaryRequest } from '../../../pipelines/inference/http/binary.ts';
 import { robustZScore } from '../../../pipelines/inference/models/zscore.ts';
 import { startPool, rowOf } from './helpers.ts';
 
@@ -99,5 +100,107 @@ test('bad requests over HTTP: 404 unknown model, 400 naming the signature, 429 r
     const rb = (await refused.json()) as { error: string; parameters: Record<string, unknown> };
     assert.match(rb.error, /^rejected: deadline cannot be met/);
     assert.equal(rb.parameters['panoptes_status'], 'rejected');
+  });
+});
+
+async function withServerOpts(opts: Parameters<typeof createInferenceServer>[2], poolOpts: Parameters<typeof startPool>[0], fn: (base: string) => Promise<void>): Promise<void> {
+  const { pool, registry } = await startPool(poolOpts);
+  const server = createInferenceServer(pool, registry, opts);
+  const addr = await server.listen('127.0.0.1', 0);
+  try {
+    await fn(`http://127.0.0.1:${addr.port}`);
+  } finally {
+    await server.close();
+    await pool.close();
+  }
+}
+
+test('binary tensor data in both directions gives the JSON answer; repository index; malformed names are 400', async () => {
+  await withServer(async (base) => {
+    const rows = [...rowOf(32, 1), ...rowOf(32, 2)];
+    const json = await post(`${base}/v2/models/mlp-s/infer`, { inputs: [{ name: 'input', shape: [2, 32], datatype: 'FP32', data: rows }] });
+    assert.equal(json.status, 200);
+    const expected = ((await json.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+
+    const { body, headerLength } = encodeBinaryRequest([{ name: 'input', shape: [2, 32], data: Float32Array.from(rows) }], { id: 'b1' });
+    const bin = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body });
+    assert.equal(bin.status, 200);
+    const hl = Number(bin.headers.get('inference-header-content-length'));
+    assert.ok(hl > 0, 'binary outputs come with the header length');
+    const decoded = decodeResponse(Buffer.from(await bin.arrayBuffer()), hl);
+    assert.equal(decoded.head['id'], 'b1');
+    assert.deepEqual(decoded.outputs[0]!.shape, [2, 8]);
+    assert.deepEqual(Array.from(decoded.outputs[0]!.data), Array.from(Float32Array.from(expected)));
+
+    // Binary inputs, JSON outputs (no binary_data_output).
+    const mixed = encodeBinaryRequest([{ name: 'input', shape: [2, 32], data: Float32Array.from(rows) }], { binaryOutputs: false });
+    const m = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { 'inference-header-content-length': String(mixed.headerLength) }, body: mixed.body });
+    assert.equal(m.status, 200);
+    assert.equal(m.headers.get('inference-header-content-length'), null);
+    assert.deepEqual(((await m.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data, expected);
+
+    // Sizes that do not add up are the client's mistake.
+    const short = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { 'inference-header-content-length': String(headerLength) }, body: body.subarray(0, body.length - 4) });
+    assert.equal(short.status, 400);
+    assert.match(((await short.json()) as { error: string }).error, /binary_data_size 256 runs past the end of the body/);
+    const badHl = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { 'inference-header-content-length': 'x' }, body });
+    assert.equal(badHl.status, 400);
+
+    const index = await fetch(`${base}/v2/repository/index`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ready":true}' });
+    assert.equal(index.status, 200);
+    const entries = (await index.json()) as { name: string; version: string; state: string; panoptes_resident: boolean }[];
+    assert.deepEqual(entries.map((e) => e.name).sort(), ['mlp-l', 'mlp-m', 'mlp-s', 'zscore-w64']);
+    assert.ok(entries.every((e) => e.state === 'READY' && e.version === '1'));
+    assert.equal(entries.find((e) => e.name === 'mlp-s')!.panoptes_resident, true);
+    assert.equal(entries.find((e) => e.name === 'mlp-l')!.panoptes_resident, false);
+    assert.equal((await fetch(`${base}/v2/repository/index`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ready":"yes"}' })).status, 400);
+
+    for (const path of ['/v2/models/%E0%A4%A/infer', '/v2/models/mlp-s/versions/%ZZ/infer']) {
+      const r = await post(`${base}${path}`, { inputs: [] });
+      assert.equal(r.status, 400, path);
+      assert.match(((await r.json()) as { error: string }).error, /malformed percent-encoding/);
+    }
+    assert.ok([400, 404].includes((await fetch(`${base}/v2/models/%E0%A4%A`)).status));
+  });
+});
+
+test('a cold model whose load cannot meet the deadline is refused with 429 saying so, and loaded meanwhile', async () => {
+  await withServer(async (base) => {
+    const body = { inputs: [{ name: 'input', shape: [1, 512], datatype: 'FP32', data: rowOf(512) }], parameters: { deadline_ms: 2 } };
+    const first = await post(`${base}/v2/models/mlp-l/infer`, body);
+    assert.equal(first.status, 429);
+    assert.equal(first.headers.get('retry-after'), '1');
+    const fb = (await first.json()) as { error: string; parameters: Record<string, unknown> };
+    assert.match(fb.error, /model mlp-l is cold \(not loaded on any worker\); it is being loaded now, retry shortly/);
+    assert.equal(fb.parameters['panoptes_cold'], true);
+    // Nothing else arrives, yet the model gets loaded: a retry with a deadline it can meet succeeds.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const r = await post(`${base}/v2/models/mlp-l/infer`, { ...body, parameters: { deadline_ms: 1000 } });
+      status = r.status;
+      await r.arrayBuffer();
+    }
+    assert.equal(status, 200);
+  });
+});
+
+test('bearer token: 401 without it on infer and metadata; /metrics and health stay open; body limit 413', async () => {
+  await withServerOpts({ bearerToken: 's3cret', bodyLimit: 4096 }, {}, async (base) => {
+    const req = { inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: rowOf(32) }] };
+    const none = await post(`${base}/v2/models/mlp-s/infer`, req);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+    const wrong = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { authorization: 'Bearer nope' }, body: JSON.stringify(req) });
+    assert.equal(wrong.status, 401);
+    assert.equal((await fetch(`${base}/v2/models/mlp-s`)).status, 401);
+    assert.equal((await fetch(`${base}/v2/repository/index`, { method: 'POST' })).status, 401);
+    const ok = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { authorization: 'Bearer s3cret' }, body: JSON.stringify(req) });
+    assert.equal(ok.status, 200);
+    assert.equal((await fetch(`${base}/v2/models/mlp-s`, { headers: { authorization: 'Bearer s3cret' } })).status, 200);
+    assert.equal((await fetch(`${base}/metrics`)).status, 200);
+    assert.equal((await fetch(`${base}/v2/health/ready`)).status, 200);
+    const big = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { authorization: 'Bearer s3cret' }, body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: new Array(3000).fill(1) }] }) });
+    assert.equal(big.status, 413);
   });
 });
