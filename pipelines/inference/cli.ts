@@ -48,7 +48,7 @@ const modelsBuild: CliCommand = {
 const serve: CliCommand = {
   name: 'serve',
   summary: 'Serve a folder of ONNX models over the KServe v2 HTTP protocol with Clockwork scheduling',
-  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo] [--kafka auto|off] [--group NAME] [--max-in-flight N] [--deadline-buffer-ms MS] [--max-body-mb MB] [--bearer-token-file FILE]',
+  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo] [--kafka auto|off] [--group NAME] [--max-in-flight N] [--deadline-buffer-ms MS] [--max-body-mb MB] [--parse-workers N] [--parse-offload-kb KB] [--bearer-token-file FILE]',
   options: [
     { name: 'models', type: 'string', description: 'Folder holding models.json (from `models build`)', required: true, placeholder: 'DIR' },
     { name: 'listen', type: 'string', description: 'Address to bind', default: '127.0.0.1:8000', placeholder: 'HOST:PORT' },
@@ -62,6 +62,8 @@ const serve: CliCommand = {
     { name: 'max-in-flight', type: 'number', description: 'Request records taken from Kafka and not yet answered; fetching pauses above it', default: 2000, placeholder: 'N' },
     { name: 'deadline-buffer-ms', type: 'number', description: 'Subtracted from every deadline for result delivery (writing the response, producing the record)', default: 1, placeholder: 'MS' },
     { name: 'max-body-mb', type: 'number', description: 'Largest HTTP request body (413 above it)', default: 8, placeholder: 'MB' },
+    { name: 'parse-workers', type: 'number', description: 'Worker threads that parse large JSON bodies off the scheduler\'s thread (0: parse on it)', default: 1, placeholder: 'N' },
+    { name: 'parse-offload-kb', type: 'number', description: 'JSON bodies of at least this size go to a parse worker; smaller ones and binary tensors parse inline', default: 16, placeholder: 'KB' },
     { name: 'bearer-token-file', type: 'string', description: 'Require `Authorization: Bearer <token>` on every route but /metrics and /v2/health/*; the file holds the token', placeholder: 'FILE' },
   ],
   help: 'HTTP: KServe v2 JSON (POST /v2/models/NAME/infer, GET /v2/models/NAME, GET /v2/health/ready, GET /metrics).\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; at-least-once (offsets committed once results are acknowledged); undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
@@ -77,11 +79,16 @@ const serve: CliCommand = {
     const useKafka = config?.transport === 'kafka';
     const tokenFile = args.options['bearer-token-file'];
     if (tokenFile !== undefined && (typeof tokenFile !== 'string' || tokenFile === '')) throw new UsageError('--bearer-token-file expects a FILE');
-    const [{ readRegistry }, { InferencePool }, { createInferenceServer }, { readBearerTokenFile, isLoopbackHost }, { Registry, collectDefaultMetrics }] = await Promise.all([
+    const parseWorkers = args.options['parse-workers'] ?? 1;
+    if (typeof parseWorkers !== 'number' || !Number.isInteger(parseWorkers) || parseWorkers < 0) throw new UsageError(`--parse-workers expects an integer ≥ 0, got ${JSON.stringify(parseWorkers)}`);
+    const offloadKb = args.options['parse-offload-kb'] ?? 16;
+    if (typeof offloadKb !== 'number' || !(offloadKb >= 0)) throw new UsageError(`--parse-offload-kb expects a number ≥ 0, got ${JSON.stringify(offloadKb)}`);
+    const [{ readRegistry }, { InferencePool }, { createInferenceServer }, { readBearerTokenFile, isLoopbackHost }, { ParsePool }, { Registry, collectDefaultMetrics }] = await Promise.all([
       import('./models/registry.ts'),
       import('./pool.ts'),
       import('./http/server.ts'),
       import('./http/auth.ts'),
+      import('./http/parse-pool.ts'),
       import('prom-client'),
     ]);
     const bearerToken = typeof tokenFile === 'string' ? readBearerTokenFile(tokenFile) : undefined;
@@ -100,7 +107,8 @@ const serve: CliCommand = {
       ...(slo !== undefined ? { sloMs: slo } : {}),
       ...(typeof buffer === 'number' ? { deadlineBufferMs: buffer } : {}),
     });
-    const server = createInferenceServer(pool, registry, { bodyLimit: Math.round(maxBodyMb * 1024 * 1024), ...(bearerToken !== undefined ? { bearerToken } : {}) });
+    const parsePool = parseWorkers > 0 ? await ParsePool.start(parseWorkers, Math.round(offloadKb * 1024)) : undefined;
+    const server = createInferenceServer(pool, registry, { bodyLimit: Math.round(maxBodyMb * 1024 * 1024), ...(bearerToken !== undefined ? { bearerToken } : {}), ...(parsePool ? { parsePool } : {}) });
     if (!bearerToken && !isLoopbackHost(addr.host))
       io.err(`warning: serving on ${addr.host}, beyond loopback, without authentication: anyone who reaches it can run models and read model metadata (use --bearer-token-file FILE)`);
     let runtime: Runtime | null = null;
@@ -130,6 +138,7 @@ const serve: CliCommand = {
       await stage?.stop();
       await runtime?.close();
       await server.close();
+      await parsePool?.close();
       await pool.close();
     }
     return code;

@@ -10,6 +10,7 @@ import { NotFoundError, describeError, isPanoptesError } from '../core/errors.ts
 import type { ErrorCode } from '../core/errors.ts';
 import { DeadlineAdmission, SequentialAdmission } from './admission.ts';
 import type { AdmissionDecision } from './admission.ts';
+import { LoopLag } from './loop-lag.ts';
 import { InferenceMetrics } from './metrics.ts';
 import { validatePoolOptions } from './options.ts';
 import type { PoolOptions } from './options.ts';
@@ -91,6 +92,8 @@ export class InferencePool {
   readonly options: PoolOptions;
   readonly predictions: PredictionLog;
   readonly profiles: ProfileStore;
+  /** The controller loop's lag (this thread runs the scheduler, and the HTTP door when served). */
+  readonly loopLag = new LoopLag();
   private readonly metrics: InferenceMetrics;
   private readonly scheduler: Scheduler;
   private readonly models = new Map<string, PoolModel>();
@@ -126,6 +129,7 @@ export class InferencePool {
       profiles: this.profiles,
       predictions: this.predictions,
       profileRuns: this.options.profileRuns,
+      lagMs: () => this.loopLag.ms,
     });
     this.metrics = new InferenceMetrics(registry, {
       queueDepth: () => this.scheduler.queueDepth,
@@ -136,6 +140,7 @@ export class InferencePool {
   /** Starts the workers and resolves once every one is ready. */
   static async start(models: PoolModel[], registry: Registry, options: Partial<PoolOptions> = {}): Promise<InferencePool> {
     const pool = new InferencePool(models, registry, options);
+    pool.loopLag.start();
     for (let i = 0; i < pool.options.workers; i++) pool.startWorker(i, 0);
     await pool.whenReady();
     return pool;
@@ -166,7 +171,7 @@ export class InferencePool {
       return;
     }
     const now = nowMs();
-    const outcome: Outcome = m.status === 'done' ? { status: 'done', ms: m.ms, ...(m.profile ? { profile: m.profile } : {}) } : m.status === 'window' ? { status: 'window' } : { status: 'failed', message: m.message };
+    const outcome: Outcome = m.status === 'done' ? { status: 'done', ms: m.ms, startedAt: m.startedAt, ...(m.profile ? { profile: m.profile } : {}) } : m.status === 'window' ? { status: 'window' } : { status: 'failed', message: m.message };
     const completed = this.scheduler.complete(index, m.id, outcome, now);
     if (!completed) return;
     const { action, predictedMs } = completed;
@@ -405,6 +410,7 @@ export class InferencePool {
     if (this.closed) return;
     this.cancelQueued('the pool is shutting down');
     this.closed = true;
+    this.loopLag.stop();
     clearTimeout(this.wakeTimer);
     const now = nowMs();
     for (const p of [...this.pending.values()])

@@ -13,6 +13,7 @@
 import type { AdmissionController, AdmissionDecision } from './admission.ts';
 import { ModelStore } from './model-store.ts';
 import type { PredictionLog } from './prediction-log.ts';
+import { AgingWindow } from './profiles.ts';
 import type { ProfileStore } from './profiles.ts';
 
 export interface QueuedRequest {
@@ -66,7 +67,7 @@ export interface Plan {
 }
 
 export type Outcome =
-  | { status: 'done'; ms: number; profile?: { batch: number; ms: number }[] }
+  | { status: 'done'; ms: number; startedAt?: number; profile?: { batch: number; ms: number }[] }
   /** The worker could not start it inside its window. */
   | { status: 'window' }
   | { status: 'failed'; message: string };
@@ -99,6 +100,8 @@ export interface SchedulerOptions {
    * of other models are admitted as if the load ran ahead of them (so it is never starved).
    */
   coldReserveMs?: number;
+  /** The controller loop's current lag, ms (added to every predicted finish). */
+  lagMs?: () => number;
 }
 
 const LOAD_SHARE_WINDOW_MS = 1000;
@@ -154,6 +157,7 @@ export class Scheduler {
   private readonly coldReserveMs: number;
   /** Cold models whose first request was refused, and since when: loaded when a worker can. */
   private readonly wantedLoads = new Map<string, number>();
+  private readonly noise = new AgingWindow(32, 2000);
 
   constructor(private readonly opts: SchedulerOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be a positive integer, got ${opts.workers}`);
@@ -201,7 +205,18 @@ export class Scheduler {
 
   /** The earliest any worker could finish `rows` rows of `model` if it ran them next on its own. */
   earliestFinish(model: string, rows: number, now: number): number {
-    return this.earliestStart(model, now) + this.exec(model, rows, now);
+    return this.earliestStart(model, now) + this.exec(model, rows, now) + this.noiseMs(now);
+  }
+
+  /**
+   * Scheduling noise, ms: how much later than predicted recent INFER actions ran (a late start
+   * after dispatch plus a run longer than profiled; p90 of the last 32 within 2 s), plus the
+   * controller loop's current lag, by which every result will be seen late. Every
+   * feasibility check adds it, so on a machine whose cores are shared the scheduler plans with
+   * the delays it actually sees rather than run requests into their deadlines.
+   */
+  noiseMs(now: number): number {
+    return (this.noise.quantile(0.9, now) ?? 0) + (this.opts.lagMs?.() ?? 0);
   }
 
   private earliestStart(model: string, now: number): number {
@@ -226,6 +241,12 @@ export class Scheduler {
    * request the queue cannot serve in time is refused at once instead of waiting to be dropped.
    */
   arrivalFinish(model: string, rows: number, deadline: number, now: number): number {
+    const e = this.explainArrival(model, rows, deadline, now);
+    return now + e.startMs + e.aheadMs + e.ownMs + e.noiseMs;
+  }
+
+  /** The parts of `arrivalFinish`, ms from `now` (a refusal reports them). */
+  explainArrival(model: string, rows: number, deadline: number, now: number): { startMs: number; aheadMs: number; ownMs: number; noiseMs: number } {
     let start = this.earliestStart(model, now);
     // A cold model that has waited too long for its load reserves a worker for it: arrivals count
     // the load as work ahead of them, so the queue drains until the load fits.
@@ -238,7 +259,9 @@ export class Scheduler {
       if (m === model) ownRows += ahead;
       else if (ahead > 0) others += this.work(m, ahead, now);
     }
-    return start + others / this.upWorkers() + this.work(model, ownRows, now);
+    const own = this.work(model, ownRows, now);
+    const ownAlone = this.work(model, rows, now);
+    return { startMs: start - now, aheadMs: others / this.upWorkers() + (own - ownAlone), ownMs: ownAlone, noiseMs: this.noiseMs(now) };
   }
 
   private upWorkers(): number {
@@ -275,8 +298,10 @@ export class Scheduler {
   private admit(req: QueuedRequest, now: number): AdmissionDecision {
     if (!this.opts.modelBytes.has(req.model)) throw new RangeError(`unknown model ${req.model}`);
     if (req.rows > this.opts.profiles.maxBatch) return { ok: false, reason: `request has ${req.rows} rows, more than the largest batch ${this.opts.profiles.maxBatch}` };
-    const decision = this.opts.admission.tryAcquire(req, this.arrivalFinish(req.model, req.rows, req.deadline, now));
+    const e = this.explainArrival(req.model, req.rows, req.deadline, now);
+    const decision = this.opts.admission.tryAcquire(req, now + e.startMs + e.aheadMs + e.ownMs + e.noiseMs);
     if (!decision.ok) {
+      decision.estimate = e;
       // Clockwork loads a cold model for its first request; when that load cannot meet the
       // request's deadline the request is refused, and the model is loaded meanwhile.
       if (this.opts.policy === 'clockwork' && !this.isHeld(req.model)) {
@@ -314,7 +339,8 @@ export class Scheduler {
 
   private wakeTime(now: number): number {
     let wake = Infinity;
-    for (const [model, q] of this.queues) if (q.length > 0) wake = Math.min(wake, q[0]!.deadline - this.exec(model, q[0]!.rows, now));
+    const noise = this.noiseMs(now);
+    for (const [model, q] of this.queues) if (q.length > 0) wake = Math.min(wake, q[0]!.deadline - this.exec(model, q[0]!.rows, now) - noise);
     for (const w of this.workers) if (w.loads.length > 0) wake = Math.min(wake, w.loads[0]!.end + LOAD_SHARE_WINDOW_MS);
     return Math.max(wake, now + 0.1);
   }
@@ -373,6 +399,7 @@ export class Scheduler {
     const maxBatch = this.opts.profiles.maxBatch;
     const cands: Candidate[] = [];
     const mayLoad = this.loadsInFlight < this.opts.maxLoadsInFlight && this.mayLoad(w, now);
+    const noise = this.noiseMs(now);
     for (const [model, q] of this.queues) {
       if (q.length === 0) continue;
       const front = q[0]!;
@@ -386,15 +413,15 @@ export class Scheduler {
           rows += q[i]!.rows;
           if (rows > maxBatch) break;
           const e = this.exec(model, rows, now);
-          if (now + e <= front.deadline) {
+          if (now + e + noise <= front.deadline) {
             count = i + 1;
             countRows = rows;
             est = e;
           }
         }
         if (count === 0) continue;
-        const latest = front.deadline - est;
-        cands.push({ kind: 'INFER', slack: front.deadline - (now + est), predictedMs: est, build: () => this.inferAction(wi, model, count, countRows, now, latest) });
+        const latest = front.deadline - est - noise;
+        cands.push({ kind: 'INFER', slack: front.deadline - (now + est + noise), predictedMs: est, build: () => this.inferAction(wi, model, count, countRows, now, latest) });
       } else if (state === undefined && mayLoad) {
         const e1 = this.exec(model, front.rows, now);
         const heldElsewhere = this.workers.some((o) => o !== w && o.up && o.store.state(model) !== undefined);
@@ -406,9 +433,9 @@ export class Scheduler {
         const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
         if (victims === undefined) continue;
         const loadCost = victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now);
-        const finish = now + loadCost + e1;
+        const finish = now + loadCost + e1 + noise;
         if (finish > front.deadline) continue;
-        const latest = front.deadline - e1 - this.opts.profiles.loadMs(model, now);
+        const latest = front.deadline - e1 - noise - this.opts.profiles.loadMs(model, now);
         cands.push({ kind: 'LOAD', slack: front.deadline - finish, predictedMs: loadCost, build: () => this.loadActions(wi, model, victims, now, latest) });
       }
     }
@@ -504,6 +531,9 @@ export class Scheduler {
     if (a.kind === 'INFER') {
       w.store.unpin(a.model);
       if (outcome.status === 'done') {
+        // A late start after dispatch plus a run longer than predicted. (Late delivery of the
+        // result is the controller loop's lag, counted as it is now: see `lagMs`.)
+        this.noise.add(Math.max(0, (outcome.startedAt ?? a.earliest) - a.earliest) + Math.max(0, outcome.ms - a.predictedMs), now);
         profiles.recordExec(a.model, a.bucket, outcome.ms, now);
         this.opts.predictions?.add({ kind: 'INFER', model: a.model, batch: a.bucket, predictedMs: a.predictedMs, actualMs: outcome.ms });
       } else if (outcome.status === 'window') {

@@ -18,39 +18,9 @@
  * by its deadline given the work queued ahead (`InferencePool.admitAtDoor`).
  */
 
+import { LoopLag } from '../loop-lag.ts';
+
 export type Encoding = 'json' | 'binary';
-
-/** Measures event-loop lag with a repeating timer; `ms` is the recent worst lateness, decaying. */
-export class LoopLag {
-  private timer: NodeJS.Timeout | undefined;
-  private expected = 0;
-  private lag = 0;
-  constructor(private readonly periodMs = 2, private readonly decay = 0.8) {}
-
-  start(): this {
-    if (this.timer) return this;
-    this.expected = performance.now() + this.periodMs;
-    this.timer = setInterval(() => {
-      const now = performance.now();
-      const late = Math.max(0, now - this.expected);
-      this.expected = now + this.periodMs;
-      this.lag = Math.max(late, this.lag * this.decay);
-    }, this.periodMs);
-    this.timer.unref();
-    return this;
-  }
-
-  /** The loop's current lag estimate, ms (what has been waiting is at least this late). */
-  get ms(): number {
-    // While the loop is blocked the timer cannot fire: count the time since it was due.
-    return Math.max(this.lag, performance.now() - this.expected);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-}
 
 /** Parse cost per encoding: a fixed part and a part per byte, each an exponentially weighted mean. */
 export class ParseCost {
@@ -89,17 +59,9 @@ export class Door {
   /** Requests admitted at the door and not yet handed to the pool. */
   inDoor = 0;
 
-  constructor(lag: LoopLag = new LoopLag()) {
+  /** `lag`: the controller loop's lag (the pool's: the door runs on the pool's thread). */
+  constructor(lag: LoopLag) {
     this.lag = lag;
-  }
-
-  start(): this {
-    this.lag.start();
-    return this;
-  }
-
-  stop(): void {
-    this.lag.stop();
   }
 
   /** The door's estimate for a request seen at `now` with a body of `bytes` bytes. */
@@ -107,6 +69,13 @@ export class Door {
     const lagMs = this.lag.ms;
     const parseMs = this.cost.estimate(enc, bytes);
     return { arrivedAt: now - lagMs, atScheduler: now + this.backlogMs + parseMs, parseMs, lagMs };
+  }
+
+  /** The estimate for a body parsed on a parse worker whose backlog is `workerBacklogMs`. */
+  estimateOffloaded(now: number, bytes: number, workerBacklogMs: number): DoorEstimate {
+    const lagMs = this.lag.ms;
+    const parseMs = this.cost.estimate('json', bytes);
+    return { arrivedAt: now - lagMs, atScheduler: now + workerBacklogMs + parseMs, parseMs, lagMs };
   }
 
   enter(e: DoorEstimate): void {

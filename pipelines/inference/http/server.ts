@@ -35,6 +35,7 @@ import { BodyError, HEADER_LENGTH, decodeBinaryBody, decodeJsonBody, encodeRespo
 import type { DecodedRequest } from './binary.ts';
 import { Door } from './door.ts';
 import type { DoorEstimate, Encoding } from './door.ts';
+import type { ParsePool } from './parse-pool.ts';
 import { repositoryIndexSchema } from './schema.ts';
 
 export interface InferenceServerOptions {
@@ -44,6 +45,8 @@ export interface InferenceServerOptions {
   bearerToken?: string;
   /** Refuse at the door (before reading the body) what cannot be served in time. Default true. */
   doorAdmission?: boolean;
+  /** Parse JSON bodies of at least `parsePool.offloadBytes` on these worker threads. */
+  parsePool?: ParsePool;
 }
 
 export interface InferenceServer {
@@ -101,7 +104,7 @@ function decodePart(s: string): string | undefined {
 export function createInferenceServer(pool: InferencePool, registry: Registry, opts: InferenceServerOptions = {}): InferenceServer {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const auth = bearerAuth(opts.bearerToken);
-  const door = new Door().start();
+  const door = new Door(pool.loopLag);
   const doorAdmission = opts.doorAdmission ?? true;
 
   /** 401 unless the request carries the token; true when it may go on. */
@@ -121,6 +124,7 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
     const model = pool.model(name);
     if (!model || (version !== undefined && version !== model.version))
       return refuse(res, 404, `model ${JSON.stringify(name)}${version !== undefined ? ` version ${JSON.stringify(version)}` : ''} is not served`);
+    const served = model;
     const declared = req.headers['content-length'];
     const length = declared === undefined ? undefined : Number(declared);
     if (length !== undefined && length > bodyLimit) return refuse(res, 413, `request body of ${length} bytes is over the limit of ${bodyLimit} bytes`, {}, { connection: 'close' });
@@ -128,7 +132,9 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
     const headerLength = hl === undefined ? undefined : Number(hl);
     if (headerLength !== undefined && !(Number.isInteger(headerLength) && headerLength >= 2)) return refuse(res, 400, `${HEADER_LENGTH} must be a positive integer, got ${JSON.stringify(hl)}`);
     const enc: Encoding = headerLength === undefined ? 'json' : 'binary';
-    const est: DoorEstimate = door.estimate(seen, enc, length ?? 0);
+    const parsePool = opts.parsePool;
+    const offload = enc === 'json' && parsePool !== undefined && parsePool.available && (length ?? 0) >= parsePool.offloadBytes;
+    const est: DoorEstimate = offload ? door.estimateOffloaded(seen, length ?? 0, parsePool!.backlogMs()) : door.estimate(seen, enc, length ?? 0);
     const slo = pool.sloOf(model.name)!;
     if (doorAdmission) {
       // Rows are known before parsing only for binary data: its size over one row's bytes.
@@ -136,12 +142,20 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
       const rows = enc === 'binary' && length !== undefined && headerLength !== undefined ? Math.max(1, Math.floor((length - headerLength) / rowBytes)) : 1;
       const d = pool.admitAtDoor(model.name, rows, est.arrivedAt + slo, est.atScheduler);
       if (!d.ok) {
-        const params = { panoptes_status: 'rejected', panoptes_stage: 'door', lag_ms: round(est.lagMs), parse_backlog_ms: round(door.parseBacklogMs), ...(d.cold ? { panoptes_cold: true } : {}) };
+        const e = d.estimate;
+        const params = {
+          panoptes_status: 'rejected',
+          panoptes_stage: 'door',
+          lag_ms: round(est.lagMs),
+          parse_backlog_ms: round(door.parseBacklogMs),
+          ...(e ? { start_ms: round(e.startMs), queued_ahead_ms: round(e.aheadMs), exec_ms: round(e.ownMs), noise_ms: round(e.noiseMs) } : {}),
+          ...(d.cold ? { panoptes_cold: true } : {}),
+        };
         return refuse(res, 429, `rejected at the door: ${d.reason}`, { parameters: params }, d.cold ? { 'retry-after': 1 } : {});
       }
     }
-    door.enter(est);
-    let left = false;
+    if (!offload) door.enter(est);
+    let left = offload;
     const leave = () => {
       if (!left) {
         left = true;
@@ -164,6 +178,27 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
         return refuse(res, 413, `request body over the limit of ${bodyLimit} bytes`, {}, { connection: 'close' });
       }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const bytes = body.length;
+      const run = (decoded: DecodedRequest): void => {
+        const pending = pool.infer({
+          model: served.name,
+          ...(version !== undefined ? { version } : {}),
+          inputs: decoded.inputs as never,
+          arrivedAt: est.arrivedAt,
+          ...(decoded.deadlineMs !== undefined ? { deadlineMs: decoded.deadlineMs } : {}),
+        });
+        leave();
+        void pending.then((result) => answer(res, served.name, decoded, result));
+      };
+      if (offload) {
+        // The body's bytes move to the parse worker (detached here).
+        void parsePool!.parse(body, est.parseMs).then((r) => {
+          if (!r.ok) return refuse(res, r.bodyError ? 400 : 500, r.bodyError ? r.message : `the request body could not be parsed: ${r.message}`);
+          door.cost.observe('json', bytes, r.ms);
+          run(r.decoded);
+        });
+        return;
+      }
       const t0 = performance.now();
       let decoded: DecodedRequest;
       try {
@@ -172,17 +207,9 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
         leave();
         return refuse(res, 400, err instanceof BodyError ? err.message : `malformed request body: ${(err as Error).message}`);
       }
-      const pending = pool.infer({
-        model: model.name,
-        ...(version !== undefined ? { version } : {}),
-        inputs: decoded.inputs as never,
-        arrivedAt: est.arrivedAt,
-        ...(decoded.deadlineMs !== undefined ? { deadlineMs: decoded.deadlineMs } : {}),
-      });
-      // infer() checked the tensors synchronously: that is part of the parse.
-      door.cost.observe(enc, body.length, performance.now() - t0);
-      leave();
-      void pending.then((result) => answer(res, model.name, decoded, result));
+      run(decoded);
+      // run() checked the tensors synchronously (pool.infer): that is part of the parse.
+      door.cost.observe(enc, bytes, performance.now() - t0);
     });
   };
 
@@ -284,7 +311,6 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
       return listenOn(app.server, host, port);
     },
     async close() {
-      door.stop();
       // fastify closes only a server it started listening itself: close ours, idle keep-alive
       // connections at once, busy ones when their response is written.
       const closed = new Promise<void>((resolve) => (app.server.listening ? app.server.close(() => resolve()) : resolve()));

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createInferenceServer } from '../../../pipelines/inference/http/server.ts';
 import { decodeResponse, encodeBinaryRequest } from '../../../pipelines/inference/http/binary.ts';
+import { ParsePool } from '../../../pipelines/inference/http/parse-pool.ts';
 import { robustZScore } from '../../../pipelines/inference/models/zscore.ts';
 import { startPool, rowOf } from './helpers.ts';
 
@@ -203,4 +204,29 @@ test('bearer token: 401 without it on infer and metadata; /metrics and health st
     const big = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { authorization: 'Bearer s3cret' }, body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: new Array(3000).fill(1) }] }) });
     assert.equal(big.status, 413);
   });
+});
+
+test('large JSON bodies parse on a parse worker and give the same answers and errors', async () => {
+  const parsePool = await ParsePool.start(1, 512);
+  try {
+    await withServerOpts({ parsePool }, {}, async (base) => {
+      const rows = [...rowOf(32, 1), ...rowOf(32, 2), ...rowOf(32, 3)];
+      const small = await post(`${base}/v2/models/mlp-s/infer`, { inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: rowOf(32, 1) }] });
+      const big = await post(`${base}/v2/models/mlp-s/infer`, { id: 'big', inputs: [{ name: 'input', shape: [3, 32], datatype: 'FP32', data: rows.map((v) => [v]) }] });
+      assert.equal(small.status, 200);
+      assert.equal(big.status, 200);
+      const s = ((await small.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+      const b = (await big.json()) as { id: string; outputs: { shape: number[]; data: number[] }[] };
+      assert.equal(b.id, 'big');
+      assert.deepEqual(b.outputs[0]!.shape, [3, 8]);
+      assert.deepEqual(b.outputs[0]!.data.slice(0, 8), s, 'row 1 of the offloaded request equals the inline one');
+      const bad = await post(`${base}/v2/models/mlp-s/infer`, `{"inputs":[{"name":"input","shape":[1,32],"data":[${'1,'.repeat(400)}"x"]}]}`);
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /non-number at index 400|401 values/);
+      const garbage = await post(`${base}/v2/models/mlp-s/infer`, `{"inputs": ${' '.repeat(600)}`);
+      assert.equal(garbage.status, 400);
+    });
+  } finally {
+    await parsePool.close();
+  }
 });

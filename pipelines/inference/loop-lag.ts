@@ -1,0 +1,38 @@
+/**
+ * Event-loop lag of the controller thread, measured with a repeating timer. Everything that runs
+ * on that thread waits for it: a request that arrived is read that late, a worker's result is
+ * seen that late. The door counts it in a request's arrival time and the scheduler in every
+ * finish time it predicts.
+ */
+/** `ms` is the recent worst lateness of a 2 ms timer, decaying by `decay` per period. */
+export class LoopLag {
+  private timer: NodeJS.Timeout | undefined;
+  private expected = 0;
+  private lag = 0;
+  constructor(private readonly periodMs = 2, private readonly decay = 0.8) {}
+
+  start(): this {
+    if (this.timer) return this;
+    this.expected = performance.now() + this.periodMs;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      const late = Math.max(0, now - this.expected);
+      this.expected = now + this.periodMs;
+      this.lag = Math.max(late, this.lag * this.decay);
+    }, this.periodMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** The loop's current lag estimate, ms (what has been waiting is at least this late). */
+  get ms(): number {
+    // While the loop is blocked the timer cannot fire: count the time since it was due.
+    return Math.max(this.lag, performance.now() - this.expected);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
