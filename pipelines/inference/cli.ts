@@ -49,7 +49,9 @@ const modelsBuild: CliCommand = {
 const serve: CliCommand = {
   name: 'serve',
   summary: 'Serve a folder of ONNX models over the KServe v2 HTTP protocol with Clockwork scheduling',
-  options: serveSpec.cliOptions(),
+  usage: '--models DIR [--listen HOST:PORT] [--slo-ms MS] [--bearer-token-file FILE] [options]',
+  // The spec checks `required` too; marking it here puts "(required)" in help and the README.
+  options: serveSpec.cliOptions().map((o) => (o.name === 'models' ? { ...o, required: true } : o)),
   help: 'HTTP: KServe v2, JSON tensors or the binary tensor data extension (POST /v2/models/NAME/infer, GET /v2/models/NAME, POST /v2/repository/index, GET /v2/health/ready, GET /metrics). A request the server cannot serve within its deadline is refused at once with 429 and the reason, before its body is read when the door can tell; a cold model\'s first request is refused while it loads.\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; a result past its deadline is a rejection record, never a late answer; at-least-once; undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     const o = serveSpec.fromArgs(args);
