@@ -230,3 +230,37 @@ test('large JSON bodies parse on a parse worker and give the same answers and er
     await parsePool.close();
   }
 });
+
+test('hostile KServe v2 bodies (generated) get a 4xx or an answer, never a 5xx, and the server stays up', async () => {
+  const fc = await import('fast-check');
+  await withServer(async (base) => {
+    const tensor = fc.record({
+      name: fc.oneof(fc.constant('input'), fc.string({ maxLength: 8 })),
+      shape: fc.oneof(fc.constant([1, 32]), fc.array(fc.oneof(fc.integer({ min: -2, max: 40 }), fc.double(), fc.constant(1e309)), { maxLength: 4 }), fc.string()),
+      datatype: fc.oneof(fc.constant('FP32'), fc.constant('INT64'), fc.string({ maxLength: 5 }), fc.constant(undefined)),
+      data: fc.oneof(fc.array(fc.double(), { maxLength: 40 }), fc.array(fc.oneof(fc.string(), fc.constant(null), fc.array(fc.double(), { maxLength: 40 })), { maxLength: 4 }), fc.constant(undefined), fc.object()),
+      parameters: fc.oneof(fc.constant(undefined), fc.record({ binary_data_size: fc.oneof(fc.integer({ min: -4, max: 200 }), fc.string()) })),
+    });
+    const body = fc.oneof(
+      fc.record({ inputs: fc.oneof(fc.array(tensor, { maxLength: 3 }), fc.anything()), parameters: fc.oneof(fc.constant(undefined), fc.record({ deadline_ms: fc.oneof(fc.double(), fc.string(), fc.constant(-1)) })) }).map((b) => JSON.stringify(b)),
+      fc.string({ maxLength: 60 }),
+      fc.anything().map((v) => JSON.stringify(v) ?? 'null'),
+    );
+    const headerLength = fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 300 }).map(String), fc.string({ maxLength: 6 }));
+    await fc.assert(
+      fc.asyncProperty(body, headerLength, fc.boolean(), async (b, hl, binaryTail) => {
+        const payload = binaryTail ? Buffer.concat([Buffer.from(b), Buffer.alloc(128, 7)]) : Buffer.from(b);
+        const headers: Record<string, string> = { 'content-type': hl === undefined ? 'application/json' : 'application/octet-stream' };
+        if (hl !== undefined) headers['inference-header-content-length'] = hl;
+        const r = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers, body: payload });
+        const text = await r.text();
+        assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), `status ${r.status} for ${b.slice(0, 120)} (header length ${hl}): ${text.slice(0, 200)}`);
+        if (r.status >= 400) assert.ok(!text.includes('\n    at '), 'no stack trace in an error');
+      }),
+      { numRuns: 150, seed: 16 },
+    );
+    const t0 = Date.now();
+    assert.equal((await fetch(`${base}/v2/health/ready`)).status, 200);
+    assert.ok(Date.now() - t0 < 1000, 'health answers within 1 s after the fuzzing');
+  });
+});
