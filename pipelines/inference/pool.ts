@@ -134,6 +134,8 @@ export class InferencePool {
     this.metrics = new InferenceMetrics(registry, {
       queueDepth: () => this.scheduler.queueDepth,
       predictionErrorP99Ms: () => this.predictions.summary().absErrorP99Ms,
+      loopLagMs: () => this.loopLag.ms,
+      noiseMs: () => this.scheduler.noiseMs(nowMs()),
     });
   }
 
