@@ -23,7 +23,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,6 +76,20 @@ export interface Row {
   multiplier: number;
   capacityRps: number;
   r: LoadResult;
+  /** The server process's CPU (all threads) during the run, in cores and µs per answered request. */
+  serverCores: number;
+  serverUsPerRequest: number;
+}
+
+/** utime + stime of a process, seconds (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function log(s: string): void {
@@ -164,13 +178,13 @@ function fmt(v: number, d = 0): string {
 
 export function formatRows(rows: Row[]): string[] {
   const out = [
-    '| load | server | x | offered/s | goodput/s | goodput/capacity | admitted within SLO | rejected (429) | late (504 + 200 past SLO) | p50 / p99 ms | 429 p99 ms | client lag p99 ms | client CPU |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| load | server | x | offered/s | goodput/s | goodput/capacity | admitted within SLO | rejected (429) | late (504 + 200 past SLO) | p50 / p99 ms | 429 p99 ms | client lag p99 ms | client CPU | server CPU (cores, µs/request) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const { workload, config, multiplier, capacityRps, r } of rows) {
+  for (const { workload, config, multiplier, capacityRps, r, serverCores, serverUsPerRequest } of rows) {
     const rejPct = r.scheduled > 0 ? (100 * r.rejected) / r.scheduled : NaN;
     out.push(
-      `| ${workload} | ${config} | ${multiplier} | ${fmt(r.offeredRps)} | ${fmt(r.goodputRps)} | ${fmt(r.goodputRps / capacityRps, 2)} | ${Number.isFinite(r.admittedInSlo) ? (100 * r.admittedInSlo).toFixed(2) + '%' : '-'} | ${r.rejected} (${fmt(rejPct, 1)}%) | ${r.late} | ${fmt(r.latencyMs.p50, 1)} / ${fmt(r.latencyMs.p99, 1)} | ${fmt(r.rejectMs.p99, 1)} | ${fmt(r.sendLagMs.p99, 1)} | ${fmt(r.clientCpuPct)}% |`,
+      `| ${workload} | ${config} | ${multiplier} | ${fmt(r.offeredRps)} | ${fmt(r.goodputRps)} | ${fmt(r.goodputRps / capacityRps, 2)} | ${Number.isFinite(r.admittedInSlo) ? (100 * r.admittedInSlo).toFixed(2) + '%' : '-'} | ${r.rejected} (${fmt(rejPct, 1)}%) | ${r.late} | ${fmt(r.latencyMs.p50, 1)} / ${fmt(r.latencyMs.p99, 1)} | ${fmt(r.rejectMs.p99, 1)} | ${fmt(r.sendLagMs.p99, 1)} | ${fmt(r.clientCpuPct)}% | ${fmt(serverCores, 2)}, ${fmt(serverUsPerRequest)} |`,
     );
   }
   return out;
@@ -230,8 +244,13 @@ export async function run(): Promise<void> {
           caps.set(`${w.key}/${c.key}`, cap);
           log(`${w.key} ${c.key}: capacity ${Math.round(cap)}/s`);
           for (const x of MULTIPLIERS) {
+            const cpu0 = cpuSeconds(s.child.pid);
+            const t0 = performance.now();
             const r = await load(s.url, w, c.encoding, cap * x, POINT_S, 1, 1);
-            rows.push({ workload: w.key, config: c.key, multiplier: x, capacityRps: cap, r });
+            const cpu = cpuSeconds(s.child.pid) - cpu0;
+            const wall = (performance.now() - t0) / 1000;
+            const answered = Object.values(r.status).reduce((a, b) => a + b, 0) * (POINT_S / r.windowS);
+            rows.push({ workload: w.key, config: c.key, multiplier: x, capacityRps: cap, r, serverCores: cpu / wall, serverUsPerRequest: (cpu / Math.max(1, answered)) * 1e6 });
             log(`${w.key} ${c.key} ${x}x: offered ${Math.round(r.offeredRps)}/s goodput ${Math.round(r.goodputRps)}/s admitted-in-SLO ${(100 * r.admittedInSlo).toFixed(2)}% rejected ${r.rejected} late ${r.late} client lag p99 ${r.sendLagMs.p99} ms`);
           }
         } finally {
