@@ -9,7 +9,12 @@ export class LoopLag {
   private timer: NodeJS.Timeout | undefined;
   private expected = 0;
   private lag = 0;
-  constructor(private readonly periodMs = 2, private readonly decay = 0.8) {}
+  /**
+   * `decay` 0.5 per period: a stall is felt by the requests read right after it (they waited in
+   * their sockets that long) and forgotten within a few periods, so one stall does not refuse the
+   * requests that arrive fresh after it.
+   */
+  constructor(private readonly periodMs = 2, private readonly decay = 0.5) {}
 
   start(): this {
     if (this.timer) return this;

@@ -158,8 +158,9 @@ async function capacity(url: string, w: Workload, enc: 'json' | 'binary'): Promi
     const r = await load(url, w, enc, rate, PROBE_S, 0.5, 7);
     goodputs.push(r.goodputRps);
     probes.push(`${Math.round(rate)}→${Math.round(r.goodputRps)}`);
-    // The client on the same two cores falling behind says nothing more about the server.
-    if (r.sendLagMs.p99 > 10) {
+    // The client on the same two cores falling behind says nothing more about the server (after
+    // a few probes: on a loaded machine the first ones lag too).
+    if (r.sendLagMs.p99 > 10 && goodputs.length >= 4) {
       probes.push('(client lag)');
       break;
     }
