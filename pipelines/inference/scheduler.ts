@@ -210,13 +210,15 @@ export class Scheduler {
 
   /**
    * Scheduling noise, ms: how much later than predicted recent INFER actions ran (a late start
-   * after dispatch plus a run longer than profiled; p90 of the last 32 within 2 s), plus the
-   * controller loop's current lag, by which every result will be seen late. Every
+   * after dispatch plus a run longer than profiled; the largest of the last 32 within 2 s), plus
+   * the controller loop's current lag, by which every result will be seen late. The largest, not
+   * a quantile: under overload least-slack batching runs many requests close to their deadline,
+   * so any overrun the margin leaves out turns into late answers. Every
    * feasibility check adds it, so on a machine whose cores are shared the scheduler plans with
    * the delays it actually sees rather than run requests into their deadlines.
    */
   noiseMs(now: number): number {
-    return (this.noise.quantile(0.9, now) ?? 0) + (this.opts.lagMs?.() ?? 0);
+    return (this.noise.quantile(1, now) ?? 0) + (this.opts.lagMs?.() ?? 0);
   }
 
   private earliestStart(model: string, now: number): number {
