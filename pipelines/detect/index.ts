@@ -19,3 +19,6 @@ export { baseDetectorNames, createBaseDetector } from './base/index.ts';
 export { RobustZDetector, robustZDefaults } from './base/robust-z.ts';
 export { EwmaForecastDetector, ewmaForecastDefaults } from './base/ewma-forecast.ts';
 export { parseSeriesCsv, parseTimestamp } from './csv.ts';
+export { RuleSet, toRuleRecord } from './rule-records.ts';
+export { loadRules } from './cli.ts';
+export { startDetector } from './consumer.ts';
