@@ -22,7 +22,7 @@ export const serveSpec = defineSpec(
     maxBodyMb: f.number({ doc: 'Largest HTTP request body, MiB (413 above it, refused before it is read when Content-Length says so).', default: 8, min: 0, exclusive: true, placeholder: 'MB' }),
     parseWorkers: f.int({ doc: "Worker threads that parse large JSON bodies off the scheduler's thread (0: parse on it).", default: 1, min: 0, max: 64, placeholder: 'N' }),
     parseOffloadKb: f.number({ doc: 'JSON bodies of at least this size go to a parse worker; smaller ones and binary tensors parse inline, KiB.', default: 16, min: 0, placeholder: 'KB' }),
-    bearerTokenFile: f.string({ doc: 'Require `Authorization: Bearer <token>` on every route but /metrics and /v2/health/*; the file holds the token (as `panoptes ingest --bearer-token-file`).', nonEmpty: true, placeholder: 'FILE' }),
+    bearerTokenFile: f.string({ doc: 'Require `Authorization: Bearer <token>` on every route but /metrics, /healthz and /v2/health/*; the file holds the token (as `panoptes ingest --bearer-token-file`).', nonEmpty: true, placeholder: 'FILE' }),
     kafka: f.enum(KAFKA_MODES, { doc: 'auto: also consume inference.requests and produce inference.results when a broker is configured (transport=kafka, PANOPTES_BROKERS); off: HTTP only.', default: 'auto' }),
     group: f.string({ doc: 'Consumer group of the Kafka interface (prefixed like topics).', default: 'panoptes-inference', nonEmpty: true, placeholder: 'NAME' }),
     maxInFlight: f.int({ doc: 'Request records taken from Kafka and not yet answered; fetching pauses above it.', default: 2000, min: 1, placeholder: 'N' }),

@@ -251,7 +251,7 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
   });
 
   // Health and metrics stay open (probes and scrapers carry no token); the rest needs it.
-  const open = (url: string) => url.startsWith('/v2/health/') || url === '/metrics' || url.startsWith('/metrics?');
+  const open = (url: string) => url.startsWith('/v2/health/') || /^\/(metrics|healthz)(\?|$)/.test(url);
   app.addHook('onRequest', (req, reply, done) => {
     if (!auth.enabled || open(req.url)) return done();
     const a = auth.check(req.headers.authorization);
@@ -265,6 +265,8 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
   });
 
   app.get('/v2/health/live', async () => ({ live: true }));
+  // The project's health route, as every other server has it.
+  app.get('/healthz', async (_req, reply) => reply.code(pool.ready ? 200 : 503).send({ status: pool.ready ? 'ok' : 'unavailable' }));
   app.get('/v2/health/ready', async (_req, reply) => reply.code(pool.ready ? 200 : 503).send({ ready: pool.ready }));
   app.get('/v2', async () => ({ name: 'panoptes-inference', version: '0.1.0', extensions: ['binary_tensor_data', 'model_repository'] }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

@@ -201,6 +201,7 @@ test('bearer token: 401 without it on infer and metadata; /metrics and health st
     assert.equal((await fetch(`${base}/v2/models/mlp-s`, { headers: { authorization: 'Bearer s3cret' } })).status, 200);
     assert.equal((await fetch(`${base}/metrics`)).status, 200);
     assert.equal((await fetch(`${base}/v2/health/ready`)).status, 200);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const big = await fetch(`${base}/v2/models/mlp-s/infer`, { method: 'POST', headers: { authorization: 'Bearer s3cret' }, body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 32], datatype: 'FP32', data: new Array(3000).fill(1) }] }) });
     assert.equal(big.status, 413);
   });
