@@ -72,7 +72,7 @@ export class InferenceMetrics {
     });
     new Gauge({
       name: 'panoptes_inference_noise_margin_seconds',
-      help: 'The margin every feasibility check adds: the largest recent late start plus overrun, plus the loop lag.',
+      help: 'The margin every feasibility check adds: the largest recent delay of a result past its prediction, or the loop lag.',
       registers,
       collect() {
         this.set((sources.noiseMs?.() ?? 0) / 1000);

@@ -209,16 +209,17 @@ export class Scheduler {
   }
 
   /**
-   * Scheduling noise, ms: how much later than predicted recent INFER actions ran (a late start
-   * after dispatch plus a run longer than profiled; the largest of the last 32 within 2 s), plus
-   * the controller loop's current lag, by which every result will be seen late. The largest, not
-   * a quantile: under overload least-slack batching runs many requests close to their deadline,
-   * so any overrun the margin leaves out turns into late answers. Every
+   * Scheduling noise, ms: how much later than predicted the results of recent INFER actions
+   * reached the controller (a late start, a run longer than profiled, a late delivery; the
+   * largest of the last 32 within 2 s), or the controller loop's current lag if that is larger
+   * (a stall in progress delays every result). The largest, not a quantile: under overload
+   * least-slack batching runs many requests close to their deadline, so any delay the margin
+   * leaves out turns into late answers. Every
    * feasibility check adds it, so on a machine whose cores are shared the scheduler plans with
    * the delays it actually sees rather than run requests into their deadlines.
    */
   noiseMs(now: number): number {
-    return (this.noise.quantile(1, now) ?? 0) + (this.opts.lagMs?.() ?? 0);
+    return Math.max(this.noise.quantile(1, now) ?? 0, this.opts.lagMs?.() ?? 0);
   }
 
   private earliestStart(model: string, now: number): number {
@@ -533,9 +534,9 @@ export class Scheduler {
     if (a.kind === 'INFER') {
       w.store.unpin(a.model);
       if (outcome.status === 'done') {
-        // A late start after dispatch plus a run longer than predicted. (Late delivery of the
-        // result is the controller loop's lag, counted as it is now: see `lagMs`.)
-        this.noise.add(Math.max(0, (outcome.startedAt ?? a.earliest) - a.earliest) + Math.max(0, outcome.ms - a.predictedMs), now);
+        // Dispatch to the result seen here, less the prediction: a late start, a run longer than
+        // profiled and a late delivery (the controller's loop busy, or collecting garbage).
+        this.noise.add(Math.max(0, now - a.earliest - a.predictedMs), now);
         profiles.recordExec(a.model, a.bucket, outcome.ms, now);
         this.opts.predictions?.add({ kind: 'INFER', model: a.model, batch: a.bucket, predictedMs: a.predictedMs, actualMs: outcome.ms });
       } else if (outcome.status === 'window') {
