@@ -14,7 +14,8 @@
  * Each server: warm-up (models loaded), capacity (open-loop probes of 2 s, rate ×1.5 from a
  * start until goodput stops growing or the client falls behind; capacity = median of the three
  * best probe goodputs), then 0.5×, 1×, 2×, 3×, 4× its capacity for PANOPTES_BENCH_SECONDS
- * (default 5 s, the first 1 s excluded). Only one server runs at a time.
+ * (default 5 s, the first 1 s excluded). Only one server runs at a time. PANOPTES_BENCH_LOADS and
+ * PANOPTES_BENCH_MULTIPLIERS narrow a run (e.g. `mlp-l-8` and `1,2`).
  *
  * Prints one table, writes docs/inference-bench.md, docs/inference-bench.json and
  * docs/inference-goodput.png (goodput and SLO attainment vs offered load). With
@@ -49,10 +50,12 @@ interface Workload {
   rows: number;
   probeFrom: number;
 }
-const WORKLOADS: Workload[] = [
+const ALL_WORKLOADS: Workload[] = [
   { key: 'mlp-l-8', title: 'mlp-l, 8-row tensors', models: ['mlp-l'], rows: 8, probeFrom: 300 },
   { key: 'all-1', title: 'all four models, 1-row tensors', models: ['mlp-s', 'mlp-m', 'mlp-l', 'zscore-w64'], rows: 1, probeFrom: 1000 },
 ];
+/** PANOPTES_BENCH_LOADS=mlp-l-8 (or all-1) runs one load only. */
+const WORKLOADS = ALL_WORKLOADS.filter((w) => (process.env['PANOPTES_BENCH_LOADS'] ?? 'mlp-l-8,all-1').split(',').includes(w.key));
 
 interface Config {
   key: string;
