@@ -3,10 +3,9 @@
  *
  * fastify serves every route (body schemas, `bodyLimit`, one error shape) except the hot one,
  * `POST /v2/models/{name}[/versions/{v}]/infer`, which a node:http handler in front of fastify
- * (fastify's `serverFactory`) takes first: it must refuse on arrival, before the body is read, and
- * fastify reads and parses the body before any route handler runs. Measured on this machine,
- * fastify also cost ≈ 20–30 µs of CPU per request more than node:http (≈ 25%), which the door
- * cannot spare (README: Door).
+ * (fastify's `serverFactory`) takes first and refuses on arrival, before the body is read, when it
+ * cannot be served in time. Whether fastify costs the door too much is measured by
+ * tests/bench/inference-door.bench.ts (README: The door); so far inconclusive on a loaded machine.
  *
  *   GET  /v2/health/live, /v2/health/ready, /v2                      (open)
  *   GET  /metrics                                                     (open)
