@@ -30,7 +30,7 @@ export function commandsMarkdown(commands: CliCommand[]): string {
 }
 
 export function configMarkdown(): string {
-  const rows = CONFIG_SPEC.map((s) => `| \`${s.key}\` | \`${s.env}\` | ${s.kind === 'enum' ? s.values!.map((v) => `\`${v}\``).join(', ') : s.kind} | ${cell(s.doc)} |`);
+  const rows = CONFIG_SPEC.map((s) => `| \`${s.key}\` | \`${s.env}\` | ${s.kind === 'enum' ? s.values!.map((v) => `\`${v}\``).join(', ') : s.kind === 'int-or-auto' ? '`auto`, int' : s.kind} | ${cell(s.doc)} |`);
   return ['| key (file) | environment | type | meaning and default |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -4,7 +4,7 @@
  * project's error hierarchy here, once.
  */
 import { randomUUID } from 'node:crypto';
-import {
+import kafkajs, {
   Kafka, logLevel as KafkaLogLevel, Partitioners, type Admin, type Consumer as KConsumer, type EachBatchPayload,
   type IHeaders, type Producer as KProducer, type LogEntry,
 } from 'kafkajs';
@@ -14,7 +14,7 @@ import type { Logger } from '../logger.ts';
 import { silentLogger } from '../logger.ts';
 import type {
   Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions, RecordPosition,
-  RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
+  RunOptions, TopicInfo, TopicPartition, TopicSpec, Transaction, Transport,
 } from './types.ts';
 
 export interface KafkaTransportOptions {
@@ -330,7 +330,7 @@ export class KafkaTransport implements Transport {
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
-          replicationFactor: -1,
+          replicationFactor: s.replicationFactor ?? -1,
           configEntries: Object.entries({ ...(s.cleanupPolicy ? { 'cleanup.policy': s.cleanupPolicy } : {}), ...(s.configs ?? {}) }).map(([name, value]) => ({ name, value })),
         })),
       });
@@ -343,6 +343,32 @@ export class KafkaTransport implements Transport {
 
   async listTopics(): Promise<string[]> {
     return (await this.requireAdmin().listTopics()).sort();
+  }
+
+  async liveBrokers(): Promise<number> {
+    const c = await this.requireAdmin().describeCluster().catch((err: unknown) => {
+      throw wrap('describe cluster', err);
+    });
+    return c.brokers.length;
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    if (topics.length === 0) return [];
+    const admin = this.requireAdmin();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+      });
+      const minIsr = new Map(configs.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue]));
+      return meta.topics.map((t) => {
+        const v = minIsr.get(t.name);
+        return { name: t.name, partitions: t.partitions.length, replicationFactor: t.partitions[0]?.replicas.length ?? 0, minInsyncReplicas: v === undefined ? null : Number(v) };
+      });
+    } catch (err) {
+      throw wrap('describe topics', err);
+    }
   }
 
   async offsets(topic: string): Promise<{ partition: number; low: string; high: string }[]> {
