@@ -6,6 +6,10 @@
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${PANOPTES_INFRA_CACHE:-$INFRA_DIR/.cache}"
 RUN_DIR="${PANOPTES_INFRA_RUN:-$INFRA_DIR/.run}"
+# The physical path: pid-file markers are paths on the servers' command lines, and a worktree whose
+# infra/.run is a symlink to another checkout's must recognise (never remove the pid files of) the
+# servers that checkout started.
+RUN_DIR=$(cd "$RUN_DIR" 2>/dev/null && pwd -P || printf '%s\n' "$RUN_DIR")
 # Bound on any single Maven download step, so a dead network fails instead of hanging.
 MVN_TIMEOUT_S="${PANOPTES_MVN_TIMEOUT:-900}"
 
