@@ -39,6 +39,7 @@ export const commands: CliCommand[] = [
     summary: 'Alert subscriptions over HTTP: SSE streams, signed webhooks, and push to Alertmanager.',
     usage: '--listen ADDR [--alertmanager URL] [options]',
     options: ALERTS_OPTIONS,
+    requiresBroker: true,
     help: `Reads the anomalies, incidents and rca topics. Subscriptions (Prometheus selectors, severities,
 kinds, optional webhook) are created with POST /v1/subscriptions and kept on the compacted
 alert-subscriptions topic. GET /v1/alerts/stream?match[]={service="checkout"} streams as SSE and

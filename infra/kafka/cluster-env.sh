@@ -34,6 +34,7 @@ CLUSTER_STOP_TIMEOUT_S="${PANOPTES_KAFKA_STOP_TIMEOUT:-30}"
 # leaders elsewhere: the unavailability window of a kill -9 (Kafka's defaults: 9000 / 2000 ms).
 CLUSTER_SESSION_TIMEOUT_MS="${PANOPTES_KAFKA_SESSION_TIMEOUT_MS:-9000}"
 CLUSTER_HEARTBEAT_MS="${PANOPTES_KAFKA_HEARTBEAT_MS:-2000}"
+CLUSTER_INTERNAL_PARTITIONS="${PANOPTES_KAFKA_INTERNAL_PARTITIONS:-12}"
 
 cluster_bootstrap() {
   local out="" p
@@ -90,6 +91,10 @@ transaction.state.log.min.isr=2
 share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 group.initial.rebalance.delay.ms=0
+# Fewer internal partitions than Kafka's 50 each: a restarted broker loads and re-syncs ~100
+# fewer replicas, which is most of a rolling restart's time on a small machine.
+offsets.topic.num.partitions=$CLUSTER_INTERNAL_PARTITIONS
+transaction.state.log.num.partitions=$CLUSTER_INTERNAL_PARTITIONS
 broker.session.timeout.ms=$CLUSTER_SESSION_TIMEOUT_MS
 broker.heartbeat.interval.ms=$CLUSTER_HEARTBEAT_MS
 PROPS

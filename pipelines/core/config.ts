@@ -136,6 +136,18 @@ function readFile(path: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+/**
+ * The transport the configuration selects and whether anyone chose it (PANOPTES_TRANSPORT or the
+ * file's `transport` key) rather than it falling back to embedded for want of brokers.
+ */
+export function transportChoice(opts: LoadOptions = {}): { transport: TransportKind; explicit: boolean } {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.PANOPTES_CONFIG;
+  const config = loadConfig(opts);
+  const explicit = (env.PANOPTES_TRANSPORT !== undefined && env.PANOPTES_TRANSPORT !== '') || (file !== undefined && file !== '' && readFile(file).transport !== undefined);
+  return { transport: config.transport, explicit };
+}
+
 /** Loads and validates the configuration; throws one ConfigError listing every problem. */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;

@@ -94,6 +94,7 @@ const correlate: CliCommand = {
 
 const run: CliCommand = {
   name: 'incidents run',
+  requiresBroker: true,
   summary: 'Run the online incident correlator: anomalies → incident lifecycle records (exactly-once)',
   usage: '[--graph FILE] [--graph-name NAME] [--component-label L] [--window-ms N] [--quiet-ms N] [--max-hops N]',
   options: [

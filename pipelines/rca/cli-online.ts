@@ -39,6 +39,7 @@ export function formatRca(r: RcaResult): string {
 
 const run: CliCommand = {
   name: 'rca run',
+  requiresBroker: true,
   summary: 'Run the online RCA consumer: incidents + metric windows + causal-graphs → rca',
   usage: '[--method attribution|traversal|random-walk] [--graph FILE] [--graph-name NAME] [--component-label L] [--metric-label L]',
   options: [

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, {
   Kafka, logLevel as KafkaLogLevel, Partitioners, type Admin, type Consumer as KConsumer, type EachBatchPayload,
-  type IHeaders, type Producer as KProducer, type LogEntry,
+  type ICustomPartitioner, type IHeaders, type Message, type PartitionMetadata, type Producer as KProducer, type LogEntry,
 } from 'kafkajs';
 import { ConnectError, TimeoutError, TransportError } from '../errors.ts';
 import { retry } from '../retry.ts';
@@ -49,6 +49,8 @@ function headersIn(h: IHeaders | undefined): Headers {
   }
   return out;
 }
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 function groupByTopic(records: OutRecord[]) {
   const byTopic = new Map<string, OutRecord[]>();
@@ -93,6 +95,49 @@ export function chunkBySize(records: OutRecord[], maxBytes = 512 * 1024): OutRec
 }
 
 /**
+ * kafkajs's default partitioner that also writes its choice into the message, so the caller knows
+ * where every record was meant to go (and a keyless record keeps its partition when re-sent).
+ */
+const recordingPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const p = choose(args);
+    (args.message as Message).partition = p;
+    return p;
+  };
+};
+
+export type TopicMessages = ReturnType<typeof groupByTopic>;
+export type SendResult = { topicName: string; partition: number; errorCode: number; baseOffset?: string; offset?: string };
+
+/**
+ * Sends until every partition the records were meant for has acknowledged them. kafkajs's
+ * sendBatch retries a failed request only to brokers that have not answered yet: when a
+ * partition's leader moves (broker failure, controlled shutdown) to a broker that already
+ * acknowledged other partitions of the same batch, that partition's records are never sent
+ * again, and sendBatch resolves as if they were stored (tulios/kafkajs#1303; seen here in the
+ * cluster failure tests as 204-acknowledged remote-write samples missing from the topic). So the
+ * answer is checked against the partitions the records were assigned and what is missing is sent
+ * again (the idempotent producer's sequence numbers for those partitions were rolled back).
+ */
+export async function sendAll(send: (batch: TopicMessages) => Promise<SendResult[]>, batch: TopicMessages, log: Logger): Promise<SendResult[]> {
+  const out: SendResult[] = [];
+  let pending = batch;
+  for (let attempt = 1; ; attempt++) {
+    const res = await send(pending);
+    out.push(...res);
+    const acked = new Set(res.filter((r) => r.errorCode === 0).map((r) => tpKey(r.topicName, r.partition)));
+    pending = pending
+      .map((t) => ({ topic: t.topic, messages: t.messages.filter((m) => !acked.has(tpKey(t.topic, (m as Message).partition ?? -1))) }))
+      .filter((t) => t.messages.length > 0);
+    if (pending.length === 0) return out;
+    const missing = pending.flatMap((t) => [...new Set(t.messages.map((m) => `${t.topic}[${(m as Message).partition}]`))]);
+    if (attempt >= 5) throw new TransportError(`produce to ${missing.join(', ')} was never acknowledged after ${attempt} attempts`, { retriable: true });
+    log.warn('produce answered without some partitions (a leader moved); sending their records again', { partitions: missing, attempt });
+  }
+}
+
+/**
  * The coordinator answers CONCURRENT_TRANSACTIONS while it is still writing the markers of the
  * previous transaction of the same producer. The Java client retries it after 20 ms; kafkajs
  * retries it for some transactional requests and not for others (AddOffsetsToTxn), so every
@@ -113,8 +158,14 @@ function wrap(op: string, err: unknown): TransportError {
   return new TransportError(`${op} failed: ${e?.message ?? String(err)}`, { cause: err, retriable: e?.retriable === true });
 }
 
+/** Partition metadata per topic for a producer that assigns partitions itself (refreshed every minute). */
+export type PartitionMetadataSource = (topic: string) => Promise<PartitionMetadata[]>;
+
 class KafkaProducer implements Producer {
-  constructor(private readonly p: KProducer, private readonly transactional: boolean) {}
+  /** kafkajs's own partitioner, run here for transactional sends (see transaction().send). */
+  private readonly assign = Partitioners.DefaultPartitioner();
+
+  constructor(private readonly p: KProducer, private readonly transactional: boolean, private readonly log: Logger, private readonly metadata: PartitionMetadataSource) {}
 
   async send(records: OutRecord[]): Promise<RecordPosition[]> {
     if (this.transactional) throw new TransportError('a transactional producer sends inside transaction()');
@@ -122,7 +173,7 @@ class KafkaProducer implements Producer {
     try {
       // One chunk after the other: records of a key must reach the partition in order.
       const res = [];
-      for (const c of chunkBySize(records)) res.push(...(await this.p.sendBatch({ topicMessages: groupByTopic(c), acks: -1 })));
+      for (const c of chunkBySize(records)) res.push(...(await sendAll((topicMessages) => this.p.sendBatch({ topicMessages, acks: -1 }), groupByTopic(c), this.log)));
       // kafkajs reports the base offset per partition; callers need counts, not exact offsets.
       return res.map((r) => ({ topic: r.topicName, partition: r.partition, offset: r.baseOffset ?? r.offset ?? '-1' }));
     } catch (err) {
@@ -136,11 +187,21 @@ class KafkaProducer implements Producer {
       throw wrap('begin transaction', err);
     });
     return {
+      // One produce call per partition. kafkajs adds a transaction's partitions on each broker
+      // before producing there; when that is refused for longer than its own retries
+      // (CONCURRENT_TRANSACTIONS while the previous transaction's markers are written, common on
+      // a loaded machine) sendBatch fails, though other brokers of the same call may already have
+      // stored their share. Retrying a multi-partition call then stores that share twice inside
+      // the transaction: duplicates that read_committed consumers see (found by the cluster
+      // tests: incident records committed twice in fault-free runs). A call for one partition
+      // fails before producing anything or is retried by kafkajs itself, so retrying it is safe.
       send: async (records) => {
         for (const chunk of chunkBySize(records)) {
-          await retryConcurrentTransactions(() => tx.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 })).catch((err: unknown) => {
-            throw wrap('transactional produce', err);
-          });
+          for (const part of await this.byPartition(groupByTopic(chunk))) {
+            await sendAll((topicMessages) => retryConcurrentTransactions(() => tx.sendBatch({ topicMessages, acks: -1 })), part, this.log).catch((err: unknown) => {
+              throw wrap('transactional produce', err);
+            });
+          }
         }
       },
       sendOffsets: async (groupId, offsets) => {
@@ -168,12 +229,27 @@ class KafkaProducer implements Producer {
     };
   }
 
+  /** Assigns every message its partition (kafkajs's partitioner, current metadata) and splits the batch per partition, in order. */
+  private async byPartition(batch: TopicMessages): Promise<TopicMessages[]> {
+    const out = new Map<string, TopicMessages[number]>();
+    for (const t of batch) {
+      const partitionMetadata = await this.metadata(t.topic);
+      for (const m of t.messages) {
+        const p = (m as Message).partition ?? this.assign({ topic: t.topic, partitionMetadata, message: m as Message });
+        (m as Message).partition = p;
+        const k = tpKey(t.topic, p);
+        const group = out.get(k) ?? { topic: t.topic, messages: [] };
+        group.messages.push(m);
+        out.set(k, group);
+      }
+    }
+    return [...out.values()].map((g) => [g]);
+  }
+
   async close(): Promise<void> {
     await this.p.disconnect();
   }
 }
-
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 class KafkaConsumer implements Consumer {
   private topics: string[] = [];
@@ -345,6 +421,24 @@ export class KafkaTransport implements Transport {
     return (await this.requireAdmin().listTopics()).sort();
   }
 
+  private readonly metadataCache = new Map<string, { at: number; partitions: Promise<PartitionMetadata[]> }>();
+
+  /** A topic's partitions (for producers that assign partitions themselves), cached for a minute. */
+  private partitionMetadata(topic: string): Promise<PartitionMetadata[]> {
+    const hit = this.metadataCache.get(topic);
+    if (hit && Date.now() - hit.at < 60_000) return hit.partitions;
+    const partitions = this.requireAdmin()
+      .fetchTopicMetadata({ topics: [topic] })
+      .then((m) => {
+        const ps = m.topics[0]?.partitions ?? [];
+        if (ps.length === 0) throw new TransportError(`topic ${topic} has no partitions (does it exist?)`);
+        return ps;
+      });
+    partitions.catch(() => this.metadataCache.delete(topic));
+    this.metadataCache.set(topic, { at: Date.now(), partitions });
+    return partitions;
+  }
+
   async liveBrokers(): Promise<number> {
     const c = await this.requireAdmin().describeCluster().catch((err: unknown) => {
       throw wrap('describe cluster', err);
@@ -379,8 +473,9 @@ export class KafkaTransport implements Transport {
   async producer(opts: ProducerOptions = {}): Promise<Producer> {
     const p = this.kafka.producer({
       // kafkajs's own default (Java-compatible murmur2, as murmur2.ts and librdkafka's murmur2_random),
-      // named so kafkajs stops logging its v2 partitioner-change warning on every command.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // named so kafkajs stops logging its v2 partitioner-change warning on every command, and
+      // recording each record's partition for sendAll.
+      createPartitioner: recordingPartitioner,
       idempotent: true,
       maxInFlightRequests: opts.transactionalId ? 1 : (this.o.maxInFlight ?? 1),
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId, transactionTimeout: 60000 } : {}),
@@ -395,7 +490,7 @@ export class KafkaTransport implements Transport {
       await p.disconnect().catch(() => undefined);
       throw new ConnectError(`producer cannot connect to ${this.o.brokers.join(',')}: ${(err as Error).message}`, { cause: err });
     }
-    return new KafkaProducer(p, opts.transactionalId !== undefined);
+    return new KafkaProducer(p, opts.transactionalId !== undefined, this.log, (topic) => this.partitionMetadata(topic));
   }
 
   async consumer(opts: ConsumerOptions): Promise<Consumer> {
