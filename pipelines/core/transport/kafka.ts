@@ -153,6 +153,34 @@ const retryConcurrentTransactions = retry({
   shouldRetry: (err) => /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/.test(`${(err as { type?: string }).type ?? ''} ${(err as Error).message ?? ''}`),
 });
 
+/** Error types of a coordinator that moved or is not there yet (a broker died or restarted). */
+const COORDINATOR_ERRORS = new Set(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS']);
+
+function isCoordinatorMove(err: unknown): boolean {
+  for (let e = err as { type?: string; name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if ((e.type && COORDINATOR_ERRORS.has(e.type)) || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError') return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
+/**
+ * Offsets sent to a transaction go to the group's coordinator, which moves when its broker dies.
+ * kafkajs looks the coordinator up again but gives up after its default ~9 s of retries, which a
+ * failover can outlast (the broker is fenced only after broker.session.timeout.ms): the stage
+ * then failed on a broker kill (cluster failure tests). Sending the same offsets again within the
+ * same transaction is idempotent, so it is retried for up to ~40 s.
+ */
+const retryCoordinatorMove = retry({
+  name: 'send offsets to transaction',
+  retries: 20,
+  initialDelayMs: 250,
+  maxDelayMs: 2000,
+  factor: 1.5,
+  jitter: 0.2,
+  shouldRetry: isCoordinatorMove,
+});
+
 function wrap(op: string, err: unknown): TransportError {
   const e = err as { message?: string; retriable?: boolean };
   return new TransportError(`${op} failed: ${e?.message ?? String(err)}`, { cause: err, retriable: e?.retriable === true });
@@ -211,7 +239,7 @@ class KafkaProducer implements Producer {
           l.push({ partition: o.partition, offset: o.offset });
           topics.set(o.topic, l);
         }
-        await retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId: groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) }))
+        await retryCoordinatorMove(() => retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId: groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) })))
           .catch((err: unknown) => {
             throw wrap('send offsets to transaction', err);
           });
@@ -411,9 +439,17 @@ export class KafkaTransport implements Transport {
         })),
       });
     } catch (err) {
-      // Another instance may have created them meanwhile: fine if they exist now.
-      const now = new Set(await admin.listTopics());
-      if (missing.some((s) => !now.has(s.name))) throw wrap('create topics', err);
+      // Another instance may have created them meanwhile, or they were created and the broker
+      // that answered has not seen them yet (on a cluster, metadata reaches the brokers a moment
+      // apart; kafkajs's waitForLeaders then fails with UNKNOWN_TOPIC_OR_PARTITION): fine once
+      // they exist, waited for up to the request timeout.
+      const end = Date.now() + this.o.requestTimeoutMs;
+      for (;;) {
+        const now = new Set(await admin.listTopics().catch(() => [] as string[]));
+        if (missing.every((s) => now.has(s.name))) break;
+        if (Date.now() > end) throw wrap('create topics', err);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
   }
 
@@ -482,7 +518,10 @@ export class KafkaTransport implements Transport {
       // A transaction that starts right after the previous one committed often gets
       // CONCURRENT_TRANSACTIONS while the coordinator writes the markers; the Java client retries
       // that after 20 ms, kafkajs's default backoff would stall every small batch for ~300 ms.
-      retry: opts.transactionalId ? { retries: 12, initialRetryTime: 20, multiplier: 1.5, factor: 0.2, maxRetryTime: 2000 } : { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
+      // 25 retries capped at 2 s: ~30 s in all, so a transaction rides out a broker failure (the
+      // controller moves a dead broker's leaders and coordinators after broker.session.timeout.ms,
+      // 9 s by default) instead of failing the stage; 12 (~5 s) did not (cluster failure tests).
+      retry: opts.transactionalId ? { retries: 25, initialRetryTime: 20, multiplier: 1.5, factor: 0.2, maxRetryTime: 2000 } : { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
     });
     try {
       await withTimeout(p.connect(), this.o.connectTimeoutMs, 'connecting the producer');
