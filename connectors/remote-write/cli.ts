@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { createRegistry } from '../../pipelines/core/metrics.ts';
 import { createRuntime, type Runtime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
-import { readBasicAuthFile, readBearerTokenFile } from './auth.ts';
+import { readBasicAuthFile, readBearerTokenFile } from '../../pipelines/core/auth.ts';
 import { RECEIVER_DEFAULTS, receiverOptions, type ReceiverOptions } from './config.ts';
 import { RemoteWriteReceiver, WRITE_PATH } from './server.ts';
 import { NullSink, type MetricSink } from './sink.ts';

@@ -13,7 +13,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { MetricBatch, Sample } from '../../pipelines/core/records.ts';
-import { Fnv64 } from './fingerprint.ts';
+import { Fnv64 } from '../../pipelines/core/series-key.ts';
 import { reject } from './reject.ts';
 
 export interface DecodedRequest {

@@ -19,7 +19,7 @@ import { metricsHandler } from '../../pipelines/core/metrics.ts';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { parseListen } from '../../pipelines/core/config.ts';
 import { listenOn } from '../../pipelines/core/listen.ts';
-import { authChecker } from './auth.ts';
+import { authChecker } from '../../pipelines/core/auth.ts';
 import { receiverOptions, type ReceiverOptions } from './config.ts';
 import { decodeWriteRequest, type DecodedRequest } from './decode.ts';
 import { receiverMetrics, type ReceiverMetrics } from './metrics.ts';

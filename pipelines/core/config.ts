@@ -25,6 +25,7 @@ export interface Config {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   onDecodeFailure: DecodeFailurePolicy;
+  onProcessFailure: DecodeFailurePolicy;
   producerMaxInFlight: number;
   replicationFactor: number | 'auto';
   minInsyncReplicas: number | 'auto';
@@ -54,6 +55,7 @@ export const CONFIG_SPEC: readonly KeySpec[] = [
   { key: 'connectTimeoutMs', env: 'PANOPTES_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, default: () => 10000, doc: 'How long to wait for Kafka or the registry at start before failing with a clear message.' },
   { key: 'requestTimeoutMs', env: 'PANOPTES_REQUEST_TIMEOUT_MS', kind: 'int', min: 100, default: () => 30000, doc: 'Kafka request timeout.' },
   { key: 'onDecodeFailure', env: 'PANOPTES_ON_DECODE_FAILURE', kind: 'enum', values: ['dead-letter', 'skip', 'fail'], default: () => 'dead-letter', doc: 'What a consumer does with a record it cannot decode: send it to the dead-letter topic with the reason (default), skip it (counted), or stop.' },
+  { key: 'onProcessFailure', env: 'PANOPTES_ON_PROCESS_FAILURE', kind: 'enum', values: ['dead-letter', 'skip', 'fail'], default: () => 'dead-letter', doc: 'What a consumer does with a record that decodes but cannot be processed (a timestamp outside the date range, a value the stage refuses): dead-letter it with the reason (default), skip it (counted), or stop. A poison record never stops a consumer group unless this is `fail`.' },
   { key: 'producerMaxInFlight', env: 'PANOPTES_PRODUCER_MAX_IN_FLIGHT', kind: 'int', min: 1, default: () => 1, doc: 'Produce requests in flight per broker connection for non-transactional producers (1–5). 1 keeps strict ordering under retries; 5 roughly doubles kafkajs produce throughput (tests/bench/transport.bench.ts).' },
   { key: 'replicationFactor', env: 'PANOPTES_REPLICATION_FACTOR', kind: 'int-or-auto', min: 1, default: () => 'auto', doc: 'Replicas of each topic the pipeline creates (`topics create`, and any command on start). `auto`: 3, or the number of brokers when the cluster has fewer (1 on a single broker). Create topics while every broker is up: `auto` counts the live ones. Existing topics are left as they are.' },
   { key: 'minInsyncReplicas', env: 'PANOPTES_MIN_INSYNC_REPLICAS', kind: 'int-or-auto', min: 1, default: () => 'auto', doc: 'Topic setting `min.insync.replicas` of created topics: how many replicas must hold a record before an acks=all write succeeds. `auto`: a majority of the replicas when there are 3 or more (2 of 3), else 1. At most replicationFactor.' },

@@ -17,9 +17,11 @@ export const DLQ_HEADERS = {
   partition: 'panoptes.dlq.partition',
   offset: 'panoptes.dlq.offset',
   stage: 'panoptes.dlq.stage',
+  /** `decode` (the bytes are not a record) or `process` (the record is, but the stage refused it). */
+  kind: 'panoptes.dlq.kind',
 } as const;
 
-export function deadLetterRecord(rec: InRecord, err: unknown, stage: string, prefix = ''): OutRecord {
+export function deadLetterRecord(rec: InRecord, err: unknown, stage: string, prefix = '', kind: 'decode' | 'process' = 'decode'): OutRecord {
   return {
     topic: topicName('deadLetters', prefix),
     key: rec.key,
@@ -32,6 +34,7 @@ export function deadLetterRecord(rec: InRecord, err: unknown, stage: string, pre
       [DLQ_HEADERS.partition]: String(rec.partition),
       [DLQ_HEADERS.offset]: rec.offset,
       [DLQ_HEADERS.stage]: stage,
+      [DLQ_HEADERS.kind]: kind,
     },
     timestamp: rec.timestamp,
   };

@@ -159,29 +159,36 @@ export function isPanoptesError(err: unknown): err is PanoptesError {
   return err instanceof PanoptesError;
 }
 
-/** Programming errors are never worth retrying (KafkaJS's rule). */
-function isProgrammingError(err: unknown): boolean {
+/** Programming errors are never worth retrying on their own (KafkaJS's rule). */
+export function isProgrammingError(err: unknown): boolean {
   return err instanceof TypeError || err instanceof SyntaxError || err instanceof RangeError || err instanceof ReferenceError;
 }
 
+/** Socket-level codes (Node and undici) that say the peer or the path failed, not the request. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+
 /**
- * True when retrying might succeed: some error in the cause chain says it is retriable and none
- * says it is not. Foreign errors (kafkajs, fetch) are judged by their own `retriable` flag when they
- * have one; unknown errors are not retried.
+ * The project's one error classifier: true when retrying might succeed, i.e. some error in the
+ * cause chain says so (our `retriable: true`, a foreign library's own `retriable` flag as kafkajs
+ * sets it, or a socket-level code such as ECONNREFUSED — also under fetch's `TypeError: fetch
+ * failed`) and none of ours says it is not. Anything else — unknown errors, programming errors,
+ * bad input — is not retried. Never throws.
  */
 export function isRetriable(err: unknown): boolean {
   let seenRetriable = false;
   const seen = new Set<unknown>();
   let cur: unknown = err;
-  while (cur !== undefined && cur !== null && !seen.has(cur)) {
+  while (cur !== undefined && cur !== null && !seen.has(cur) && typeof cur === 'object') {
     seen.add(cur);
-    if (isProgrammingError(cur)) return false;
-    if (typeof cur === 'object') {
-      const r = (cur as { retriable?: unknown }).retriable;
-      if (r === false && cur instanceof PanoptesError) return false;
-      if (r === true) seenRetriable = true;
-      cur = (cur as { cause?: unknown }).cause;
-    } else break;
+    const r = (cur as { retriable?: unknown }).retriable;
+    if (r === false && cur instanceof PanoptesError) return false;
+    if (r === true) seenRetriable = true;
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) seenRetriable = true;
+    cur = (cur as { cause?: unknown }).cause;
   }
   return seenRetriable;
 }

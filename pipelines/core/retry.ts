@@ -6,7 +6,7 @@
  * the computed delay, capped so a hostile or confused server cannot park us for an hour.
  */
 
-import { ConfigError, RetriesExhaustedError, isPanoptesError } from './errors.ts';
+import { ConfigError, RetriesExhaustedError, isProgrammingError, isRetriable } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 
 export interface RetryOptions {
@@ -69,19 +69,9 @@ export function defaultRetryOptions(env: NodeJS.ProcessEnv = process.env): Retry
   };
 }
 
-export function isProgrammingError(err: unknown): boolean {
-  return err instanceof TypeError || err instanceof SyntaxError || err instanceof RangeError || err instanceof ReferenceError;
-}
-
-/**
- * Our own errors know whether they are transient (`retriable`); foreign errors (a socket reset, a
- * library's own class) get the benefit of the doubt, since callers that know better pass
- * `shouldRetry`.
- */
+/** The default policy is the project's one classifier (`isRetriable` in errors.ts). */
 export function defaultShouldRetry(err: unknown): boolean {
-  if (isProgrammingError(err)) return false;
-  if (isPanoptesError(err)) return err.retriable;
-  return true;
+  return isRetriable(err);
 }
 
 /** The computed (un-hinted) delay before retry number `retry` (1-based), jitter applied. */
@@ -110,7 +100,8 @@ export function retry(partial: Partial<RetryOptions> = {}): <T>(fn: Attempt<T>) 
         return await fn(bail, attempt);
       } catch (caught) {
         if (caught instanceof Bailed) throw caught.error;
-        if (isProgrammingError(caught) || !opts.shouldRetry(caught)) throw caught;
+        // A programming error is retried only when its cause chain is (fetch's TypeError over ECONNREFUSED).
+        if ((isProgrammingError(caught) && !isRetriable(caught)) || !opts.shouldRetry(caught)) throw caught;
         if (attempt > opts.retries) {
           throw new RetriesExhaustedError(`${opts.name} failed: ${describe(caught)}`, attempt, caught);
         }

@@ -15,7 +15,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
 import { loadRules } from '../detect/cli.ts';
 import { toRuleRecord } from '../detect/rule-records.ts';
-import { fingerprintOf } from '../start/replay.ts';
+import { fingerprintOf } from '../core/series-key.ts';
 import { withVersion } from '../rca/graph.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

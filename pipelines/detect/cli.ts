@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
-import { baseDetectorNames, createBaseDetector } from './base/index.ts';
+import { DEFAULT_BASE_DETECTOR, baseDetectorNames, createBaseDetector } from './base/index.ts';
 import type { BaseDetector } from './base/types.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 import { parseSeriesCsv } from './csv.ts';
@@ -97,15 +97,15 @@ const detect: CliCommand = {
   // Online (no --csv) it is a server whose anomalies other processes read.
   requiresBroker: (args) => args.options.csv === undefined,
   summary: 'Detect anomalies: offline over a timestamp,value CSV (--csv), or online as an exactly-once consumer of the metrics topic; prints each anomaly with its explanation',
-  usage: '[--csv FILE [--rules FILE] [--with-base]] [--base robust-z|ewma|none] [--json]',
+  usage: '[--csv FILE [--rules FILE] [--with-base]] [--base ensemble|ewma|robust-z|none] [--json]',
   options: [
     { name: 'csv', type: 'string', description: 'timestamp,value CSV (NAB format) to run offline; without it, the online detector consumes the metrics topic', placeholder: 'FILE' },
     { name: 'rules', type: 'string', description: 'rule file (YAML or a bare expression); alone, the rules run without a base detector', placeholder: 'FILE' },
     { name: 'with-base', type: 'boolean', description: 'combine the rules with the base detector as deployed: FP rules remove (min), then FN rules add (max)', default: false },
-    { name: 'base', type: 'string', description: `base detector: ${baseDetectorNames.join(' | ')}`, default: 'ewma' },
-    { name: 'threshold', type: 'number', description: 'base detector threshold (robust z or residual σ)' },
+    { name: 'base', type: 'string', description: `base detector: ${baseDetectorNames.join(' | ')}`, default: DEFAULT_BASE_DETECTOR },
+    { name: 'threshold', type: 'number', description: 'base detector threshold (ensemble: pattern likelihood in decades; robust-z: robust z; ewma: residual σ)' },
     { name: 'window', type: 'number', description: 'robust-z window in samples' },
-    { name: 'season', type: 'string', description: 'ewma season length (e.g. 1d, or 0s for none); default 1d' },
+    { name: 'season', type: 'string', description: 'ensemble/ewma season length (e.g. 1d, or 0s for none); default 1d' },
     { name: 'group', type: 'string', description: 'online: consumer group of the detector', default: 'panoptes-detect' },
     { name: 'instance', type: 'string', description: 'online: stable instance id (the transactional id suffix, so a restart fences its former self); default: the host name' },
   ],
@@ -121,7 +121,7 @@ const detect: CliCommand = {
     if (typeof csvPath !== 'string' || csvPath === '') throw new UsageError('detect --csv needs a FILE');
     const rulesPath = typeof o['rules'] === 'string' ? o['rules'] : undefined;
     const withBase = o['with-base'] === true || rulesPath === undefined;
-    const baseName = typeof o['base'] === 'string' ? o['base'] : 'ewma';
+    const baseName = typeof o['base'] === 'string' ? o['base'] : DEFAULT_BASE_DETECTOR;
     const rules = rulesPath === undefined ? [] : await loadRules(rulesPath);
     let base: BaseDetector | undefined;
     if (withBase) {

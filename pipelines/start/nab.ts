@@ -15,7 +15,8 @@ import { loadRules } from '../detect/cli.ts';
 import { fmt } from '../detect/explain.ts';
 import { toRuleRecord } from '../detect/rule-records.ts';
 import { defaultNabPaths, loadCorpus } from '../train/data/corpus.ts';
-import { fingerprintOf, replayBatches, seriesLabels } from './replay.ts';
+import { fingerprintOf } from '../core/series-key.ts';
+import { replayBatches, seriesLabels } from './replay.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_SERIES = ['realKnownCause/machine_temperature_system_failure.csv', 'realKnownCause/ec2_request_latency_system_failure.csv', 'realKnownCause/nyc_taxi.csv'];

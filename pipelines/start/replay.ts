@@ -2,19 +2,13 @@
  * Replays labelled `timestamp,value` series as a metrics stream: each series becomes MetricBatch
  * records of `chunk` samples, interleaved across series as a scraper would send them.
  */
-import { createHash } from 'node:crypto';
 import type { MetricBatch } from '../core/records.ts';
+import { fingerprintOf } from '../core/series-key.ts';
 import type { LabelledSeries } from '../train/data/series.ts';
 
 export function seriesLabels(s: LabelledSeries): Record<string, string> {
   const [category, file] = s.name.includes('/') ? s.name.split('/') : ['series', s.name];
   return { __name__: 'nab_value', series: file.replace(/\.csv$/, ''), category };
-}
-
-export function fingerprintOf(labels: Record<string, string>): string {
-  const h = createHash('sha1');
-  for (const k of Object.keys(labels).sort()) h.update(`${k}\u00ff${labels[k]}\u00ff`);
-  return h.digest('hex').slice(0, 16);
 }
 
 export function* replayBatches(series: LabelledSeries[], chunk: number, now: () => number = Date.now): Generator<MetricBatch> {

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retry, backoffDelay, defaultRetryOptions, defaultShouldRetry } from '../../../pipelines/core/retry.ts';
 import type { RetryInfo } from '../../../pipelines/core/retry.ts';
-import { ConfigError, InputError, RetriesExhaustedError, TimeoutError } from '../../../pipelines/core/errors.ts';
+import { ConfigError, InputError, RetriesExhaustedError, TimeoutError, isRetriable } from '../../../pipelines/core/errors.ts';
+
+/** An error the default classifier retries (it says so, as kafkajs's errors do). */
+const transient = (message: string) => Object.assign(new Error(message), { retriable: true });
 
 /** Records requested delays instead of waiting, so tests assert the schedule without timing. */
 function recorder() {
@@ -32,7 +35,7 @@ test('backs off exponentially up to the cap (no jitter)', async () => {
   let calls = 0;
   const v = await retry({ ...r.opts, retries: 6, initialDelayMs: 100, factor: 2, maxDelayMs: 1000, jitter: 0 })(async () => {
     calls++;
-    if (calls < 7) throw new Error('transient');
+    if (calls < 7) throw transient('transient');
     return calls;
   });
   assert.equal(v, 7);
@@ -62,7 +65,7 @@ test('a server hint replaces the backoff delay and is capped', async () => {
   let calls = 0;
   await retry({ ...r.opts, retries: 5, initialDelayMs: 10, jitter: 0, maxHintDelayMs: 5000, delayHint: () => hints[calls - 1] })(async () => {
     calls++;
-    if (calls <= 3) throw new Error('429');
+    if (calls <= 3) throw transient('429');
     return 'ok';
   });
   assert.deepEqual(r.sleeps, [1500, 5000, 40]);
@@ -77,7 +80,7 @@ test('bail stops at once with the given error, unwrapped', async () => {
     retry({ ...r.opts, retries: 5 })(async (bail) => {
       calls++;
       if (calls === 2) bail(fatal);
-      throw new Error('transient');
+      throw transient('transient');
     }),
     (err) => err === fatal,
   );
@@ -140,7 +143,7 @@ test('retries: 0 makes a single attempt', async () => {
   await assert.rejects(
     retry({ ...recorder().opts, retries: 0 })(async () => {
       calls++;
-      throw new Error('x');
+      throw transient('x');
     }),
     RetriesExhaustedError,
   );
@@ -155,18 +158,44 @@ test('an abort stops the waiting and the attempts', async () => {
     retry({ retries: 10, initialDelayMs: 60_000, maxDelayMs: 60_000, signal: ac.signal })(async () => {
       calls++;
       setImmediate(() => ac.abort(reason));
-      throw new Error('transient');
+      throw transient('transient');
     }),
     (e) => e === reason,
   );
   assert.equal(calls, 1);
 });
 
-test('default classification: own errors by their flag, foreign errors retried', () => {
-  assert.equal(defaultShouldRetry(new TimeoutError('t')), true);
-  assert.equal(defaultShouldRetry(new InputError('i')), false);
-  assert.equal(defaultShouldRetry(new Error('socket hang up')), true);
-  assert.equal(defaultShouldRetry(new TypeError('x is undefined')), false);
+test('default classification is the one classifier: own errors by their flag, socket failures retried, unknown errors not', () => {
+  const hangUp = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+  const fetchFailed = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
+  const cases: [unknown, boolean][] = [
+    [new TimeoutError('t'), true],
+    [new InputError('i'), false],
+    [hangUp, true],
+    [fetchFailed, true],
+    [new TypeError('x is undefined'), false],
+    [new RangeError('Invalid time value'), false],
+    [new Error('something odd'), false],
+    [{ retriable: true, message: 'kafkajs-style' }, true],
+    [new InputError('wrapped', { cause: hangUp }), false],
+  ];
+  for (const [err, want] of cases) {
+    // errors.ts isRetriable and retry.ts defaultShouldRetry used to disagree on unknown errors.
+    assert.equal(defaultShouldRetry(err), want, String((err as Error).message));
+    assert.equal(isRetriable(err), want, String((err as Error).message));
+  }
+});
+
+test('fetch failing on a refused connection is retried although it is a TypeError', async () => {
+  let calls = 0;
+  await assert.rejects(
+    retry({ retries: 2, initialDelayMs: 1, maxDelayMs: 1 })(async () => {
+      calls++;
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
+    }),
+    /gave up after 3 attempts/,
+  );
+  assert.equal(calls, 3);
 });
 
 test('NODE_ENV=test gets fast defaults, production slower ones', () => {
@@ -192,7 +221,7 @@ test('options passed as undefined keep their defaults', async () => {
   let calls = 0;
   const v = await retry({ sleep: undefined, signal: undefined, retries: 1, initialDelayMs: 1 })(async () => {
     calls++;
-    if (calls === 1) throw new Error('once');
+    if (calls === 1) throw transient('once');
     return 'ok';
   });
   assert.equal(v, 'ok');
@@ -213,7 +242,7 @@ test('property: delays stay within jitter bounds of the capped schedule; attempt
         let calls = 0;
         const run = retry({ retries, initialDelayMs, maxDelayMs, factor, jitter, sleep: async (ms) => void sleeps.push(ms) })(async () => {
           calls++;
-          if (calls <= failures) throw new Error('transient');
+          if (calls <= failures) throw transient('transient');
           return calls;
         });
         const outcome = await run.then(

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import { decodeWriteRequest } from '../../../connectors/remote-write/decode.ts';
-import { fingerprintOf } from '../../../connectors/remote-write/fingerprint.ts';
+import { fingerprintOf } from '../../../pipelines/core/series-key.ts';
 import { encodeWriteRequest, sortedLabels, type PbLabel, type PbWriteRequest } from '../../../connectors/remote-write/proto.ts';
 import { rejectionOf } from '../../../connectors/remote-write/reject.ts';
 import { STALE_NAN } from './helpers.ts';

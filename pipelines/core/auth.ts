@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../pipelines/core/errors.ts';
+import { ConfigError } from './errors.ts';
 
 export interface AuthConfig {
   bearerToken?: string;
