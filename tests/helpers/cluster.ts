@@ -52,6 +52,8 @@ export class TestCluster {
       // Fences a killed broker (and moves its leaders) after 6 s instead of Kafka's 9 s.
       PANOPTES_KAFKA_SESSION_TIMEOUT_MS: String(opts.sessionTimeoutMs ?? 6000),
       PANOPTES_KAFKA_HEARTBEAT_MS: '1500',
+      // A graceful stop (rolling restart) or cluster-down.sh waits at most this long before KILL.
+      PANOPTES_KAFKA_STOP_TIMEOUT: '15',
     };
   }
 

@@ -283,7 +283,8 @@ class KafkaConsumer implements Consumer {
   private topics: string[] = [];
   private assigned = new Map<string, TopicPartition>();
   private ready = new Set<string>();
-  private pendingRevoke: Promise<void> = Promise.resolve();
+  /** Revoke and assign work of the rebalances so far, in order; batches wait for it. */
+  private prep: Promise<void> = Promise.resolve();
   private opts: RunOptions | null = null;
 
   constructor(private readonly c: KConsumer, private readonly options: ConsumerOptions) {}
@@ -299,18 +300,27 @@ class KafkaConsumer implements Consumer {
 
   async run(opts: RunOptions): Promise<void> {
     this.opts = opts;
-    // kafkajs has no awaited rebalance callbacks: track the assignment from GROUP_JOIN, run
-    // onRevoke for partitions that left, and run onAssign lazily before a partition's first batch.
+    // kafkajs has no awaited rebalance callbacks: track the assignment from GROUP_JOIN and, right
+    // then, run onRevoke for partitions that left and onAssign for new ones (one call for all of
+    // them, so a stage rebuilds with one read). Batches wait for that work. At the assignment, not
+    // at a partition's first batch: a stage's readiness must go false while it rebuilds and true
+    // once it has, also for partitions that have nothing to read yet (an idle input stayed "not
+    // ready" forever otherwise), and the rebuild starts as soon as the partitions are known.
     this.c.on(this.c.events.GROUP_JOIN, (e) => {
       const next = new Map<string, TopicPartition>();
       for (const [topic, parts] of Object.entries(e.payload.memberAssignment)) for (const p of parts) next.set(tpKey(topic, p), { topic, partition: p });
       const revoked = [...this.assigned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
       for (const k of this.assigned.keys()) if (!next.has(k)) this.ready.delete(k);
       this.assigned = next;
-      if (revoked.length > 0 && opts.onRevoke) {
-        const prev = this.pendingRevoke;
-        this.pendingRevoke = prev.then(() => opts.onRevoke!(revoked)).catch((err: unknown) => opts.onError?.(err));
-      }
+      this.prep = this.prep
+        .then(async () => {
+          if (revoked.length > 0 && opts.onRevoke) await opts.onRevoke(revoked);
+          // A later rebalance may already have taken some of them away again.
+          const todo = [...this.assigned].filter(([k]) => !this.ready.has(k));
+          if (todo.length > 0 && opts.onAssign) await opts.onAssign(todo.map(([, tp]) => tp));
+          for (const [k] of todo) this.ready.add(k);
+        })
+        .catch((err: unknown) => opts.onError?.(err));
     });
     this.c.on(this.c.events.CRASH, (e) => {
       if (!e.payload.restart) opts.onError?.(e.payload.error);
@@ -322,9 +332,10 @@ class KafkaConsumer implements Consumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-        await this.pendingRevoke;
+        await this.settle(heartbeat);
         const k = tpKey(batch.topic, batch.partition);
         if (!this.ready.has(k)) {
+          // A batch of a partition no GROUP_JOIN announced (should not happen): prepare it here.
           // Everything assigned and not yet prepared goes to onAssign in one call, so a stage can
           // rebuild all its new partitions with one read instead of one per partition.
           const fresh = [...this.assigned].filter(([key]) => !this.ready.has(key));
@@ -358,6 +369,22 @@ class KafkaConsumer implements Consumer {
     });
   }
 
+  /**
+   * Waits for the rebalance work (rebuilds can take a while), heartbeating meanwhile so the group
+   * does not evict this member for silence; a rebalance announced by the heartbeat ends the wait
+   * (kafkajs rejoins).
+   */
+  private async settle(heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const prep = this.prep.then(() => {
+      done = true;
+    });
+    while (!done) {
+      await Promise.race([prep, new Promise((r) => setTimeout(r, 1000))]);
+      if (!done) await heartbeat();
+    }
+  }
+
   async commit(offsets: RecordPosition[]): Promise<void> {
     await this.c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
   }
@@ -365,6 +392,7 @@ class KafkaConsumer implements Consumer {
   async stop(): Promise<void> {
     // disconnect() waits for the running batch, commits resolved offsets and leaves the group.
     await this.c.disconnect();
+    await this.prep;
     if (this.assigned.size > 0 && this.opts?.onRevoke) await this.opts.onRevoke(this.assignment());
     this.assigned.clear();
   }

@@ -12,6 +12,9 @@
  *     the reference's (no duplicate, no gap); the internal topics are replicated three times.
  *  3. Scale out and in under a steady producer, 1 → 3 → 1 detector instances: the anomalies equal
  *     the reference's; the rebalance times are printed.
+ *  4. Operators' view of a consumer stage (core runStage) on the cluster: /readyz is 503 while it
+ *     rebuilds state and 200 after, /healthz stays 200; consumer lag is exported for every
+ *     assigned partition, also while the stage is stuck, and falls to 0 once it catches up.
  *
  * The cluster runs on 29092/29192/29292 (PANOPTES_TEST_CLUSTER_PORTS), next to the shared single
  * broker, and is started and stopped here through the infra scripts (cluster.ts). Fails, never
@@ -26,6 +29,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../../pipelines/core/config.ts';
 import type { MetricBatch } from '../../../pipelines/core/records.ts';
 import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
+import { runStage } from '../../../pipelines/core/stage.ts';
 import { groupName, topicName } from '../../../pipelines/core/topics.ts';
 import { partitionForKey } from '../../../pipelines/core/transport/murmur2.ts';
 import type { Producer } from '../../../pipelines/core/transport/types.ts';
@@ -316,5 +320,65 @@ test('scale out and in under load: 1 → 3 → 1 detectors, anomalies equal the 
     await watcher;
     await producing.catch(() => undefined);
     await Promise.all([s.det.stop(), ...extra.map((d) => d.stop())]);
+  }
+});
+
+test('a consumer stage on the cluster: /readyz false while it rebuilds, lag for every partition, also when stuck', { timeout: 180_000 }, async (t) => {
+  const prefix = uniquePrefix('cluster-health');
+  const rt = await createRuntime(loadConfig({ env: { ...stageEnv(prefix), PANOPTES_LOG_LEVEL: 'error', PANOPTES_METRICS_LISTEN: '127.0.0.1:0' } }), { stage: 'health-check' });
+  runtimes.push(rt);
+  const metrics = topicName('metrics', prefix);
+  const group = groupName('health-check', prefix);
+  const p = await rt.transport.producer();
+  producers.push(p);
+  await p.send(Array.from({ length: 600 }, (_, i) => ({ topic: metrics, partition: i % 6, key: `k${i}`, value: Buffer.from(String(i)) })));
+  let openRebuild!: () => void;
+  const rebuildHeld = new Promise<void>((r) => (openRebuild = r));
+  let openProcessing!: () => void;
+  const processingHeld = new Promise<void>((r) => (openProcessing = r));
+  let processed = 0;
+  const st = await runStage<Buffer | null>(rt, {
+    name: 'health-check',
+    topic: metrics,
+    groupId: group,
+    instanceId: 'h1',
+    delivery: 'exactly-once',
+    lagRefreshMs: 300,
+    decode: async (r) => r.value,
+    onAssign: () => rebuildHeld,
+    process: async () => {
+      await processingHeld;
+      processed++;
+      return [];
+    },
+  });
+  const server = (await rt.serveMetrics(() => st.health()))!;
+  const status = async (path: string) => (await fetch(`${server.url}${path}`)).status;
+  const lags = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return text.split('\n').filter((l) => l.startsWith('panoptes_transport_consumer_lag_records{') && l.includes(`topic="${metrics}"`)).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  };
+  try {
+    await waitFor(async () => (await status('/readyz')) === 503, '/readyz 503 while the state is rebuilt', 60_000, 200);
+    assert.equal(await status('/healthz'), 200, 'a rebuilding stage is alive');
+    assert.equal(st.ready(), false);
+    openRebuild();
+    await waitFor(async () => (await status('/readyz')) === 200, '/readyz 200 once rebuilt', 60_000, 200);
+    // Batches are held: the stage is stuck, yet every partition reports its lag.
+    const stuck = await waitFor(async () => {
+      const l = await lags();
+      return l.length === 6 && l.reduce((a, b) => a + b, 0) === 600 ? l : null;
+    }, 'lag 100 on each of the 6 partitions while stuck', 60_000, 200);
+    openProcessing();
+    const caughtUp = await waitFor(async () => {
+      const l = await lags();
+      return l.length === 6 && l.every((x) => x === 0) ? l : null;
+    }, 'lag 0 everywhere once caught up', 90_000, 200);
+    t.diagnostic(`stuck: lag per partition ${JSON.stringify(stuck)}; caught up: ${JSON.stringify(caughtUp)} after ${processed} records`);
+    assert.equal(processed, 600);
+  } finally {
+    openRebuild();
+    openProcessing();
+    await st.stop();
   }
 });
