@@ -8,25 +8,35 @@
  *
  * Figures per run: drain time (spawn → every record committed: process start, group join,
  * rebalances and window rebuilds included), steady rate (records committed per second once the
- * group is stable with all its members), detector CPU per sample (all instances), and the heap
- * the detector holds per series (one instance: heap after the drain minus heap when idle, over
- * the series it holds; a rough figure, the child's GC runs when it likes).
+ * group is stable with all its members), detector CPU per sample (all instances). The detectors
+ * run the default base detector and the two rules of the detect-e2e bench.
+ *
+ * For the README's capacity notes, also: bytes per record on the topic, the backlog's produce rate
+ * (one kafkajs producer, acks=all, replication 3), and the heap the detector's state takes per
+ * series, measured in this process (the consumer's OnlineDetector fed the same records, heap
+ * after a forced GC, before and after; not a speed figure).
  *
  * The cluster is the test cluster of tests/helpers/cluster.ts (127.0.0.1:29092/29192/29292,
  * PANOPTES_TEST_CLUSTER_PORTS), started and stopped here through the infra scripts. Sizes:
  * PANOPTES_BENCH_SERIES (default 10,000 series) × PANOPTES_BENCH_ROUNDS (30 records of 10 samples).
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../pipelines/core/config.ts';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { createRuntime } from '../../pipelines/core/runtime.ts';
 import { groupName, topicName } from '../../pipelines/core/topics.ts';
-import { toRuleRecord } from '../../pipelines/detect/rule-records.ts';
+import { createBaseDetector, DEFAULT_BASE_DETECTOR } from '../../pipelines/detect/base/index.ts';
+import { DetectMetrics } from '../../pipelines/detect/metrics.ts';
+import { OnlineDetector } from '../../pipelines/detect/online.ts';
+import { RuleSet, toRuleRecord } from '../../pipelines/detect/rule-records.ts';
+import { Registry } from 'prom-client';
 import { defineRule } from '../../pipelines/detect/rule.ts';
 import { CLUSTER_BROKERS, TestCluster } from '../helpers/cluster.ts';
 import { REGISTRY, uniquePrefix } from '../helpers/infra.ts';
-import { metricSum, sleep, startStage, type StageProcess } from '../helpers/stage-process.ts';
+import { sleep, startStage, type StageProcess } from '../helpers/stage-process.ts';
 
 const SERIES = Number(process.env.PANOPTES_BENCH_SERIES ?? 10_000);
 const ROUNDS = Number(process.env.PANOPTES_BENCH_ROUNDS ?? 30);
@@ -67,7 +77,24 @@ interface RunResult {
   stableS: number;
   steadyRecordsPerS: number;
   cpuUsPerSample: number;
-  heapPerSeries: number | null;
+}
+
+/** Heap of the detector's state per series: the consumer's OnlineDetector fed SERIES × ROUNDS records, heap after forced GCs. */
+function heapPerSeries(rules: ReturnType<typeof defineRule>[]): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const set = new RuleSet();
+  for (const r of rules) set.apply(r.spec.id, toRuleRecord(r));
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const online = new OnlineDetector(set, { baseFactory: () => createBaseDetector(DEFAULT_BASE_DETECTOR, {}), metrics: new DetectMetrics(new Registry()) });
+  for (let round = 0; round < ROUNDS; round++) for (let s = 0; s < SERIES; s++) online.process(s % 6, record(s, round));
+  gc();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (online.seriesCount() !== SERIES) throw new Error('series count mismatch');
+  return (after - before) / SERIES;
 }
 
 export async function run(): Promise<void> {
@@ -104,6 +131,7 @@ export async function run(): Promise<void> {
     await p.close();
     const prodS = (performance.now() - t0) / 1000;
     const samples = produced * PER_RECORD;
+    console.log(`detector: panoptes detect, base ${DEFAULT_BASE_DETECTOR} (the default), rules ${rules.map((r) => r.spec.id).join(', ')}`);
     console.log(`cluster: 3 brokers (${CLUSTER_BROKERS.join(', ')}); metrics topic: ${info!.partitions} partitions, replication factor ${info!.replicationFactor}, min.insync.replicas ${info!.minInsyncReplicas}`);
     console.log(`backlog: ${produced} records (${samples} samples, ${SERIES} series, ${(bytes / produced).toFixed(0)} B per record) produced in ${prodS.toFixed(1)} s (${(produced / prodS).toFixed(0)} records/s, acks=all)`);
 
@@ -112,10 +140,9 @@ export async function run(): Promise<void> {
       const group = `bench-${i}`;
       const real = groupName(group, prefix);
       const tSpawn = Date.now();
-      const mine = await Promise.all(Array.from({ length: n }, (_, k) => startStage(`detect ${i}.${k}`, ['detect', '--base', 'robust-z', '--group', group, '--instance', `b${i}-${k}`], env)));
+      const mine = await Promise.all(Array.from({ length: n }, (_, k) => startStage(`detect ${i}.${k}`, ['detect', '--group', group, '--instance', `b${i}-${k}`], env)));
       procs.push(...mine);
       await Promise.all(mine.map((d) => d.waitLine(/detector running/, 120_000)));
-      const idleHeap = n === 1 ? metricSum(await mine[0]!.metrics(), 'nodejs_heap_size_used_bytes') : 0;
       let firstCommit = 0;
       let stable = 0;
       let atStable = 0;
@@ -137,19 +164,14 @@ export async function run(): Promise<void> {
         else await sleep(100);
       }
       const cpu = mine.reduce((a, d) => a + cpuSeconds(d.proc.pid), 0);
-      let heapPerSeries: number | null = null;
-      if (n === 1) {
-        const text = await mine[0]!.metrics();
-        heapPerSeries = (metricSum(text, 'nodejs_heap_size_used_bytes') - idleHeap) / Math.max(1, metricSum(text, 'panoptes_detect_series'));
-      }
       await Promise.all(mine.map((d) => d.stop()));
       const steady = stable && done > stable ? (produced - atStable) / ((done - stable) / 1000) : NaN;
-      const r: RunResult = { instances: n, drainS: (done - tSpawn) / 1000, firstCommitS: (firstCommit - tSpawn) / 1000, stableS: (stable - tSpawn) / 1000, steadyRecordsPerS: steady, cpuUsPerSample: (cpu / samples) * 1e6, heapPerSeries };
+      const r: RunResult = { instances: n, drainS: (done - tSpawn) / 1000, firstCommitS: (firstCommit - tSpawn) / 1000, stableS: (stable - tSpawn) / 1000, steadyRecordsPerS: steady, cpuUsPerSample: (cpu / samples) * 1e6 };
       results.push(r);
       console.log(
         `run ${i + 1}: ${n} instance${n > 1 ? 's' : ''}: drained in ${r.drainS.toFixed(1)} s (first commit at ${r.firstCommitS.toFixed(1)} s, group stable with ${n} at ${r.stableS.toFixed(1)} s); ` +
           `steady ${Number.isFinite(steady) ? `${steady.toFixed(0)} records/s = ${(steady * PER_RECORD).toFixed(0)} samples/s` : 'n/a (stable only at the end)'}; ` +
-          `detector CPU ${r.cpuUsPerSample.toFixed(2)} µs/sample${heapPerSeries !== null ? `; heap ≈ ${(heapPerSeries / 1024).toFixed(1)} KiB per series` : ''}`,
+          `detector CPU ${r.cpuUsPerSample.toFixed(2)} µs/sample (all instances' user+system time over the backlog's samples)`,
       );
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -164,7 +186,9 @@ export async function run(): Promise<void> {
     console.log(`| 1 | ${drain1.toFixed(1)} | ${(steady1 * PER_RECORD).toFixed(0)} | ${of(1, (r) => r.cpuUsPerSample).toFixed(2)} |`);
     console.log(`| 2 | ${drain2.toFixed(1)} | ${(steady2 * PER_RECORD).toFixed(0)} | ${of(2, (r) => r.cpuUsPerSample).toFixed(2)} |`);
     console.log(`ratio 2 : 1 — steady throughput ${(steady2 / steady1).toFixed(2)}, drain time ${(drain2 / drain1).toFixed(2)}`);
-    console.log('JSON:' + JSON.stringify({ bench: 'cluster', series: SERIES, records: produced, samples, bytesPerRecord: bytes / produced, runs: results, ratioSteady: steady2 / steady1, ratioDrain: drain2 / drain1 }));
+    const heap = heapPerSeries(rules);
+    console.log(`detector state: ${(heap / 1024).toFixed(1)} KiB heap per series (base ${DEFAULT_BASE_DETECTOR} + the two rules, ${ROUNDS * PER_RECORD} samples per series, in-process after GC)`);
+    console.log('JSON:' + JSON.stringify({ bench: 'cluster', base: DEFAULT_BASE_DETECTOR, series: SERIES, records: produced, samples, bytesPerRecord: bytes / produced, produceRecordsPerS: produced / prodS, runs: results, ratioSteady: steady2 / steady1, ratioDrain: drain2 / drain1, heapBytesPerSeries: heap }));
   } finally {
     await Promise.all(procs.map((d) => d.stop()));
     await admin.disconnect().catch(() => undefined);
