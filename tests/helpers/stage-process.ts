@@ -141,7 +141,9 @@ export class Supervised {
     void p.exited.then((code) => {
       if (this.stopping) return;
       this.restarts++;
-      this.exits.push(`${p.name} exited with ${code}: ${p.lines.filter((l) => /"level":"error"|stopped on an error/.test(l)).slice(-2).join(' | ').slice(0, 600)}`);
+      // The last lines that say why (the CLI's own message, errors, an uncaught exception's first lines).
+      const why = p.lines.filter((l) => !/"level":"(info|debug)"/.test(l)).slice(-8).map((l) => l.slice(0, 300));
+      this.exits.push(`${p.name} exited with ${code}:\n    ${why.join('\n    ')}`);
       this.restarting = this.launch().then((next) => {
         this.current = next;
         this.watch(next);

@@ -156,7 +156,7 @@ const retryConcurrentTransactions = retry({
 /** Error types of a coordinator that moved or is not there yet (a broker died or restarted). */
 const COORDINATOR_ERRORS = new Set(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS']);
 
-function isCoordinatorMove(err: unknown): boolean {
+export function isCoordinatorMove(err: unknown): boolean {
   for (let e = err as { type?: string; name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
     if ((e.type && COORDINATOR_ERRORS.has(e.type)) || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError') return true;
     e = (e.originalError ?? e.cause) as typeof e;
