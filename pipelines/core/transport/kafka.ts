@@ -153,8 +153,15 @@ const retryConcurrentTransactions = retry({
   shouldRetry: (err) => /CONCURRENT_TRANSACTIONS|another concurrent operation on the same transaction/.test(`${(err as { type?: string }).type ?? ''} ${(err as Error).message ?? ''}`),
 });
 
-/** Error types of a coordinator that moved or is not there yet (a broker died or restarted). */
-const COORDINATOR_ERRORS = new Set(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS']);
+/**
+ * Error types of a coordinator that moved or is not there yet (a broker died or restarted), by
+ * kafkajs's names (codes 14, 15, 16) and Kafka's. kafkajs's own retry in sendOffsets checks only
+ * Kafka's names, which its errors never carry, so it gives up on the first answer.
+ */
+const COORDINATOR_ERRORS = new Set([
+  'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR',
+]);
 
 export function isCoordinatorMove(err: unknown): boolean {
   for (let e = err as { type?: string; name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
@@ -165,11 +172,11 @@ export function isCoordinatorMove(err: unknown): boolean {
 }
 
 /**
- * Offsets sent to a transaction go to the group's coordinator, which moves when its broker dies.
- * kafkajs looks the coordinator up again but gives up after its default ~9 s of retries, which a
- * failover can outlast (the broker is fenced only after broker.session.timeout.ms): the stage
- * then failed on a broker kill (cluster failure tests). Sending the same offsets again within the
- * same transaction is idempotent, so it is retried for up to ~40 s.
+ * Offsets sent to a transaction go to the group's coordinator, which moves when its broker dies or
+ * restarts. kafkajs means to look the coordinator up again and retry, but matches the error by a
+ * name its errors do not carry (see COORDINATOR_ERRORS), so the stage failed on every coordinator
+ * move (cluster failure tests). Sending the same offsets again within the same transaction is
+ * idempotent; kafkajs finds the coordinator anew on each call. Retried for up to ~40 s.
  */
 const retryCoordinatorMove = retry({
   name: 'send offsets to transaction',

@@ -33,3 +33,15 @@ test('sendAll sends once when every partition answers, and gives up (retriable) 
   );
   assert.equal(n, 5);
 });
+
+test('a coordinator that moved is recognised by kafkajs\'s error names, also under its retries-exceeded wrapper', async () => {
+  const { isCoordinatorMove } = await import('../../../../pipelines/core/transport/kafka.ts');
+  const k = (await import('kafkajs')).default as unknown as Record<string, new (...a: unknown[]) => Error>;
+  for (const [type, code] of [['GROUP_COORDINATOR_NOT_AVAILABLE', 15], ['NOT_COORDINATOR_FOR_GROUP', 16], ['GROUP_LOAD_IN_PROGRESS', 14]] as const) {
+    const e = new k.KafkaJSProtocolError!({ message: type, type, code, retriable: true });
+    assert.equal(isCoordinatorMove(e), true, type);
+    assert.equal(isCoordinatorMove(new k.KafkaJSNumberOfRetriesExceeded!(e, { retryCount: 5, retryTime: 1 })), true, `${type} after retries`);
+  }
+  assert.equal(isCoordinatorMove(new k.KafkaJSProtocolError!({ message: 'x', type: 'INVALID_PRODUCER_EPOCH', code: 47, retriable: false })), false);
+  assert.equal(isCoordinatorMove(new Error('other')), false);
+});
