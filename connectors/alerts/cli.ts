@@ -12,6 +12,7 @@ export const commands: CliCommand[] = [
     summary: alertsSpec.summary,
     usage: '--listen ADDR [--alertmanager URL] [--bearer-token-file FILE] [--webhook-secret-file FILE] [options]',
     options: alertsSpec.cliOptions(),
+    requiresBroker: true,
     help: `Reads the anomalies, incidents and rca topics. Subscriptions (Prometheus selectors, severities,
 kinds, optional webhook) are created with POST /v1/subscriptions and kept on the compacted
 alert-subscriptions topic. GET /v1/alerts/stream?match[]={service="checkout"} streams as SSE and

@@ -94,6 +94,8 @@ export function anomalyRecord(d: Decision, baseName: string | undefined): Anomal
 
 const detect: CliCommand = {
   name: 'detect',
+  // Online (no --csv) it is a server whose anomalies other processes read.
+  requiresBroker: (args) => args.options.csv === undefined,
   summary: 'Detect anomalies: offline over a timestamp,value CSV (--csv), or online as an exactly-once consumer of the metrics topic; prints each anomaly with its explanation',
   usage: '[--csv FILE [--rules FILE] [--with-base]] [--base ensemble|ewma|robust-z|none] [--json]',
   options: [

@@ -86,6 +86,7 @@ const correlate: CliCommand = {
 
 const run: CliCommand = {
   name: 'incidents run',
+  requiresBroker: true,
   summary: 'Run the online incident correlator: anomalies → incident lifecycle records (exactly-once)',
   usage: '[--graph FILE] [options below]',
   options: [

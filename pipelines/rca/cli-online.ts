@@ -25,6 +25,7 @@ export function formatRca(r: RcaResult): string {
 
 const run: CliCommand = {
   name: 'rca run',
+  requiresBroker: true,
   summary: 'Run the online RCA consumer: incidents + metric windows + causal-graphs → rca',
   usage: '[--method hybrid|attribution|traversal|random-walk] [--graph FILE] [options below]',
   options: [

@@ -10,7 +10,7 @@ import { NotFoundError, TransportError } from '../errors.ts';
 import { partitionForKey } from './murmur2.ts';
 import type {
   Batch, Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions,
-  RecordPosition, RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
+  RecordPosition, RunOptions, TopicInfo, TopicPartition, TopicSpec, Transaction, Transport,
 } from './types.ts';
 
 interface StoredRecord {
@@ -351,6 +351,14 @@ export class EmbeddedTransport implements Transport {
 
   async listTopics(): Promise<string[]> {
     return [...this.broker.topics.keys()].sort();
+  }
+
+  async liveBrokers(): Promise<number> {
+    return 1;
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    return topics.map((name) => ({ name, partitions: this.broker.topic(name).partitions.length, replicationFactor: 1, minInsyncReplicas: 1 }));
   }
 
   async offsets(topic: string): Promise<{ partition: number; low: string; high: string }[]> {

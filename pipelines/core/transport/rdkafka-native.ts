@@ -39,6 +39,7 @@ export type EofEvent = TopicPartitionOffset;
 
 export interface Client {
   connect(metadataOptions: { timeout?: number }, cb: (err: LibrdKafkaError | null) => void): void;
+  getMetadata(options: { topic?: string; allTopics?: boolean; timeout?: number }, cb: Callback<Metadata>): void;
   disconnect(cb: (err: LibrdKafkaError | null | undefined) => void): void;
   on(event: string, listener: (...args: never[]) => void): this;
 }
@@ -73,8 +74,13 @@ export interface KafkaConsumer extends Client {
 
 export interface TopicDescription {
   name: string;
-  partitions: { partition: number; leader: unknown }[];
+  partitions: { partition: number; leader: unknown; replicas?: unknown[]; isr?: unknown[] }[];
   error?: LibrdKafkaError;
+}
+
+export interface Metadata {
+  brokers: { id: number; host: string; port: number }[];
+  topics: { name: string; partitions: unknown[] }[];
 }
 
 export interface ListOffsetsResult extends TopicPartitionOffset {

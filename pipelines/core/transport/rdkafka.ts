@@ -13,7 +13,7 @@ import { loadRdKafka } from './rdkafka-load.ts';
 import type * as RK from './rdkafka-native.ts';
 import type {
   Batch, Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions, RecordPosition,
-  RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
+  RunOptions, TopicInfo, TopicPartition, TopicSpec, Transaction, Transport,
 } from './types.ts';
 
 export interface RdKafkaTransportOptions {
@@ -465,7 +465,7 @@ export class RdKafkaTransport implements Transport {
     await Promise.all(missing.map(async (s) => {
       const config: Record<string, string> = { ...(s.cleanupPolicy ? { 'cleanup.policy': s.cleanupPolicy } : {}), ...(s.configs ?? {}) };
       try {
-        await call((cb) => admin.createTopic({ topic: s.name, num_partitions: s.partitions, replication_factor: -1, config }, this.o.requestTimeoutMs, cb));
+        await call((cb) => admin.createTopic({ topic: s.name, num_partitions: s.partitions, replication_factor: s.replicationFactor ?? -1, config }, this.o.requestTimeoutMs, cb));
       } catch (err) {
         // Another instance may have created it meanwhile: fine.
         if ((err as { code?: number }).code !== ERR_TOPIC_ALREADY_EXISTS) throw wrap(`create topic ${s.name}`, err);
@@ -484,6 +484,33 @@ export class RdKafkaTransport implements Transport {
       if (Date.now() > end) throw new TimeoutError(`topics ${topics.join(', ')} have no leaders after ${this.o.requestTimeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  async liveBrokers(): Promise<number> {
+    // The native admin client has no describeCluster: a producer client's metadata lists the brokers.
+    const { mod } = this.require();
+    const p = this.attachLog(new mod.Producer(this.base(), {}));
+    await this.connectClient(p, 'metadata client');
+    try {
+      const md = await call<RK.Metadata>((cb) => p.getMetadata({ allTopics: false, timeout: this.o.requestTimeoutMs }, cb)).catch((err: unknown) => {
+        throw wrap('describe cluster', err);
+      });
+      return md.brokers.length;
+    } finally {
+      await call((cb) => p.disconnect((err) => cb(err))).catch(() => undefined);
+    }
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    if (topics.length === 0) return [];
+    const { admin } = this.require();
+    const desc = await call<RK.TopicDescription[]>((cb) => admin.describeTopics(topics, { timeout: this.o.requestTimeoutMs }, cb)).catch((err: unknown) => {
+      throw wrap('describe topics', err);
+    });
+    const bad = desc.find((d) => d.error);
+    if (bad) throw wrap(`describe topic ${bad.name}`, bad.error);
+    // librdkafka's native admin API cannot read topic configs here: min.insync.replicas unknown.
+    return desc.map((d) => ({ name: d.name, partitions: d.partitions.length, replicationFactor: d.partitions[0]?.replicas?.length ?? 0, minInsyncReplicas: null }));
   }
 
   async listTopics(): Promise<string[]> {

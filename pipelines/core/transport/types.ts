@@ -12,8 +12,20 @@ export interface TopicSpec {
   partitions: number;
   /** `compact` for topics keyed by identity whose latest value is the state (rules, graphs). */
   cleanupPolicy?: 'delete' | 'compact';
-  /** Extra broker-side configs (retention.ms, ...). */
+  /** Extra broker-side configs (retention.ms, min.insync.replicas, ...). */
   configs?: Record<string, string>;
+  /** Replicas per partition; absent: the broker's `default.replication.factor`. */
+  replicationFactor?: number;
+}
+
+/** What the cluster says about a topic's layout. */
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+  /** Replicas of its first partition (Kafka gives every partition of a topic as many). */
+  replicationFactor: number;
+  /** The effective `min.insync.replicas`, or null where the client cannot read topic configs (librdkafka). */
+  minInsyncReplicas: number | null;
 }
 
 export interface OutRecord {
@@ -130,6 +142,10 @@ export interface Transport {
   /** Creates missing topics; existing topics are left as they are. */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   listTopics(): Promise<string[]>;
+  /** Brokers the cluster reports as live (registered and not fenced); 1 for the embedded transport. */
+  liveBrokers(): Promise<number>;
+  /** Partitions, replicas and min.insync.replicas of existing topics. */
+  describeTopics(topics: string[]): Promise<TopicInfo[]>;
   /** Per partition: the first offset still stored and one past the last. */
   offsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
   producer(opts?: ProducerOptions): Promise<Producer>;
