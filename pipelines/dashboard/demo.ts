@@ -14,7 +14,7 @@ import type { InferenceResult, MetricBatch } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
 import { loadRules } from '../detect/cli.ts';
-import { toRuleRecord } from '../detect/rule-records.ts';
+import { toRuleRecord } from '../detect/rules/rule-records.ts';
 import { fingerprintOf } from '../core/series-key.ts';
 import { withVersion } from '../rca/graph.ts';
 

@@ -13,7 +13,7 @@ import { topicName } from '../core/topics.ts';
 import { baseDetectorNames } from './base/index.ts';
 import { loadRules } from './cli.ts';
 import { startDetector } from './consumer.ts';
-import { RuleSet, toRuleRecord } from './rule-records.ts';
+import { RuleSet, toRuleRecord } from './rules/rule-records.ts';
 
 function parseSelector(items: string[]): Record<string, string> {
   const out: Record<string, string> = {};

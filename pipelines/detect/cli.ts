@@ -7,13 +7,13 @@ import { InputError, UsageError } from '../core/errors.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { baseDetectorNames, createBaseDetector } from './base/index.ts';
 import type { BaseDetector } from './base/types.ts';
-import { formatDiagnostic } from './diagnostics.ts';
+import { formatDiagnostic } from './rules/diagnostics.ts';
 import { parseSeriesCsv } from './csv.ts';
-import { parseDuration } from './lexer.ts';
-import type { CheckedRule } from './rule.ts';
-import { parseRuleFile } from './rule-file.ts';
-import type { Decision } from './series-detector.ts';
-import { SeriesDetector } from './series-detector.ts';
+import { parseDuration } from './rules/lexer.ts';
+import type { CheckedRule } from './rules/rule.ts';
+import { parseRuleFile } from './rules/rule-file.ts';
+import type { Decision } from './engine/series-detector.ts';
+import { SeriesDetector } from './engine/series-detector.ts';
 
 async function readText(path: string, what: string): Promise<string> {
   try {

@@ -20,9 +20,9 @@ import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
 import type { Consumer, InRecord, Producer } from '../core/transport/types.ts';
 import { createBaseDetector } from './base/index.ts';
-import { DetectMetrics } from './metrics.ts';
-import { OnlineDetector } from './online.ts';
-import { RuleSet } from './rule-records.ts';
+import { DetectMetrics } from './engine/metrics.ts';
+import { OnlineDetector } from './engine/online.ts';
+import { RuleSet } from './rules/rule-records.ts';
 
 export interface DetectorOptions {
   groupId: string;

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { parseSeriesCsv } from '../../pipelines/detect/csv.ts';
 import { createBaseDetector } from '../../pipelines/detect/base/index.ts';
-import { SeriesDetector } from '../../pipelines/detect/series-detector.ts';
-import type { CheckedRule } from '../../pipelines/detect/rule.ts';
+import { SeriesDetector } from '../../pipelines/detect/engine/series-detector.ts';
+import type { CheckedRule } from '../../pipelines/detect/rules/rule.ts';
 import { ROOT } from './infra.ts';
 
 export const DATASETS = process.env.PANOPTES_DATASETS ?? join(ROOT, '..', 'shared', 'datasets');

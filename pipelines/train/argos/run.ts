@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import { createLlmClient } from '../../llm/client.ts';
 import type { LlmClient, LlmClientOptions } from '../../llm/client.ts';
-import type { CheckedRule } from '../../detect/rule.ts';
+import type { CheckedRule } from '../../detect/rules/rule.ts';
 import type { LabelledSeries } from '../data/series.ts';
 import type { ArgosContext, LabelFn, RuleSet } from '../eval/detector.ts';
 import { ArgosAgents } from './agents.ts';

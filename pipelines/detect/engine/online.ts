@@ -6,11 +6,11 @@
  * would have had, and its anomalies equal an uninterrupted (or offline) run.
  */
 import { createHash } from 'node:crypto';
-import type { Anomaly, MetricBatch } from '../core/records.ts';
-import type { BaseDetector } from './base/types.ts';
-import { anomalyRecord } from './cli.ts';
+import type { Anomaly, MetricBatch } from '../../core/records.ts';
+import type { BaseDetector } from '../base/types.ts';
+import { anomalyRecord } from '../cli.ts';
 import type { DetectMetrics } from './metrics.ts';
-import type { RuleSet } from './rule-records.ts';
+import type { RuleSet } from '../rules/rule-records.ts';
 import { SeriesDetector, type Decision, type RuleFault } from './series-detector.ts';
 
 export interface OnlineOptions {
