@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../pipelines/core/errors.ts';
+import { ConfigError } from '../../../pipelines/inference/../core/errors.ts';
 import { validatePoolOptions } from '../../../pipelines/inference/options.ts';
 
 test('reports every bad option with its key', () => {
