@@ -70,7 +70,18 @@ export interface ListField extends FieldCommon<string[]> {
 
 export type Field = StringField | IntField | NumberField | BoolField | EnumField | ListField;
 
-type ValueOf<F> = F extends EnumField<infer V> ? V : F extends FieldCommon<infer T> ? T : never;
+// By kind, not by `default`: a field without a default still has its value type.
+type ValueOf<F> = F extends { kind: 'enum'; values: readonly (infer V)[] }
+  ? V
+  : F extends { kind: 'int' | 'number' }
+    ? number
+    : F extends { kind: 'string' }
+      ? string
+      : F extends { kind: 'boolean' }
+        ? boolean
+        : F extends { kind: 'list' }
+          ? string[]
+          : never;
 type HasDefault<F> = F extends { default: unknown } ? true : F extends { required: true } ? true : false;
 
 /** The typed options a spec produces: fields with a default or `required` are always present. */

@@ -13,8 +13,7 @@ import { mulberry32 } from '../core/random.ts';
 import type { InferenceResult, MetricBatch } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
-import { loadRules } from '../detect/cli.ts';
-import { toRuleRecord } from '../detect/rules/rule-records.ts';
+import { loadRules, toRuleRecord } from '../detect/index.ts';
 import { fingerprintOf } from '../core/series-key.ts';
 import { withVersion } from '../rca/graph.ts';
 
@@ -82,7 +81,7 @@ export async function startDemo(rt: Runtime, o: DemoOptions): Promise<{ stop(): 
   await producer.send([{ topic: t('causalGraphs'), key: DEMO_GRAPH.name, value: rt.serde.encode(t('causalGraphs'), DEMO_GRAPH) }]);
 
   // The real stages, loaded on use (the dashboard alone needs none of them).
-  const { startDetector } = await import('../detect/consumer.ts');
+  const { startDetector } = await import('../detect/index.ts');
   const { startIncidentCorrelator } = await import('../incidents/consumer.ts');
   const { startRcaConsumer } = await import('../rca/consumer.ts');
   const stages: { name: string; stop(): Promise<void> }[] = [];

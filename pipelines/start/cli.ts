@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliCommand } from '../core/cli-types.ts';
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_SERIES } from './nab.ts';
+import { DEFAULT_SERIES } from './cli-nab.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const START_PROBLEM = 'crash-geo-localization';
@@ -50,7 +50,7 @@ export const commands: CliCommand[] = [
     help: 'Needs /usr/bin/prometheus (installed by infra/debian.sh; npm start runs it when root) and PostgreSQL and Redis on 127.0.0.1. About 1.5 minutes.\nWith --nab: reads NAB from $PANOPTES_DATASETS/nab (default ../shared/datasets/nab beside the repository).',
     async run(args, io) {
       if (args.options.nab) {
-        const { runNab } = await import('./nab.ts');
+        const { runNab } = await import('./cli-nab.ts');
         return runNab(args, io);
       }
       ensurePrometheus(io.err);

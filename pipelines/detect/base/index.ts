@@ -9,6 +9,9 @@ import type { BaseDetector } from './types.ts';
 export const baseDetectorNames = ['robust-z', 'ewma'] as const;
 export type BaseDetectorName = (typeof baseDetectorNames)[number];
 
+/** The default base detector of every command (detect --csv, online detect): change it here and every command follows. */
+export const DEFAULT_BASE_DETECTOR: BaseDetectorName = 'ewma';
+
 export function createBaseDetector(name: string, options: Partial<RobustZOptions> & Partial<EwmaForecastOptions> = {}): BaseDetector {
   if (name === 'robust-z') {
     const { window, threshold, warmup, cooldown, minScale } = options;
