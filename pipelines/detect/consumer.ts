@@ -74,12 +74,14 @@ export async function startDetector(rt: Runtime, opts: DetectorOptions): Promise
   const anomaliesTopic = topicName('anomalies', prefix);
   const baseName = opts.base ?? DEFAULT_BASE_DETECTOR;
   const log = rt.log.child({ stage: 'detect', instance: opts.instanceId });
-  const dm = new DetectMetrics(rt.metrics);
-  const rulesGauge = new Gauge({ name: 'panoptes_detect_rules_deployed', help: 'Rules currently deployed on this detector.', registers: [rt.metrics] });
-  const rejectedRules = new Gauge({ name: 'panoptes_detect_rules_rejected', help: 'Rules on the rules topic rejected (latest state): their record did not decode or did not check.', registers: [rt.metrics] });
-  const rejectedRecords = new Counter({ name: 'panoptes_detect_rule_records_rejected_total', help: 'Records of the rules topic rejected, by reason (decode: not a Rule record; check: the rule does not parse, check or compile).', labelNames: ['reason'], registers: [rt.metrics] });
-  const e2e = new Histogram({ name: 'panoptes_detect_end_to_end_seconds', help: 'From a sample batch being received by the connector to its anomalies being committed.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [rt.metrics] });
-  const seriesGauge = new Gauge({ name: 'panoptes_detect_series', help: 'Series with windows held by this instance.', registers: [rt.metrics] });
+  // One set of metrics per registry: a detector restarted in the same process reuses them.
+  const once = <T>(name: string, make: () => T): T => (rt.metrics.getSingleMetric(name) as T | undefined) ?? make();
+  const dm = DetectMetrics.for(rt.metrics);
+  const rulesGauge = once('panoptes_detect_rules_deployed', () => new Gauge({ name: 'panoptes_detect_rules_deployed', help: 'Rules currently deployed on this detector.', registers: [rt.metrics] }));
+  const rejectedRules = once('panoptes_detect_rules_rejected', () => new Gauge({ name: 'panoptes_detect_rules_rejected', help: 'Rules on the rules topic rejected (latest state): their record did not decode or did not check.', registers: [rt.metrics] }));
+  const rejectedRecords = once('panoptes_detect_rule_records_rejected_total', () => new Counter({ name: 'panoptes_detect_rule_records_rejected_total', help: 'Records of the rules topic rejected, by reason (decode: not a Rule record; check: the rule does not parse, check or compile).', labelNames: ['reason'], registers: [rt.metrics] }));
+  const e2e = once('panoptes_detect_end_to_end_seconds', () => new Histogram({ name: 'panoptes_detect_end_to_end_seconds', help: 'From a sample batch being received by the connector to its anomalies being committed.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [rt.metrics] }));
+  const seriesGauge = once('panoptes_detect_series', () => new Gauge({ name: 'panoptes_detect_series', help: 'Series with windows held by this instance.', registers: [rt.metrics] }));
 
   // Fail fast on a bad name or option, before anything connects.
   const baseFactory = baseName === 'none' ? undefined : () => createBaseDetector(baseName, opts.baseOptions ?? {});
@@ -127,8 +129,12 @@ export async function startDetector(rt: Runtime, opts: DetectorOptions): Promise
     rejectedRules.set(rejected.size);
     return changed;
   };
-  // Current rules before the first sample, so a restarted detector starts with what it had.
-  await applyRuleRecords(await rt.transport.readToEnd(rulesTopic));
+  // Current rules before the first sample, so a restarted detector starts with what it had. The
+  // tail below starts from the beginning too; what this read applied it skips.
+  const readUpTo = new Map<number, bigint>();
+  const initial = await rt.transport.readToEnd(rulesTopic);
+  for (const r of initial) readUpTo.set(r.partition, BigInt(r.offset) + 1n);
+  await applyRuleRecords(initial);
 
   // --- the detector --------------------------------------------------------------------------
   let lastDropWarning = -Infinity;
@@ -254,7 +260,9 @@ export async function startDetector(rt: Runtime, opts: DetectorOptions): Promise
     await rulesConsumer.run({
       eachBatch: (b) =>
         stage.exclusive(async () => {
-          if (await applyRuleRecords(b.records)) online.setRules(ruleSet);
+          const seen = readUpTo.get(b.partition) ?? 0n;
+          const fresh = b.records.filter((r) => BigInt(r.offset) >= seen);
+          if (fresh.length > 0 && (await applyRuleRecords(fresh))) online.setRules(ruleSet);
         }),
       onError: (err) => log.error('rules tail failed; the rules in force stay', { err }),
     });

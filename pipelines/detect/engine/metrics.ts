@@ -18,6 +18,15 @@ export class DetectMetrics {
   readonly seriesDropped: Counter;
   private readonly pending: Record<SampleOutcome, number> = { accepted: 0, out_of_order: 0, duplicate: 0, nan: 0, series_cap: 0 };
 
+  private static readonly byRegistry = new WeakMap<Registry, DetectMetrics>();
+
+  /** The registry's one instance (a detector restarted in the same process shares it). */
+  static for(registry: Registry): DetectMetrics {
+    let m = DetectMetrics.byRegistry.get(registry);
+    if (!m) DetectMetrics.byRegistry.set(registry, (m = new DetectMetrics(registry)));
+    return m;
+  }
+
   constructor(registry: Registry) {
     // Per-sample counts are kept in plain numbers and handed to prom-client when it collects (a
     // scrape or get()): a prom-client inc() per sample cost ~150 ns, about a tenth of a sample's
