@@ -16,9 +16,17 @@ export async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-/** Loads and checks a rule file; throws InputError listing every positioned problem, one per line. */
+/**
+ * Loads and checks a rule file. On problems, one InputError of one line: the first positioned
+ * problem and how many more there are (`panoptes rules check FILE` lists every one); all of them
+ * are in `details.diagnostics`.
+ */
 export async function loadRules(path: string): Promise<CheckedRule[]> {
   const { rules, diagnostics } = parseRuleFile(await readText(path, 'rule file'), path);
-  if (diagnostics.length > 0) throw new InputError(`${diagnostics.length} error(s) in ${path}:\n${diagnostics.map((d) => formatDiagnostic(d, path)).join('\n')}`, { details: { diagnostics } });
+  const [first] = diagnostics;
+  if (first !== undefined) {
+    const more = diagnostics.length - 1;
+    throw new InputError(`${formatDiagnostic(first, path)}${more > 0 ? ` (and ${more} more; panoptes rules check ${path} lists every one)` : ''}`, { details: { diagnostics } });
+  }
   return rules;
 }

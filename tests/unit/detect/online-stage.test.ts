@@ -1,9 +1,9 @@
 /**
  * The online detector as a stage, on the embedded transport: online and `detect --csv` agree on the
- * same series with the same options (defaults included); a poison record is dead-lettered and the
- * group goes on; rules-topic records that do not decode or check are rejected with their reason;
- * a rule fault is counted once; the series cap holds; the rebuild on assignment reads only the
+ * same series with the same options (defaults included); a rule fault is counted once; the series
+ * cap holds; the rebuild on assignment reads only the
  * lookback the rules and base detector need and ends in the state an uninterrupted run has.
+ * (Poison records and bad rule records: tests/hostile/detect.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { parseCommandArgs } from '../../../pipelines/core/cli.ts';
 import type { CliIo } from '../../../pipelines/core/cli-types.ts';
 import { loadConfig } from '../../../pipelines/core/config.ts';
-import { DLQ_HEADERS } from '../../../pipelines/core/dead-letter.ts';
-import type { Anomaly, MetricBatch, RuleRecord } from '../../../pipelines/core/records.ts';
+import type { Anomaly, MetricBatch } from '../../../pipelines/core/records.ts';
 import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
 import { groupName, topicName } from '../../../pipelines/core/topics.ts';
 import { EmbeddedBroker } from '../../../pipelines/core/transport/embedded.ts';
@@ -105,59 +104,6 @@ for (const flags of [[], ['--base', 'robust-z', '--window', '60', '--threshold',
     assert.deepEqual(got, expected);
   });
 }
-
-test('a poison record (a sample stamped 9e15 ms) is dead-lettered with its reason; the group goes on', async () => {
-  const rt = await runtime('poison.');
-  const good = batches(series(60), 'fp-good');
-  const poison: MetricBatch = { ...good[0]!, fingerprint: 'fp-good', samples: [{ timestampMs: 9e15, value: 1, stale: false }] };
-  await produce(rt, [good[0]!, poison, good[1]!, good[2]!]);
-  const det = await startDetector(rt, { groupId: 'p', instanceId: 'p1', base: 'none' });
-  await waitFor(async () => (await committed(rt, 'p')) === 4, 'all four records committed', 10000, 20);
-  const tracked = det.seriesCount();
-  await det.stop();
-  const dead = await rt.transport.readToEnd(topicName('deadLetters', 'poison.'));
-  assert.equal(dead.length, 1);
-  assert.equal(dead[0]!.headers[DLQ_HEADERS.kind], 'process');
-  assert.match(dead[0]!.headers[DLQ_HEADERS.reason]!, /timestamp 9000000000000000 ms is outside the date range/);
-  assert.equal(tracked, 1, 'the good records of the series were processed');
-  const anomalies = await rt.transport.readToEnd(topicName('anomalies', 'poison.'));
-  assert.equal(anomalies.length, 0);
-  await rt.close();
-});
-
-test('rules-topic records that do not decode or do not check (1,500 nested parentheses) are rejected with their reason; the detector goes on', async () => {
-  const rt = await runtime('rules.');
-  const topic = topicName('rules', 'rules.');
-  const p = await rt.transport.producer();
-  const deep: RuleRecord = toRuleRecord(defineRule('value > 1', { id: 'deep' }));
-  deep.expr = `${'('.repeat(1500)}value${')'.repeat(1500)} > 1`;
-  await p.send([
-    { topic, key: 'garbage', value: Buffer.from('not a rule record') },
-    { topic, key: 'deep', value: rt.serde.encode(topic, deep) },
-  ]);
-  const det = await startDetector(rt, { groupId: 'r', instanceId: 'r1', base: 'none' });
-  assert.match(det.rejected().get('garbage')!, /does not decode/);
-  assert.match(det.rejected().get('deep')!, /nested too deeply/);
-  // A good rule after them, on the tail: deployed, and it fires.
-  const spike = defineRule('value > 1000', { id: 'spike' });
-  await p.send([{ topic, key: 'spike', value: rt.serde.encode(topic, toRuleRecord(spike)) }]);
-  await waitFor(() => det.rules().all().some((d) => d.rule.spec.id === 'spike'), 'the good rule deployed', 10000, 20);
-  // Bad ones on the tail too.
-  await p.send([{ topic, key: 'deep2', value: rt.serde.encode(topic, { ...deep, id: 'deep2' }) }, { topic, key: 'junk2', value: Buffer.from([0, 0, 0, 0, 99, 1]) }]);
-  await waitFor(() => det.rejected().has('deep2') && det.rejected().has('junk2'), 'the tail rejects them too', 10000, 20);
-  await p.close();
-  const found: Anomaly[] = [];
-  const s = series(30);
-  s.v[10] = 5000;
-  await produce(rt, batches(s, 'fp-r'));
-  await waitFor(async () => (await committed(rt, 'r')) === 2, 'metrics committed', 10000, 20);
-  for (const r of await rt.transport.readToEnd(topicName('anomalies', 'rules.'))) found.push((await rt.serde.decode<Anomaly>(topicName('anomalies', 'rules.'), r.value)).value);
-  assert.deepEqual(found.map((a) => a.ruleId), ['spike']);
-  const m = await rt.metrics.getSingleMetric('panoptes_detect_rule_records_rejected_total')!.get();
-  assert.deepEqual(Object.fromEntries(m.values.map((v) => [v.labels.reason, v.value])), { decode: 2, check: 2 });
-  await det.stop();
-  await rt.close();
-});
 
 test('a rule fault online is counted once in panoptes_detect_rule_faults_total', async () => {
   const rt = await runtime('faults.');
