@@ -6,11 +6,10 @@
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${PANOPTES_INFRA_CACHE:-$INFRA_DIR/.cache}"
 RUN_DIR="${PANOPTES_INFRA_RUN:-$INFRA_DIR/.run}"
-# Physical paths: a git worktree links .cache and .run to the main checkout's, and the servers'
-# command lines (the markers that tell our processes from recycled pids) name the real paths.
-# With the link's path a worktree took main's running broker for a stranger and deleted its pid file.
-[ -d "$CACHE_DIR" ] && CACHE_DIR="$(cd "$CACHE_DIR" && pwd -P)"
-[ -d "$RUN_DIR" ] && RUN_DIR="$(cd "$RUN_DIR" && pwd -P)"
+# The physical path: pid-file markers are paths on the servers' command lines, and a worktree whose
+# infra/.run is a symlink to another checkout's must recognise (never remove the pid files of) the
+# servers that checkout started.
+RUN_DIR=$(cd "$RUN_DIR" 2>/dev/null && pwd -P || printf '%s\n' "$RUN_DIR")
 # Bound on any single Maven download step, so a dead network fails instead of hanging.
 MVN_TIMEOUT_S="${PANOPTES_MVN_TIMEOUT:-900}"
 

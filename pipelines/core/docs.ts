@@ -5,7 +5,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { CliCommand } from './cli-types.ts';
 import { GLOBAL_OPTIONS, loadCommands } from './cli.ts';
 import { CONFIG_SPEC } from './config.ts';
@@ -44,20 +43,6 @@ export function replaceSection(text: string, name: string, body: string): string
   return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
 }
 
-/**
- * Stage READMEs whose option table is generated from the stage's spec (core/spec.ts) into their
- * `<!-- generated:options -->` section; `npm run docs` rewrites them too. Paths from the repo root.
- */
-export const STAGE_SPECS: { readme: string; module: string; name: string }[] = [{ readme: 'pipelines/detect/README.md', module: 'pipelines/detect/spec.ts', name: 'detectSpec' }];
-
-/** A stage README with its generated option table. */
-export async function renderStageReadme(entry: (typeof STAGE_SPECS)[number], readme: string, root: string): Promise<string> {
-  const mod = (await import(pathToFileURL(join(root, entry.module)).href)) as Record<string, { markdown(): string }>;
-  const spec = mod[entry.name];
-  if (!spec) throw new Error(`${entry.module} exports no ${entry.name}`);
-  return replaceSection(readme, 'options', spec.markdown());
-}
-
 export async function renderReadme(readme: string): Promise<string> {
   const commands = await loadCommands();
   return replaceSection(replaceSection(readme, 'commands', commandsMarkdown(commands)), 'config', configMarkdown());
@@ -68,9 +53,4 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/pi
   const next = await renderReadme(readFileSync(file, 'utf8'));
   writeFileSync(file, next);
   console.log('README.md: generated sections rewritten');
-  for (const entry of STAGE_SPECS) {
-    const stageFile = join(process.cwd(), entry.readme);
-    writeFileSync(stageFile, await renderStageReadme(entry, readFileSync(stageFile, 'utf8'), process.cwd()));
-    console.log(`${entry.readme}: option table rewritten`);
-  }
 }

@@ -9,7 +9,7 @@
  */
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { defineSpec, f, type Options } from '../core/spec.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames, createBaseDetector } from './base/index.ts';
+import { BASE_DETECTOR_OPTIONS, DEFAULT_BASE_DETECTOR, baseDetectorNames, createBaseDetector, isBaseDetectorName } from './base/index.ts';
 import type { BaseDetector } from './base/types.ts';
 import { parseDuration } from './rules/lexer.ts';
 
@@ -25,9 +25,9 @@ export const detectSpec = defineSpec(
       doc: 'Base detector scoring every sample; rules then correct its labels (FP rules remove, FN rules add). `none` runs the rules alone.',
       default: DEFAULT_BASE_DETECTOR,
     }),
-    threshold: f.number({ doc: "Base detector's alarm threshold in its own unit (robust-z: robust z; ewma: residual σ). Default: the detector's own.", min: 0, exclusive: true }),
+    threshold: f.number({ doc: "Base detector's alarm threshold in its own unit (ensemble: pattern likelihood in decades; robust-z: robust z; ewma: residual σ). Default: the detector's own.", min: 0, exclusive: true }),
     window: f.int({ doc: "robust-z: samples in the rolling window. Default: the detector's own.", min: 1, max: 100_000 }),
-    season: f.string({ doc: "ewma: season length (1d; 0s for none). Default: the detector's own.", pattern: DURATION }),
+    season: f.string({ doc: "ensemble, ewma: season length (1d; 0s for none). Default: the detector's own.", pattern: DURATION }),
     group: f.string({ doc: 'Online: consumer group of the detector (the topic prefix is prepended).', default: 'panoptes-detect', nonEmpty: true }),
     instance: f.string({ doc: 'Online: stable id of this instance, the suffix of its transactional id, so a restarted instance fences its former self. Default: the host name.', nonEmpty: true }),
     maxSeries: f.int({
@@ -88,8 +88,7 @@ export function baseDetectorOf(o: DetectOptions): { base: BaseDetector | undefin
     if (err instanceof ConfigError) throw new UsageError(`base detector ${o.base}: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     throw err;
   }
-  // A detector's `opts` lists what it takes (robust-z: window …; ewma: seasonMs …).
-  const takes = new Set(Object.keys((base as { opts?: object }).opts ?? {}));
+  const takes = new Set<string>(isBaseDetectorName(o.base) ? BASE_DETECTOR_OPTIONS[o.base] : []);
   const flags: Record<keyof BaseOptions, string> = { threshold: detectSpec.flagOf('threshold'), window: detectSpec.flagOf('window'), seasonMs: detectSpec.flagOf('season') };
   const ignored = (Object.keys(opts) as (keyof BaseOptions)[]).filter((k) => takes.size > 0 && !takes.has(k)).map((k) => flags[k]);
   return { base, ignored };

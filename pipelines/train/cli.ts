@@ -5,12 +5,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../detect/base/index.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { defaultNabPaths, loadCorpus } from './data/corpus.ts';
 import { ARGOS_TRAIN_FRACTION } from './data/split.ts';
 import { labelsFromScores, runArgosEval } from './eval/argos.ts';
 import { runNabEval } from './eval/nab.ts';
-import { DEFAULT_DETECTOR, DETECTORS, getDetector } from './eval/registry.ts';
+import { DEFAULT_DETECTOR, detectorList, getDetector, locoLabeller } from './eval/registry.ts';
+import { ENSEMBLE_LOCO_GRID, runNabLoco } from './eval/loco.ts';
 import { progressLine, renderMarkdown, renderTerminal } from './eval/report.ts';
 import type { EvalResult } from './eval/report.ts';
 import type { Series } from './data/series.ts';
@@ -46,7 +48,11 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   const labels = str(args, 'labels') ?? defaults.labels;
   const protocol = str(args, 'protocol') ?? 'nab';
   if (protocol !== 'nab' && protocol !== 'argos') throw new UsageError(`--protocol: expected "argos" or "nab", got "${protocol}"`);
-  const detector = getDetector(str(args, 'detector') ?? DEFAULT_DETECTOR[protocol]);
+  const detectorName = str(args, 'detector') ?? DEFAULT_DETECTOR[protocol];
+  const detector = getDetector(detectorName);
+  const loco = args.options['loco'] === true;
+  if (loco && protocol !== 'nab') throw new UsageError('--loco applies to --protocol nab');
+  const locoMake = loco ? locoLabeller(detectorName) : undefined;
   const filterOpt = args.options['filter'];
   const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
   if (protocol === 'nab' && args.options['holdout'] === true) throw new UsageError('--holdout applies to --protocol argos');
@@ -56,7 +62,12 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   if (corpus.length === 0) throw new UsageError(`--filter matched no series under ${data}`);
   let result: EvalResult;
   if (protocol === 'nab') {
-    result = runNabEval(corpus, detector, { onProgress: progress(io, 'nab'), signal: io.signal });
+    const nab = runNabEval(corpus, detector, { onProgress: progress(io, 'nab'), signal: io.signal });
+    if (locoMake) {
+      io.err(`leave-one-category-out over a grid of ${ENSEMBLE_LOCO_GRID.length} settings`);
+      nab.loco = runNabLoco(corpus, locoMake, ENSEMBLE_LOCO_GRID, { onProgress: progress(io, 'loco'), signal: io.signal });
+    }
+    result = nab;
   } else {
     // A detector that decides for itself (pipelines/detect's base detectors) is used as deployed;
     // a pure scorer gets the threshold with the best train-split event F1.
@@ -140,7 +151,7 @@ export function outPaths(out: string): { json: string; md: string } {
 const evalCommand: CliCommand = {
   name: 'eval',
   summary: 'Score an anomaly detector on a labelled corpus (NAB score or Argos F1 protocol)',
-  usage: '[--data DIR] [--labels FILE] [--protocol argos|nab] [--detector NAME] [--filter TEXT]... [--out FILE] [--json]',
+  usage: '[--data DIR] [--labels FILE] [--protocol argos|nab] [--detector NAME] [--loco] [--filter TEXT]... [--out FILE] [--json]',
   options: [
     { name: 'data', type: 'string', placeholder: 'DIR', description: 'folder of timestamp,value CSVs (default: NAB data under PANOPTES_DATASETS)' },
     { name: 'labels', type: 'string', placeholder: 'FILE', description: 'labels in NAB combined_windows.json or combined_labels.json format (default: NAB combined_windows.json)' },
@@ -149,8 +160,9 @@ const evalCommand: CliCommand = {
       name: 'detector',
       type: 'string',
       placeholder: 'NAME',
-      description: `detector to score: ${Object.keys(DETECTORS).join(', ')} (default: ${DEFAULT_DETECTOR.nab} for nab, ${DEFAULT_DETECTOR.argos} for argos)`,
+      description: `detector to score — ${detectorList()} (default: ${DEFAULT_DETECTOR.nab})`,
     },
+    { name: 'loco', type: 'boolean', description: `nab protocol, detector ${DEFAULT_DETECTOR.nab}: also score leave-one-category-out (each category with settings chosen on the others over a ${ENSEMBLE_LOCO_GRID.length}-point grid)` },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'only series whose path contains TEXT (repeatable)' },
     { name: 'out', type: 'string', placeholder: 'FILE', description: 'also write FILE.json and FILE.md reports' },
     { name: 'train', type: 'string', placeholder: 'offline|openai', description: 'argos protocol: train Argos rules per series on its train split with this provider and report rules and base+rules' },
@@ -173,6 +185,7 @@ const evalCommand: CliCommand = {
   help: [
     'Examples:',
     '  panoptes eval --protocol nab                 # NAB score of the default detector on the full corpus',
+    '  panoptes eval --protocol nab --loco          # and the leave-one-category-out figure beside it',
     '  panoptes eval --protocol argos --json        # one JSON document: summary + per-series results',
     '  panoptes eval --protocol nab --out reports/eval   # writes reports/eval.json and reports/eval.md',
     '  panoptes eval --protocol argos --filter real --train offline   # base, rules and base+rules with rules trained offline',
@@ -198,14 +211,14 @@ const evalCommand: CliCommand = {
 const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train explainable anomaly rules (Argos agents, offline or an LLM) and write a rule file',
-  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ewma|robust-z] [--report FILE] [--gate proven-vetoes|at-least|improves] [--json]',
+  usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ensemble|ewma|robust-z] [--report FILE] [--gate proven-vetoes|at-least|improves] [--json]',
   options: [
     { name: 'data', type: 'string', placeholder: 'DIR|FILE', required: true, description: 'a timestamp,value CSV, or a folder of them (keys relative to it, as in the label file)' },
     { name: 'labels', type: 'string', placeholder: 'FILE', required: true, description: 'labels in NAB combined_windows.json or combined_labels.json format' },
     { name: 'out', type: 'string', placeholder: 'FILE', required: true, description: 'rule file to write (YAML, read by rules check / rules publish)' },
     { name: 'report', type: 'string', placeholder: 'FILE', description: 'also write the training report as FILE.json and FILE.md' },
     { name: 'provider', type: 'string', placeholder: 'offline|openai', description: 'who plays the agents (default: openai when OPENAI_API_KEY is set, else offline)' },
-    { name: 'base', type: 'string', default: 'ewma', placeholder: 'ewma|robust-z', description: 'base detector the rules are combined with' },
+    { name: 'base', type: 'string', default: DEFAULT_BASE_DETECTOR, placeholder: baseDetectorNames.join('|'), description: 'base detector the rules are combined with' },
     { name: 'seed', type: 'number', default: 1, placeholder: 'N', description: 'seed of the chunk sampler (same data + seed = same rules offline)' },
     { name: 'iterations', type: 'number', default: 10, placeholder: 'N', description: 'training iterations per series' },
     { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },

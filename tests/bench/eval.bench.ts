@@ -16,7 +16,7 @@ export async function run(): Promise<void> {
   const rows = corpus.reduce((a, s) => a + s.values.length, 0);
   console.log(`load: ${corpus.length} series, ${rows} rows in ${loadMs.toFixed(0)} ms`);
   const figures: Record<string, unknown> = { loadMs: Math.round(loadMs), rows };
-  for (const name of ['context', 'likelihood', 'ewma', 'robust-z', 'ewma:raw', 'robust-z:raw']) {
+  for (const name of ['ensemble', 'context', 'likelihood', 'ewma', 'robust-z', 'ensemble:raw', 'ewma:raw', 'robust-z:raw']) {
     const t = performance.now();
     const r = runNabEval(corpus, getDetector(name));
     const ms = performance.now() - t;
@@ -26,7 +26,7 @@ export async function run(): Promise<void> {
     );
     figures[`nab_${name}`] = { ...r.summary, detectMs: r.detectMs, scoreMs: r.scoreMs, totalMs: Math.round(ms) };
   }
-  for (const name of ['ewma', 'robust-z', 'context']) {
+  for (const name of ['ensemble', 'ewma', 'robust-z', 'context']) {
     const t = performance.now();
     const det = getDetector(name);
     const base = det.labels ? (s: Series) => det.labels!(s) : labelsFromScores(det);

@@ -7,10 +7,12 @@
  * length in time depends on the series' sampling interval, learned from the samples replayed.
  * - rules: the longest window, `lag`, `seasonal` period and `for` clause; `ewma` has no window and
  *   counts as ten half-lives (older samples weigh less than 0.1%);
- * - base detectors: a `history()` method if the detector has one, otherwise what its options name
- *   (`window`, `warmup` in samples; `seasonMs`).
- * Detectors with exponential memory (the ewma base detector's level and scale) come back close to,
- * not exactly in, their uninterrupted state; `rebuild: all` replays the whole partition instead.
+ * - base detectors: a `history()` method if the detector has one, otherwise what its options name:
+ *   `window` and `warmup` in samples, `seasonMs`, and for every smoothing constant (`alpha`,
+ *   `…Alpha`) three time constants (3 / alpha samples: older samples weigh under 5%).
+ * Exponential memories come back close to, not exactly in, their uninterrupted state, and state
+ * that remembers the whole series (the ensemble's range seen so far) only what the lookback holds;
+ * `rebuild: all` replays the whole partition instead.
  */
 import type { BaseDetector } from '../base/types.ts';
 import type { Node, RuleAst } from '../rules/ast.ts';
@@ -23,6 +25,8 @@ export interface HistoryNeed {
   samples: number;
 }
 
+/** Time constants a base detector's exponential smoothing is replayed for. */
+const EWMA_TIME_CONSTANTS = 3;
 /** Half-lives an `ewma` is replayed for. */
 const EWMA_HALFLIVES = 10;
 /** ln(1000): samples × alpha after which an ewma's start weighs under 0.1%. */
@@ -89,8 +93,13 @@ export function baseHistory(base: BaseDetector | undefined): HistoryNeed[] {
   const b = base as BaseDetector & WithHistory;
   if (typeof b.history === 'function') return [b.history()];
   const num = (k: string) => (typeof b.opts?.[k] === 'number' && Number.isFinite(b.opts[k]) ? (b.opts[k] as number) : 0);
+  let smoothing = 0;
+  for (const k of Object.keys(b.opts ?? {})) {
+    const a = num(k);
+    if ((k === 'alpha' || k.endsWith('Alpha')) && a > 0 && a < 1) smoothing = Math.max(smoothing, Math.ceil(EWMA_TIME_CONSTANTS / a));
+  }
   return [
-    { ms: 0, samples: Math.max(num('window'), num('warmup')) },
+    { ms: 0, samples: Math.max(num('window'), num('warmup'), smoothing) },
     { ms: num('seasonMs'), samples: 0 },
   ];
 }

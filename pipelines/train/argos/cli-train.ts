@@ -8,7 +8,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { Registry } from 'prom-client';
 import { InputError, UsageError } from '../../core/errors.ts';
 import type { CliIo, ParsedArgs } from '../../core/cli-types.ts';
-import { baseDetectorNames } from '../../detect/index.ts';
+import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../../detect/index.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { parseLabelFile } from '../data/labels.ts';
 import { windowsToPointLabels } from '../data/series.ts';
@@ -110,7 +110,7 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
   if (!data) throw new UsageError('train needs --data DIR|FILE');
   if (!labels) throw new UsageError('train needs --labels FILE');
   if (!out) throw new UsageError('train needs --out FILE (the rule file to write)');
-  const baseName = str('base') ?? 'ewma';
+  const baseName = str('base') ?? DEFAULT_BASE_DETECTOR;
   if (!(baseDetectorNames as readonly string[]).includes(baseName)) throw new UsageError(`--base: expected one of ${baseDetectorNames.join(', ')}, got "${baseName}"`);
   const provider = providerOption(args, 'provider');
   const filterOpt = args.options['filter'];

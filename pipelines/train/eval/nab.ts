@@ -19,6 +19,7 @@ import {
 } from '../metrics/nab.ts';
 import type { NabFileScore, NabProfileName } from '../metrics/nab.ts';
 import type { ScoringDetector } from './detector.ts';
+import type { NabLocoResult } from './loco.ts';
 
 export interface NabProfileResult {
   /** Normalized score (null only for a corpus without windows). */
@@ -47,6 +48,8 @@ export interface NabEvalResult {
   windows: number;
   detectMs: number;
   scoreMs: number;
+  /** With `eval --loco`: the leave-one-category-out figures (eval/loco.ts). */
+  loco?: NabLocoResult;
 }
 
 export interface NabEvalOptions {

@@ -19,6 +19,23 @@ function mdTable(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** `eval --loco`: the LOCO figure per profile beside the default's whole-corpus one, and each category's choice. */
+function locoTables(r: NabEvalResult): Array<{ header: string[]; rows: string[][] }> {
+  const l = r.loco;
+  if (!l) return [];
+  const opt = (i: number) => Object.entries(l.grid[i]!.options).map(([k, v]) => `${k}=${v}`).join(' ');
+  return [
+    {
+      header: ['profile', `${r.detector} defaults, whole corpus`, 'leave-one-category-out', 'best grid point, whole corpus (tuned on it)'],
+      rows: NAB_PROFILE_NAMES.map((p) => [p, f(r.summary[p], 1), f(l.summary[p], 1), `${f(l.tunedBest[p].score, 1)} (${opt(l.tunedBest[p].index)})`]),
+    },
+    {
+      header: ['left-out category', 'series', 'windows', 'standard: chosen on the others', 'raw'],
+      rows: l.categories.map((c) => [c.category, String(c.series), String(c.windows), opt(c.chosen.standard), f(c.raw.standard, 2)]),
+    },
+  ];
+}
+
 function summaryRows(r: EvalResult): { header: string[]; rows: string[][] } {
   if (r.protocol === 'nab') {
     return {
@@ -79,8 +96,10 @@ function holdoutOf(r: EvalResult): HoldoutSummary | undefined {
 export function renderTerminal(r: EvalResult): string[] {
   const { header, rows } = summaryRows(r);
   const out = [`protocol ${r.protocol}, detector ${r.detector}, ${r.series.length} series`, '', ...table(header, rows)];
-  if (r.protocol === 'nab') out.push('', `rows ${r.rows}, windows ${r.windows}, detect ${r.detectMs} ms, score ${r.scoreMs} ms`);
-  else out.push('', ...r.notes);
+  if (r.protocol === 'nab') {
+    out.push('', `rows ${r.rows}, windows ${r.windows}, detect ${r.detectMs} ms, score ${r.scoreMs} ms`);
+    for (const t of locoTables(r)) out.push('', ...table(t.header, t.rows));
+  } else out.push('', ...r.notes);
   const h = holdoutOf(r);
   if (h) {
     const t = holdoutTables(h);
@@ -98,6 +117,11 @@ export function renderMarkdown(r: EvalResult): string {
   out.push('## Summary', '', ...mdTable(header, rows), '');
   if (r.protocol === 'nab') {
     out.push(`${r.series.length} series, ${r.rows} rows, ${r.windows} windows. Scores normalized to 0 (null detector) .. 100 (perfect).`, '');
+    const lt = locoTables(r);
+    if (lt.length > 0) {
+      out.push('## Leave-one-category-out', '', 'Each category scored with the grid point chosen on the other categories; normalized over the whole corpus.', '');
+      for (const t of lt) out.push(...mdTable(t.header, t.rows), '');
+    }
     out.push('## Per series (standard profile, at the corpus threshold)', '');
     out.push(
       ...mdTable(

@@ -134,7 +134,7 @@ describe('detect', () => {
     assert.ok(existsSync(nab), `NAB data missing at ${nab} (set PANOPTES_DATASETS)`);
     const r = await run('detect', { options: { csv: nab } }, true);
     const hits = r.out.map((l) => JSON.parse(l) as { t: number; rule: string; explanation: string });
-    assert.ok(hits.every((h) => h.rule === 'base:ewma' && h.explanation.includes('σ above the forecast')));
+    assert.ok(hits.every((h) => h.rule === 'base:ensemble' && /expected range|seen over/.test(h.explanation)), r.out.join('\n'));
     const [from, to] = [Date.parse('2014-04-10T16:15:00Z'), Date.parse('2014-04-12T01:45:00Z')];
     assert.ok(hits.some((h) => h.t >= from && h.t <= to), `no anomaly in the labelled window: ${r.out.join('\n')}`);
     assert.match(r.err.at(-1)!, /art_daily_jumpsup\.csv: 4032 rows, 4032 accepted, \d+ anomalies$/);

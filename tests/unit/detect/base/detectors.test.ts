@@ -89,6 +89,6 @@ describe('EWMA/seasonal forecast detector', () => {
     assert.throws(() => new EwmaForecastDetector({ alpha: 0 }), (e: unknown) => e instanceof ConfigError && e.message.includes('ewma.alpha: expected > 0, found 0'));
     assert.equal(createBaseDetector('ewma').name, 'ewma');
     assert.equal(createBaseDetector('robust-z', { window: 50 }).name, 'robust-z');
-    assert.throws(() => createBaseDetector('prophet'), (e: unknown) => e instanceof UsageError && e.message === "unknown base detector 'prophet' (expected robust-z or ewma)");
+    assert.throws(() => createBaseDetector('prophet'), (e: unknown) => e instanceof UsageError && e.message === "unknown base detector 'prophet' (expected ensemble, ewma, robust-z)");
   });
 });

@@ -20,13 +20,14 @@ const cmd = (name: string) => commands.find((c) => c.name === name)!;
 const args = (options: ParsedArgs['options']): ParsedArgs => ({ options, positionals: [] });
 const nab = defaultNabPaths();
 
+// With --base ewma: on this file the default ensemble already finds what the loop's FN/FP rules would fix, so only range rules would be published.
 test('train on one NAB file writes a rule file parseRuleFile accepts, with scores, and the report', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'panoptes-train-'));
   try {
     const t = io(true);
     const out = join(dir, 'rules', 'net.yaml');
     const code = await cmd('train').run(
-      args({ data: join(nab.data, 'realAWSCloudwatch/ec2_network_in_257a54.csv'), labels: nab.labels, out, report: join(dir, 'report'), provider: 'offline', seed: 1 }),
+      args({ data: join(nab.data, 'realAWSCloudwatch/ec2_network_in_257a54.csv'), labels: nab.labels, out, report: join(dir, 'report'), provider: 'offline', seed: 1, base: 'ewma' }),
       t.io,
     );
     assert.equal(code, 0);

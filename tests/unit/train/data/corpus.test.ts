@@ -42,7 +42,7 @@ test('unlabelled series and orphan labels are errors unless allowed', async () =
 test('a bad row deep in a file names the file and line', async () => {
   const dir = await fixture({ 'a/x.csv': [] }, { 'a/x.csv': csv + '2014-01-01 00:15:00,oops\n' });
   try {
-    await assert.rejects(loadCorpus(join(dir, 'data'), join(dir, 'labels.json')), { message: /a\/x\.csv:5: bad value "oops"/ });
+    await assert.rejects(loadCorpus(join(dir, 'data'), join(dir, 'labels.json')), { message: /a\/x\.csv:5: bad value 'oops'/ });
   } finally {
     await rm(dir, { recursive: true });
   }

@@ -20,16 +20,23 @@ test('parses a NAB-style CSV in file order', () => {
 });
 
 test('bad input names file and line', () => {
-  assert.throws(() => parseSeriesCsv('time,value\n', 'x.csv', '/d/x.csv'), { message: /^\/d\/x\.csv:1: expected header "timestamp,value"/ });
+  assert.throws(() => parseSeriesCsv('time,value\n', 'x.csv', '/d/x.csv'), { message: /^\/d\/x\.csv:1: header must name 'timestamp' and 'value'/ });
   assert.throws(() => parseSeriesCsv('timestamp,value\n2014-01-01 00:00:00,1\n2014-01-01 00:05:00,abc\n', 'x.csv'), {
     code: 'PANOPTES_INPUT',
-    message: /^x\.csv:3: bad value "abc"/,
+    message: /^x\.csv:3: bad value 'abc'/,
   });
-  assert.throws(() => parseSeriesCsv('timestamp,value\n01/02/2014,1\n', 'x.csv'), { message: /^x\.csv:2: bad timestamp "01\/02\/2014"/ });
-  assert.throws(() => parseSeriesCsv('timestamp,value\n2014-01-01 00:00:00,1,2\n', 'x.csv'), { message: /^x\.csv:2: expected 2 fields/ });
-  assert.throws(() => parseSeriesCsv('timestamp,value\n2014-01-01 00:00:00,1\n\n2014-01-01 00:10:00,1\n', 'x.csv'), { message: /^x\.csv:3: empty line/ });
+  assert.throws(() => parseSeriesCsv('timestamp,value\n01/02/2014,1\n', 'x.csv'), { message: /^x\.csv:2: bad timestamp '01\/02\/2014'/ });
+  assert.throws(() => parseSeriesCsv('timestamp,value\n2014-01-01 00:00:00,1,2\n', 'x.csv'), { message: /^x\.csv:2: expected as many fields/ });
   assert.throws(() => parseSeriesCsv('timestamp,value\n', 'x.csv'), { message: /no data rows/ });
-  assert.throws(() => parseSeriesCsv('timestamp,value\n2014-01-01 00:00:00,\n', 'x.csv'), { message: /^x\.csv:2: bad value ""/ });
+});
+
+test('gaps and odd files: empty values and NaN are missing samples; CRLF, blank lines and duplicate timestamps are accepted', () => {
+  const s = parseSeriesCsv('timestamp,value\r\n2014-01-01 00:00:00,1\r\n2014-01-01 00:05:00,\r\n\r\n2014-01-01 00:05:00,NaN\r\n2014-01-01 00:10:00,4\r\n', 'gap.csv');
+  assert.equal(s.values.length, 4);
+  assert.equal(s.values[0], 1);
+  assert.ok(Number.isNaN(s.values[1]!) && Number.isNaN(s.values[2]!));
+  assert.equal(s.timestamps[1], s.timestamps[2]);
+  assert.equal(s.values[3], 4);
 });
 
 test('windows and point labels convert both ways', () => {

@@ -13,57 +13,13 @@ import { mulberry32 } from '../core/random.ts';
 import type { InferenceResult, MetricBatch } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
-import { loadRules, toRuleRecord } from '../detect/index.ts';
 import { fingerprintOf } from '../core/series-key.ts';
-import { withVersion } from '../rca/graph.ts';
+import { loadRules, toRuleRecord } from '../detect/index.ts';
+import { DEMO_GRAPH, SHOP, intensity, type DemoOptions } from './demo/shop.ts';
+
+export { DEMO_GRAPH, type DemoOptions } from './demo/shop.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-interface Shape {
-  component: string;
-  signal: string;
-  name: string;
-  base: number;
-  noise: number;
-  /** Added at the height of a fault, reached `lagS` seconds after the database. */
-  fault: number;
-  lagS: number;
-}
-
-const SHOP: Shape[] = [
-  { component: 'db', signal: 'connections', name: 'shop_db_connections', base: 22, noise: 2, fault: 75, lagS: 0 },
-  { component: 'payments', signal: 'latency', name: 'shop_latency_ms', base: 40, noise: 3, fault: 260, lagS: 2 },
-  { component: 'checkout', signal: 'latency', name: 'shop_latency_ms', base: 85, noise: 5, fault: 300, lagS: 3 },
-  { component: 'frontend', signal: 'latency', name: 'shop_latency_ms', base: 120, noise: 6, fault: 320, lagS: 4 },
-];
-
-export const DEMO_GRAPH = withVersion({
-  name: 'demo-shop',
-  nodes: SHOP.map((s) => ({ id: `${s.component}:${s.signal}`, component: s.component, metric: s.signal, observed: true })),
-  edges: [
-    { from: 'db:connections', to: 'payments:latency', provenance: 'BOTH', confidence: 0.9, reason: 'payments waits for a database connection' },
-    { from: 'payments:latency', to: 'checkout:latency', provenance: 'DOCS', confidence: 0.85, reason: 'checkout calls payments synchronously' },
-    { from: 'checkout:latency', to: 'frontend:latency', provenance: 'DOCS', confidence: 0.8, reason: 'frontend calls checkout' },
-  ],
-  createdAtMs: Date.now(),
-  source: 'demo',
-});
-
-export interface DemoOptions {
-  signal: AbortSignal;
-  log: (line: string) => void;
-  faultEveryMs?: number;
-  faultLengthMs?: number;
-  backfillS?: number;
-  seed?: number;
-}
-
-/** Fault intensity in [0, 1] at `t` seconds since the first fault began (a ramp up, a plateau, a ramp down). */
-function intensity(sinceFaultS: number, lengthS: number): number {
-  if (sinceFaultS < 0 || sinceFaultS > lengthS) return 0;
-  const ramp = Math.min(5, lengthS / 4);
-  return Math.min(1, sinceFaultS / ramp, (lengthS - sinceFaultS) / ramp);
-}
 
 export async function startDemo(rt: Runtime, o: DemoOptions): Promise<{ stop(): Promise<void> }> {
   const prefix = rt.config.topicPrefix;
@@ -82,8 +38,8 @@ export async function startDemo(rt: Runtime, o: DemoOptions): Promise<{ stop(): 
 
   // The real stages, loaded on use (the dashboard alone needs none of them).
   const { startDetector } = await import('../detect/index.ts');
-  const { startIncidentCorrelator } = await import('../incidents/consumer.ts');
-  const { startRcaConsumer } = await import('../rca/consumer.ts');
+  const { startIncidentCorrelator } = await import('../incidents/index.ts');
+  const { startRcaConsumer } = await import('../rca/index.ts');
   const stages: { name: string; stop(): Promise<void> }[] = [];
   stages.push({ name: 'detect', ...(await startDetector(rt, { groupId: 'panoptes-demo-detect', instanceId: 'demo', base: 'robust-z' })) });
   stages.push({ name: 'incidents', ...(await startIncidentCorrelator(rt, { groupId: 'panoptes-demo-incidents', instanceId: 'demo', correlator: { windowMs: 60_000, quietMs: 20_000 } })) });

@@ -1,0 +1,446 @@
+/**
+ * The default base detector: an ensemble of cheap online scores, each judged against the series'
+ * own history, with one alarm per event. Everything is learned as samples arrive (no value range
+ * or length known in advance), state is a few typed arrays (≈ 3 KiB per series), and replaying
+ * the same samples rebuilds the same state.
+ *
+ * Per sample (t, v):
+ * 1. **Forecast residual.** forecast = level (EWMA of the deseasonalized value, `alpha`) + daily
+ *    pattern (`seasonBuckets` buckets over `seasonMs`, linearly interpolated; each bucket a running
+ *    mean for its first samples, then an EWMA with `gamma`). The residual r = v − forecast is
+ *    measured in units of its usual size σ (EWMA of |r| × 1.2533, residuals clipped at 5σ so one
+ *    anomaly does not inflate it), floored at 1% of the range seen so far. Three scores come from
+ *    it: the residual itself, a level change (EWMA of r over ~10 samples, in units of its own
+ *    noise) and a spread change (|log| of recent vs usual |r|); the largest counts.
+ * 2. **Pattern surprise.** The value is quantized into `levels` levels over the range seen so far;
+ *    −log P(level | previous level) and −log P(level | UTC hour), learned by counting (rows halve
+ *    past 20,000 so the model keeps adapting), blended 60/40. It catches broken daily patterns,
+ *    flatlines where the series is usually busy, and values rare for the hour.
+ * 3. **Anomaly likelihood** (Numenta's idea): for each of 1 and 2, the mean of the last `short`
+ *    scores against the long-run mean and spread of that mean (EW, `historyAlpha`); the Gaussian
+ *    tail probability, in decades (5 = 1e-5). The pattern likelihood alarms above `threshold`, the
+ *    residual likelihood above `residualThreshold`. This is what makes one threshold work on
+ *    series of very different noise.
+ * 4. **Novelty**: a value beyond the range seen so far by more than `novelty` of that range.
+ * 5. **Spike**: a residual above `spikeThreshold` σ that is also 1.5× the largest residual of
+ *    recent history (alarmed spikes count at half): isolated outliers of an otherwise calm series
+ *    fire at once, a series full of spikes does not fire on each.
+ *
+ * An alarm is raised when any of 3–5 holds after `warmup` samples, and not within `rest` samples
+ * of the previous alarm (one alarm per event). Missing values (NaN) and repeated or older
+ * timestamps are skipped without touching the state: a gap never fires by itself.
+ *
+ * Settings: chosen on NAB by leave-one-category-out (pipelines/train/eval/loco.ts); figures in
+ * pipelines/train/README.md.
+ */
+import { formatDuration } from '../rules/ast.ts';
+import { fmt } from '../engine/explain.ts';
+import { validateNumbers } from './options.ts';
+import type { NumberRule } from './options.ts';
+import type { BaseDetector, BaseResult } from './types.ts';
+
+export interface EnsembleOptions {
+  /** Pattern-likelihood alarm, in decades of tail probability. */
+  threshold: number;
+  /** Residual-likelihood alarm, in decades of tail probability. */
+  residualThreshold: number;
+  /** Lone-residual alarm, in σ (0 disables). */
+  spikeThreshold: number;
+  /** Beyond the range seen so far by this fraction of it (0 disables). */
+  novelty: number;
+  warmup: number;
+  rest: number;
+  alpha: number;
+  gamma: number;
+  seasonMs: number;
+  seasonBuckets: number;
+  levels: number;
+  short: number;
+  historyAlpha: number;
+}
+
+interface OptionDoc {
+  default: number;
+  rule: NumberRule;
+  doc: string;
+}
+
+/**
+ * The ensemble's options: default, limits and meaning, declared once. The CLI, the online stage's
+ * config and the README table are generated from (or checked against) this.
+ */
+export const ENSEMBLE_OPTIONS: Record<keyof EnsembleOptions, OptionDoc> = {
+  threshold: { default: 6, rule: { above: 0 }, doc: 'pattern-likelihood alarm threshold, in decades of tail probability (6 = 1e-6)' },
+  residualThreshold: { default: 8, rule: { above: 0 }, doc: 'forecast-residual likelihood alarm threshold, in decades of tail probability' },
+  spikeThreshold: { default: 8, rule: { min: 0 }, doc: 'a single residual above this many σ that also dwarfs recent residuals alarms at once (0: off)' },
+  novelty: { default: 0.05, rule: { min: 0 }, doc: 'alarm on a value beyond the range seen so far by this fraction of it (0: off)' },
+  warmup: { default: 300, rule: { min: 1, integer: true }, doc: 'samples before the first alarm' },
+  rest: { default: 150, rule: { min: 0, integer: true }, doc: 'samples after an alarm during which no new alarm is raised (one alarm per event)' },
+  alpha: { default: 0.02, rule: { above: 0, max: 1 }, doc: 'level smoothing of the forecast' },
+  gamma: { default: 0.05, rule: { min: 0, max: 1 }, doc: 'seasonal smoothing of the forecast (after a running mean for each bucket\'s first samples)' },
+  seasonMs: { default: 86_400_000, rule: { min: 0 }, doc: 'season length in ms (0: no season)' },
+  seasonBuckets: { default: 48, rule: { min: 1, max: 1000, integer: true }, doc: 'buckets per season' },
+  levels: { default: 6, rule: { min: 2, max: 64, integer: true }, doc: 'quantization levels of the pattern models' },
+  short: { default: 10, rule: { min: 1, max: 1000, integer: true }, doc: 'samples averaged by the anomaly likelihood' },
+  historyAlpha: { default: 0.0005, rule: { above: 0, max: 1 }, doc: 'smoothing of the likelihood\'s long-run mean and spread' },
+};
+
+export const ensembleDefaults: EnsembleOptions = Object.fromEntries(Object.entries(ENSEMBLE_OPTIONS).map(([k, d]) => [k, d.default])) as unknown as EnsembleOptions;
+
+/** Fixed internals (not options): chosen once, documented here. */
+const SCALE_ALPHA = 0.01;
+const CLIP_SIGMA = 5;
+const RANGE_FLOOR = 0.01;
+const CAP = 20;
+const TOD_WEIGHT = 0.4;
+const COUNT_ALPHA = 0.1;
+const COUNT_CAP = 20_000;
+const SPIKE_MARGIN = 1.5;
+const SPIKE_SHARE = 0.5;
+const SPIKE_DECAY = 0.0001;
+const LN10 = Math.LN10;
+const HOUR = 3_600_000;
+
+/** −log10 of the standard normal's upper tail Q(z); log10(2) for z ≤ 0. Abramowitz–Stegun 7.1.26 in log space. */
+export function normalTailDecades(z: number): number {
+  if (z <= 0) return Math.log10(2);
+  const x = z / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return (x * x - Math.log(poly / 2)) / LN10;
+}
+
+/** Numenta-style anomaly likelihood over one score stream: ring of the last `short` scores, EW mean/variance of their mean. */
+class Likelihood {
+  private readonly ring: Float64Array;
+  private sum = 0;
+  private k = 0;
+  private mean = 0;
+  private variance = 0;
+  private n = 0;
+
+  constructor(short: number, private readonly alpha: number) {
+    this.ring = new Float64Array(short);
+  }
+
+  update(raw: number): number {
+    const size = this.ring.length;
+    const slot = this.k % size;
+    this.sum += raw - this.ring[slot]!;
+    this.ring[slot] = raw;
+    this.k++;
+    const avg = this.sum / (this.k < size ? this.k : size);
+    // Below 2σ (a tail above 2%) the score reads 0: no threshold is that low, and the tail costs a log and an exp.
+    let out = 0;
+    if (this.n > 10) {
+      const z = (avg - this.mean) / (Math.sqrt(this.variance) + 1e-3);
+      if (z > 2) out = normalTailDecades(z);
+    }
+    const a = this.alpha > 1 / (this.n + 1) ? this.alpha : 1 / (this.n + 1);
+    const d = avg - this.mean;
+    this.mean += a * d;
+    this.variance = (1 - a) * (this.variance + a * d * d);
+    this.n++;
+    // The running sum drifts after millions of updates: recompute it once per wrap of 2^20.
+    if ((this.k & 0xfffff) === 0) {
+      let s = 0;
+      for (let i = 0; i < size; i++) s += this.ring[i]!;
+      this.sum = s;
+    }
+    return out;
+  }
+}
+
+/** Why the ensemble fired (or would have), for the explanation. */
+export type EnsembleReason = 'novelty' | 'spike' | 'residual' | 'level' | 'spread' | 'pattern' | 'none';
+
+/**
+ * The result object: one per detector, overwritten by the next `update` for ordinary samples; an
+ * alarm gets its own copy, so alarms can be kept. The sentence is built only when read.
+ */
+class EnsembleResult implements BaseResult {
+  score = 0;
+  isAnomaly = false;
+  ready = false;
+  reason: EnsembleReason = 'none';
+  t = 0;
+  value = 0;
+  forecast = 0;
+  level = 0;
+  seasonal = 0;
+  sigma = 0;
+  floored = false;
+  min = 0;
+  max = 0;
+  recent = 0;
+  usual = 0;
+  z = 0;
+  seen = 0;
+  resting = false;
+  skipped = false;
+  warmup = 0;
+  seasonMs = 0;
+  seasonBuckets = 0;
+
+  get explanation(): string {
+    return explain(this);
+  }
+
+  copy(): EnsembleResult {
+    return Object.assign(new EnsembleResult(), this);
+  }
+
+  toJSON(): BaseResult {
+    return { score: this.score, isAnomaly: this.isAnomaly, explanation: this.explanation, ready: this.ready };
+  }
+}
+
+function explain(r: EnsembleResult): string {
+  if (r.skipped) return 'missing value (NaN) or a timestamp not after the previous one: skipped';
+  if (!r.ready) return `warming up (${r.seen}/${r.warmup} samples)`;
+  const v = fmt(r.value);
+  const lo = r.forecast - 3 * r.sigma;
+  const hi = r.forecast + 3 * r.sigma;
+  const expected = `the expected range ${fmt(round(lo))}–${fmt(round(hi))} (forecast ${fmt(round(r.forecast))}${r.seasonMs > 0 ? ` = level ${fmt(round(r.level))} ${r.seasonal >= 0 ? '+' : '−'} ${fmt(round(Math.abs(r.seasonal)))} for this time of the ${formatDuration(r.seasonMs)} pattern` : ''})`;
+  const usual = r.floored ? `the series has barely moved (usual deviation below ±${fmt(round(r.sigma))}, 1% of its range)` : `usual deviation ±${fmt(round(r.sigma))}`;
+  const dir = r.value >= r.forecast ? 'above' : 'below';
+  const seenRange = `the range ${fmt(round(r.min))}–${fmt(round(r.max))} seen over ${r.seen} samples`;
+  let text: string;
+  switch (r.reason) {
+    case 'novelty':
+      text = `value ${v} is ${r.value > r.max ? 'above' : 'below'} ${seenRange}, by more than 5% of it`;
+      break;
+    case 'spike':
+      text = `value ${v} is far ${dir} ${expected}; ${usual}, and no recent deviation came near this one`;
+      break;
+    case 'level':
+      text = `the level shifted: the last ~10 values average ${fmt(round(Math.abs(r.recent)))} ${r.recent >= 0 ? 'above' : 'below'} the forecast (${usual}); value ${v}, ${expected}`;
+      break;
+    case 'spread':
+      text = `the variability changed: recent deviations from the forecast average ±${fmt(round(r.recent))} against a usual ±${fmt(round(r.usual))}; value ${v}, ${expected}`;
+      break;
+    case 'residual':
+      text = `value ${v} and the ones before it lie unusually far ${dir} ${expected}; ${usual}`;
+      break;
+    case 'pattern':
+      text = `value ${v} breaks the series' pattern: this level of ${seenRange} rarely follows the previous value or occurs at ${hourText(r.t)} UTC; ${expected}`;
+      break;
+    default:
+      text = `value ${v}, within its usual behaviour: ${expected}; ${usual}`;
+  }
+  if (r.resting) text += '; not alarmed: within the rest period after the previous alarm';
+  return text;
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(3));
+}
+
+function hourText(t: number): string {
+  const h = ((Math.floor(t / HOUR) % 24) + 24) % 24;
+  return `${String(h).padStart(2, '0')}:00`;
+}
+
+export class EnsembleDetector implements BaseDetector {
+  readonly name = 'ensemble';
+  readonly opts: EnsembleOptions;
+  private n = 0;
+  private lastT = -Infinity;
+  private level = 0;
+  private readonly season: Float64Array;
+  private readonly seasonW: Float64Array;
+  private absRes = 0;
+  private shortRes = 0;
+  private shortAbs = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private zPeak = 0;
+  private prevLevel = 0;
+  private readonly ctx: Float64Array;
+  private readonly ctxTot: Float64Array;
+  private readonly tod: Float64Array;
+  private readonly todTot: Float64Array;
+  private readonly resLik: Likelihood;
+  private readonly patLik: Likelihood;
+  private lastAlarm = -Infinity;
+  private readonly out = new EnsembleResult();
+
+  constructor(options: Partial<EnsembleOptions> = {}) {
+    const o = { ...ensembleDefaults, ...options };
+    this.opts = o;
+    validateNumbers('ensemble', { ...o }, Object.fromEntries(Object.entries(ENSEMBLE_OPTIONS).map(([k, d]) => [k, d.rule])));
+    const S = o.seasonMs > 0 ? o.seasonBuckets : 1;
+    this.season = new Float64Array(S);
+    this.seasonW = new Float64Array(S);
+    const L = o.levels;
+    this.ctx = new Float64Array(L * L);
+    this.ctxTot = new Float64Array(L);
+    this.tod = new Float64Array(24 * L);
+    this.todTot = new Float64Array(24);
+    this.resLik = new Likelihood(o.short, o.historyAlpha);
+    this.patLik = new Likelihood(o.short, o.historyAlpha);
+    this.out.warmup = o.warmup;
+    this.out.seasonMs = o.seasonMs;
+    this.out.seasonBuckets = o.seasonBuckets;
+  }
+
+  /** Samples accepted so far. */
+  get seen(): number {
+    return this.n;
+  }
+
+  update(t: number, v: number): BaseResult {
+    const o = this.opts;
+    const out = this.out;
+    out.isAnomaly = false;
+    out.resting = false;
+    out.reason = 'none';
+    out.t = t;
+    out.value = v;
+    if (!Number.isFinite(v) || !(t > this.lastT)) {
+      out.skipped = true;
+      out.score = 0;
+      out.ready = this.n >= o.warmup;
+      return out;
+    }
+    out.skipped = false;
+    this.lastT = t;
+    const n = this.n;
+    if (n === 0) {
+      this.level = v;
+      this.min = v;
+      this.max = v;
+      this.n = 1;
+      out.score = 0;
+      out.ready = false;
+      out.seen = 1;
+      return out;
+    }
+    // 1. Forecast and residual scores.
+    let b = 0;
+    let b2 = 0;
+    let f = 0;
+    let seasonal = 0;
+    if (o.seasonMs > 0) {
+      const S = o.seasonBuckets;
+      const phase = ((((t % o.seasonMs) + o.seasonMs) % o.seasonMs) / o.seasonMs) * S - 0.5;
+      const fl = Math.floor(phase);
+      f = phase - fl;
+      b = fl < 0 ? S - 1 : fl;
+      b2 = fl + 1 >= S ? 0 : fl + 1;
+      seasonal = (1 - f) * this.season[b]! + f * this.season[b2]!;
+    }
+    const forecast = this.level + seasonal;
+    const r = v - forecast;
+    const absR = r < 0 ? -r : r;
+    const range = this.max - this.min;
+    let floor = RANGE_FLOOR * range;
+    const relFloor = 1e-6 * Math.abs(forecast) + 1e-9;
+    if (floor < relFloor) floor = relFloor;
+    const rawSigma = 1.2533 * this.absRes;
+    const floored = !(rawSigma > floor);
+    const sigma = floored ? floor : rawSigma;
+    const zRes = absR / sigma;
+    const shortRes = this.shortRes + 0.2 * (r - this.shortRes);
+    const zLevel = Math.abs(shortRes) / (sigma * 0.3333); // sd of an EWMA(0.2) of unit noise: √(0.2/1.8)
+    const shortAbs = this.shortAbs + 0.2 * (absR - this.shortAbs);
+    const zSpread = 2 * Math.abs(Math.log((shortAbs + 0.1 * floor) / (this.absRes + 0.1 * floor)));
+    let zr = zRes;
+    let which: EnsembleReason = 'residual';
+    if (zLevel > zr) {
+      zr = zLevel;
+      which = 'level';
+    }
+    if (zSpread > zr) {
+      zr = zSpread;
+      which = 'spread';
+    }
+    if (zr > CAP) zr = CAP;
+    // 2. Pattern surprise over the range seen so far.
+    const L = o.levels;
+    let lv = range > 0 ? Math.floor(((v - this.min) / range) * L) : 0;
+    if (lv < 0) lv = 0;
+    else if (lv >= L) lv = L - 1;
+    const prev = this.prevLevel;
+    const pc = prev * L + lv;
+    const sCtx = -Math.log((this.ctx[pc]! + COUNT_ALPHA) / (this.ctxTot[prev]! + COUNT_ALPHA * L));
+    const h = ((Math.floor(t / HOUR) % 24) + 24) % 24;
+    const ph = h * L + lv;
+    const sTod = -Math.log((this.tod[ph]! + COUNT_ALPHA) / (this.todTot[h]! + COUNT_ALPHA * L));
+    // 3. Likelihoods.
+    const lRes = this.resLik.update(zr);
+    const lPat = this.patLik.update((1 - TOD_WEIGHT) * sCtx + TOD_WEIGHT * sTod);
+    // 4, 5. Novelty and spike.
+    const novel = o.novelty > 0 && range > 0 && (v > this.max + o.novelty * range || v < this.min - o.novelty * range);
+    const spiky = o.spikeThreshold > 0 && zRes > o.spikeThreshold && zRes > SPIKE_MARGIN * this.zPeak;
+    const resScaled = (lRes * o.threshold) / o.residualThreshold;
+    const score = resScaled > lPat ? resScaled : lPat;
+    const ready = n >= o.warmup;
+    let reason: EnsembleReason = 'none';
+    if (novel) reason = 'novelty';
+    else if (spiky) reason = 'spike';
+    else if (lRes > o.residualThreshold) reason = which;
+    else if (lPat > o.threshold) reason = 'pattern';
+    if (ready && reason !== 'none') {
+      if (n - this.lastAlarm > o.rest) {
+        out.isAnomaly = true;
+        this.lastAlarm = n;
+      } else out.resting = true;
+    }
+    out.score = ready ? score : 0;
+    out.ready = ready;
+    out.reason = reason;
+    out.forecast = forecast;
+    out.level = this.level;
+    out.seasonal = seasonal;
+    out.sigma = sigma;
+    out.floored = floored;
+    out.min = this.min;
+    out.max = this.max;
+    out.recent = which === 'spread' ? shortAbs * 1.2533 : shortRes;
+    out.usual = rawSigma;
+    out.z = zRes;
+    out.seen = n;
+
+    // Learn.
+    if (n >= o.warmup / 2) {
+      const decayed = this.zPeak * (1 - SPIKE_DECAY);
+      const z = spiky ? SPIKE_SHARE * zRes : zRes;
+      this.zPeak = z > decayed ? z : decayed;
+    }
+    const clip = absR < CLIP_SIGMA * sigma ? absR : CLIP_SIGMA * sigma;
+    const sa = SCALE_ALPHA > 1 / n ? SCALE_ALPHA : 1 / n;
+    this.absRes = n === 1 ? absR : this.absRes + sa * (clip - this.absRes);
+    this.shortRes = shortRes;
+    this.shortAbs = shortAbs;
+    this.level += o.alpha * (v - seasonal - this.level);
+    if (o.seasonMs > 0) {
+      const x = v - this.level;
+      const w1 = 1 - f;
+      const W1 = (this.seasonW[b] = this.seasonW[b]! + w1);
+      const W2 = (this.seasonW[b2] = this.seasonW[b2]! + f);
+      const g1 = w1 * (o.gamma > w1 / W1 ? o.gamma : w1 / W1);
+      const g2 = W2 > 0 ? f * (o.gamma > f / W2 ? o.gamma : f / W2) : 0;
+      this.season[b] = this.season[b]! + g1 * (x - this.season[b]!);
+      this.season[b2] = this.season[b2]! + g2 * (x - this.season[b2]!);
+    }
+    this.count(this.ctx, this.ctxTot, prev, pc, L);
+    this.count(this.tod, this.todTot, h, ph, L);
+    this.prevLevel = lv;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.n = n + 1;
+    return out.isAnomaly ? out.copy() : out;
+  }
+
+  /** One count in row `row`; a row past COUNT_CAP is halved, so old behaviour fades. */
+  private count(cells: Float64Array, totals: Float64Array, row: number, cell: number, L: number): void {
+    cells[cell] = cells[cell]! + 1;
+    const tot = (totals[row] = totals[row]! + 1);
+    if (tot > COUNT_CAP) {
+      let s = 0;
+      for (let i = row * L; i < row * L + L; i++) s += cells[i] = cells[i]! / 2;
+      totals[row] = s;
+    }
+  }
+}
