@@ -20,11 +20,15 @@ import { kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
 
 const SERIES = Number(process.env.PANOPTES_BENCH_REBUILD_SERIES ?? 200);
 const DAYS = Number(process.env.PANOPTES_BENCH_REBUILD_DAYS ?? 6);
-const ROUNDS = Number(process.env.PANOPTES_BENCH_REBUILD_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.PANOPTES_BENCH_REBUILD_ROUNDS ?? 3);
+const BASES = [DEFAULT_BASE_DETECTOR, 'robust-z'];
 const STEP = 60_000;
 const PER_RECORD = 60;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -43,7 +47,7 @@ export async function run(): Promise<void> {
   const records = Math.floor((DAYS * 86_400_000) / (PER_RECORD * STEP));
   const end = Math.floor(Date.now() / STEP) * STEP;
   const start = end - records * PER_RECORD * STEP;
-  console.log(`history: ${SERIES} series × ${records} records × ${PER_RECORD} samples (${DAYS} days at 1-minute steps) = ${SERIES * records} records, ${SERIES * records * PER_RECORD} samples on partition 0; base detector ${DEFAULT_BASE_DETECTOR} (the default) + rule '${rule.canonical}'`);
+  console.log(`history: ${SERIES} series × ${records} records × ${PER_RECORD} samples (${DAYS} days at 1-minute steps) = ${SERIES * records} records, ${SERIES * records * PER_RECORD} samples on partition 0; rule '${rule.canonical}'; base detectors ${BASES.join(', ')} (${DEFAULT_BASE_DETECTOR} is the default)`);
   try {
     const p = await setup.transport.producer();
     await p.send([{ topic: rules, key: 'band', value: setup.serde.encode(rules, toRuleRecord(rule)) }]);
@@ -83,32 +87,37 @@ export async function run(): Promise<void> {
       await tp.send([{ topic: metrics, key: b.fingerprint, value: rt.serde.encode(metrics, b), partition: 0, timestamp: Date.now() }]);
       await tp.close();
     };
-    const times: Record<'all' | 'auto', number[]> = { all: [], auto: [] };
-    console.log('| run | rebuild | start → ready (s) | records replayed | lookback | passes |');
-    console.log('|---|---|---|---|---|---|');
+    const times = new Map<string, number[]>();
+    console.log('| run | base | rebuild | start → ready (s) | records replayed | lookback | passes |');
+    console.log('|---|---|---|---|---|---|---|');
     for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of ['all', 'auto'] as const) {
-        const rt = await createRuntime(kafkaConfig(prefix), { stage: 'bench' });
-        try {
-          const t = performance.now();
-          const det = await startDetector(rt, { groupId: 'bench-rebuild', instanceId: `${mode}-${round}`, maxBatchSize: 2000, ...(mode === 'all' ? { rebuildLookbackMs: Infinity } : {}) });
-          // kafkajs hands a partition over (and the stage rebuilds it) at its first batch: one new sample.
-          await trigger(rt, ++live);
-          await waitUntil(() => det.ready(), 'ready', 30 * 60_000);
-          const s = (performance.now() - t) / 1000;
-          times[mode].push(s);
-          const info = det.lastRebuild().get(0);
-          await det.stop();
-          const lb = info === undefined ? '-' : info.lookbackMs === Infinity ? 'whole partition' : `${(info.lookbackMs / 3_600_000).toFixed(1)} h`;
-          console.log(`| ${round + 1} | ${mode} | ${s.toFixed(2)} | ${info?.records ?? 0} of ${total} | ${lb} | ${info?.passes ?? 0} |`);
-        } finally {
-          await rt.close();
+      for (const base of BASES) {
+        for (const mode of ['all', 'auto'] as const) {
+          const rt = await createRuntime(kafkaConfig(prefix), { stage: 'bench' });
+          try {
+            const t = performance.now();
+            const det = await startDetector(rt, { groupId: 'bench-rebuild', instanceId: `${base}-${mode}-${round}`, base, maxBatchSize: 2000, ...(mode === 'all' ? { rebuildLookbackMs: Infinity } : {}) });
+            // kafkajs hands a partition over (and the stage rebuilds it) at its first batch: one new sample.
+            await trigger(rt, ++live);
+            await waitUntil(() => det.ready(), 'ready', 30 * 60_000);
+            const s = (performance.now() - t) / 1000;
+            const key = `${base} ${mode}`;
+            times.set(key, [...(times.get(key) ?? []), s]);
+            const info = det.lastRebuild().get(0);
+            await det.stop();
+            const lb = info === undefined ? '-' : info.lookbackMs === Infinity ? 'whole partition' : `${(info.lookbackMs / 3_600_000).toFixed(1)} h`;
+            console.log(`| ${round + 1} | ${base} | ${mode} | ${s.toFixed(2)} | ${info?.records ?? 0} of ${total} | ${lb} | ${info?.passes ?? 0} |`);
+          } finally {
+            await rt.close();
+          }
         }
       }
     }
-    const all = median(times.all);
-    const auto = median(times.auto);
-    console.log(`median start → ready: all ${all.toFixed(2)} s, auto ${auto.toFixed(2)} s; all/auto = ${(all / auto).toFixed(1)}× (runs alternated in one process; shared machine)`);
+    for (const base of BASES) {
+      const all = median(times.get(`${base} all`)!);
+      const auto = median(times.get(`${base} auto`)!);
+      console.log(`${base}: median start → ready: all ${all.toFixed(2)} s, auto ${auto.toFixed(2)} s; all/auto = ${(all / auto).toFixed(1)}× (runs alternated in one process; shared machine)`);
+    }
   } finally {
     await setup.close();
   }
