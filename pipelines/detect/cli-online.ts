@@ -86,13 +86,26 @@ const list: CliCommand = {
       const topic = topicName('rules', rt.config.topicPrefix);
       const set = new RuleSet();
       const records = new Map<string, RuleRecord>();
+      const rejected = new Map<string, string>();
       for (const r of await rt.transport.readToEnd(topic)) {
         const id = r.key?.toString() ?? '';
-        const rec = r.value ? (await rt.serde.decode<RuleRecord>(topic, r.value)).value : null;
+        let rec: RuleRecord | null = null;
+        if (r.value) {
+          try {
+            rec = (await rt.serde.decode<RuleRecord>(topic, r.value)).value;
+          } catch (err) {
+            // As the detectors do: a record that does not decode is rejected, the others stand.
+            rejected.set(id, `does not decode: ${describeError(err)}`);
+            continue;
+          }
+        }
         const u = set.apply(id, rec);
+        if (u.kind === 'rejected') rejected.set(id, u.reason);
+        else rejected.delete(id);
         if (rec && u.kind !== 'rejected') records.set(id, rec);
-        else records.delete(id);
+        else if (u.kind !== 'rejected') records.delete(id);
       }
+      for (const [id, why] of rejected) io.err(`rejected ${id}: ${why}`);
       for (const rec of records.values()) io.out(io.json ? JSON.stringify(rec) : `${rec.id}@${rec.version} ${rec.kind} ${rec.severity} ${JSON.stringify(rec.selector)}: ${rec.expr.trim()}`);
       if (!io.json) io.err(`${records.size} rule(s) deployed on ${topic}`);
       return 0;
