@@ -3,7 +3,7 @@
  * checkout → payments → db) whose database connection pool saturates every few minutes, their
  * causal graph, and the samples at a given second.
  */
-import { withVersion } from '../../rca/index.ts';
+import { withVersion } from '../../graph/index.ts';
 
 export interface Shape {
   component: string;

@@ -4,6 +4,7 @@
  * a greedy minimal edge cut that drops the least-confident edge of each cycle found). Every
  * problem is reported with a reason; repairable ones (cycles) are repaired and listed.
  */
+import { Ajv, type ErrorObject } from 'ajv';
 import type { CausalGraphRecord, GraphEdge } from './graph.ts';
 import { graphVersion, indexGraph } from './graph.ts';
 
@@ -28,33 +29,93 @@ export interface ValidationResult {
   graph?: CausalGraphRecord;
 }
 
-const provenances = new Set(['DOCS', 'DATA', 'BOTH', 'FEEDBACK']);
+/** JSON Schema of a proposed graph (parsed JSON, before normalizeGraph fills the optional fields). */
+export const graphSchema = {
+  type: 'object',
+  required: ['name', 'nodes', 'edges'],
+  properties: {
+    name: { type: 'string' },
+    nodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'component', 'metric'],
+        properties: {
+          id: { type: 'string', minLength: 1 },
+          component: { type: 'string', minLength: 1 },
+          metric: { type: 'string', minLength: 1 },
+          observed: { type: 'boolean' },
+        },
+      },
+    },
+    edges: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['from', 'to'],
+        properties: {
+          from: { type: 'string' },
+          to: { type: 'string' },
+          provenance: { enum: ['DOCS', 'DATA', 'BOTH', 'FEEDBACK'] },
+          confidence: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+    },
+  },
+} as const;
 
-/** Structural checks on untyped input (parsed JSON): returns errors naming the path. */
+const validateShape = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(graphSchema);
+
+/** `/nodes/0/id` → `nodes[0].id` */
+function pathOf(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('');
+}
+
+function expectation(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'type':
+      if (p.type === 'string' && (e.parentSchema as { minLength?: number } | undefined)?.minLength) return 'expected a non-empty string';
+      return `expected ${p.type === 'array' ? 'an array' : p.type === 'object' ? 'an object' : p.type === 'boolean' ? 'a boolean' : `a ${String(p.type)}`}`;
+    case 'minLength':
+      return 'expected a non-empty string';
+    case 'enum':
+      return `expected one of ${(p.allowedValues as string[]).join(', ')}`;
+    case 'minimum':
+    case 'maximum':
+      return 'expected a number in [0, 1]';
+    default:
+      return e.message ?? 'invalid';
+  }
+}
+
+/** Structural checks on untyped input (parsed JSON), by graphSchema: errors naming the path, in document order. */
 export function checkShape(x: unknown): string[] {
-  const errs: string[] = [];
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return ['graph: expected a JSON object'];
-  const g = x as Record<string, unknown>;
-  if (typeof g.name !== 'string') errs.push('name: expected a string');
-  if (!Array.isArray(g.nodes)) errs.push('nodes: expected an array');
-  else
-    g.nodes.forEach((n, i) => {
-      if (typeof n !== 'object' || n === null) return void errs.push(`nodes[${i}]: expected an object`);
-      const o = n as Record<string, unknown>;
-      for (const k of ['id', 'component', 'metric']) if (typeof o[k] !== 'string' || o[k] === '') errs.push(`nodes[${i}].${k}: expected a non-empty string`);
-      if (o.observed !== undefined && typeof o.observed !== 'boolean') errs.push(`nodes[${i}].observed: expected a boolean`);
-    });
-  if (!Array.isArray(g.edges)) errs.push('edges: expected an array');
-  else
-    g.edges.forEach((e, i) => {
-      if (typeof e !== 'object' || e === null) return void errs.push(`edges[${i}]: expected an object`);
-      const o = e as Record<string, unknown>;
-      for (const k of ['from', 'to']) if (typeof o[k] !== 'string') errs.push(`edges[${i}].${k}: expected a string`);
-      if (o.provenance !== undefined && !provenances.has(String(o.provenance))) errs.push(`edges[${i}].provenance: expected one of DOCS, DATA, BOTH, FEEDBACK`);
-      if (o.confidence !== undefined && (typeof o.confidence !== 'number' || !(o.confidence >= 0 && o.confidence <= 1)))
-        errs.push(`edges[${i}].confidence: expected a number in [0, 1]`);
-    });
-  return errs;
+  if (validateShape(x)) return [];
+  const out: string[] = [];
+  // ajv reports `required` before the properties' own errors: put them in document order.
+  const order = (e: ErrorObject) => {
+    const parts = e.instancePath.split('/').slice(1);
+    const top = e.keyword === 'required' && parts.length === 0 ? String((e.params as { missingProperty: string }).missingProperty) : (parts[0] ?? '');
+    return [['name', 'nodes', 'edges'].indexOf(top), Number(parts[1] ?? -1)];
+  };
+  const errors = [...(validateShape.errors ?? [])].sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]!;
+  });
+  for (const e of errors) {
+    const base = pathOf(e.instancePath);
+    const path = e.keyword === 'required' ? `${base ? `${base}.` : ''}${String((e.params as { missingProperty: string }).missingProperty)}` : base || 'graph';
+    const msg = e.keyword === 'required' ? (path.endsWith('.id') || path.endsWith('.component') || path.endsWith('.metric') ? 'expected a non-empty string' : /^(nodes|edges)$/.test(path) ? 'expected an array' : 'expected a string') : expectation(e);
+    const line = `${path}: ${msg}`;
+    if (!out.includes(line)) out.push(line);
+  }
+  return out;
 }
 
 /** Fills optional fields of a shape-checked object. */
