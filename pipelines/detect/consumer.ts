@@ -206,10 +206,11 @@ export async function startDetector(rt: Runtime, opts: DetectorOptions): Promise
       if (fixed !== undefined || pass >= 2) break;
       // `auto`: now that each series' sampling interval is known, replay further back where a
       // series needs more than was read (and more exists).
+      // (Only past the slack: a series a little slower than guessed is covered by it.)
       todo = todo.filter((p) => {
-        const need = Math.min(MAX_AUTO_LOOKBACK_MS, slack(online.neededLookbackMs(p)));
-        if (need <= lookback.get(p)! || BigInt(starts.get(p)!) <= BigInt(lows.get(p) ?? '0')) return false;
-        lookback.set(p, need);
+        const need = online.neededLookbackMs(p);
+        if (need <= lookback.get(p)! || lookback.get(p)! >= MAX_AUTO_LOOKBACK_MS || BigInt(starts.get(p)!) <= BigInt(lows.get(p) ?? '0')) return false;
+        lookback.set(p, Math.min(MAX_AUTO_LOOKBACK_MS, slack(need)));
         return true;
       });
     }
