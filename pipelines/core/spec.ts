@@ -279,6 +279,7 @@ export function defineSpec<const S extends Record<string, Field>>(name: string, 
             type,
             description: fl.doc + extra,
             ...(fl.default !== undefined ? { default: fl.default } : {}),
+            ...(fl.required ? { required: true } : {}),
             ...(fl.placeholder ? { placeholder: fl.placeholder } : {}),
           };
         });
