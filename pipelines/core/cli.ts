@@ -141,14 +141,16 @@ export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { 
   try {
     parsed = parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${commandHelp(c)}`);
+    // One line: node's message joined, and where the options are listed.
+    const why = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' ');
+    throw new UsageError(`${why} (panoptes ${c.name} --help lists the options)`);
   }
   const options: ParsedArgs['options'] = {};
   const help = parsed.values.help === true;
   for (const o of all) {
     const raw = (parsed.values as Record<string, unknown>)[o.name];
     if (raw === undefined) {
-      if (o.required && !help) throw new UsageError(`--${o.name} is required\n\n${commandHelp(c)}`);
+      if (o.required && !help) throw new UsageError(`--${o.name} is required (panoptes ${c.name} --help lists the options)`);
       options[o.name] = o.default;
       continue;
     }

@@ -374,7 +374,7 @@ export class EmbeddedTransport implements Transport {
     return new EmbeddedConsumer(this.broker, opts);
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>): Promise<InRecord[]> {
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>): Promise<InRecord[]> {
     const t = this.broker.topic(topic);
     const ps = partitions ?? t.partitions.map((_, i) => i);
     const out: InRecord[] = [];
@@ -383,12 +383,25 @@ export class EmbeddedTransport implements Transport {
       if (!log) throw new TransportError(`topic ${topic} has no partition ${p}`);
       const end = Math.min(log.length, until?.has(p) ? Number(until.get(p)) : log.length);
       const recs: InRecord[] = [];
-      for (let o = 0; o < end; o++) {
+      for (let o = from?.has(p) ? Math.max(0, Number(from.get(p))) : 0; o < end; o++) {
         const r = log[o];
         recs.push({ topic, partition: p, offset: String(o), key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
       }
       if (onRecords) onRecords(recs);
       else out.push(...recs);
+    }
+    return out;
+  }
+
+  async offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>> {
+    const t = this.broker.topic(topic);
+    const out = new Map<number, string>();
+    for (const p of partitions ?? t.partitions.map((_, i) => i)) {
+      const log = t.partitions[p];
+      if (!log) throw new TransportError(`topic ${topic} has no partition ${p}`);
+      let o = 0;
+      while (o < log.length && log[o].timestamp < timestampMs) o++;
+      out.set(p, String(o));
     }
     return out;
   }

@@ -590,12 +590,26 @@ export class KafkaTransport implements Transport {
     return out;
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
-    const ends = (await this.offsets(topic)).filter((o) => !partitions || partitions.includes(o.partition));
+  async offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>> {
+    const r = await this.requireAdmin()
+      .fetchTopicOffsetsByTimestamp(topic, timestampMs)
+      .catch((err: unknown) => {
+        throw wrap(`offsets for time of ${topic}`, err);
+      });
+    // kafkajs answers the partition's end where no record is that recent.
+    return new Map(r.filter((p) => !partitions || partitions.includes(p.partition)).map((p) => [p.partition, p.offset]));
+  }
+
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
+    const all = await this.offsets(topic);
+    const ends = all.filter((o) => !partitions || partitions.includes(o.partition));
     const remaining = new Map<number, bigint>();
+    const starts = new Map<number, bigint>();
     for (const o of ends) {
       const end = until?.has(o.partition) ? BigInt(until.get(o.partition)!) : BigInt(o.high);
-      if (end > BigInt(o.low)) remaining.set(o.partition, end);
+      const start = from?.has(o.partition) ? BigInt(from.get(o.partition)!) : BigInt(o.low);
+      if (end > BigInt(o.low) && end > start) remaining.set(o.partition, end);
+      if (start > BigInt(o.low)) starts.set(o.partition, start);
     }
     const out: InRecord[] = [];
     if (remaining.size === 0) return out;
@@ -621,8 +635,10 @@ export class KafkaTransport implements Transport {
         eachBatch: async ({ batch }) => {
           if (!remaining.has(batch.partition)) return;
           const target = remaining.get(batch.partition)!;
+          const start = starts.get(batch.partition) ?? -1n;
           const recs: InRecord[] = [];
           for (const m of batch.messages) {
+            if (BigInt(m.offset) < start) continue;
             if (BigInt(m.offset) >= target) break;
             recs.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headersIn(m.headers), timestamp: Number(m.timestamp) });
           }
@@ -630,6 +646,12 @@ export class KafkaTransport implements Transport {
           else out.push(...recs);
         },
       });
+      // kafkajs has no assignment without a group: the reader holds every partition, so those not
+      // read are paused and those read from an offset seek there (a seek after run() applies
+      // before the first fetch; records before it are skipped above all the same).
+      const idle = all.map((o) => o.partition).filter((p) => !remaining.has(p));
+      if (idle.length > 0) c.pause([{ topic, partitions: idle }]);
+      for (const [partition, offset] of starts) if (remaining.has(partition)) c.seek({ topic, partition, offset: String(offset) });
       await withTimeout(done, timeoutMs, `reading ${topic} to its end`);
     } finally {
       await c.disconnect().catch(() => undefined);

@@ -93,7 +93,7 @@ export interface GroupResults {
   partitions: TopicPartitionOffset[];
 }
 
-/** An opaque OffsetSpec value (EARLIEST, LATEST). */
+/** An opaque OffsetSpec value (EARLIEST, LATEST, or a timestamp). */
 export type OffsetSpec = { readonly __offsetSpec: unique symbol };
 
 export interface AdminClient {
@@ -110,6 +110,7 @@ export interface RdKafkaModule {
   Producer: new (conf: Config, topicConf: Config) => Producer;
   KafkaConsumer: new (conf: Config, topicConf: Config) => KafkaConsumer;
   AdminClient: { create(conf: Config): AdminClient };
-  OffsetSpec: { EARLIEST: OffsetSpec; LATEST: OffsetSpec };
+  /** `new OffsetSpec(ms)`: the first offset whose timestamp is at or after ms (-1 when none). */
+  OffsetSpec: { EARLIEST: OffsetSpec; LATEST: OffsetSpec; new (timestampMs: number): OffsetSpec };
   IsolationLevel: { READ_UNCOMMITTED: number; READ_COMMITTED: number };
 }

@@ -616,13 +616,29 @@ export class RdKafkaTransport implements Transport {
     return out;
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
+  async offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>> {
+    const { mod, admin } = this.require();
+    const parts = (await this.partitionsOf(topic)).filter((p) => !partitions || partitions.includes(p));
+    const found = await call<RK.ListOffsetsResult[]>((cb) =>
+      admin.listOffsets(parts.map((partition) => ({ topic, partition, offset: new mod.OffsetSpec(timestampMs) })), { timeout: this.o.requestTimeoutMs, isolationLevel: mod.IsolationLevel.READ_COMMITTED }, cb),
+    ).catch((err: unknown) => {
+      throw wrap(`offsets for time of ${topic}`, err);
+    });
+    // -1: no record that recent; the answer is then the partition's end.
+    const high = found.some((r) => r.offset < 0) ? new Map((await this.offsets(topic)).map((o) => [o.partition, o.high])) : new Map<number, string>();
+    return new Map(found.map((r) => [r.partition, r.offset < 0 ? high.get(r.partition)! : String(r.offset)]));
+  }
+
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
     const { mod } = this.require();
     const ends = (await this.offsets(topic)).filter((o) => !partitions || partitions.includes(o.partition));
     const remaining = new Map<number, number>();
+    const starts = new Map<number, number>();
     for (const o of ends) {
       const end = until?.has(o.partition) ? Number(until.get(o.partition)) : Number(o.high);
-      if (end > Number(o.low)) remaining.set(o.partition, end);
+      const start = from?.has(o.partition) ? Number(from.get(o.partition)) : Number(o.low);
+      if (end > Number(o.low) && end > start) remaining.set(o.partition, end);
+      if (start > Number(o.low)) starts.set(o.partition, start);
     }
     const out: InRecord[] = [];
     if (remaining.size === 0) return out;
@@ -642,7 +658,7 @@ export class RdKafkaTransport implements Transport {
       // They are emitted before consume()'s callback, so they are applied after its records.
       const eofs: RK.EofEvent[] = [];
       c.on('partition.eof', (e) => void eofs.push(e));
-      c.assign([...remaining.keys()].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
+      c.assign([...remaining.keys()].map((partition) => ({ topic, partition, offset: starts.get(partition) ?? OFFSET_BEGINNING })));
       c.setDefaultConsumeTimeout(100);
       while (remaining.size > 0) {
         if (Date.now() > deadline) throw new TimeoutError(`reading ${topic} to its end did not finish within ${timeoutMs} ms`);

@@ -156,8 +156,16 @@ export interface Transport {
    * `until` bounds a partition's read at an offset (exclusive) instead, e.g. a group's committed
    * offset when rebuilding the windows of records already processed.
    * With `onRecords`, records are streamed to it and not accumulated (the result is empty).
+   * `from` starts a partition's read at an offset instead of its first (e.g. one found by
+   * `offsetsForTimes`, to rebuild only the recent past).
    */
-  readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>): Promise<InRecord[]>;
+  readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>): Promise<InRecord[]>;
+  /**
+   * Per partition (all of the topic's unless given): the first offset whose record timestamp is at
+   * or after `timestampMs`, or the partition's end when no record is that recent — Kafka's
+   * ListOffsets by timestamp (kafkajs `fetchTopicOffsetsByTimestamp`, librdkafka `offsetsForTimes`).
+   */
+  offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>>;
   /** The group's committed offsets (next offset to read) for a topic's partitions; absent when none. */
   committed(groupId: string, topic: string): Promise<Map<number, string>>;
 }

@@ -11,7 +11,7 @@ import { nodeKey } from './printer.ts';
 import type { RuleProgram } from './program.ts';
 import { FALSE, TRUE, UNKNOWN, compare, ewmaAlpha, ewmaStep, fault } from './program.ts';
 import type { CheckedRule } from './rule.ts';
-import { interpolate } from './windows/order-stats.ts';
+import { interpolate } from '../engine/windows/order-stats.ts';
 
 export class ReferenceProgram implements RuleProgram {
   private readonly ts: number[] = [];

@@ -18,11 +18,11 @@
  * `setRules` swaps the rule set at run time: a rule whose id and version are unchanged keeps its
  * state (windows, `for` streak, quarantine); new or changed rules start fresh (warm-up).
  */
-import { RuleError, describeError } from '../core/errors.ts';
+import { RuleError, describeError } from '../../core/errors.ts';
 import { combineLabels } from './aggregate.ts';
-import type { BaseDetector, BaseResult } from './base/types.ts';
+import type { BaseDetector, BaseResult } from '../base/types.ts';
 import type { DetectMetrics } from './metrics.ts';
-import type { CheckedRule } from './rule.ts';
+import type { CheckedRule } from '../rules/rule.ts';
 import type { Backend, RuleFiring } from './rule-runner.ts';
 import { RuleRunner } from './rule-runner.ts';
 

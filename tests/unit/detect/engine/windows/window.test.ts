@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { SampleHistory } from '../../../../pipelines/detect/windows/history.ts';
-import { interpolate } from '../../../../pipelines/detect/windows/order-stats.ts';
-import { Window } from '../../../../pipelines/detect/windows/window.ts';
+import { SampleHistory } from '../../../../../pipelines/detect/engine/windows/history.ts';
+import { interpolate } from '../../../../../pipelines/detect/engine/windows/order-stats.ts';
+import { Window } from '../../../../../pipelines/detect/engine/windows/window.ts';
 
 /** -0 and 0 are the same number to a rule (the native sort orders them, insertion does not). */
 const same = (a: number, b: number) => assert.ok(a === b, `${a} vs ${b}`);

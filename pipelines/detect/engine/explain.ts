@@ -5,12 +5,12 @@
  * for 3 samples"). Computed only when a rule fires, from the program's current leaf values, so it
  * costs nothing on the hot path.
  */
-import type { CallNode, CompareNode, Node, Persistence } from './ast.ts';
-import { formatDuration } from './ast.ts';
-import { constNumber } from './checker.ts';
-import { formatNumber, nodeKey } from './printer.ts';
-import type { RuleProgram } from './program.ts';
-import { FALSE, TRUE, UNKNOWN, compare } from './program.ts';
+import type { CallNode, CompareNode, Node, Persistence } from '../rules/ast.ts';
+import { formatDuration } from '../rules/ast.ts';
+import { constNumber } from '../rules/checker.ts';
+import { formatNumber, nodeKey } from '../rules/printer.ts';
+import type { RuleProgram } from '../rules/program.ts';
+import { FALSE, TRUE, UNKNOWN, compare } from '../rules/program.ts';
 
 export interface ClauseValue {
   /** Canonical text of the clause, e.g. `value > mean(1h) + 4 * std(1h)`. */

@@ -63,9 +63,16 @@ function exprMapper(src: string, node: YamlNode, expr: string): (d: Diagnostic) 
   };
 }
 
+/** A rule file larger than this is refused before it is parsed. */
+export const MAX_RULE_FILE_CHARS = 1 << 20;
+
 export function parseRuleFile(src: string, file = 'rules', options: CheckOptions = {}): RuleFileResult {
   const diagnostics: Diagnostic[] = [];
   const rules: CheckedRule[] = [];
+  if (src.length > MAX_RULE_FILE_CHARS) {
+    diagnostics.push(at(src, MAX_RULE_FILE_CHARS, `rule file is ${src.length} characters, more than the limit of ${MAX_RULE_FILE_CHARS}; split it`));
+    return { rules, diagnostics };
+  }
   const doc = parseDocument(src, { keepSourceTokens: false });
   const top = doc.contents;
 

@@ -8,7 +8,7 @@
  * comparison (division by zero, overflow) is a fault: the program throws RuleRuntimeError and the
  * engine quarantines the rule.
  */
-import { RuleError } from '../core/errors.ts';
+import { RuleError } from '../../core/errors.ts';
 import type { Node } from './ast.ts';
 import type { CheckedRule } from './rule.ts';
 

@@ -52,10 +52,11 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const aliases: Record<string, string> = { avg: 'mean', average: 'mean', stddev: 'std', stdev: 'std', sd: 'std', percentile: 'quantile', p: 'quantile', ema: 'ewma', shift: 'lag', offset: 'seasonal', diff: 'delta' };
+// A Map, not an object literal: a rule's names must never reach Object.prototype (`constructor`).
+const aliases: ReadonlyMap<string, string> = new Map(Object.entries({ avg: 'mean', average: 'mean', stddev: 'std', stdev: 'std', sd: 'std', percentile: 'quantile', p: 'quantile', ema: 'ewma', shift: 'lag', offset: 'seasonal', diff: 'delta' }));
 
 export function didYouMean(name: string): string | undefined {
-  const alias = aliases[name.toLowerCase()];
+  const alias = aliases.get(name.toLowerCase());
   if (alias !== undefined) return alias;
   let best: string | undefined;
   let bestD = Infinity;

@@ -2,7 +2,7 @@
  * Positioned rule errors. Every parse/check problem is a Diagnostic (`line:col: message`); a set of
  * them travels in one RuleError so callers (CLI, train agents, the rules consumer) see all of them.
  */
-import { RuleError } from '../core/errors.ts';
+import { RuleError } from '../../core/errors.ts';
 import type { Pos } from './ast.ts';
 
 export interface Diagnostic {

@@ -4,7 +4,7 @@
  * topic is read, rejecting records whose expression does not parse or check (the rest of the set
  * stays in force).
  */
-import type { RuleRecord } from '../core/records.ts';
+import type { RuleRecord } from '../../core/records.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 import { prepareRule, type CheckedRule } from './rule.ts';
 

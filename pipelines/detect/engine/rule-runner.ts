@@ -3,13 +3,13 @@
  * The state machine is Prometheus's: inactive → pending (condition true, `for` not yet met) →
  * firing; false or unknown resets to inactive.
  */
-import type { RuleProgram } from './program.ts';
-import { TRUE } from './program.ts';
+import type { RuleProgram } from '../rules/program.ts';
+import { TRUE } from '../rules/program.ts';
 import type { ClauseValue } from './explain.ts';
 import { explainFiring } from './explain.ts';
-import type { CheckedRule, RuleKind, Severity } from './rule.ts';
-import { compileProgram } from './compiler.ts';
-import { referenceProgram } from './reference.ts';
+import type { CheckedRule, RuleKind, Severity } from '../rules/rule.ts';
+import { compileProgram } from '../rules/compiler.ts';
+import { referenceProgram } from '../rules/reference.ts';
 
 export type Backend = 'compiled' | 'reference';
 

@@ -10,11 +10,43 @@ import type { Token } from './lexer.ts';
 import { describeToken, tokenize } from './lexer.ts';
 
 const compareOps = new Set(['>', '>=', '<', '<=', '==', '!=']);
+
+/**
+ * Limits that keep every later pass (checker, printer, compiler, explain: all recursive) far from
+ * the stack's end and a hostile rule from costing more than a sensible one: an expression of at most
+ * `MAX_RULE_CHARS` characters whose tree is at most `MAX_RULE_DEPTH` levels deep (parentheses,
+ * `not`, unary minus, calls and chains such as `a + b + c` all count).
+ */
+export const MAX_RULE_CHARS = 10_000;
+export const MAX_RULE_DEPTH = 100;
 const keywords = new Set(['and', 'or', 'not', 'for', 'value', 'samples', 'sample']);
 
 class Parser {
   private i = 0;
+  /** Open recursive descents (parentheses, calls, `not`, unary signs). */
+  private level = 0;
+  /** Depth of each node built, for chains that grow in loops rather than by recursion. */
+  private readonly depths = new WeakMap<Node, number>();
   constructor(private readonly toks: Token[]) {}
+
+  private tooDeep(t: Token): never {
+    throw new RuleSyntaxError(t.pos, `expression nested too deeply at ${describeToken(t)} (more than ${MAX_RULE_DEPTH} levels); split it into simpler rules`);
+  }
+  /** Enters one level of recursion at token `t`; `leave()` undoes it. */
+  private enter(t: Token): void {
+    if (++this.level > MAX_RULE_DEPTH) this.tooDeep(t);
+  }
+  private leave(): void {
+    this.level--;
+  }
+  /** Records a node built from children, refusing it when the tree gets too deep. */
+  private built<N extends Node>(n: N, at: Token, ...children: Node[]): N {
+    let d = 0;
+    for (const c of children) d = Math.max(d, this.depths.get(c) ?? 1);
+    if (d + 1 > MAX_RULE_DEPTH) this.tooDeep(at);
+    this.depths.set(n, d + 1);
+    return n;
+  }
 
   private peek(): Token {
     return this.toks[this.i]!;
@@ -73,9 +105,9 @@ class Parser {
   private or(): Node {
     let left = this.and();
     while (this.isWord('or')) {
-      this.next();
+      const t = this.next();
       const right = this.and();
-      left = { type: 'logic', op: 'or', left, right, pos: left.pos, end: right.end };
+      left = this.built({ type: 'logic', op: 'or', left, right, pos: left.pos, end: right.end }, t, left, right);
     }
     return left;
   }
@@ -83,9 +115,9 @@ class Parser {
   private and(): Node {
     let left = this.not();
     while (this.isWord('and')) {
-      this.next();
+      const t = this.next();
       const right = this.not();
-      left = { type: 'logic', op: 'and', left, right, pos: left.pos, end: right.end };
+      left = this.built({ type: 'logic', op: 'and', left, right, pos: left.pos, end: right.end }, t, left, right);
     }
     return left;
   }
@@ -93,8 +125,10 @@ class Parser {
   private not(): Node {
     if (this.isWord('not')) {
       const t = this.next();
+      this.enter(t);
       const arg = this.not();
-      return { type: 'not', arg, pos: t.pos, end: arg.end };
+      this.leave();
+      return this.built({ type: 'not', arg, pos: t.pos, end: arg.end }, t, arg);
     }
     return this.compare();
   }
@@ -105,7 +139,7 @@ class Parser {
     if (t.kind === 'op' && compareOps.has(t.text)) {
       this.next();
       const right = this.additive();
-      return { type: 'compare', op: t.text as CompareOp, left, right, pos: left.pos, end: right.end };
+      return this.built({ type: 'compare', op: t.text as CompareOp, left, right, pos: left.pos, end: right.end }, t, left, right);
     }
     return left;
   }
@@ -113,9 +147,9 @@ class Parser {
   private additive(): Node {
     let left = this.multiplicative();
     while (this.isOp('+') || this.isOp('-')) {
-      const op = this.next().text as ArithOp;
+      const t = this.next();
       const right = this.multiplicative();
-      left = { type: 'arith', op, left, right, pos: left.pos, end: right.end };
+      left = this.built({ type: 'arith', op: t.text as ArithOp, left, right, pos: left.pos, end: right.end }, t, left, right);
     }
     return left;
   }
@@ -123,9 +157,9 @@ class Parser {
   private multiplicative(): Node {
     let left = this.unary();
     while (this.isOp('*') || this.isOp('/')) {
-      const op = this.next().text as ArithOp;
+      const t = this.next();
       const right = this.unary();
-      left = { type: 'arith', op, left, right, pos: left.pos, end: right.end };
+      left = this.built({ type: 'arith', op: t.text as ArithOp, left, right, pos: left.pos, end: right.end }, t, left, right);
     }
     return left;
   }
@@ -133,12 +167,16 @@ class Parser {
   private unary(): Node {
     if (this.isOp('-')) {
       const t = this.next();
+      this.enter(t);
       const arg = this.unary();
-      return { type: 'neg', arg, pos: t.pos, end: arg.end };
+      this.leave();
+      return this.built({ type: 'neg', arg, pos: t.pos, end: arg.end }, t, arg);
     }
     if (this.isOp('+')) {
-      this.next();
-      return this.unary();
+      this.enter(this.next());
+      const arg = this.unary();
+      this.leave();
+      return arg;
     }
     return this.primary();
   }
@@ -171,11 +209,15 @@ class Parser {
       }
       case 'op':
         if (t.text === '(') {
+          this.enter(t);
           const inner = this.or();
           if (!this.isOp(')')) this.fail(this.peek(), "')' to close '('");
           const close = this.next();
+          this.leave();
           // Parentheses are not kept in the tree; widen the inner node's span to include them.
-          return { ...inner, pos: t.pos, end: close.end };
+          const widened = { ...inner, pos: t.pos, end: close.end };
+          this.depths.set(widened, this.depths.get(inner) ?? 1);
+          return widened;
         }
         this.i--;
         return this.fail(t, 'a number, value, a function call or (');
@@ -187,6 +229,7 @@ class Parser {
 
   private call(name: Token): Node {
     this.next(); // (
+    this.enter(name);
     const args: Node[] = [];
     const spec = functions.get(name.text);
     if (!this.isOp(')')) {
@@ -202,11 +245,18 @@ class Parser {
       }
     }
     const close = this.next();
-    return { type: 'call', name: name.text, args, pos: name.pos, end: close.end };
+    this.leave();
+    return this.built({ type: 'call', name: name.text, args, pos: name.pos, end: close.end }, name, ...args);
   }
 }
 
 /** Parses one rule expression; throws RuleSyntaxError (a RuleError) at the first syntax error. */
 export function parseRule(src: string): RuleAst {
+  if (src.length > MAX_RULE_CHARS) {
+    const before = src.slice(0, MAX_RULE_CHARS);
+    const line = before.split('\n').length;
+    const col = MAX_RULE_CHARS - before.lastIndexOf('\n');
+    throw new RuleSyntaxError({ line, col, offset: MAX_RULE_CHARS }, `rule expression is ${src.length} characters, more than the limit of ${MAX_RULE_CHARS}; split it into simpler rules`);
+  }
   return new Parser(tokenize(src)).rule();
 }

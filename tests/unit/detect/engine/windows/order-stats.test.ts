@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { SampleHistory } from '../../../../pipelines/detect/windows/history.ts';
-import { Moments } from '../../../../pipelines/detect/windows/moments.ts';
-import { MonoDeque } from '../../../../pipelines/detect/windows/mono-deque.ts';
-import { OrderStats, interpolate } from '../../../../pipelines/detect/windows/order-stats.ts';
+import { SampleHistory } from '../../../../../pipelines/detect/engine/windows/history.ts';
+import { Moments } from '../../../../../pipelines/detect/engine/windows/moments.ts';
+import { MonoDeque } from '../../../../../pipelines/detect/engine/windows/mono-deque.ts';
+import { OrderStats, interpolate } from '../../../../../pipelines/detect/engine/windows/order-stats.ts';
 
 const values = fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -3, max: 3 })), { minLength: 1, maxLength: 200 });
 

@@ -68,6 +68,7 @@ export function tokenize(src: string): Token[] {
           while (isDigit(src[i] ?? '')) i++;
         }
         num = Number(src.slice(segStart, i));
+        if (!Number.isFinite(num)) throw new RuleSyntaxError(pos(segStart), `number '${src.slice(segStart, i)}' is outside the range of a 64-bit float (±1.8e308)`);
         if (!isAlpha(src[i] ?? '')) {
           if (isDuration) {
             throw new RuleSyntaxError(pos(segStart), `expected a unit (ms, s, m, h, d or w) after '${src.slice(segStart, i)}' in duration '${src.slice(start, i)}'`);
@@ -85,6 +86,7 @@ export function tokenize(src: string): Token[] {
           throw new RuleSyntaxError(pos(unitStart), `unknown duration unit '${unit}' in '${src.slice(start, i)}' (expected ms, s, m, h, d or w)`);
         }
         ms += num * size;
+        if (!Number.isFinite(ms)) throw new RuleSyntaxError(pos(start), `duration '${src.slice(start, i)}' is too long to represent`);
         isDuration = true;
         if (!isDigit(src[i] ?? '')) break;
       }

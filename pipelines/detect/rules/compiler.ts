@@ -18,8 +18,8 @@ import { nodeKey } from './printer.ts';
 import type { RuleProgram } from './program.ts';
 import { ewmaAlpha, ewmaStep, fault } from './program.ts';
 import type { CheckedRule } from './rule.ts';
-import { SampleHistory } from './windows/history.ts';
-import { Window } from './windows/window.ts';
+import { SampleHistory } from '../engine/windows/history.ts';
+import { Window } from '../engine/windows/window.ts';
 
 type Fn = () => number;
 

@@ -11,10 +11,8 @@ import type { CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
 import type { Anomaly } from '../core/records.ts';
 import { topicName } from '../core/topics.ts';
-import { loadRules } from '../detect/cli.ts';
-import { fmt } from '../detect/explain.ts';
-import { toRuleRecord } from '../detect/rule-records.ts';
-import { defaultNabPaths, loadCorpus } from '../train/data/corpus.ts';
+import { fmt, loadRules, toRuleRecord } from '../detect/index.ts';
+import { defaultNabPaths, loadCorpus } from '../train/index.ts';
 import { fingerprintOf } from '../core/series-key.ts';
 import { replayBatches, seriesLabels } from './replay.ts';
 
@@ -31,7 +29,7 @@ export async function runNab(args: ParsedArgs, io: CliIo): Promise<number> {
   const rules = await loadRules(rulesFile.startsWith('/') ? rulesFile : join(HERE, '..', '..', rulesFile));
   // Loaded on use: the Kafka client and the stages are not needed for --help.
   const { createRuntime } = await import('../core/runtime.ts');
-  const { startDetector } = await import('../detect/consumer.ts');
+  const { startDetector } = await import('../detect/index.ts');
   const config = loadConfig();
   // The job's own output is the point here: stage logs only for warnings unless asked for.
   if (!process.env.PANOPTES_LOG_LEVEL) config.logLevel = 'warn';
