@@ -94,7 +94,8 @@ async function runCsv(csvPath: string, args: ParsedArgs, o: DetectOptions, io: C
 const detect: CliCommand = {
   name: 'detect',
   // Online (no --csv) it is a server whose anomalies other processes read.
-  requiresBroker: (args) => args.options.csv === undefined,
+  // --rules without --csv is a usage error the command reports itself, not a missing broker.
+  requiresBroker: (args) => args.options.csv === undefined && args.options.rules === undefined,
   summary: 'Detect anomalies: offline over a timestamp,value CSV (--csv), or online as an exactly-once consumer of the metrics topic; prints each anomaly with its explanation',
   usage: `[--csv FILE [--rules FILE] [--with-base]] [--base ${detectSpec.fields.base.values.join('|')}] [--json]`,
   options: [...OFFLINE_OPTIONS, ...detectSpec.cliOptions()],
