@@ -22,7 +22,7 @@ export class PanoptesAgent implements LabAgent {
   readonly name = 'panoptes';
 
   async solve(cloud: AgentCloud, deadlineMs: number, signal: AbortSignal): Promise<void> {
-    const task = cloud.problem.task;
+    const task = cloud.task;
     let firstRankingAt: number | null = null;
     cloud.subscribe(task === 'detection' ? ['anomalies'] : ['anomalies', 'incidents', 'rca']);
     while (!signal.aborted && !cloud.submission) {
@@ -67,7 +67,7 @@ export class PanoptesAgent implements LabAgent {
   }
 
   private async answer(cloud: AgentCloud, components: string[], via: string, downNow?: Set<string>): Promise<void> {
-    const task = cloud.problem.task;
+    const task = cloud.task;
     if (task === 'localization') {
       cloud.submit({ components, note: `from the ${via}` });
       return;

@@ -11,7 +11,7 @@
  * that use a model add their tokens.
  */
 import type { Anomaly, Incident, RcaResult } from '../../core/records.ts';
-import type { Answer, Problem } from '../problems/problem.ts';
+import type { Answer, Task } from '../problems/problem.ts';
 import { taskPrompt } from '../problems/problem.ts';
 import type { LabApp, LabPrometheus, LabServiceName } from '../types.ts';
 import { ExecRefused, formatExec, parseExec, type ExecAction } from './exec.ts';
@@ -38,7 +38,11 @@ export interface Submission {
 }
 
 export interface CloudOptions {
-  problem: Problem;
+  /**
+   * Only the task: an agent learns nothing else of the problem (not its id, its fault or its
+   * target), as in AIOpsLab where the agent gets the task description and the APIs.
+   */
+  task: Task;
   app: Pick<LabApp, 'services' | 'logs' | 'restart' | 'rollbackConfig' | 'scale'>;
   prometheus: Pick<LabPrometheus, 'query' | 'queryRange'> | null;
   pipeline: PipelineView;
@@ -60,8 +64,9 @@ export class AgentCloud {
     this.now = o.now ?? Date.now;
   }
 
-  get problem(): Problem {
-    return this.o.problem;
+  /** The task the agent must solve (all it is told of the problem). */
+  get task(): Task {
+    return this.o.task;
   }
 
   get injectedAtMs(): number {
@@ -81,7 +86,7 @@ export class AgentCloud {
   describeTask(): string {
     return [
       `You are operating a hotel-reservation application of services ${this.serviceNames().join(', ')} using postgres and redis.`,
-      taskPrompt(this.o.problem.task),
+      taskPrompt(this.o.task),
       'APIs: get_metrics(promql) — series lab:<signal>{component,signal} with signals latency (p95 s), errors (ratio), traffic (req/s), cpu (cores), memory (bytes), up; get_logs(service); get_anomalies(); get_incidents(); get_rca(); exec(command); submit(answer).',
     ].join('\n');
   }
