@@ -83,10 +83,11 @@ async function portsInUse(ports: number[]): Promise<number[]> {
 }
 
 async function checkRedis(rc: { host: string; port: number }): Promise<void> {
-  const { RespClient } = await import('./resp.ts');
-  const r = new RespClient(rc.host, rc.port, 3000);
+  const { oneShotRedis } = await import('./redis.ts');
+  let r: import('ioredis').Redis | undefined;
   try {
-    const pong = await r.command('PING');
+    r = await oneShotRedis(rc.host, rc.port, 3000);
+    const pong = await r.ping();
     if (pong !== 'PONG') throw new Error(`PING answered ${String(pong)}`);
   } catch (e) {
     throw new PanoptesError(
@@ -95,7 +96,7 @@ async function checkRedis(rc: { host: string; port: number }): Promise<void> {
       { cause: e, retriable: true },
     );
   } finally {
-    r.close();
+    r?.disconnect();
   }
 }
 

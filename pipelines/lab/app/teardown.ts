@@ -2,7 +2,6 @@
  * Undoing what an app run created: its processes, its tables, its Redis keys. Used by LabApp.stop()
  * and by cleanupLeftovers() for runs whose orchestrator died.
  */
-import { RespClient } from './resp.ts';
 import { pidAlive, pidIsOurs } from '../faults/state.ts';
 
 /** SIGTERM, then SIGKILL whatever is still alive after `graceMs`. Only pids whose environment
@@ -48,17 +47,18 @@ export async function dropTables(pg: { host: string; port: number; database: str
 
 export async function deleteKeys(redis: { host: string; port: number }, prefix: string): Promise<number> {
   if (!/^lab:[a-z0-9]+:$/.test(prefix)) return 0;
-  const r = new RespClient(redis.host, redis.port, 5000);
+  const { oneShotRedis } = await import('./redis.ts');
+  const r = await oneShotRedis(redis.host, redis.port, 5000);
   let n = 0;
   try {
     let cursor = '0';
     do {
-      const [next, keys] = (await r.command('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)) as [string, string[]];
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length) n += Number(await r.command('DEL', ...keys));
+      if (keys.length) n += await r.del(...keys);
     } while (cursor !== '0');
   } finally {
-    r.close();
+    r.disconnect();
   }
   return n;
 }

@@ -54,6 +54,7 @@ export async function runLab(problems: readonly Problem[], o: LabRunOptions): Pr
   const runId = newRunId();
   const startedAt = new Date().toISOString();
   const repeats = Math.max(1, o.repeats ?? 1);
+  const header = () => ({ runId, startedAt, command: o.command, agent: o.agent.name, transport: o.config.transport, repeats, ...(o.problemsFile ? { problemsFile: o.problemsFile } : {}), ...(o.split ? { split: o.split } : {}) });
   const total = problems.length * repeats;
   const progress = new Progress(o.err, total);
   const reports: ProblemReport[] = [];
@@ -64,6 +65,8 @@ export async function runLab(problems: readonly Problem[], o: LabRunOptions): Pr
       progress.problem(n++, repeats > 1 ? `${problem.id} #${r}` : problem.id);
       reports.push(await runProblem(repeatOf(problem, r), { ...o, runDir: join(o.outDir, runId, repeats > 1 ? `repeat-${r}` : '.'), progress, ...(repeats > 1 ? { repeat: r } : {}) }));
       progress.line(runningScore(reports, problems));
+      // The report so far is on disk after every problem: a run killed midway keeps what it measured.
+      writeRunReport(o.outDir, buildRunReport({ ...header(), finishedAt: new Date().toISOString(), problems: reports, notes: [...(o.notes ?? []), `partial: ${reports.length} of ${total} problem runs so far`] }, problems));
     }
   }
   const notes = [...(o.notes ?? [])];
