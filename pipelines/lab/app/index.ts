@@ -21,6 +21,9 @@ import { CALLS, HOTELS, LAB_RESOURCES, LAB_SERVICES, STORES, USERS, depsOf, port
 export { LAB_RESOURCES, LAB_SERVICES, CALLS, STORES } from './topology.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** How long a service or the proxy may take to answer /health after its start: eight processes
+ *  loading TypeScript at once on a busy two-core machine can take most of a minute. */
+const START_TIMEOUT_MS = 60_000;
 const ROOT = resolve(HERE, '..', '..', '..');
 
 /** POST JSON to 127.0.0.1:<port><path>; resolves with the status. */
@@ -206,7 +209,7 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
       LAB_PG_USER: pgc.user,
     });
     recordPids();
-    await waitHealthy(portOf(basePort, name), '/health', 20_000, `lab service ${name}`, c);
+    await waitHealthy(portOf(basePort, name), '/health', START_TIMEOUT_MS, `lab service ${name}`, c);
     faults.set(name, {});
     workers.set(name, readConfig(name).workers);
   };
@@ -251,7 +254,7 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
     };
     const proxy = spawnLogged('proxy', join(HERE, 'proxy.ts'), { LAB_PROXY: JSON.stringify(proxyConf) });
     recordPids();
-    await Promise.all([waitHealthy(proxyConf.admin, '/health', 20_000, 'lab proxy', proxy), ...LAB_SERVICES.map(startService)]);
+    await Promise.all([waitHealthy(proxyConf.admin, '/health', START_TIMEOUT_MS, 'lab proxy', proxy), ...LAB_SERVICES.map(startService)]);
     log.info('lab app started', { runId, basePort, services: LAB_SERVICES.length });
   } catch (e) {
     await stop().catch(() => undefined);
