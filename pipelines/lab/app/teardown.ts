@@ -2,12 +2,14 @@
  * Undoing what an app run created: its processes, its tables, its Redis keys. Used by LabApp.stop()
  * and by cleanupLeftovers() for runs whose orchestrator died.
  */
-import { pidAlive, pidIsOurs } from '../faults/state.ts';
+import { pidAlive, procIsOurs } from '../faults/state.ts';
+import type { LabProc } from '../types.ts';
 
-/** SIGTERM, then SIGKILL whatever is still alive after `graceMs`. Only pids whose environment
- *  carries `marker` are touched (a pid from a crashed run may have been reused by now). */
-export async function killPids(pids: number[], marker: string, graceMs = 1500): Promise<number[]> {
-  const ours = pids.filter((p) => pidIsOurs(p, marker));
+/** SIGTERM, then SIGKILL whatever is still alive after `graceMs`. Only processes the lab started
+ *  are touched: same start time as recorded and `PANOPTES_LAB_TOKEN=<token>` in their environment
+ *  (a pid from a crashed run may have been reused by now). Returns the pids signalled. */
+export async function killProcs(procs: readonly LabProc[], token: string, graceMs = 1500): Promise<number[]> {
+  const ours = procs.filter((p) => procIsOurs(p, token)).map((p) => p.pid);
   for (const p of ours) {
     try {
       process.kill(p, 'SIGTERM');
