@@ -19,3 +19,7 @@ export { baseDetectorNames, createBaseDetector } from './base/index.ts';
 export { RobustZDetector, robustZDefaults } from './base/robust-z.ts';
 export { EwmaForecastDetector, ewmaForecastDefaults } from './base/ewma-forecast.ts';
 export { parseSeriesCsv, parseTimestamp } from './csv.ts';
+// For the lab (pipelines/lab/pipeline), which runs the detector next to its own stages.
+export { toRuleRecord } from './rule-records.ts';
+export { startDetector } from './consumer.ts';
+export type { DetectorOptions, RunningDetector } from './consumer.ts';

@@ -80,7 +80,7 @@ export async function runLabCommand(a: LabRunArgs, io: CliIo) {
   const notes: string[] = [];
   let agent;
   if (a.agent === 'llm') {
-    const { createLlmClient } = await import('../llm/client.ts');
+    const { createLlmClient } = await import('../llm/index.ts');
     const { Registry } = await import('prom-client');
     const client = createLlmClient({ registry: new Registry() });
     if (client.name !== 'openai') {

@@ -54,8 +54,7 @@ export const commands: CliCommand[] = [
         return runNab(args, io);
       }
       ensurePrometheus(io.err);
-      const { problemById } = await import('../lab/problems/index.ts');
-      const { runLabCommand, DEFAULT_BASE_PORT } = await import('../lab/cli.ts');
+      const { problemById, runLabCommand, DEFAULT_BASE_PORT } = await import('../lab/index.ts');
       const problem = problemById(String(args.options.problem));
       io.err(`panoptes start: lab problem ${problem.id} — ${problem.description}`);
       const { report, files } = await runLabCommand(

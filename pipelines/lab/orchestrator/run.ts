@@ -89,7 +89,7 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
   const { injectorFor } = await import('../faults/index.ts');
   const { runWorkload } = await import('../workload/index.ts');
   const { startPrometheus } = await import('../prometheus/index.ts');
-  const { startPipeline } = await import('../agents/pipeline.ts');
+  const { startPipeline } = await import('../pipeline/index.ts');
   const fault = problem.fault;
   const injector = fault ? injectorFor(fault.kind) : null;
   const description = fault && injector ? injector.describe(fault) : null;
