@@ -79,7 +79,8 @@ function lineOf(doc: Document, lc: LineCounter, path: string): number | null {
   return null;
 }
 
-function describeProblem(task: Task, fault: FaultSpec | null, workload: WorkloadSpec): string {
+/** The one-line description of a problem that gives none. */
+export function describeProblem(task: Task, fault: FaultSpec | null, workload: WorkloadSpec): string {
   const what = fault ? injectorFor(fault.kind).describe(fault).text : `no fault (${workload.shape} workload only)`;
   return `${task}: ${what}`;
 }

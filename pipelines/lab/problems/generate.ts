@@ -15,7 +15,7 @@
  */
 import { LAB_SERVICES } from '../app/topology.ts';
 import type { FaultKind, FaultSpec, WorkloadSpec } from '../types.ts';
-import { DEFAULT_BUDGET_MS } from './file.ts';
+import { DEFAULT_BUDGET_MS, describeProblem } from './file.ts';
 import { TASKS, type Problem, type Task } from './problem.ts';
 
 export const WARMUP_WORKLOAD_RPS = 12;
@@ -34,25 +34,27 @@ export function generateProblemSet(): Problem[] {
   const out: Problem[] = [];
   let seed = 1;
   let shapeI = 0;
-  const add = (task: Task, fault: FaultSpec | null, id: string, text: string) => {
+  const add = (task: Task, fault: FaultSpec | null, id: string) => {
     const shape = SHAPES[shapeI++ % SHAPES.length]!;
-    out.push({ id, task, fault, workload: { shape, rps: WARMUP_WORKLOAD_RPS, durationMs: 0, seed: seed++ }, description: `${task}: ${text}`, budgetMs: DEFAULT_BUDGET_MS[task] });
+    const workload = { shape, rps: WARMUP_WORKLOAD_RPS, durationMs: 0, seed: seed++ };
+    out.push({ id, task, fault, workload, description: describeProblem(task, fault, workload), budgetMs: DEFAULT_BUDGET_MS[task] });
   };
   SERVICE_KINDS.forEach((kind, ki) => {
     LAB_SERVICES.forEach((target, ti) => {
       if (kind === 'misconfig' && target === 'geo') return; // geo calls nothing: no address to get wrong
       const task = TASKS[(ki + ti + 1) % TASKS.length]!;
       const params = DEFAULT_PARAMS[kind];
-      add(task, { kind, target, ...(params ? { params } : {}) }, `${kind}-${target}-${task}`, `${kind} on ${target}`);
+      add(task, { kind, target, ...(params ? { params } : {}) }, `${kind}-${target}-${task}`);
     });
   });
   for (const s of RESOURCE_SCENARIOS) {
     const params = DEFAULT_PARAMS[s.fault.kind];
-    add(s.task, { ...s.fault, ...(params ? { params } : {}) }, `${s.fault.kind}-${s.fault.target}-${s.task}`, `${s.fault.kind} on ${s.fault.target}`);
+    add(s.task, { ...s.fault, ...(params ? { params } : {}) }, `${s.fault.kind}-${s.fault.target}-${s.task}`);
   }
   for (let n = 1; n <= QUIET_PER_SHAPE; n++) {
     for (const shape of SHAPES) {
-      out.push({ id: `quiet-${shape}-${n}-detection`, task: 'detection', fault: null, workload: { shape, rps: WARMUP_WORKLOAD_RPS, durationMs: 0, seed: seed++ }, description: `detection: no fault (${shape} workload only)`, budgetMs: DEFAULT_BUDGET_MS.detection });
+      const workload = { shape, rps: WARMUP_WORKLOAD_RPS, durationMs: 0, seed: seed++ };
+      out.push({ id: `quiet-${shape}-${n}-detection`, task: 'detection', fault: null, workload, description: describeProblem('detection', null, workload), budgetMs: DEFAULT_BUDGET_MS.detection });
     }
   }
   return out;

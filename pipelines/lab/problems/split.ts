@@ -5,7 +5,8 @@
  *      (so every shape's quiet load is in both halves);
  *   2. within a stratum they are ordered by the SHA-256 of their id;
  *   3. alternately assigned: the 1st, 3rd, 5th … to training, the 2nd, 4th … to held-out.
- * So each task, and the fault-free detection problems, are split about evenly, and which problem
+ * So each task, and the fault-free detection problems, are split about evenly (a stratum's odd one
+ * goes to training: the shipped set's 60 split 33 / 27), and which problem
  * lands where depends only on its id and task (never on the file's name or order). In the shipped
  * set each (fault kind, component) pair is one problem, so the held-out half holds pairs the agent
  * was never tuned on.
