@@ -3,6 +3,7 @@
  *   get_metrics(promql[, rangeS])  the lab Prometheus's query API (instant, or a range at 1 s)
  *   get_logs(service[, limit])     the service's JSON log lines since the problem started
  *   get_anomalies()                anomalies on the pipeline's `anomalies` topic since the start
+ *                                  (and, for a baseline, those of the minute before it)
  *   get_incidents()                latest state of each incident on the `incidents` topic
  *   get_rca()                      ranked root causes on the `rca` topic
  *   exec(command)                  allow-listed operations only (exec.ts); anything else is refused
@@ -127,6 +128,17 @@ export class AgentCloud {
   getAnomalies(watch = false): Anomaly[] {
     const out = this.o.pipeline.anomalies().map((a) => a.value).filter((a) => a.timestampMs >= this.o.injectedAtMs);
     if (!watch) this.record('get_anomalies', '', true, `${out.length} anomalies`);
+    return out;
+  }
+
+  /**
+   * Anomalies of the `lookbackMs` before the agent was called (what an on-call engineer sees in
+   * the alert history: the background noise to tell a new problem from).
+   */
+  getAnomalyHistory(lookbackMs: number, watch = false): Anomaly[] {
+    const from = this.o.injectedAtMs - lookbackMs;
+    const out = this.o.pipeline.anomalies().map((a) => a.value).filter((a) => a.timestampMs >= from && a.timestampMs < this.o.injectedAtMs);
+    if (!watch) this.record('get_anomalies', `history ${Math.round(lookbackMs / 1000)} s`, true, `${out.length} anomalies`);
     return out;
   }
 

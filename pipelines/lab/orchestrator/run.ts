@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AgentCloud } from '../interface/cloud.ts';
+import { markOf as markOfAnomaly } from '../agents/detection.ts';
 import type { LabAgent } from '../agents/agent.ts';
 import { sleep } from '../agents/agent.ts';
 import type { Problem } from '../problems/problem.ts';
@@ -127,7 +128,9 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
     p.line(`starting the app (${description ? description.text : 'fault-free problem'})`);
     app = await startApp({ runDir: dir, basePort: o.basePort, seed: problem.workload.seed, ...(o.log ? { log: o.log } : {}) });
     pipeline = await startPipeline({
-      config: o.config,
+      // Topics of this problem only: a fresh detector, correlator and tail never read the records
+      // of the problems before it (they would replay them from the beginning).
+      config: { ...o.config, topicPrefix: `${o.config.topicPrefix}${problem.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}.${Date.now().toString(36)}.` },
       receiverPort: o.basePort + 21,
       services: app.services().map((s) => s.name),
       resources: ['postgres', 'redis'],
@@ -236,7 +239,14 @@ function fillObserved(report: ProblemReport, pipeline: { anomalies(): Array<{ va
     seen.add(a.fingerprint);
     firstAnomalies.push(`+${((a.timestampMs - injectedAt) / 1000).toFixed(1)} s ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} = ${a.value.toPrecision(3)} ${a.ruleId ? `rule ${a.ruleId}` : `base ${a.detector}`} — ${a.explanation}`);
   }
+  const anomalyLog = pipeline
+    .anomalies()
+    .map((a) => markOfAnomaly(a.value))
+    .filter((m) => m.ts >= injectedAt - 60_000)
+    .slice(0, 5000)
+    .map((m): [number, string, string, number] => [m.ts - injectedAt, m.series, m.rule, Number(m.value.toPrecision(4))]);
   report.observed = {
+    anomalyLog,
     anomaliesBeforeInjection: pipeline.anomalies().filter((a) => a.value.timestampMs < injectedAt).length,
     anomalies: anomalies.length,
     firstAnomalies,

@@ -106,7 +106,15 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
   const progress = o.progress ?? (() => undefined);
 
   const rt: Runtime = await createRuntime(o.config, { stage: 'lab', ...(o.log ? { log: o.log } : {}) });
-  const stops: Array<() => Promise<void>> = [async () => rt.close()];
+  const stops: Array<() => Promise<void>> = [
+    async () => {
+      await rt.close();
+      // The embedded broker lives as long as the process: drop this problem's topics, or a long
+      // run (60 problems × repeats) would keep every record of every problem in memory.
+      const topics = (rt.transport as { broker?: { topics?: Map<string, unknown> } }).broker?.topics;
+      if (rt.config.transport === 'embedded' && topics instanceof Map && rt.config.topicPrefix) for (const t of [...topics.keys()]) if (t.startsWith(rt.config.topicPrefix)) topics.delete(t);
+    },
+  ];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };

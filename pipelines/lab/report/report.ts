@@ -40,6 +40,12 @@ export interface ProblemReport {
     incidents: Array<{ id: string; status: string; components: string[]; summary: string }>;
     rootCauses: Array<{ component: string; node: string; score: number }>;
     rcaNote: string | null;
+    /**
+     * Every anomaly from a minute before the injection (or the agent's call) to the end, compact:
+     * [ms relative to the injection, component:signal, FN rule id or '', value]; at most 5000.
+     * What agents/tune-detection.ts replays to choose the detection thresholds.
+     */
+    anomalyLog?: Array<[number, string, string, number]>;
   };
   workload: { sent: number; ok: number; errors: number; p50Ms: number; p99Ms: number } | null;
   durationMs: number;
