@@ -9,9 +9,9 @@ export const DEFAULT_BASE_PORT = 18800;
 export const DEFAULT_OUT = 'runs';
 
 const problems = f.string({ doc: 'Problem file (YAML, see the lab README); default: the shipped set, pipelines/lab/problems/problems.yaml.', placeholder: 'FILE', nonEmpty: true });
-const task = f.enum(TASKS, { doc: 'Only problems of this task.' });
+const task = f.enum(TASKS, { doc: 'Only problems of this task (lab run: with --all).' });
 const split = f.enum(['train', 'held-out', 'all'] as const, {
-  doc: 'Only this half of the problems: train (the agent\'s settings were chosen on it) or held-out (never tuned on); split per task by the SHA-256 of each id (pipelines/lab/problems/split.ts).',
+  doc: 'Only this half of the problems (lab run: with --all): train (the agent\'s settings were chosen on it) or held-out (never tuned on); split per task by the SHA-256 of each id (pipelines/lab/problems/split.ts).',
   default: 'all',
 });
 
