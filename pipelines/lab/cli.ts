@@ -2,6 +2,7 @@
  * `panoptes lab list` and `panoptes lab run`: the AIOpsLab-style problems on the lab application,
  * solved by the Panoptes pipeline agent (default) or the LLM ReAct agent, scored, and reported.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliCommand, CliIo } from '../core/cli-types.ts';
 import { loadConfig, type Config } from '../core/config.ts';
@@ -73,10 +74,29 @@ export interface LabRunArgs {
   split?: string;
 }
 
+/**
+ * A warning when the lab's ports (base..base+21) fall in the kernel's ephemeral range: any
+ * outgoing connection on the machine may take one of them as its local port for as long as it
+ * lives, and the lab then finds its port "in use" (seen with 46000+ on a busy machine).
+ */
+export function ephemeralPortWarning(basePort: number, rangeFile = '/proc/sys/net/ipv4/ip_local_port_range'): string | null {
+  let lo: number;
+  let hi: number;
+  try {
+    [lo, hi] = readFileSync(rangeFile, 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || basePort + 21 < lo || basePort > hi) return null;
+  return `lab run: ports ${basePort}..${basePort + 21} lie in the ephemeral port range ${lo}-${hi}; an outgoing connection may hold one of them and the app will not start. Prefer a --base-port below ${lo - 21} (default ${DEFAULT_BASE_PORT}).`;
+}
+
 /** Runs problems and returns the report; shared by `lab run` and `npm start`. */
 export async function runLabCommand(a: LabRunArgs, io: CliIo) {
   const { assertPrometheusInstalled } = await import('./orchestrator/prereq.ts');
   assertPrometheusInstalled();
+  const warning = ephemeralPortWarning(a.basePort);
+  if (warning) io.err(warning);
   const notes: string[] = [];
   let agent;
   if (a.agent === 'llm') {

@@ -39,3 +39,18 @@ describe('detection verdict', () => {
     assert.deepEqual(replay({ ...c, marks: c.marks.slice(0, 2) }, s), [false, null]);
   });
 });
+
+describe('lab run port check', () => {
+  it('warns when the lab ports fall in the ephemeral port range, not below it', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { ephemeralPortWarning } = await import('../../../pipelines/lab/cli.ts');
+    const f = join(mkdtempSync(join(tmpdir(), 'lab-ports-')), 'range');
+    writeFileSync(f, '32768\t60999\n');
+    assert.match(ephemeralPortWarning(46000, f)!, /ephemeral port range 32768-60999/);
+    assert.match(ephemeralPortWarning(32750, f)!, /ephemeral/);
+    assert.equal(ephemeralPortWarning(18800, f), null);
+    assert.equal(ephemeralPortWarning(46000, join(f, 'missing')), null);
+  });
+});
