@@ -33,7 +33,7 @@ describe('lab run --problems FILE', { timeout: 240_000 }, () => {
   it('refuses a wrong file before anything starts: exit 2, every error with its path and line', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'problems:\n  - id: x\n    task: localization\n    fault: {kind: misconfig, target: geo}\n    workload: {shape: poisson, seed: 1}\n  - id: y\n    task: rca\n    fault: none\n    workload: {shape: square, seed: 2}\n');
-    const r = await panoptes(['lab', 'run', '--problems', bad, '--all', '--base-port', '46300', '--out', dir], 30_000);
+    const r = await panoptes(['lab', 'run', '--problems', bad, '--all', '--base-port', '19200', '--out', dir], 30_000);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /problems\[0\]\.fault\.target \(line 4\): fault misconfig cannot apply to geo/);
     assert.match(r.err, /problems\[1\]\.fault \(line 8\): a fault-free problem must be a detection problem/);
@@ -58,7 +58,7 @@ describe('lab run --problems FILE', { timeout: 240_000 }, () => {
         '',
       ].join('\n'),
     );
-    const r = await panoptes(['lab', 'run', '--problems', file, '--all', '--warmup-ms', '20000', '--budget-ms', '15000', '--base-port', '46200', '--out', dir, '--json'], 220_000);
+    const r = await panoptes(['lab', 'run', '--problems', file, '--all', '--warmup-ms', '20000', '--budget-ms', '15000', '--base-port', '19100', '--out', dir, '--json'], 220_000);
     assert.equal(r.code, 0, r.err.slice(-3000));
     const report = JSON.parse(r.out.trim().split('\n').at(-1)!) as RunReport;
     assert.equal(report.transport, 'embedded');
