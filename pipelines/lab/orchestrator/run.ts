@@ -17,7 +17,7 @@ import type { LabAgent } from '../agents/agent.ts';
 import { sleep } from '../agents/agent.ts';
 import type { Problem } from '../problems/problem.ts';
 import { scoreAnswer, type MitigationProbe } from '../score/score.ts';
-import type { ProblemReport } from '../report/report.ts';
+import { loadNow, type ProblemReport } from '../report/report.ts';
 import type { Progress } from '../report/progress.ts';
 import type { FaultDescription, LabApp, LabPrometheus, LabServiceName, WorkloadStats } from '../types.ts';
 
@@ -166,6 +166,7 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
     } else p.line('no fault injected (a fault-free problem); the agent starts now');
     const injectedAt = Date.now();
     report.injectedAt = new Date(injectedAt).toISOString();
+    report.loadAvg = loadNow();
     const cloud = new AgentCloud({ task: problem.task, app, prometheus: promRun, pipeline, injectedAtMs: injectedAt });
     const deadline = injectedAt + (o.budgetMs ?? problem.budgetMs);
     p.line(`agent ${o.agent.name} working on ${problem.task} (budget ${((deadline - injectedAt) / 1000).toFixed(0)} s)`);

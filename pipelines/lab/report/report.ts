@@ -5,6 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
+
+const cpuCount = () => availableParallelism();
+/** The machine's 1-minute load average now. */
+export const loadNow = () => Number(loadavg()[0]!.toFixed(2));
 import type { Score, Spread, Summary, Figure } from '../score/score.ts';
 import { spreadOf, summarize, type RunOutcome } from '../score/score.ts';
 import type { StepRecord } from '../interface/cloud.ts';
@@ -48,6 +53,8 @@ export interface ProblemReport {
     anomalyLog?: Array<[number, string, string, number]>;
   };
   workload: { sent: number; ok: number; errors: number; p50Ms: number; p99Ms: number } | null;
+  /** The machine's 1-minute load average at the injection (figures from a busy machine are noisy). */
+  loadAvg?: number;
   durationMs: number;
   recovered: boolean;
 }
@@ -142,12 +149,20 @@ export function spreadTable(spread: Record<Figure, Spread>, repeats: number): st
   ];
 }
 
+function machineLine(r: RunReport): string[] {
+  const loads = r.problems.map((p) => p.loadAvg).filter((x): x is number => typeof x === 'number');
+  if (loads.length === 0) return [];
+  const mean = loads.reduce((a, b) => a + b, 0) / loads.length;
+  return [`Machine: ${cpuCount()} cores, 1-minute load average at the injections ${mean.toFixed(1)} on average (${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}).`, ''];
+}
+
 export function renderMarkdown(r: RunReport): string {
   const lines = [
     `# Lab run ${r.runId}`,
     '',
     `\`${r.command}\` — agent **${r.agent}**, transport **${r.transport}**, ${r.startedAt} → ${r.finishedAt}.`,
     '',
+    ...machineLine(r),
     ...(r.problemsFile ? [`Problems: ${r.problemsFile}${r.split && r.split !== 'all' ? `, the ${r.split} half` : ''}; ${r.repeats ?? 1} repeat(s).`, ''] : []),
     ...summaryTable(r.summary),
     '',
