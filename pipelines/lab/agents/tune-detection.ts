@@ -81,6 +81,10 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/pi
     process.exit(2);
   }
   const { cases, skipped } = casesOf(files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as RunReport));
+  if (!cases.some((c) => !c.fault) || !cases.some((c) => c.fault)) {
+    process.stderr.write(`tune-detection: ${cases.length} training cases, but a choice needs both fault-free and faulty ones (false alarms and misses); run the training half first: panoptes lab run --all --split train\n`);
+    process.exit(1);
+  }
   const rows = grid().map((s) => ({ s, ...evaluate(cases, s) }));
   rows.sort((a, b) => Number(b.far <= 0.05) - Number(a.far <= 0.05) || b.accuracy - a.accuracy || (a.meanTtdS ?? 1e9) - (b.meanTtdS ?? 1e9));
   process.stdout.write(`${cases.length} training cases (${cases.filter((c) => c.fault).length} with a fault, ${cases.filter((c) => !c.fault).length} fault-free); ${skipped} held-out problem runs skipped\n`);
