@@ -1,7 +1,7 @@
 /**
- * When the Panoptes agent answers "fault" to a detection problem: a series (component:signal)
- * that the lab rules flag again and again since the agent was called, and that was quiet before
- * it (the minute of alert history before the call is the background noise). Base-detector
+ * When the Panoptes agent answers "fault" to a detection problem: series (component:signal) that
+ * the lab rules flag again and again since the agent was called, and that were quiet before it
+ * (the alert history before the call is the background noise). Base-detector
  * outliers alone do not count: on the lab's near-zero series they fire on harmless blips, and a
  * busy machine makes every latency series jumpy at once. A target going down counts at once.
  *

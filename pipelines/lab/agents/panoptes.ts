@@ -1,7 +1,7 @@
 /**
  * The Panoptes pipeline as an AIOpsLab agent. It watches what the pipeline publishes (anomalies,
  * incidents, ranked root causes) through the interface and answers:
- *   detection     yes once a series is flagged repeatedly by the rules and was quiet before the
+ *   detection     yes once series are flagged repeatedly by the rules that were quiet before the
  *                 call (agents/detection.ts); no if none by the deadline;
  *   localization  the components of the newest rca ranking (anomaly-based order as a fallback);
  *   rca           the top component and the fault kind its evidence points to (diagnose.ts);
