@@ -2,30 +2,43 @@
  * `panoptes lab list` and `panoptes lab run`: the AIOpsLab-style problems on the lab application,
  * solved by the Panoptes pipeline agent (default) or the LLM ReAct agent, scored, and reported.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliCommand, CliIo } from '../core/cli-types.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
-import { PROBLEMS, problemById, TASKS } from './problems/index.ts';
+import { loadProblemFile, problemById, selectSplit, SHIPPED_PROBLEMS_FILE, splitOf, type Split } from './problems/index.ts';
 import type { Problem } from './problems/problem.ts';
+import { DEFAULT_BASE_PORT, DEFAULT_OUT, LAB_LIST_SPEC, LAB_RUN_SPEC, type LabListOptions, type LabRunOptions } from './spec.ts';
 
-export const DEFAULT_BASE_PORT = 18800;
-export const DEFAULT_OUT = 'runs';
+export { DEFAULT_BASE_PORT, DEFAULT_OUT };
+
+/** The problems of a file (the shipped set by default), filtered by task and split half. */
+export function selectProblems(o: { problems?: string | undefined; task?: string | undefined; split?: Split }): { file: string; all: Problem[]; selected: Problem[] } {
+  const file = o.problems ?? SHIPPED_PROBLEMS_FILE;
+  const all = loadProblemFile(file);
+  const selected = selectSplit(all, o.split ?? 'all').filter((p) => !o.task || p.task === o.task);
+  return { file, all, selected };
+}
 
 const list: CliCommand = {
   name: 'lab list',
-  summary: 'List the lab problems (application + fault + task + workload + evaluator)',
-  usage: '[--task detection|localization|rca|mitigation] [--json]',
-  options: [{ name: 'task', type: 'string', description: 'Only problems of this task.' }],
+  summary: 'List the problems of a problem file (the shipped set by default): application + fault + task + workload',
+  usage: '[--problems FILE] [--task detection|localization|rca|mitigation] [--split train|held-out|all] [--json]',
+  options: LAB_LIST_SPEC.cliOptions(),
+  help: 'The file is checked as a whole first: every error with its path and line (exit 2).\nExample: panoptes lab list --split held-out',
   async run(args, io) {
-    const task = args.options.task as string | undefined;
-    if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw new UsageError(`--task: expected one of ${TASKS.join(', ')}, got "${task}"`);
-    const ps = PROBLEMS.filter((p) => !task || p.task === task);
+    const o = LAB_LIST_SPEC.fromArgs(args) as unknown as LabListOptions;
+    const { file, all, selected: ps } = selectProblems(o);
+    const half = splitOf(all);
     for (const p of ps) {
-      if (io.json) io.out(JSON.stringify({ id: p.id, task: p.task, fault: p.fault, workload: p.workload, budgetMs: p.budgetMs, description: p.description }));
-      else io.out(`${p.id.padEnd(36)} ${p.description}`);
+      if (io.json) io.out(JSON.stringify({ id: p.id, task: p.task, fault: p.fault ?? 'none', workload: { shape: p.workload.shape, rps: p.workload.rps, seed: p.workload.seed }, budgetMs: p.budgetMs, split: half.get(p.id), description: p.description }));
+      else io.out(`${p.id.padEnd(38)} ${(half.get(p.id) ?? '').padEnd(8)} ${p.workload.shape.padEnd(7)} ${p.description}`);
     }
-    if (!io.json) io.out(`\n${ps.length} problems; faults: ${[...new Set(ps.map((p) => p.fault.kind))].join(', ')}. Run one: panoptes lab run --problem ${ps[0]?.id ?? 'ID'}`);
+    if (!io.json) {
+      const kinds = [...new Set(ps.map((p) => p.fault?.kind ?? 'none'))];
+      io.out(`\n${ps.length} of ${all.length} problems in ${file}${o.split !== 'all' ? ` (${o.split} half)` : ''}; ${ps.filter((p) => !p.fault).length} fault-free; faults: ${kinds.join(', ')}. Run one: panoptes lab run --problem ${ps[0]?.id ?? 'ID'}`);
+    }
     return 0;
   },
 };
@@ -56,16 +69,38 @@ export interface LabRunArgs {
   warmupMs?: number;
   budgetMs?: number;
   rcaMethod?: string;
+  repeats?: number;
+  problemsFile?: string;
+  split?: string;
+}
+
+/**
+ * A warning when the lab's ports (base..base+21) fall in the kernel's ephemeral range: any
+ * outgoing connection on the machine may take one of them as its local port for as long as it
+ * lives, and the lab then finds its port "in use" (seen with 46000+ on a busy machine).
+ */
+export function ephemeralPortWarning(basePort: number, rangeFile = '/proc/sys/net/ipv4/ip_local_port_range'): string | null {
+  let lo: number;
+  let hi: number;
+  try {
+    [lo, hi] = readFileSync(rangeFile, 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || basePort + 21 < lo || basePort > hi) return null;
+  return `lab run: ports ${basePort}..${basePort + 21} lie in the ephemeral port range ${lo}-${hi}; an outgoing connection may hold one of them and the app will not start. Prefer a --base-port below ${lo - 21} (default ${DEFAULT_BASE_PORT}).`;
 }
 
 /** Runs problems and returns the report; shared by `lab run` and `npm start`. */
 export async function runLabCommand(a: LabRunArgs, io: CliIo) {
   const { assertPrometheusInstalled } = await import('./orchestrator/prereq.ts');
   assertPrometheusInstalled();
+  const warning = ephemeralPortWarning(a.basePort);
+  if (warning) io.err(warning);
   const notes: string[] = [];
   let agent;
   if (a.agent === 'llm') {
-    const { createLlmClient } = await import('../llm/client.ts');
+    const { createLlmClient } = await import('../llm/index.ts');
     const { Registry } = await import('prom-client');
     const client = createLlmClient({ registry: new Registry() });
     if (client.name !== 'openai') {
@@ -104,6 +139,9 @@ export async function runLabCommand(a: LabRunArgs, io: CliIo) {
       ...(a.warmupMs !== undefined ? { timings: { warmupMs: a.warmupMs } } : {}),
       ...(a.budgetMs !== undefined ? { budgetMs: a.budgetMs } : {}),
       ...(a.rcaMethod !== undefined ? { rcaMethod: a.rcaMethod as 'traversal' } : {}),
+      ...(a.repeats !== undefined ? { repeats: a.repeats } : {}),
+      ...(a.problemsFile !== undefined ? { problemsFile: a.problemsFile } : {}),
+      ...(a.split !== undefined ? { split: a.split } : {}),
     });
   } finally {
     finished();
@@ -114,37 +152,38 @@ export async function runLabCommand(a: LabRunArgs, io: CliIo) {
 const run: CliCommand = {
   name: 'lab run',
   summary: 'Run lab problems end to end (app, Prometheus, pipeline, fault, agent) and write a scored report',
-  usage: '--problem ID|--all [--transport embedded|kafka] [--agent panoptes|llm] [--out DIR] [--json]',
-  options: [
-    { name: 'problem', type: 'string[]', placeholder: 'ID', description: 'Problem id(s) to run (repeatable; see `panoptes lab list`).' },
-    { name: 'all', type: 'boolean', description: 'Run every problem.' },
-    { name: 'task', type: 'string', description: 'With --all: only problems of this task.' },
-    { name: 'transport', type: 'string', description: 'embedded (in-process topics) or kafka (real brokers, PANOPTES_BROKERS or 127.0.0.1:9092).', default: 'embedded' },
-    { name: 'agent', type: 'string', description: 'panoptes (the pipeline as the agent) or llm (ReAct over pipelines/llm; needs OPENAI_API_KEY).', default: 'panoptes' },
-    { name: 'out', type: 'string', placeholder: 'DIR', description: 'Where reports and per-problem files go.', default: DEFAULT_OUT },
-    { name: 'base-port', type: 'number', description: 'App services use base..base+12, Prometheus base+20, the receiver base+21.', default: DEFAULT_BASE_PORT },
-    { name: 'warmup-ms', type: 'number', description: 'Baseline under workload before the injection.', default: 30000 },
-    { name: 'rca-method', type: 'string', description: 'Ranking method of the pipeline\'s RCA stage: traversal, attribution or random-walk.', default: 'traversal' },
-  ],
-  help: 'Each problem takes about 1.5 minutes. Needs /usr/bin/prometheus (bash infra/debian.sh) and the PostgreSQL and Redis on 127.0.0.1.\nExample: panoptes lab run --problem latency-search-localization',
+  usage: '--problem ID|--all [--problems FILE] [--task T] [--split train|held-out|all] [--repeat N] [--transport embedded|kafka] [--agent panoptes|llm] [--out DIR] [--json]',
+  options: LAB_RUN_SPEC.cliOptions(),
+  help:
+    'Each problem takes about 1.5 minutes; progress and the score so far go to stderr. The problem file is checked as a whole before anything starts (every error with its path and line, exit 2). Needs /usr/bin/prometheus (bash infra/debian.sh) and the PostgreSQL and Redis on 127.0.0.1.\n' +
+    'Examples: panoptes lab run --problem crash-geo-localization\n          panoptes lab run --all --split held-out --repeat 3 --out runs',
   async run(args, io) {
-    const o = args.options;
-    const ids = (o.problem as string[] | undefined) ?? [];
-    if (!o.all && ids.length === 0) throw new UsageError('give --problem ID or --all (panoptes lab list shows the ids)');
-    const task = o.task as string | undefined;
-    const problems = o.all ? PROBLEMS.filter((p) => !task || p.task === task) : ids.map(problemById);
-    const rcaMethod = String(o['rca-method']);
-    if (!['traversal', 'attribution', 'random-walk'].includes(rcaMethod)) throw new UsageError(`--rca-method: expected traversal, attribution or random-walk, got "${rcaMethod}"`);
-    const agent = String(o.agent);
-    if (agent !== 'panoptes' && agent !== 'llm') throw new UsageError(`--agent: expected panoptes or llm, got "${agent}"`);
+    const o = LAB_RUN_SPEC.fromArgs(args) as unknown as LabRunOptions;
+    const { file, all, selected } = selectProblems(o);
+    const problems = o.all ? selected : (o.problem ?? []).map((id) => problemById(id, all, file));
+    if (problems.length === 0) throw new UsageError(`no problem in ${file} matches${o.task ? ` --task ${o.task}` : ''}${o.split !== 'all' ? ` --split ${o.split}` : ''}`);
     const { report, files } = await runLabCommand(
-      { problems, agent, transport: String(o.transport), outDir: resolve(String(o.out)), basePort: Number(o['base-port']), command: `panoptes lab run ${process.argv.slice(4).join(' ')}`.trim(), warmupMs: Number(o['warmup-ms']), rcaMethod },
+      {
+        problems,
+        agent: o.agent,
+        transport: o.transport,
+        outDir: resolve(o.out),
+        basePort: o.basePort,
+        command: `panoptes lab run ${process.argv.slice(4).join(' ')}`.trim(),
+        warmupMs: o.warmupMs,
+        rcaMethod: o.rcaMethod,
+        repeats: o.repeat,
+        problemsFile: file,
+        split: o.all ? o.split : 'all',
+        ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
+      },
       io,
     );
     if (io.json) io.out(JSON.stringify(report));
     else {
-      const { summaryTable } = await import('./report/report.ts');
+      const { spreadTable, summaryTable } = await import('./report/report.ts');
       io.out(summaryTable(report.summary).join('\n'));
+      if (report.spread && o.repeat > 1) io.out('\n' + spreadTable(report.spread, o.repeat).join('\n'));
       io.out(`\nReport: ${files.markdown} (and report.json)`);
     }
     return report.problems.some((p) => p.status === 'error') ? 1 : 0;

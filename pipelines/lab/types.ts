@@ -180,11 +180,22 @@ export interface FaultInjector {
   recover(app: LabApp, spec: FaultSpec): Promise<void>;
 }
 
-/** One line of the lab state file ($PANOPTES_LAB_STATE or /tmp/panoptes-lab/state.json). */
+/** A process the lab started: its pid and start time (/proc/<pid>/stat), so a reused pid is never taken for it. */
+export interface LabProc {
+  pid: number;
+  start: number;
+}
+
+/**
+ * The lab state file ($PANOPTES_LAB_STATE, else $XDG_RUNTIME_DIR/panoptes-lab/state.json, else
+ * ~/.local/state/panoptes-lab/state.json; see faults/state.ts for what is trusted and how).
+ */
 export interface LabState {
-  apps: Array<{ runId: string; runDir: string; ownerPid: number; pids: number[]; tables: string[]; redisPrefix: string; postgres: { host: string; port: number; database: string }; redis: { host: string; port: number } }>;
+  /** `token`: random, in every process's environment (PANOPTES_LAB_TOKEN) and the run's marker files. */
+  apps: Array<{ runId: string; token: string; runDir: string; ownerPid: number; procs: LabProc[]; tables: string[]; redisPrefix: string; postgres: { host: string; port: number; database: string }; redis: { host: string; port: number } }>;
   faults: Array<{ runId: string; spec: FaultSpec; since: number }>;
-  prometheus: Array<{ pid: number; dir: string; ownerPid: number }>;
+  /** `dataDir`: the TSDB folder, under the lab's own root, marked with the token. */
+  prometheus: Array<{ pid: number; start: number; token: string; dataDir: string; ownerPid: number }>;
 }
 
 export interface CleanupReport {

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentCloud } from '../../pipelines/lab/interface/cloud.ts';
 import { ExecRefused, parseExec } from '../../pipelines/lab/interface/exec.ts';
-import { PROBLEMS, problemById, TASKS } from '../../pipelines/lab/problems/index.ts';
+import { shippedProblems, TASKS, type Problem, type Task } from '../../pipelines/lab/problems/index.ts';
 import { localizationAccuracy, scoreAnswer } from '../../pipelines/lab/score/score.ts';
 import { blameOrder, faultKindOf, evidenceFor, mitigationFor } from '../../pipelines/lab/agents/diagnose.ts';
-import type { FaultDescription, ServiceInfo } from '../../pipelines/lab/types.ts';
+import type { FaultDescription, FaultSpec, ServiceInfo } from '../../pipelines/lab/types.ts';
 import type { Anomaly } from '../../pipelines/core/records.ts';
 
 const SERVICES = ['frontend', 'search', 'geo', 'rate', 'profile', 'reservation', 'user'];
@@ -30,7 +30,7 @@ function fakeApp() {
 }
 
 function cloudWith(app: ReturnType<typeof fakeApp>['app']) {
-  return new AgentCloud({ problem: problemById('crash-geo-mitigation'), app: app as never, prometheus: null, pipeline: { anomalies: () => [], incidents: () => [], rca: () => [] }, injectedAtMs: Date.now() });
+  return new AgentCloud({ task: 'mitigation', app: app as never, prometheus: null, pipeline: { anomalies: () => [], incidents: () => [], rca: () => [] }, injectedAtMs: Date.now() });
 }
 
 describe('lab exec allow-list', () => {
@@ -62,13 +62,17 @@ describe('lab exec allow-list', () => {
   });
 });
 
+const prob = (task: Task, fault: FaultSpec | null): Problem => ({ id: 'p', task, fault, workload: { shape: 'poisson', rps: 12, durationMs: 0, seed: 1 }, description: '', budgetMs: 35_000 });
+const crashGeo: FaultSpec = { kind: 'crash', target: 'geo' };
+
 describe('lab problems and scoring', () => {
-  it('has at least 20 problems over at least 8 fault kinds and all four tasks, with unique ids', () => {
-    assert.ok(PROBLEMS.length >= 20);
-    assert.ok(new Set(PROBLEMS.map((p) => p.fault.kind)).size >= 8);
-    assert.deepEqual(new Set(PROBLEMS.map((p) => p.task)), new Set(TASKS));
-    assert.equal(new Set(PROBLEMS.map((p) => p.id)).size, PROBLEMS.length);
-    assert.ok(PROBLEMS.some((p) => p.id === 'latency-search-localization'));
+  it('ships at least 60 problems over every fault kind, all four tasks and fault-free ones, with unique ids', () => {
+    const ps = shippedProblems();
+    assert.ok(ps.length >= 60);
+    assert.ok(new Set(ps.map((p) => p.fault?.kind)).size >= 10);
+    assert.deepEqual(new Set(ps.map((p) => p.task)), new Set(TASKS));
+    assert.equal(new Set(ps.map((p) => p.id)).size, ps.length);
+    assert.ok(ps.some((p) => p.id === 'crash-geo-localization'), 'npm start\'s problem');
   });
 
   it('scores localization as AIOpsLab (1 for the exact answer, 1/len for a longer list holding it)', () => {
@@ -80,12 +84,23 @@ describe('lab problems and scoring', () => {
 
   it('scores rca on component and fault kind, detection on yes, mitigation on the live probe only', () => {
     const d: FaultDescription = { kind: 'crash', component: 'geo', signals: ['up'], layer: 'application', faultType: 'operation-error', mitigation: { op: 'restart', target: 'geo' }, text: '' };
-    assert.equal(scoreAnswer(problemById('crash-geo-rca'), d, { component: 'geo', faultKind: 'crash' }).score, 1);
-    assert.equal(scoreAnswer(problemById('crash-geo-rca'), d, { component: 'geo', faultKind: 'latency' }).score, 0);
-    assert.equal(scoreAnswer(problemById('crash-geo-detection'), d, { detected: false }).score, 0);
-    assert.equal(scoreAnswer(problemById('crash-geo-detection'), d, null).reason, 'no answer submitted within the budget');
-    assert.equal(scoreAnswer(problemById('crash-geo-mitigation'), d, { note: 'did it' }).score, 0);
-    assert.equal(scoreAnswer(problemById('crash-geo-mitigation'), d, null, { ok: true, detail: 'back to normal' }).score, 1);
+    assert.equal(scoreAnswer(prob('rca', crashGeo), d, { component: 'geo', faultKind: 'crash' }).score, 1);
+    assert.equal(scoreAnswer(prob('rca', crashGeo), d, { component: 'geo', faultKind: 'latency' }).score, 0);
+    assert.equal(scoreAnswer(prob('detection', crashGeo), d, { detected: false }).score, 0);
+    assert.equal(scoreAnswer(prob('detection', crashGeo), d, null).reason, 'no answer submitted within the budget');
+    assert.equal(scoreAnswer(prob('mitigation', crashGeo), d, { note: 'did it' }).score, 0);
+    assert.equal(scoreAnswer(prob('mitigation', crashGeo), d, null, { ok: true, detail: 'back to normal' }).score, 1);
+  });
+
+  it('scores a fault-free detection problem 1 only for "no fault"; "fault" is a false alarm, silence a miss', () => {
+    const quiet = prob('detection', null);
+    const no = scoreAnswer(quiet, null, { detected: false });
+    assert.equal(no.score, 1);
+    assert.deepEqual(no.detection, { correct: true, faultFree: true, falseAlarm: false });
+    const yes = scoreAnswer(quiet, null, { detected: true });
+    assert.equal(yes.score, 0);
+    assert.deepEqual(yes.detection, { correct: false, faultFree: true, falseAlarm: true });
+    assert.equal(scoreAnswer(quiet, null, null).score, 0);
   });
 });
 

@@ -27,7 +27,7 @@ function listening(port: number): Promise<boolean> {
 
 it('SIGINT after the injection recovers the fault and stops everything', { timeout: 120_000 }, async () => {
   const base = 18950;
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'lab', 'run', '--problem', 'scale-zero-rate-mitigation', '--warmup-ms', '8000', '--base-port', String(base), '--out', dir], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'lab', 'run', '--problem', 'scale-zero-rate-rca', '--warmup-ms', '8000', '--base-port', String(base), '--out', dir], {
     cwd: ROOT,
     env: childEnv({ PANOPTES_LAB_STATE: STATE }),
     stdio: ['ignore', 'pipe', 'pipe'],

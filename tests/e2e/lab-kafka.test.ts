@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { PanoptesAgent } from '../../pipelines/lab/agents/panoptes.ts';
 import { activeFaults } from '../../pipelines/lab/faults/index.ts';
 import { runLab } from '../../pipelines/lab/orchestrator/index.ts';
-import { problemById } from '../../pipelines/lab/problems/index.ts';
+import { parseProblems } from '../../pipelines/lab/problems/index.ts';
 import type { RunReport } from '../../pipelines/lab/report/report.ts';
 import { ensureInfra, kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
 
@@ -31,7 +31,11 @@ describe('lab on real Kafka with the Panoptes agent', { timeout: 240_000 }, () =
   before(async () => {
     ensureInfra();
     const config = kafkaConfig(uniquePrefix('lab'));
-    ({ report, files } = await runLab([problemById('crash-geo-detection'), problemById('latency-search-localization')], {
+    const problems = parseProblems(`problems:
+  - {id: crash-geo-detection, task: detection, fault: {kind: crash, target: geo}, workload: {shape: poisson, rps: 12, seed: 9}}
+  - {id: latency-search-localization, task: localization, fault: {kind: latency, target: search, params: {latencyMs: 400}}, workload: {shape: poisson, rps: 12, seed: 10}}
+`);
+    ({ report, files } = await runLab(problems, {
       config,
       agent: new PanoptesAgent(),
       outDir: out,

@@ -1,7 +1,8 @@
 /**
  * The Panoptes pipeline as an AIOpsLab agent. It watches what the pipeline publishes (anomalies,
  * incidents, ranked root causes) through the interface and answers:
- *   detection     yes at the first anomaly after the injection; no if none by the deadline;
+ *   detection     yes once series are flagged repeatedly by the rules that were quiet before the
+ *                 call (agents/detection.ts); no if none by the deadline;
  *   localization  the components of the newest rca ranking (anomaly-based order as a fallback);
  *   rca           the top component and the fault kind its evidence points to (diagnose.ts);
  *   mitigation    the allow-listed action for that component and kind, then submit.
@@ -10,6 +11,7 @@
 import type { AgentCloud } from '../interface/cloud.ts';
 import { formatExec } from '../interface/exec.ts';
 import { sleep, type LabAgent } from './agent.ts';
+import { DETECTION_SETTINGS, detectionVerdict, markOf } from './detection.ts';
 import { blameOrder, componentsFromAnomalies, componentsFromRca, evidenceFor, faultKindOf, mitigationFor } from './diagnose.ts';
 
 const POLL_MS = 500;
@@ -22,17 +24,17 @@ export class PanoptesAgent implements LabAgent {
   readonly name = 'panoptes';
 
   async solve(cloud: AgentCloud, deadlineMs: number, signal: AbortSignal): Promise<void> {
-    const task = cloud.problem.task;
+    const task = cloud.task;
     let firstRankingAt: number | null = null;
     cloud.subscribe(task === 'detection' ? ['anomalies'] : ['anomalies', 'incidents', 'rca']);
+    if (task === 'detection') cloud.getAnomalyHistory(DETECTION_SETTINGS.lookbackMs); // one recorded step: the baseline
     while (!signal.aborted && !cloud.submission) {
       const late = Date.now() >= deadlineMs - FALLBACK_MARGIN_MS;
       const anomalies = cloud.getAnomalies(true);
       if (task === 'detection') {
-        if (anomalies.length > 0) {
-          const a = anomalies[0]!;
-          cloud.submit({ detected: true, note: `${anomalies.length} anomalies since the injection, first ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} (${a.ruleId ?? a.detector})` });
-        } else if (late) cloud.submit({ detected: false, note: 'no anomaly since the injection' });
+        const v = detectionVerdict(anomalies.map(markOf), cloud.getAnomalyHistory(DETECTION_SETTINGS.lookbackMs, true).map(markOf));
+        if (v.fault) cloud.submit({ detected: true, note: v.why });
+        else if (late) cloud.submit({ detected: false, note: v.why });
       } else {
         // Only rankings made after the first anomaly of this fault: an incident left over from
         // the warm-up's noise must not decide the answer (nor the action).
@@ -67,7 +69,7 @@ export class PanoptesAgent implements LabAgent {
   }
 
   private async answer(cloud: AgentCloud, components: string[], via: string, downNow?: Set<string>): Promise<void> {
-    const task = cloud.problem.task;
+    const task = cloud.task;
     if (task === 'localization') {
       cloud.submit({ components, note: `from the ${via}` });
       return;

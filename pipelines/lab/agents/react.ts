@@ -5,8 +5,7 @@
  * next observation. The loop ends at `submit`, after `maxTurns`, at the deadline, or when a call
  * fails for good. Tokens are counted into the interface's record.
  */
-import type { LlmClient } from '../../llm/client.ts';
-import type { ChatMessage, JsonSchema } from '../../llm/types.ts';
+import type { ChatMessage, JsonSchema, LlmClient } from '../../llm/index.ts';
 import type { AgentCloud } from '../interface/cloud.ts';
 import type { Answer } from '../problems/problem.ts';
 import type { LabAgent } from './agent.ts';

@@ -1,11 +1,10 @@
 /**
  * A service's dependencies as the handlers see them: other services over HTTP, PostgreSQL through a
- * pg pool, Redis through the small RESP client, every call timed and counted by dependency. Only the
+ * pg pool, Redis through ioredis (app/redis.ts), every call timed and counted by dependency. Only the
  * clients a service needs are loaded (pg is the heaviest import).
  */
 import type { LabServiceName, ServiceConfig } from '../types.ts';
 import { callJson, HttpError } from './http-client.ts';
-import { RespClient } from './resp.ts';
 import { STORES, tableNames } from './topology.ts';
 
 export type Timed = <T>(dep: string, fn: () => Promise<T>) => Promise<T>;
@@ -45,10 +44,13 @@ export async function makeDeps(name: LabServiceName, config: ServiceConfig, runI
     // A cut proxy kills idle clients too; the pool reports it here and drops them.
     pool.on('error', () => undefined);
   }
-  let redis: RespClient | undefined;
+  let redis: import('ioredis').Redis | undefined;
+  let ready: (r: import('ioredis').Redis) => Promise<void> = async () => undefined;
   if (STORES[name].includes('redis')) {
     const [host, port] = addr(config, 'redis').split(':');
-    redis = new RespClient(host!, Number(port), timeoutMs);
+    const { serviceRedis, whenReady } = await import('./redis.ts');
+    redis = await serviceRedis(host!, Number(port), timeoutMs);
+    ready = whenReady;
   }
   return {
     call: (service, method, path, body) =>
@@ -76,7 +78,9 @@ export async function makeDeps(name: LabServiceName, config: ServiceConfig, runI
       const r = redis;
       return timed('redis', async () => {
         try {
-          return await r.command(...args);
+          const [cmd, ...rest] = args;
+          await ready(r);
+          return await r.call(String(cmd), ...rest);
         } catch (e) {
           throw new HttpError(500, `redis: ${(e as Error).message}`);
         }
@@ -85,7 +89,7 @@ export async function makeDeps(name: LabServiceName, config: ServiceConfig, runI
     tables: tableNames(runId),
     prefix: `lab:${runId}:`,
     close: async () => {
-      redis?.close();
+      redis?.disconnect();
       await pool?.end().catch(() => undefined);
     },
   };

@@ -12,15 +12,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, NotFoundError, PanoptesError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { updateState } from '../faults/state.ts';
+import { newToken, procStart, TOKEN_ENV, updateState } from '../faults/state.ts';
 import type { LabApp, LabResourceName, LabServiceName, LogLine, ProxyControl, ScrapeTarget, ServiceConfig, ServiceFaultState, ServiceInfo, StartAppOptions } from '../types.ts';
 import { hashPassword } from './handlers.ts';
-import { deleteKeys, dropTables, killPids } from './teardown.ts';
+import { deleteKeys, dropTables, killProcs } from './teardown.ts';
 import { CALLS, HOTELS, LAB_RESOURCES, LAB_SERVICES, STORES, USERS, depsOf, portOf, tableNames } from './topology.ts';
 
 export { LAB_RESOURCES, LAB_SERVICES, CALLS, STORES } from './topology.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** How long a service or the proxy may take to answer /health after its start: eight processes
+ *  loading TypeScript at once on a busy two-core machine can take most of a minute. */
+const START_TIMEOUT_MS = 60_000;
 const ROOT = resolve(HERE, '..', '..', '..');
 
 /** POST JSON to 127.0.0.1:<port><path>; resolves with the status. */
@@ -83,10 +86,11 @@ async function portsInUse(ports: number[]): Promise<number[]> {
 }
 
 async function checkRedis(rc: { host: string; port: number }): Promise<void> {
-  const { RespClient } = await import('./resp.ts');
-  const r = new RespClient(rc.host, rc.port, 3000);
+  const { oneShotRedis } = await import('./redis.ts');
+  let r: import('ioredis').Redis | undefined;
   try {
-    const pong = await r.command('PING');
+    r = await oneShotRedis(rc.host, rc.port, 3000);
+    const pong = await r.ping();
     if (pong !== 'PONG') throw new Error(`PING answered ${String(pong)}`);
   } catch (e) {
     throw new PanoptesError(
@@ -95,7 +99,7 @@ async function checkRedis(rc: { host: string; port: number }): Promise<void> {
       { cause: e, retriable: true },
     );
   } finally {
-    r.close();
+    r?.disconnect();
   }
 }
 
@@ -149,7 +153,8 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
   await checkRedis(rc);
   const runId = `r${Date.now().toString(36).slice(-5)}${randomBytes(2).toString('hex')}`;
   const runDir = resolve(opts.runDir);
-  const marker = `LAB_RUN_ID=${runId}`;
+  // In every process's environment: cleanup acts only on processes that carry it.
+  const token = newToken();
   mkdirSync(join(runDir, 'config'), { recursive: true });
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   const tables = Object.values(tableNames(runId));
@@ -157,19 +162,20 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
 
   // Recorded before anything exists, so a crash from here on is cleaned up.
   updateState((s) => {
-    s.apps.push({ runId, runDir, ownerPid: process.pid, pids: [], tables, redisPrefix, postgres: pgc, redis: rc });
+    s.apps.push({ runId, token, runDir, ownerPid: process.pid, procs: [], tables, redisPrefix, postgres: pgc, redis: rc });
   });
   const recordPids = () =>
     updateState((s) => {
       const a = s.apps.find((x) => x.runId === runId);
-      if (a) a.pids = [...new Set([...a.pids, ...allPids()])];
+      if (a) a.procs = [...a.procs.filter((p) => !procs.has(p.pid)), ...procs.values()];
     });
 
   const children = new Map<string, ChildProcess>();
   const workers = new Map<LabServiceName, number>();
   const faults = new Map<LabServiceName, ServiceFaultState>();
   const history = new Map<LabServiceName, ServiceConfig[]>();
-  const allPids = () => [...children.values()].map((c) => c.pid ?? 0).filter((p) => p > 0);
+  /** Every process started, with its start time (recorded in the state file). */
+  const procs = new Map<number, { pid: number; start: number }>();
 
   const configPath = (name: LabServiceName) => join(runDir, 'config', `${name}.json`);
   const readConfig = (name: LabServiceName): ServiceConfig => JSON.parse(readFileSync(configPath(name), 'utf8')) as ServiceConfig;
@@ -186,8 +192,10 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
   const spawnLogged = (key: string, file: string, env: Record<string, string>): ChildProcess => {
     const fd = openSync(join(runDir, 'logs', `${key}.log`), 'a');
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: childEnv({ ...env, LAB_RUN_ID: runId }), stdio: ['ignore', fd, fd] });
+      const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: childEnv({ ...env, LAB_RUN_ID: runId, [TOKEN_ENV]: token }), stdio: ['ignore', fd, fd] });
       children.set(key, child);
+      const start = child.pid ? procStart(child.pid) : null;
+      if (child.pid && start !== null) procs.set(child.pid, { pid: child.pid, start });
       child.on('exit', (code, signal) => log.info('lab process exited', { process: key, code, signal }));
       return child;
     } finally {
@@ -205,7 +213,7 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
       LAB_PG_USER: pgc.user,
     });
     recordPids();
-    await waitHealthy(portOf(basePort, name), '/health', 20_000, `lab service ${name}`, c);
+    await waitHealthy(portOf(basePort, name), '/health', START_TIMEOUT_MS, `lab service ${name}`, c);
     faults.set(name, {});
     workers.set(name, readConfig(name).workers);
   };
@@ -226,9 +234,8 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    const pids = allPids();
     await Promise.all([...children.keys()].map(stopProcess));
-    await killPids(pids, marker, 200);
+    await killProcs([...procs.values()], token, 200);
     const errs: unknown[] = [];
     await dropTables(pgc, tables).catch((e) => errs.push(e));
     await deleteKeys(rc, redisPrefix).catch((e) => errs.push(e));
@@ -250,7 +257,7 @@ export async function startApp(opts: StartAppOptions): Promise<LabApp> {
     };
     const proxy = spawnLogged('proxy', join(HERE, 'proxy.ts'), { LAB_PROXY: JSON.stringify(proxyConf) });
     recordPids();
-    await Promise.all([waitHealthy(proxyConf.admin, '/health', 20_000, 'lab proxy', proxy), ...LAB_SERVICES.map(startService)]);
+    await Promise.all([waitHealthy(proxyConf.admin, '/health', START_TIMEOUT_MS, 'lab proxy', proxy), ...LAB_SERVICES.map(startService)]);
     log.info('lab app started', { runId, basePort, services: LAB_SERVICES.length });
   } catch (e) {
     await stop().catch(() => undefined);

@@ -5,7 +5,7 @@
  * takes the settings and serves Prometheus metrics, including whether each upstream is reachable
  * through the proxy (the resources' `up` signal).
  */
-import { createServer as createHttpServer } from 'node:http';
+import { createHttpServer } from '../../core/http.ts';
 import { connect, createServer, type Socket } from 'node:net';
 
 interface Route {
@@ -117,38 +117,29 @@ function metrics(): string {
   return lines.join('\n') + '\n';
 }
 
-const admin = createHttpServer((req, res) => {
-  const path = (req.url ?? '/').split('?')[0]!;
-  if (path === '/health') return void res.end('ok');
-  if (path === '/metrics') {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    return void res.end(metrics());
-  }
-  const m = /^\/admin\/(\w+)$/.exec(path);
-  const st = m ? states.get(m[1]!) : undefined;
-  if (!st || req.method !== 'POST') {
-    res.writeHead(404);
-    return void res.end();
-  }
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    try {
-      const b = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { delayMs?: number; cut?: boolean };
-      if (typeof b.delayMs === 'number') st.delayMs = Math.max(0, b.delayMs);
-      if (typeof b.cut === 'boolean') {
-        st.cut = b.cut;
-        // Cutting also breaks the connections pools hold, or they would keep working.
-        if (b.cut) for (const s of st.conns) s.resetAndDestroy();
-      }
-      log('proxy settings changed', { resource: m![1], delayMs: st.delayMs, cut: st.cut });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ delayMs: st.delayMs, cut: st.cut }));
-    } catch (e) {
-      res.writeHead(400);
-      res.end(String(e));
+const admin = createHttpServer({ name: 'lab proxy', bodyLimit: 4096 });
+admin.get('/health', async () => 'ok');
+admin.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics()));
+admin.post('/admin/:resource', {
+  schema: {
+    params: { type: 'object', properties: { resource: { type: 'string' } } },
+    body: { type: 'object', additionalProperties: false, properties: { delayMs: { type: 'number', minimum: 0, maximum: 60_000 }, cut: { type: 'boolean' } } },
+  },
+  handler: async (req, reply) => {
+    const resource = (req.params as { resource: string }).resource;
+    const st = states.get(resource);
+    if (!st) return reply.code(404).send({ error: 'not_found', message: `no proxied resource ${resource}` });
+    const b = req.body as { delayMs?: number; cut?: boolean };
+    if (typeof b.delayMs === 'number') st.delayMs = b.delayMs;
+    if (typeof b.cut === 'boolean') {
+      st.cut = b.cut;
+      // Cutting also breaks the connections pools hold, or they would keep working.
+      if (b.cut) for (const sock of st.conns) sock.resetAndDestroy();
     }
-  });
+    log('proxy settings changed', { resource, delayMs: st.delayMs, cut: st.cut });
+    return { delayMs: st.delayMs, cut: st.cut };
+  },
 });
-admin.listen(conf.admin, '127.0.0.1', () => log('proxy admin listening', { port: conf.admin }));
+await admin.listen({ host: '127.0.0.1', port: conf.admin });
+log('proxy admin listening', { port: conf.admin });
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

@@ -3,13 +3,14 @@
  * service it is comes from the environment; its dependency addresses from its config file, read once
  * at start (so a changed config takes effect on restart, as in a real deployment).
  *
- * Per service: HTTP on 127.0.0.1, prom-client metrics on /metrics, JSON logs on stdout (the parent
+ * Per service: HTTP on 127.0.0.1 (fastify, through core/http.ts, with body schemas on the admin
+ * routes), prom-client metrics on /metrics, JSON logs on stdout (the parent
  * points stdout at runDir/logs/<name>.log), a concurrency limit ("workers") changed live over
  * POST /admin/workers, and in-process faults (latency, errors, CPU hog, memory leak) over
  * POST /admin/fault. Imports are kept few so seven of these start in a few seconds on two cores.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { createHttpServer } from '../../core/http.ts';
 import client from 'prom-client';
 import type { LabServiceName, ServiceConfig, ServiceFaultState } from '../types.ts';
 import { handlersFor, type Handler } from './handlers.ts';
@@ -152,60 +153,45 @@ const deps: Deps = await (async () => {
 const handlers: Partial<Record<string, Handler>> = handlersFor(name, deps, Number(process.env.LAB_SEED ?? 1));
 
 // --- server ----------------------------------------------------------------------------------------
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const s = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
-  res.end(s);
-}
+const app = createHttpServer({ name: `lab ${name}`, bodyLimit: 64 * 1024, metrics: { registry }, requestTimeoutMs: 30_000 });
+app.server.keepAliveTimeout = 5000;
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  if (!chunks.length) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'bad json');
-  }
-}
+app.get('/health', async () => ({ ok: true, service: name, workers }));
+app.post('/admin/fault', {
+  schema: {
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { latencyMs: { type: 'number', minimum: 0 }, errorRate: { type: 'number', minimum: 0, maximum: 1 }, cpuHog: { type: 'number', minimum: 0, maximum: 1 }, leakBytesPerS: { type: 'number', minimum: 0 } },
+    },
+  },
+  handler: async (req) => {
+    applyFault(req.body as ServiceFaultState);
+    return { fault };
+  },
+});
+app.post('/admin/workers', {
+  schema: { body: { type: 'object', additionalProperties: false, required: ['workers'], properties: { workers: { type: 'integer', minimum: 0, maximum: 64 } } } },
+  handler: async (req) => {
+    setWorkers((req.body as { workers: number }).workers);
+    return { workers };
+  },
+});
 
 let served = 0;
-const server = createServer(async (req, res) => {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const path = url.pathname;
-  try {
-    if (path === '/health') return send(res, 200, { ok: true, service: name, workers });
-    if (path === '/metrics') {
-      const text = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType });
-      return res.end(text);
-    }
-    if (path === '/admin/fault' && req.method === 'POST') {
-      applyFault((await readBody(req)) as ServiceFaultState);
-      return send(res, 200, { fault });
-    }
-    if (path === '/admin/workers' && req.method === 'POST') {
-      setWorkers(Number(((await readBody(req)) as { workers?: number }).workers ?? 1));
-      return send(res, 200, { workers });
-    }
-  } catch (e) {
-    return send(res, 400, { error: String(e) });
-  }
-  const handler: Handler | undefined = handlers[`${req.method} ${path}`];
-  const route = handler ? path : 'unknown';
+/** One application request: workers, the in-process faults, the handler; metrics and logs. */
+async function serve(route: string, handler: Handler, input: Record<string, unknown>): Promise<{ code: number; body: unknown }> {
   const end = duration.startTimer({ route });
   let code = 200;
   let body: unknown;
   let slot = false;
   try {
-    if (!handler) throw new HttpError(404, 'no such route');
     slot = await acquire();
     if (!slot) throw new HttpError(503, workers === 0 ? 'no workers (scaled to zero)' : 'overloaded');
     inflightGauge.set(inflight);
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (fault.errorRate && Math.random() < fault.errorRate) throw new HttpError(500, 'internal error');
-    const input = req.method === 'POST' ? await readBody(req) : Object.fromEntries(url.searchParams);
-    body = await handler(input as Record<string, unknown>);
+    body = await handler(input);
   } catch (e) {
     code = e instanceof HttpError ? e.status : 500;
     body = { error: e instanceof Error ? e.message : String(e) };
@@ -221,14 +207,30 @@ const server = createServer(async (req, res) => {
   if (code >= 500) log('error', 'request failed', { route, code, ms: Math.round(seconds * 1000), error: (body as { error?: string }).error });
   else if (code >= 400) log('warn', 'request rejected', { route, code, error: (body as { error?: string }).error });
   else if (served % 50 === 1) log('info', 'request served', { route, code, ms: Math.round(seconds * 1000) });
-  send(res, code, body);
-});
-server.keepAliveTimeout = 5000;
+  return { code, body };
+}
 
-server.listen(port, '127.0.0.1', () => log('info', 'listening', { port, workers, deps: config.deps }));
+for (const [key, handler] of Object.entries(handlers)) {
+  if (!handler) continue;
+  const [method, path] = key.split(' ') as ['GET' | 'POST', string];
+  app.route({
+    method,
+    url: path,
+    ...(method === 'POST' ? { schema: { body: { type: 'object' } } } : {}),
+    handler: async (req, reply) => {
+      const input = (method === 'POST' ? req.body : req.query) as Record<string, unknown>;
+      const { code, body } = await serve(path, handler, input ?? {});
+      return reply.code(code).send(body);
+    },
+  });
+}
+
+await app.listen({ host: '127.0.0.1', port });
+log('info', 'listening', { port, workers, deps: config.deps });
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {
     log('info', 'stopping', { signal: sig });
+    void app.close();
     deps.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 1000).unref();
   });

@@ -2,13 +2,14 @@
  * Undoing what an app run created: its processes, its tables, its Redis keys. Used by LabApp.stop()
  * and by cleanupLeftovers() for runs whose orchestrator died.
  */
-import { RespClient } from './resp.ts';
-import { pidAlive, pidIsOurs } from '../faults/state.ts';
+import { pidAlive, procIsOurs } from '../faults/state.ts';
+import type { LabProc } from '../types.ts';
 
-/** SIGTERM, then SIGKILL whatever is still alive after `graceMs`. Only pids whose environment
- *  carries `marker` are touched (a pid from a crashed run may have been reused by now). */
-export async function killPids(pids: number[], marker: string, graceMs = 1500): Promise<number[]> {
-  const ours = pids.filter((p) => pidIsOurs(p, marker));
+/** SIGTERM, then SIGKILL whatever is still alive after `graceMs`. Only processes the lab started
+ *  are touched: same start time as recorded and `PANOPTES_LAB_TOKEN=<token>` in their environment
+ *  (a pid from a crashed run may have been reused by now). Returns the pids signalled. */
+export async function killProcs(procs: readonly LabProc[], token: string, graceMs = 1500): Promise<number[]> {
+  const ours = procs.filter((p) => procIsOurs(p, token)).map((p) => p.pid);
   for (const p of ours) {
     try {
       process.kill(p, 'SIGTERM');
@@ -48,17 +49,18 @@ export async function dropTables(pg: { host: string; port: number; database: str
 
 export async function deleteKeys(redis: { host: string; port: number }, prefix: string): Promise<number> {
   if (!/^lab:[a-z0-9]+:$/.test(prefix)) return 0;
-  const r = new RespClient(redis.host, redis.port, 5000);
+  const { oneShotRedis } = await import('./redis.ts');
+  const r = await oneShotRedis(redis.host, redis.port, 5000);
   let n = 0;
   try {
     let cursor = '0';
     do {
-      const [next, keys] = (await r.command('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)) as [string, string[]];
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length) n += Number(await r.command('DEL', ...keys));
+      if (keys.length) n += await r.del(...keys);
     } while (cursor !== '0');
   } finally {
-    r.close();
+    r.disconnect();
   }
   return n;
 }

@@ -2,14 +2,16 @@
  * Leftovers of runs whose orchestrator died (SIGKILL, crash, power cut): their service and proxy
  * processes hold the faults (in-process faults, cut or slowed proxies, wrong configs, zero scale), so
  * killing them undoes every fault; their tables and Redis keys are dropped; their Prometheus is
- * stopped. Runs whose owner is alive are left alone (another test or run may be using them), unless
+ * stopped. Every entry is checked first (faults/state.ts): a process is signalled only if it is the
+ * one the lab started (start time and token), a folder deleted only under the lab's root with its
+ * marker; a planted entry naming `/` or an unrelated process does nothing. Runs whose owner is alive are left alone (another test or run may be using them), unless
  * `includeOwn` asks to clean this process's own runs too (the signal handlers do).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { silentLogger, type Logger } from '../../core/logger.ts';
-import { deleteKeys, dropTables, killPids } from '../app/teardown.ts';
+import { deleteKeys, dropTables, killProcs } from '../app/teardown.ts';
 import type { CleanupReport, FaultSpec, LabState } from '../types.ts';
-import { pidAlive, readState, updateState } from './state.ts';
+import { labDirOwned, labRoot, labStateFile, pidAlive, readState, updateState } from './state.ts';
 
 export async function cleanupLeftovers(opts: { includeOwn?: boolean; log?: Logger; stateFile?: string } = {}): Promise<CleanupReport> {
   const log = opts.log ?? silentLogger;
@@ -18,7 +20,7 @@ export async function cleanupLeftovers(opts: { includeOwn?: boolean; log?: Logge
   const report: CleanupReport = { killed: [], faultsRecovered: [], tablesDropped: [], keysDeleted: 0 };
   const doneApps = new Set<string>();
   for (const a of state.apps.filter((x) => leftover(x.ownerPid))) {
-    report.killed.push(...(await killPids(a.pids, `LAB_RUN_ID=${a.runId}`)));
+    report.killed.push(...(await killProcs(a.procs, a.token)));
     try {
       report.tablesDropped.push(...(await dropTables(a.postgres, a.tables)));
       report.keysDeleted += await deleteKeys(a.redis, a.redisPrefix);
@@ -28,12 +30,14 @@ export async function cleanupLeftovers(opts: { includeOwn?: boolean; log?: Logge
       continue;
     }
     doneApps.add(a.runId);
-    log.info('lab cleanup: removed leftover app', { runId: a.runId, pids: a.pids });
+    log.info("lab cleanup: removed leftover app", { runId: a.runId, pids: a.procs.map((p) => p.pid) });
   }
   const doneProms: number[] = [];
   for (const p of state.prometheus.filter((x) => leftover(x.ownerPid))) {
-    report.killed.push(...(await killPids([p.pid], p.dir)));
-    rmSync(p.dir, { recursive: true, force: true });
+    report.killed.push(...(await killProcs([{ pid: p.pid, start: p.start }], p.token)));
+    // Only a folder under the lab's own root that carries its marker with this token.
+    if (labDirOwned(p.dataDir, p.token, labRoot(opts.stateFile ?? labStateFile()))) rmSync(p.dataDir, { recursive: true, force: true });
+    else if (existsSync(p.dataDir)) log.warn('lab cleanup: not deleting a folder the lab did not mark as its own', { dir: p.dataDir });
     doneProms.push(p.pid);
   }
   const liveRuns = new Set(state.apps.filter((a) => !doneApps.has(a.runId)).map((a) => a.runId));

@@ -3,6 +3,7 @@
  *   get_metrics(promql[, rangeS])  the lab Prometheus's query API (instant, or a range at 1 s)
  *   get_logs(service[, limit])     the service's JSON log lines since the problem started
  *   get_anomalies()                anomalies on the pipeline's `anomalies` topic since the start
+ *                                  (and, for a baseline, those of the minute before it)
  *   get_incidents()                latest state of each incident on the `incidents` topic
  *   get_rca()                      ranked root causes on the `rca` topic
  *   exec(command)                  allow-listed operations only (exec.ts); anything else is refused
@@ -11,7 +12,7 @@
  * that use a model add their tokens.
  */
 import type { Anomaly, Incident, RcaResult } from '../../core/records.ts';
-import type { Answer, Problem } from '../problems/problem.ts';
+import type { Answer, Task } from '../problems/problem.ts';
 import { taskPrompt } from '../problems/problem.ts';
 import type { LabApp, LabPrometheus, LabServiceName } from '../types.ts';
 import { ExecRefused, formatExec, parseExec, type ExecAction } from './exec.ts';
@@ -38,7 +39,11 @@ export interface Submission {
 }
 
 export interface CloudOptions {
-  problem: Problem;
+  /**
+   * Only the task: an agent learns nothing else of the problem (not its id, its fault or its
+   * target), as in AIOpsLab where the agent gets the task description and the APIs.
+   */
+  task: Task;
   app: Pick<LabApp, 'services' | 'logs' | 'restart' | 'rollbackConfig' | 'scale'>;
   prometheus: Pick<LabPrometheus, 'query' | 'queryRange'> | null;
   pipeline: PipelineView;
@@ -60,8 +65,9 @@ export class AgentCloud {
     this.now = o.now ?? Date.now;
   }
 
-  get problem(): Problem {
-    return this.o.problem;
+  /** The task the agent must solve (all it is told of the problem). */
+  get task(): Task {
+    return this.o.task;
   }
 
   get injectedAtMs(): number {
@@ -81,7 +87,7 @@ export class AgentCloud {
   describeTask(): string {
     return [
       `You are operating a hotel-reservation application of services ${this.serviceNames().join(', ')} using postgres and redis.`,
-      taskPrompt(this.o.problem.task),
+      taskPrompt(this.o.task),
       'APIs: get_metrics(promql) — series lab:<signal>{component,signal} with signals latency (p95 s), errors (ratio), traffic (req/s), cpu (cores), memory (bytes), up; get_logs(service); get_anomalies(); get_incidents(); get_rca(); exec(command); submit(answer).',
     ].join('\n');
   }
@@ -122,6 +128,17 @@ export class AgentCloud {
   getAnomalies(watch = false): Anomaly[] {
     const out = this.o.pipeline.anomalies().map((a) => a.value).filter((a) => a.timestampMs >= this.o.injectedAtMs);
     if (!watch) this.record('get_anomalies', '', true, `${out.length} anomalies`);
+    return out;
+  }
+
+  /**
+   * Anomalies of the `lookbackMs` before the agent was called (what an on-call engineer sees in
+   * the alert history: the background noise to tell a new problem from).
+   */
+  getAnomalyHistory(lookbackMs: number, watch = false): Anomaly[] {
+    const from = this.o.injectedAtMs - lookbackMs;
+    const out = this.o.pipeline.anomalies().map((a) => a.value).filter((a) => a.timestampMs >= from && a.timestampMs < this.o.injectedAtMs);
+    if (!watch) this.record('get_anomalies', `history ${Math.round(lookbackMs / 1000)} s`, true, `${out.length} anomalies`);
     return out;
   }
 

@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { AgentCloud } from '../interface/cloud.ts';
+import { markOf as markOfAnomaly } from '../agents/detection.ts';
 import type { LabAgent } from '../agents/agent.ts';
 import { sleep } from '../agents/agent.ts';
 import type { Problem } from '../problems/problem.ts';
 import { scoreAnswer, type MitigationProbe } from '../score/score.ts';
-import type { ProblemReport } from '../report/report.ts';
+import { loadNow, type ProblemReport } from '../report/report.ts';
 import type { Progress } from '../report/progress.ts';
 import type { FaultDescription, LabApp, LabPrometheus, LabServiceName, WorkloadStats } from '../types.ts';
 
@@ -43,6 +44,8 @@ export interface RunOptions {
   budgetMs?: number;
   signal: AbortSignal;
   progress: Progress;
+  /** 1-based repeat of the problem (`--repeat N`), recorded in its report. */
+  repeat?: number;
   /** The RCA stage's ranking method (default traversal). */
   rcaMethod?: 'traversal' | 'attribution' | 'random-walk';
   log?: Logger;
@@ -87,13 +90,16 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
   const { injectorFor } = await import('../faults/index.ts');
   const { runWorkload } = await import('../workload/index.ts');
   const { startPrometheus } = await import('../prometheus/index.ts');
-  const { startPipeline } = await import('../agents/pipeline.ts');
-  const injector = injectorFor(problem.fault.kind);
-  const description = injector.describe(problem.fault);
+  const { startPipeline } = await import('../pipeline/index.ts');
+  const fault = problem.fault;
+  const injector = fault ? injectorFor(fault.kind) : null;
+  const description = fault && injector ? injector.describe(fault) : null;
   const report: ProblemReport = {
     id: problem.id,
     task: problem.task,
-    fault: { kind: problem.fault.kind, target: problem.fault.target, text: description.text },
+    ...(o.repeat !== undefined ? { repeat: o.repeat } : {}),
+    seed: problem.workload.seed,
+    fault: fault && description ? { kind: fault.kind, target: fault.target, text: description.text } : { kind: 'none', target: 'none', text: 'no fault injected' },
     agent: o.agent.name,
     transport: o.config.transport,
     status: 'error',
@@ -119,10 +125,12 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
   const abortWork = () => workCtrl.abort();
   o.signal.addEventListener('abort', abortWork, { once: true });
   try {
-    p.line(`starting the app (${description.text})`);
+    p.line(`starting the app (${description ? description.text : 'fault-free problem'})`);
     app = await startApp({ runDir: dir, basePort: o.basePort, seed: problem.workload.seed, ...(o.log ? { log: o.log } : {}) });
     pipeline = await startPipeline({
-      config: o.config,
+      // Topics of this problem only: a fresh detector, correlator and tail never read the records
+      // of the problems before it (they would replay them from the beginning).
+      config: { ...o.config, topicPrefix: `${o.config.topicPrefix}${problem.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}.${Date.now().toString(36)}.` },
       receiverPort: o.basePort + 21,
       services: app.services().map((s) => s.name),
       resources: ['postgres', 'redis'],
@@ -151,12 +159,15 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
       baseline = await runWorkload(app, { shape: 'poisson', rps: PROBE_RPS, durationMs: t.probeMs, seed: problem.workload.seed + 1000 }, workCtrl.signal);
     }
 
-    p.line(`injecting ${problem.fault.kind} into ${problem.fault.target}`);
-    injected = true;
-    await injector.inject(app, problem.fault);
+    if (fault && injector) {
+      p.line(`injecting ${fault.kind} into ${fault.target}`);
+      injected = true;
+      await injector.inject(app, fault);
+    } else p.line('no fault injected (a fault-free problem); the agent starts now');
     const injectedAt = Date.now();
     report.injectedAt = new Date(injectedAt).toISOString();
-    const cloud = new AgentCloud({ problem, app, prometheus: promRun, pipeline, injectedAtMs: injectedAt });
+    report.loadAvg = loadNow();
+    const cloud = new AgentCloud({ task: problem.task, app, prometheus: promRun, pipeline, injectedAtMs: injectedAt });
     const deadline = injectedAt + (o.budgetMs ?? problem.budgetMs);
     p.line(`agent ${o.agent.name} working on ${problem.task} (budget ${((deadline - injectedAt) / 1000).toFixed(0)} s)`);
     p.tick('agent', deadline, () => `${pipeline!.anomalies().filter((a) => a.value.timestampMs >= injectedAt).length} anomalies, ${cloud.steps.length} steps`);
@@ -177,6 +188,7 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
     if (problem.task === 'mitigation') {
       p.line(`probing the live application after ${cloud.actions.length} action(s): ${cloud.actions.map((a) => a.action.op + ' ' + a.action.service).join(', ') || 'none'}`);
       await sleep(t.settleMs, o.signal);
+      if (!description) throw new Error('a mitigation problem needs a fault');
       probe = await probeApp(app, description, promRun, baseline, { probeMs: t.probeMs, seed: problem.workload.seed + 2000, signal: o.signal });
     }
     const answer = cloud.submission?.answer ?? null;
@@ -185,7 +197,7 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
     report.status = 'scored';
     const firstAnomaly = pipeline.anomalies().find((a) => a.value.timestampMs >= injectedAt);
     const sub = cloud.submission?.atMs ?? null;
-    report.ttdMs = problem.task === 'detection' ? (report.score.success ? sub : null) : firstAnomaly ? Math.max(0, firstAnomaly.seenAtMs - injectedAt) : null;
+    report.ttdMs = problem.task === 'detection' ? (report.score.success && fault ? sub : null) : firstAnomaly ? Math.max(0, firstAnomaly.seenAtMs - injectedAt) : null;
     report.ttlMs = (problem.task === 'localization' || problem.task === 'rca') && report.score.success ? sub : null;
     report.ttmMs = problem.task === 'mitigation' && report.score.success ? (cloud.actions.at(-1)?.atMs ?? sub) : null;
     report.steps = cloud.steps;
@@ -203,7 +215,7 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
     const stats = await workload?.catch(() => null);
     if (stats) report.workload = { sent: stats.sent, ok: stats.ok, errors: stats.errors, p50Ms: stats.p50Ms, p99Ms: stats.p99Ms };
     let ok = true;
-    if (injected && app) await injector.recover(app, problem.fault).catch((e) => ((ok = false), p.line(`recover failed: ${(e as Error).message}`)));
+    if (injected && app && injector && fault) await injector.recover(app, fault).catch((e) => ((ok = false), p.line(`recover failed: ${(e as Error).message}`)));
     await prom?.stop().catch(() => undefined);
     await pipeline?.stop().catch(() => undefined);
     await app?.stop().catch((e) => ((ok = false), p.line(`app stop failed: ${(e as Error).message}`)));
@@ -228,7 +240,14 @@ function fillObserved(report: ProblemReport, pipeline: { anomalies(): Array<{ va
     seen.add(a.fingerprint);
     firstAnomalies.push(`+${((a.timestampMs - injectedAt) / 1000).toFixed(1)} s ${a.labels.component ?? '?'}:${a.labels.signal ?? '?'} = ${a.value.toPrecision(3)} ${a.ruleId ? `rule ${a.ruleId}` : `base ${a.detector}`} — ${a.explanation}`);
   }
+  const anomalyLog = pipeline
+    .anomalies()
+    .map((a) => markOfAnomaly(a.value))
+    .filter((m) => m.ts >= injectedAt - 60_000)
+    .slice(0, 5000)
+    .map((m): [number, string, string, number] => [m.ts - injectedAt, m.series, m.rule, Number(m.value.toPrecision(4))]);
   report.observed = {
+    anomalyLog,
     anomaliesBeforeInjection: pipeline.anomalies().filter((a) => a.value.timestampMs < injectedAt).length,
     anomalies: anomalies.length,
     firstAnomalies,

@@ -10,10 +10,11 @@ export const TASKS = ['detection', 'localization', 'rca', 'mitigation'] as const
 export type Task = (typeof TASKS)[number];
 
 export interface Problem {
-  /** `<fault kind>-<target>-<task>`, e.g. `latency-search-localization`. */
+  /** Unique in its file; the shipped set uses `<fault kind>-<target>-<task>` (`latency-search-localization`), `quiet-<shape>-<n>-detection` for fault-free ones. */
   id: string;
   task: Task;
-  fault: FaultSpec;
+  /** null: a fault-free problem (only for detection; the right answer is "no fault"). */
+  fault: FaultSpec | null;
   workload: WorkloadSpec;
   /** One line for `lab list` and reports. */
   description: string;
@@ -23,7 +24,7 @@ export interface Problem {
 
 /** What an agent submits; which fields matter depends on the task. */
 export interface Answer {
-  /** detection: is there a fault? */
+  /** detection: is there a fault? (false is the right answer of a fault-free problem) */
   detected?: boolean;
   /** localization: components, most likely first (AIOpsLab: a list of services). */
   components?: LabComponent[] | string[];

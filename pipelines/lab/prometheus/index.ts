@@ -1,14 +1,16 @@
 /**
- * startPrometheus: Debian's /usr/bin/prometheus on 127.0.0.1 with a generated config, its own tsdb
- * under the run directory, recorded in the lab state file so a crashed run's Prometheus is stopped
- * by cleanupLeftovers(). query/queryRange go through its HTTP API.
+ * startPrometheus: Debian's /usr/bin/prometheus on 127.0.0.1 with a generated config and log under
+ * the run directory and its tsdb under the lab's own root (a marked folder beside the state file),
+ * recorded in the lab state file (pid, start time, token) so a crashed run's Prometheus is stopped
+ * and its tsdb removed by cleanupLeftovers(). query/queryRange go through its HTTP API.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ConfigError, PanoptesError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { updateState } from '../faults/state.ts';
+import { ensurePrivateDir, labRoot, markLabDir, newToken, procStart, TOKEN_ENV, updateState } from '../faults/state.ts';
 import type { LabPrometheus, PromSample, PromSeries, PrometheusOptions } from '../types.ts';
 import { prometheusConfig, rulesFileContent } from './config.ts';
 
@@ -33,23 +35,29 @@ export async function startPrometheus(o: PrometheusOptions): Promise<LabPromethe
   const rulesFile = join(dir, 'rules.yml');
   writeFileSync(rulesFile, JSON.stringify(rulesFileContent(interval), null, 1));
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(prometheusConfig({ targets: o.targets, rulesFile, scrapeIntervalS: interval, ...(o.remoteWriteUrl ? { remoteWriteUrl: o.remoteWriteUrl } : {}) }), null, 1));
+  const token = newToken();
+  // The tsdb (the only thing cleanup deletes) under the lab's private root, marked as the lab's.
+  ensurePrivateDir(join(labRoot(), 'prometheus'));
+  const dataDir = join(labRoot(), 'prometheus', `tsdb-${o.port}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dataDir, { mode: 0o700 });
+  markLabDir(dataDir, token);
   const logFile = join(dir, 'prometheus.log');
   const fd = openSync(logFile, 'a');
   const proc = spawn(
     PROMETHEUS_BIN,
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--storage.tsdb.path=${dataDir}`,
       '--storage.tsdb.retention.time=2h',
       `--web.listen-address=127.0.0.1:${o.port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', fd, fd] },
+    { stdio: ['ignore', fd, fd], env: { ...process.env, [TOKEN_ENV]: token } },
   );
   closeSync(fd);
   const pid = proc.pid ?? 0;
   updateState((s) => {
-    s.prometheus.push({ pid, dir, ownerPid: process.pid });
+    s.prometheus.push({ pid, start: procStart(pid) ?? -1, token, dataDir, ownerPid: process.pid });
   });
   const url = `http://127.0.0.1:${o.port}`;
   const tail = () => {
@@ -71,7 +79,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<LabPromethe
       await exited;
       clearTimeout(t);
     }
-    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
     updateState((s) => {
       s.prometheus = s.prometheus.filter((p) => p.pid !== pid);
     });

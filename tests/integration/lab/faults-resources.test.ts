@@ -120,12 +120,13 @@ test('stop() drops the run\'s tables and Redis keys', { timeout: 30_000 }, async
   } finally {
     await c.end();
   }
-  const { RespClient } = await import('../../../pipelines/lab/app/resp.ts');
-  const r = new RespClient('127.0.0.1', 6379, 2000);
+  const { Redis } = await import('ioredis');
+  const r = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
-    const [, keys] = (await r.command('SCAN', 0, 'MATCH', `lab:${app.runId}:*`, 'COUNT', 10000)) as [string, string[]];
+    await r.connect();
+    const [, keys] = await r.scan(0, 'MATCH', `lab:${app.runId}:*`, 'COUNT', 10000);
     assert.equal(keys.length, 0);
   } finally {
-    r.close();
+    r.disconnect();
   }
 });

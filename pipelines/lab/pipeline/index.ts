@@ -7,6 +7,8 @@
  * the stages' callbacks, so the records are what any other consumer of the topics would see.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../core/errors.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../core/config.ts';
@@ -18,7 +20,7 @@ import type { Consumer } from '../../core/transport/types.ts';
 import { LAB_SIGNALS, RESOURCE_SIGNALS } from '../types.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const LAB_RULES_FILE = join(HERE, 'lab-rules.yaml');
+export const LAB_RULES_FILE = join(HERE, '..', 'agents', 'lab-rules.yaml');
 export const LAB_CATALOG_DIR = join(HERE, '..', 'catalog');
 
 /** Which recorded signal each lab rule runs on. */
@@ -89,9 +91,7 @@ export function labGraph(services: readonly string[], resources: readonly string
 }
 
 async function synthesizeLabGraph(services: readonly string[], resources: readonly string[]): Promise<CausalGraphRecord> {
-  const { loadCatalogDir } = await import('../../rca/io.ts');
-  const { synthesizeGraph } = await import('../../rca/synth/synthesize.ts');
-  const { OfflineJudge } = await import('../../rca/synth/offline-judge.ts');
+  const { loadCatalogDir, synthesizeGraph, OfflineJudge } = await import('../../rca/index.ts');
   const observed = new Set<string>([...services.flatMap((s) => LAB_SIGNALS.map((g) => `${s}:${g}`)), ...resources.flatMap((r) => RESOURCE_SIGNALS.map((g) => `${r}:${g}`))]);
   const { graph } = await synthesizeGraph({ name: 'lab', catalog: loadCatalogDir(LAB_CATALOG_DIR), observed, judge: new OfflineJudge() });
   return graph;
@@ -99,15 +99,22 @@ async function synthesizeLabGraph(services: readonly string[], resources: readon
 
 export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline> {
   const { createRuntime } = await import('../../core/runtime.ts');
-  const { loadRules, toRuleRecord, startDetector } = await import('../../detect/index.ts');
-  const { startIncidentCorrelator } = await import('../../incidents/consumer.ts');
-  const { startRcaConsumer } = await import('../../rca/consumer.ts');
-  const { RemoteWriteReceiver, WRITE_PATH } = await import('../../../connectors/remote-write/server.ts');
-  const { TopicSink } = await import('../../../connectors/remote-write/topic-sink.ts');
+  const { parseRuleFile, formatDiagnostic, toRuleRecord, startDetector } = await import('../../detect/index.ts');
+  const { startIncidentCorrelator } = await import('../../incidents/index.ts');
+  const { startRcaConsumer } = await import('../../rca/index.ts');
+  const { RemoteWriteReceiver, WRITE_PATH, TopicSink } = await import('../../../connectors/remote-write/index.ts');
   const progress = o.progress ?? (() => undefined);
 
   const rt: Runtime = await createRuntime(o.config, { stage: 'lab', ...(o.log ? { log: o.log } : {}) });
-  const stops: Array<() => Promise<void>> = [async () => rt.close()];
+  const stops: Array<() => Promise<void>> = [
+    async () => {
+      await rt.close();
+      // The embedded broker lives as long as the process: drop this problem's topics, or a long
+      // run (60 problems × repeats) would keep every record of every problem in memory.
+      const topics = (rt.transport as { broker?: { topics?: Map<string, unknown> } }).broker?.topics;
+      if (rt.config.transport === 'embedded' && topics instanceof Map && rt.config.topicPrefix) for (const t of [...topics.keys()]) if (t.startsWith(rt.config.topicPrefix)) topics.delete(t);
+    },
+  ];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
@@ -119,7 +126,8 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
   try {
     const producer = await rt.transport.producer();
     const rulesTopic = topicName('rules', prefix);
-    const rules = await loadRules(LAB_RULES_FILE);
+    const { rules, diagnostics } = parseRuleFile(readFileSync(LAB_RULES_FILE, 'utf8'), LAB_RULES_FILE);
+    if (diagnostics.length > 0) throw new InputError(`${diagnostics.length} error(s) in ${LAB_RULES_FILE}:\n${diagnostics.map((d) => formatDiagnostic(d, LAB_RULES_FILE)).join('\n')}`);
     await producer.send(rules.map((r) => ({ topic: rulesTopic, key: r.spec.id, value: rt.serde.encode(rulesTopic, toRuleRecord(r, { selector: LAB_RULE_SELECTORS[r.spec.id] ?? {}, source: 'lab' })) })));
 
     let graph: CausalGraphRecord | null = null;

@@ -1,0 +1,3 @@
+/** The remote-write connector's front door: what other folders may import. */
+export { RemoteWriteReceiver, WRITE_PATH } from './server.ts';
+export { TopicSink } from './topic-sink.ts';
