@@ -6,4 +6,3 @@
 export { IncidentCorrelator, correlateAll, validateCorrelatorOptions, defaultCorrelatorOptions, dependencyGraphFromEdges, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
 export { lifecycleKey, rebuildCorrelator, componentDependencies, dependencyGraphOf } from './rebuild.ts';
 export { startIncidentCorrelator, type IncidentCorrelatorOptions, type RunningIncidentCorrelator } from './consumer.ts';
-export { commands } from './cli.ts';

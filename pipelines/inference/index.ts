@@ -3,7 +3,6 @@
  * serving (README.md): the pool and its scheduler, the KServe v2 HTTP server with admission at the
  * door, the Kafka interface, the model builder and the records of the inference topics.
  */
-export { commands } from './cli.ts';
 export { InferencePool, spawnWorker } from './pool.ts';
 export type { InferRequest, InferResult, LatencyBreakdown, PoolModel } from './types.ts';
 export { defaultPoolOptions, validatePoolOptions } from './options.ts';

@@ -7,7 +7,7 @@
  *   topology, `injectorFor`, `inapplicable` (which fault fits which component), the safety net
  *   (`cleanupLeftovers`, `installSignalHandlers`, `activeFaults`), `runWorkload`, and the types.
  */
-export { commands, labConfig, runLabCommand, selectProblems, DEFAULT_BASE_PORT, DEFAULT_OUT, type LabRunArgs } from './cli.ts';
+export { labConfig, runLabCommand, selectProblems, DEFAULT_BASE_PORT, DEFAULT_OUT, type LabRunArgs } from './cli.ts';
 export { LAB_LIST_SPEC, LAB_RUN_SPEC, type LabListOptions, type LabRunOptions } from './spec.ts';
 export {
   DEFAULT_BUDGET_MS,

@@ -13,4 +13,3 @@ export { OfflineJudge } from './synth/offline-judge.ts';
 export { loadCatalogDir, readFrame, readGraph } from './io.ts';
 export { toDot, toSvg } from './render.ts';
 export { sliceFrame, frameFromCsv, framesFromPetshopCsv, type Frame } from './frame.ts';
-export { commands } from './cli.ts';
