@@ -104,8 +104,7 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
   const { startDetector } = await import('../../detect/consumer.ts');
   const { startIncidentCorrelator } = await import('../../incidents/consumer.ts');
   const { startRcaConsumer } = await import('../../rca/consumer.ts');
-  const { RemoteWriteReceiver, WRITE_PATH } = await import('../../../connectors/remote-write/server.ts');
-  const { TopicSink } = await import('../../../connectors/remote-write/topic-sink.ts');
+  const { RemoteWriteReceiver, WRITE_PATH, TopicSink } = await import('../../../connectors/remote-write/index.ts');
   const progress = o.progress ?? (() => undefined);
 
   const rt: Runtime = await createRuntime(o.config, { stage: 'lab', ...(o.log ? { log: o.log } : {}) });

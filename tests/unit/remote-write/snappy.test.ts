@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import SnappyJS from 'snappyjs';
-import { snappyUncompress } from '../../../connectors/remote-write/snappy.ts';
-import { rejectionOf } from '../../../connectors/remote-write/reject.ts';
+import { snappyUncompress } from '../../../connectors/remote-write/wire/snappy.ts';
+import { rejectionOf } from '../../../connectors/remote-write/wire/reject.ts';
 
 function compress(b: Uint8Array): Buffer {
   return Buffer.from(SnappyJS.compress(Buffer.from(b)));

@@ -1,5 +1,5 @@
 /**
- * remote.proto loaded with protobufjs, for the sending side: tests, the benchmark's load
+ * connectors/remote-write/wire/remote.proto loaded with protobufjs, for the sending side: tests, the benchmark's load
  * generator and anything else that needs to build a WriteRequest. The receiver itself decodes
  * with decode.ts. Field names are protobufjs's camelCase (`metricFamilyName`, `countInt`).
  */
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import SnappyJS from 'snappyjs';
 
-const root = protobuf.loadSync(fileURLToPath(new URL('./remote.proto', import.meta.url)));
+const root = protobuf.loadSync(fileURLToPath(new URL('../../../connectors/remote-write/wire/remote.proto', import.meta.url)));
 export const WriteRequestType = root.lookupType('prometheus.WriteRequest');
 
 export interface PbLabel { name: string; value: string }
