@@ -23,7 +23,7 @@ import { limitsAt, receiverOptions, type ReceiverOptions } from './spec.ts';
 import { receiverMetrics, type ReceiverMetrics } from './metrics.ts';
 import type { MetricSink } from './sink.ts';
 import { reject, rejectionOf, type RejectReason } from './wire/reject.ts';
-import { snappyUncompress } from './wire/snappy.ts';
+import { snappyUncompressTransient } from './wire/snappy.ts';
 import { encodeWriteRequest, type EncodedRequest } from './wire/write-request.ts';
 
 export const WRITE_PATH = '/api/v1/write';
@@ -175,7 +175,8 @@ export class RemoteWriteReceiver {
 
       let decoded: EncodedRequest;
       try {
-        const raw = snappyUncompress(body, o.maxDecodedBytes);
+        // Transient: valid until the next request's inflation; the encoder copies what it keeps.
+        const raw = snappyUncompressTransient(body, o.maxDecodedBytes);
         this.metrics.bytes.inc({ kind: 'decompressed' }, raw.length);
         const now = Date.now();
         decoded = encodeWriteRequest(raw, { schemaId: this.sink.schemaId, source: o.source, receivedAtMs: now }, limitsAt(o, now));

@@ -15,8 +15,10 @@
  *
  * Env: PANOPTES_BENCH_RW_SECONDS (10), PANOPTES_BENCH_RW_ROUNDS (3), PANOPTES_BENCH_RW_LANES (2),
  * PANOPTES_BENCH_RW_VARIANTS: `;`-separated Panoptes variants to alternate with Prometheus, each
- * `label=ARGS` with ingest arguments and VAR=value environment words (default `defaults=`), e.g.
- * `defaults=;w1=--workers 1;kafkajs=PANOPTES_KAFKA_CLIENT=kafkajs`.
+ * `label=ARGS` with ingest arguments, VAR=value environment words and `@COMMIT` to run that
+ * commit's code instead of this tree's (extracted with `git archive` into a temp dir, sharing this
+ * node_modules), for before/after figures in one run (default `defaults=`), e.g.
+ * `before=@73f2cfe PANOPTES_KAFKA_CLIENT=librdkafka --workers 2;after=`.
  * The second table, `remote-write.inprocess.bench.ts`, runs with the same `npm run bench -- remote-write`
  * (PANOPTES_BENCH_RW_INPROCESS=0 skips it).
  */
@@ -42,6 +44,8 @@ interface Variant {
   label: string;
   args: string[];
   env: Record<string, string>;
+  /** A commit whose code runs instead of this tree's. */
+  commit?: string;
 }
 
 function variants(): Variant[] {
@@ -52,12 +56,14 @@ function variants(): Variant[] {
     const words = v.slice(eq + 1).trim().split(/\s+/).filter(Boolean);
     const env: Record<string, string> = {};
     const args: string[] = [];
+    let commit: string | undefined;
     for (const w of words) {
       const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(w);
       if (m) env[m[1]!] = m[2]!;
+      else if (w.startsWith('@')) commit = w.slice(1);
       else args.push(w);
     }
-    return { label, args, env };
+    return { label, args, env, ...(commit ? { commit } : {}) };
   });
 }
 
@@ -190,6 +196,18 @@ async function startPrometheus(): Promise<Target> {
   };
 }
 
+/** A commit's tree in a temp dir, with this project's node_modules; removed at exit. */
+function checkout(commit: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `panoptes-bench-${commit.slice(0, 12)}-`));
+  const archive = spawnSync('git', ['-C', ROOT, 'archive', '--format=tar', commit], { maxBuffer: 1 << 30 });
+  if (archive.status !== 0) throw new Error(`git archive ${commit}: ${archive.stderr.toString().trim()}`);
+  const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr.toString().trim()}`);
+  spawnSync('ln', ['-s', join(ROOT, 'node_modules'), join(dir, 'node_modules')]);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** `panoptes ingest` as a user starts it: only the Kafka address and a topic prefix of its own. */
 async function startIngest(v: Variant): Promise<Target & { plan: string }> {
   const env: NodeJS.ProcessEnv = {
@@ -205,7 +223,8 @@ async function startIngest(v: Variant): Promise<Target & { plan: string }> {
   delete env.PANOPTES_CONFIG;
   delete env.NODE_TEST_CONTEXT;
   Object.assign(env, v.env);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'ingest', '--json', '--listen', '127.0.0.1:0', ...v.args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const root = v.commit ? checkout(v.commit) : ROOT;
+  const child = spawn(process.execPath, [join(root, 'bin', 'panoptes.js'), 'ingest', '--json', '--listen', '127.0.0.1:0', ...v.args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -223,7 +242,7 @@ async function startIngest(v: Variant): Promise<Target & { plan: string }> {
     () => err.slice(-2000),
   );
   const planLine = err.split('\n').find((l) => l.includes('remote-write: '));
-  let plan = planLine ?? '(no plan logged)';
+  let plan = planLine ?? `(no plan logged${v.commit ? `; code of ${v.commit}` : ''}: ${[...v.args, ...Object.entries(v.env).map(([k, x]) => `${k}=${x}`)].join(' ') || 'defaults'})`;
   try {
     plan = (JSON.parse(planLine ?? '') as { msg?: string; message?: string }).msg ?? plan;
   } catch {

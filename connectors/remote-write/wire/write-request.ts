@@ -537,9 +537,12 @@ function encodeSeries(st: State, end: number): void {
   out.pos = valueStart + 6 + KEY_BYTES;
   const countAt = out.pos++;
 
-  // FNV-1a 64 over `name 0xff value 0xff` of every kept label (series-key.ts), in two 32-bit halves.
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
+  // FNV-1a 64 over `name 0xff value 0xff` of every kept label (series-key.ts), in four 16-bit
+  // limbs (least significant first): small-integer arithmetic only, the fastest form measured.
+  let h0 = 0x2325;
+  let h1 = 0x8422;
+  let h2 = 0x9ce4;
+  let h3 = 0xcbf2;
   let kept = 0;
   let hasName = false;
   let prevNs = -1;
@@ -567,32 +570,70 @@ function encodeSeries(st: State, end: number): void {
       continue;
     }
     if (ve - vs > limits.maxLabelValueBytes) throw reject('label_value_too_long', `${where(st, labels)}: value of label ${show(buf, ns, ne)} is ${ve - vs} bytes, more than ${limits.maxLabelValueBytes}`);
-    // Hash name and value while checking for non-ASCII bytes.
+    // Hash `name 0xff value 0xff` while checking the value for non-ASCII bytes (the step is
+    // written out four times: a helper would have to share the limbs through memory).
     let any = 0;
     for (let k = ns; k < ne; k++) {
-      lo = (lo ^ buf[k]!) >>> 0;
-      const pl = lo * 0x1b3;
-      const nlo = pl >>> 0;
-      hi = (Math.imul(hi, 0x1b3) + (lo << 8) + (pl - nlo) / TWO_32) >>> 0;
-      lo = nlo;
-    }
-    for (let round = 0; round < 2; round++) {
-      // 0xff after the name, then the value, then 0xff after the value.
-      lo = (lo ^ 0xff) >>> 0;
-      const pl = lo * 0x1b3;
-      const nlo = pl >>> 0;
-      hi = (Math.imul(hi, 0x1b3) + (lo << 8) + (pl - nlo) / TWO_32) >>> 0;
-      lo = nlo;
-      if (round === 1) break;
-      for (let k = vs; k < ve; k++) {
-        const b = buf[k]!;
-        any |= b;
-        lo = (lo ^ b) >>> 0;
-        const pv = lo * 0x1b3;
-        const nv = pv >>> 0;
-        hi = (Math.imul(hi, 0x1b3) + (lo << 8) + (pv - nv) / TWO_32) >>> 0;
-        lo = nv;
+      h0 ^= buf[k]!;
+      {
+        const t0 = h0 * 0x1b3;
+        let t1 = h1 * 0x1b3;
+        let t2 = h2 * 0x1b3 + h0 * 0x100;
+        let t3 = h3 * 0x1b3 + h1 * 0x100;
+        t1 += t0 >>> 16;
+        t2 += t1 >>> 16;
+        t3 += t2 >>> 16;
+        h0 = t0 & 0xffff;
+        h1 = t1 & 0xffff;
+        h2 = t2 & 0xffff;
+        h3 = t3 & 0xffff;
       }
+    }
+    h0 ^= 0xff;
+    {
+      const t0 = h0 * 0x1b3;
+      let t1 = h1 * 0x1b3;
+      let t2 = h2 * 0x1b3 + h0 * 0x100;
+      let t3 = h3 * 0x1b3 + h1 * 0x100;
+      t1 += t0 >>> 16;
+      t2 += t1 >>> 16;
+      t3 += t2 >>> 16;
+      h0 = t0 & 0xffff;
+      h1 = t1 & 0xffff;
+      h2 = t2 & 0xffff;
+      h3 = t3 & 0xffff;
+    }
+    for (let k = vs; k < ve; k++) {
+      const b = buf[k]!;
+      any |= b;
+      h0 ^= b;
+      {
+        const t0 = h0 * 0x1b3;
+        let t1 = h1 * 0x1b3;
+        let t2 = h2 * 0x1b3 + h0 * 0x100;
+        let t3 = h3 * 0x1b3 + h1 * 0x100;
+        t1 += t0 >>> 16;
+        t2 += t1 >>> 16;
+        t3 += t2 >>> 16;
+        h0 = t0 & 0xffff;
+        h1 = t1 & 0xffff;
+        h2 = t2 & 0xffff;
+        h3 = t3 & 0xffff;
+      }
+    }
+    h0 ^= 0xff;
+    {
+      const t0 = h0 * 0x1b3;
+      let t1 = h1 * 0x1b3;
+      let t2 = h2 * 0x1b3 + h0 * 0x100;
+      let t3 = h3 * 0x1b3 + h1 * 0x100;
+      t1 += t0 >>> 16;
+      t2 += t1 >>> 16;
+      t3 += t2 >>> 16;
+      h0 = t0 & 0xffff;
+      h1 = t1 & 0xffff;
+      h2 = t2 & 0xffff;
+      h3 = t3 & 0xffff;
     }
     if (any >= 0x80 && !isUtf8(buf.subarray(vs, ve))) throw reject('invalid_utf8', `${where(st, labels)}: value of label ${show(buf, ns, ne)} is not valid UTF-8`);
     out.smallInt(ne - ns);
@@ -629,15 +670,12 @@ function encodeSeries(st: State, end: number): void {
   {
     const b = out.buf;
     const f = valueStart + 6;
-    for (let k = 0; k < 4; k++) {
-      const byte = (hi >>> (24 - 8 * k)) & 0xff;
+    // 16 hex digits, most significant limb first.
+    for (let k = 0; k < 8; k++) {
+      const limb = k < 2 ? h3 : k < 4 ? h2 : k < 6 ? h1 : h0;
+      const byte = k % 2 === 0 ? limb >>> 8 : limb & 0xff;
       b[keyStart + 2 * k] = b[f + 2 * k] = HEX[2 * byte]!;
       b[keyStart + 2 * k + 1] = b[f + 2 * k + 1] = HEX[2 * byte + 1]!;
-    }
-    for (let k = 0; k < 4; k++) {
-      const byte = (lo >>> (24 - 8 * k)) & 0xff;
-      b[keyStart + 8 + 2 * k] = b[f + 8 + 2 * k] = HEX[2 * byte]!;
-      b[keyStart + 8 + 2 * k + 1] = b[f + 8 + 2 * k + 1] = HEX[2 * byte + 1]!;
     }
   }
   const headEnd = out.pos;
