@@ -8,8 +8,8 @@ export NODE_ENV=test
 sel=${1:-all}
 files=()
 case "$sel" in
-  unit|integration|e2e) mapfile -t files < <(find "tests/$sel" -name '*.test.ts' | sort) ;;
-  all) mapfile -t files < <(find tests/unit tests/integration tests/e2e -name '*.test.ts' 2>/dev/null | sort) ;;
+  unit|integration|e2e|hostile) mapfile -t files < <(find "tests/$sel" -name '*.test.ts' | sort) ;;
+  all) mapfile -t files < <(find tests/unit tests/integration tests/e2e tests/hostile -name '*.test.ts' 2>/dev/null | sort) ;;
   *) files=("$@") ;;
 esac
 [ ${#files[@]} -gt 0 ] || { echo "no test files for '$sel'" >&2; exit 1; }

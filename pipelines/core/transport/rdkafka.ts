@@ -88,11 +88,16 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 /** One send() call: resolved once every one of its records is acknowledged. */
 class PendingSend {
   remaining: number;
-  readonly positions = new Map<string, RecordPosition>();
   failed: unknown = null;
   readonly done: Promise<RecordPosition[]>;
   private resolve!: (p: RecordPosition[]) => void;
   private reject!: (e: unknown) => void;
+  // Like kafka.ts, one position per partition: its lowest offset in this send. Kept per partition
+  // index for the first topic seen (a send nearly always has one), by string key for any other:
+  // this runs once per delivery report, and a string key and map per report showed in profiles.
+  private topic: string | null = null;
+  private readonly lowest: number[] = [];
+  private others: Map<string, RecordPosition> | null = null;
 
   constructor(count: number) {
     this.remaining = count;
@@ -105,10 +110,16 @@ class PendingSend {
   ack(err: unknown, r: RK.DeliveryReport | undefined): void {
     if (err) this.failed ??= err;
     else if (r) {
-      // Like kafka.ts, one position per partition: its lowest offset in this send.
-      const k = tpKey(r.topic, r.partition);
-      const prev = this.positions.get(k);
-      if (!prev || Number(prev.offset) > r.offset) this.positions.set(k, { topic: r.topic, partition: r.partition, offset: String(r.offset) });
+      this.topic ??= r.topic;
+      if (r.topic === this.topic) {
+        const prev = this.lowest[r.partition];
+        if (prev === undefined || prev > r.offset) this.lowest[r.partition] = r.offset;
+      } else {
+        this.others ??= new Map();
+        const k = tpKey(r.topic, r.partition);
+        const prev = this.others.get(k);
+        if (!prev || Number(prev.offset) > r.offset) this.others.set(k, { topic: r.topic, partition: r.partition, offset: String(r.offset) });
+      }
     }
     if (--this.remaining === 0) this.settle();
   }
@@ -121,8 +132,14 @@ class PendingSend {
   }
 
   private settle(): void {
-    if (this.failed) this.reject(wrap('produce', this.failed));
-    else this.resolve([...this.positions.values()]);
+    if (this.failed) {
+      this.reject(wrap('produce', this.failed));
+      return;
+    }
+    const out: RecordPosition[] = [];
+    this.lowest.forEach((offset, partition) => out.push({ topic: this.topic!, partition, offset: String(offset) }));
+    if (this.others) out.push(...this.others.values());
+    this.resolve(out);
   }
 }
 
