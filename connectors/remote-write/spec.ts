@@ -23,7 +23,7 @@ export const ingestSpec = defineSpec(
   {
     listen: f.string({ doc: 'Address to serve `POST /api/v1/write`, `GET /healthz` and `GET /metrics` on. Port 0 picks a free port.', default: '127.0.0.1:9201', pattern: HOSTPORT, placeholder: 'HOST:PORT' }),
     workers: f.int({
-      doc: 'Receiver processes sharing the listen port (node:cluster), each with its own Kafka producer; limits apply per process, `/metrics` sums all. Default: one per available core (at most 4) when the Kafka client is librdkafka, else 1; the choice is logged at start.',
+      doc: 'Receiver processes sharing the listen port (node:cluster), each with its own Kafka producer; limits apply per process, `/metrics` sums all. Default: with Kafka one per available core, at most 4; without Kafka 1. The choice is logged at start.',
       min: 1,
       max: MAX_WORKERS,
     }),
