@@ -729,60 +729,100 @@ function encodeSamples(st: State, end: number, n: number): void {
   const max = st.limits.maxTimestampMs;
   let done = 0;
   while (done < n) {
-    const tag = r.uint32(end);
-    if (tag !== ((2 << 3) | WT_LEN)) {
-      // Labels, exemplars, unknown fields between samples: already validated by the first walk.
-      r.skip(tag & 7, end);
-      continue;
-    }
-    const stop = r.delimited(end);
     let valueAt = -1;
-    let ts = 0;
-    while (r.pos < stop) {
-      const t = r.uint32(stop);
-      if (t === ((1 << 3) | WT_FIXED64)) {
-        r.advance(8, stop);
-        valueAt = r.pos - 8;
-      } else if (t === ((2 << 3) | WT_VARINT)) {
-        ts = r.int64(stop);
-      } else {
-        const f = t >>> 3;
-        if (f === 1) throw wrongType('Sample.value', t & 7);
-        if (f === 2) throw wrongType('Sample.timestamp', t & 7);
-        if (f === 0) throw reject('bad_protobuf', 'field number 0');
-        r.skip(t & 7, stop);
+    let ts = NaN;
+    const p0 = r.pos;
+    // Fast path: a Sample as Prometheus writes it, `12 LEN 09 <8 value bytes> 10 <timestamp varint>`,
+    // with a timestamp of at most 7 varint bytes (up to 2^49 ms) ending exactly at the message end.
+    if (p0 + 12 < end && buf[p0] === 0x12 && buf[p0 + 2] === 0x09 && buf[p0 + 11] === 0x10) {
+      const len = buf[p0 + 1]!;
+      const stop = p0 + 2 + len;
+      if (len < 0x80 && stop <= end) {
+        let q = p0 + 12;
+        let v = 0;
+        let mul = 1;
+        while (q < stop && mul < 0x2000000000000) {
+          const b = buf[q++]!;
+          v += (b & 0x7f) * mul;
+          if (b < 0x80) {
+            if (q === stop) {
+              ts = v;
+              valueAt = p0 + 3;
+              r.pos = stop;
+            }
+            break;
+          }
+          mul *= 128;
+        }
       }
     }
-    r.pos = stop;
+    if (valueAt < 0) {
+      const tag = r.uint32(end);
+      if (tag !== ((2 << 3) | WT_LEN)) {
+        // Labels, exemplars, unknown fields between samples: already validated by the first walk.
+        r.skip(tag & 7, end);
+        continue;
+      }
+      const stop = r.delimited(end);
+      ts = 0;
+      while (r.pos < stop) {
+        const t = r.uint32(stop);
+        if (t === ((1 << 3) | WT_FIXED64)) {
+          r.advance(8, stop);
+          valueAt = r.pos - 8;
+        } else if (t === ((2 << 3) | WT_VARINT)) {
+          ts = r.int64(stop);
+        } else {
+          const f = t >>> 3;
+          if (f === 1) throw wrongType('Sample.value', t & 7);
+          if (f === 2) throw wrongType('Sample.timestamp', t & 7);
+          if (f === 0) throw reject('bad_protobuf', 'field number 0');
+          r.skip(t & 7, stop);
+        }
+      }
+      r.pos = stop;
+    }
     if (!(ts >= min && ts <= max)) {
       const shown = Number.isNaN(ts) ? 'beyond ±2^53' : String(ts);
       throw reject('timestamp_out_of_range', `${where(st, st.labels, st.series - 1)}: sample timestamp ${shown} ms is outside the accepted window ${min}..${max} ms (${isoOf(min)} to ${isoOf(max)})`);
     }
-    // timestampMs (long, zig-zag: 2·ts for ts ≥ 0)
-    let z = ts * 2;
+    // timestampMs: an Avro long, zig-zag (2·ts for ts ≥ 0); above 2^31 as 28 low bits in four
+    // bytes, then the rest (multiplying by a power of two is exact, so no division is needed).
+    const z = ts * 2;
     let p = out.pos;
-    while (z >= TWO_32) {
-      const low = z % 128;
-      ob[p++] = low | 0x80;
-      z = (z - low) / 128;
+    let v: number;
+    if (z < 0x80000000) v = z;
+    else {
+      v = Math.floor(z * (1 / 0x10000000));
+      const lo = z - v * 0x10000000;
+      ob[p] = (lo & 0x7f) | 0x80;
+      ob[p + 1] = ((lo >>> 7) & 0x7f) | 0x80;
+      ob[p + 2] = ((lo >>> 14) & 0x7f) | 0x80;
+      ob[p + 3] = ((lo >>> 21) & 0x7f) | 0x80;
+      p += 4;
     }
-    let v = z >>> 0;
     while (v >= 0x80) {
       ob[p++] = (v & 0x7f) | 0x80;
       v >>>= 7;
     }
     ob[p++] = v;
-    // value (double, the sender's 8 bytes) and stale (boolean, from the bits)
-    let stale = 1;
+    // value: the sender's 8 bytes (a missing value is protobuf's default, 0.0); stale: from its bits.
+    let stale = 0;
     if (valueAt >= 0) {
-      for (let k = 0; k < 8; k++) {
-        const b = buf[valueAt + k]!;
-        ob[p + k] = b;
-        if (b !== STALE[k]) stale = 0;
+      ob[p] = buf[valueAt]!;
+      ob[p + 1] = buf[valueAt + 1]!;
+      ob[p + 2] = buf[valueAt + 2]!;
+      ob[p + 3] = buf[valueAt + 3]!;
+      ob[p + 4] = buf[valueAt + 4]!;
+      ob[p + 5] = buf[valueAt + 5]!;
+      ob[p + 6] = buf[valueAt + 6]!;
+      ob[p + 7] = buf[valueAt + 7]!;
+      if (ob[p + 7] === 0x7f) {
+        stale = 1;
+        for (let k = 0; k < 8; k++) if (ob[p + k] !== STALE[k]) stale = 0;
       }
     } else {
       for (let k = 0; k < 8; k++) ob[p + k] = 0;
-      stale = 0;
     }
     ob[p + 8] = stale;
     st.staleMarkers += stale;
