@@ -13,8 +13,8 @@
  * - Allocator: with librdkafka, jemalloc when it is installed (the receiver processes are started
  *   with it in LD_PRELOAD). The client's native binding allocates and frees several blocks per
  *   record across threads (the message copy, the delivery report, its key buffer), and glibc's
- *   malloc spent about a third of the client's CPU on that in a profile (perf, cpu-clock); with
- *   jemalloc the client took 35–40% less CPU per record (README.md, Throughput). `--allocator
+ *   malloc took about 30% of a producing process's CPU in a profile (perf, cpu-clock); with
+ *   jemalloc the client took 31–40% less CPU per record (README.md, Throughput). `--allocator
  *   system` keeps the C library's; an LD_PRELOAD already set is left alone.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +30,11 @@ export interface Choice<T> {
   explicit: boolean;
 }
 
-/** Most processes chosen automatically: beyond this, more producers cost the broker more than they help. */
+/**
+ * Most processes chosen automatically. Measured only on 2 cores (where 2 processes did as well as
+ * or better than 1); each process holds its own producer, connections and buffers, so a many-core
+ * host does not start dozens of them for one receiver unless --workers asks for it.
+ */
 export const AUTO_MAX_WORKERS = 4;
 
 function fileSets(file: string, key: string): boolean {
@@ -83,6 +87,6 @@ export function chooseAllocator(
   if (env.LD_PRELOAD) return { value: null, why: `LD_PRELOAD is already set (${env.LD_PRELOAD})`, explicit: true };
   if (ctx.client !== 'librdkafka') return { value: null, why: 'auto: the C library\'s malloc (jemalloc only pays off with librdkafka)', explicit: false };
   const path = JEMALLOC_PATHS.find((p) => exists(p));
-  if (!path) return { value: null, why: 'auto: the C library\'s malloc (jemalloc is not installed; libjemalloc2 saves librdkafka 35–40% CPU per record)', explicit: false };
+  if (!path) return { value: null, why: 'auto: the C library\'s malloc (jemalloc is not installed; libjemalloc2 saves librdkafka 31–40% CPU per record)', explicit: false };
   return { value: path, why: `auto: jemalloc (${path}) for librdkafka's per-record allocations; --allocator system overrides`, explicit: false };
 }
