@@ -239,7 +239,7 @@ export async function run(): Promise<void> {
       await kt.ensureTopics([{ name: topic, partitions: 6 }]);
       // The in-memory registry client: encoding is the same avsc work either way.
       const serde = await createSerde({ url: 'mock://bench-rw', prefix, topics: ['metrics'] });
-      const producer = await kt.producer({ deliveryTimeoutMs: 10_000 });
+      const producer = await kt.producer({ deliveryTimeoutMs: 10_000, groupCommit: true }); // as panoptes ingest creates it
       const f = await measure(name, await inProcess(new TopicSink({ producer, serde, topic })));
       results.push(f);
       await producer.close();

@@ -121,6 +121,14 @@ export interface ProducerOptions {
    * kafkajs (which gives up after its own retries) and the embedded transport ignore it.
    */
   deliveryTimeoutMs?: number;
+  /**
+   * Non-transactional producers: the records of concurrent send() calls are acknowledged together
+   * (group commit), and send() resolves with no positions (an empty list) once every one of its
+   * records is acknowledged. On librdkafka this replaces one delivery report per record, about
+   * half of the client's CPU per record, with one flush per group; kafkajs and the embedded
+   * transport ignore it.
+   */
+  groupCommit?: boolean;
 }
 
 export interface Transport {
