@@ -19,7 +19,7 @@ import { createRegistry } from '../../pipelines/core/metrics.ts';
 import { createRuntime, type Runtime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
 import { readBasicAuthFile, readBearerTokenFile } from '../../pipelines/core/auth.ts';
-import { chooseAllocator, chooseKafkaClient, chooseWorkers, type Choice } from './auto.ts';
+import { chooseKafkaClient, chooseWorkers, type Choice } from './auto.ts';
 import { ingestSpec, receiverOptions, type IngestOptions, type ReceiverOptions } from './spec.ts';
 import { RemoteWriteReceiver, WRITE_PATH } from './server.ts';
 import { NullSink, type MetricSink } from './sink.ts';
@@ -41,7 +41,7 @@ export function ingestOptionsFromArgs(args: ParsedArgs): IngestOptions {
 
 /** CLI values → one receiver's options; reads the secret and certificate files. */
 export function receiverOptionsFromArgs(args: ParsedArgs): ReceiverOptions {
-  const { bearerTokenFile, basicAuthFile, tlsCert, tlsKey, nullSink: _n, workers: _w, allocator: _a, ...plain } = ingestOptionsFromArgs(args);
+  const { bearerTokenFile, basicAuthFile, tlsCert, tlsKey, nullSink: _n, workers: _w, ...plain } = ingestOptionsFromArgs(args);
   const out: Partial<ReceiverOptions> = { ...plain };
   // The spec types fields without a default loosely: these are strings when present.
   if (bearerTokenFile !== undefined) out.bearerToken = readBearerTokenFile(String(bearerTokenFile));
@@ -116,13 +116,11 @@ export async function openIngest(args: ParsedArgs, config: Config = loadConfig()
   };
 }
 
-/** The Kafka client, worker count and allocator this start will use, each with the reason. */
+/** The Kafka client and worker count this start will use, each with the reason. */
 export interface Plan {
   config: Config;
   client: Choice<Config['kafkaClient']> | null;
   workers: Choice<number>;
-  /** A library to preload into the receiver processes (jemalloc), or null. */
-  allocator: Choice<string | null>;
 }
 
 export async function planIngest(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Promise<Plan> {
@@ -132,15 +130,13 @@ export async function planIngest(args: ParsedArgs, env: NodeJS.ProcessEnv = proc
   const client = kafka ? await chooseKafkaClient(config, env) : null;
   if (client && client.value !== config.kafkaClient) config = loadConfig({ env, overrides: { kafkaClient: client.value } });
   const workers = chooseWorkers(opts.workers as number | undefined, { kafka, client: client?.value ?? null });
-  const allocator = chooseAllocator(opts.allocator ?? 'auto', { client: client?.value ?? null }, env);
-  return { config, client, workers, allocator };
+  return { config, client, workers };
 }
 
 function describePlan(p: Plan): string {
   const parts = [];
   if (p.client) parts.push(`Kafka client ${p.client.value} (${p.client.why})`);
   parts.push(`${p.workers.value} receiver process${p.workers.value === 1 ? '' : 'es'} (${p.workers.why})`);
-  parts.push(`allocator: ${p.allocator.why}`);
   return parts.join(', ');
 }
 
@@ -149,15 +145,10 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   receiverOptionsFromArgs(args);
   const plan = await planIngest(args);
   const log = createLogger(plan.config.logLevel, { stage: 'remote-write' });
-  log.info(`remote-write: ${describePlan(plan)}`, { kafkaClient: plan.client?.value, workers: plan.workers.value, preload: plan.allocator.value });
-  // Receiver processes of their own when there are several, or when they need a preloaded
-  // allocator (this process is already running on the C library's).
-  if (plan.workers.value > 1 || plan.allocator.value !== null) {
+  log.info(`remote-write: ${describePlan(plan)}`, { kafkaClient: plan.client?.value, workers: plan.workers.value });
+  if (plan.workers.value > 1) {
     const { runPrimary } = await import('./cluster.ts');
-    const env: Record<string, string> = {};
-    if (plan.client) env.PANOPTES_KAFKA_CLIENT = plan.client.value;
-    if (plan.allocator.value) env.LD_PRELOAD = plan.allocator.value;
-    return runPrimary(plan.workers.value, args, io, env);
+    return runPrimary(plan.workers.value, args, io, plan.client ? { PANOPTES_KAFKA_CLIENT: plan.client.value } : {});
   }
   const ingest = await openIngest(args, plan.config);
   try {

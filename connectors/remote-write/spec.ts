@@ -27,11 +27,6 @@ export const ingestSpec = defineSpec(
       min: 1,
       max: MAX_WORKERS,
     }),
-    allocator: f.enum(['auto', 'system'], {
-      doc: "Memory allocator of the receiver processes. `auto`: jemalloc when the Kafka client is librdkafka and jemalloc is installed (the processes start with it in LD_PRELOAD; librdkafka's binding then spends 31–40% less CPU per record), else the C library's. `system`: always the C library's.",
-      default: 'auto',
-      advanced: true,
-    }),
     deadlineMs: f.int({ doc: "How long Kafka may take to acknowledge a request's records (ms); past it the reply is 503 and Prometheus retries. A produce not started by then is not started.", default: 5000, min: 1 }),
     maxSeriesPerRequest: f.int({ doc: 'Time series in one request; more is refused with 400 `too_many_series` while decoding, so a small body that inflates to millions of series costs little.', default: 100_000, min: 1 }),
     maxSamplesPerRequest: f.int({ doc: 'Samples in one request, all series together; more is refused with 400 `too_many_samples`.', default: 1_000_000, min: 1 }),
@@ -68,8 +63,8 @@ export const ingestSpec = defineSpec(
 export type IngestOptions = Options<typeof ingestSpec.fields>;
 
 /** What the spec declares that only the command uses (files are read into ReceiverOptions' secrets). */
-type CommandOnly = 'workers' | 'allocator' | 'nullSink' | 'bearerTokenFile' | 'basicAuthFile' | 'tlsCert' | 'tlsKey';
-const COMMAND_ONLY: readonly CommandOnly[] = ['workers', 'allocator', 'nullSink', 'bearerTokenFile', 'basicAuthFile', 'tlsCert', 'tlsKey'];
+type CommandOnly = 'workers' | 'nullSink' | 'bearerTokenFile' | 'basicAuthFile' | 'tlsCert' | 'tlsKey';
+const COMMAND_ONLY: readonly CommandOnly[] = ['workers', 'nullSink', 'bearerTokenFile', 'basicAuthFile', 'tlsCert', 'tlsKey'];
 
 /** The options one receiver runs with: the spec's values plus the secrets its files held. */
 export type ReceiverOptions = Omit<IngestOptions, CommandOnly> & {

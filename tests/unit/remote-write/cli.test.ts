@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CliIo, ParsedArgs } from '../../../pipelines/core/cli-types.ts';
 import { ConfigError, UsageError } from '../../../pipelines/core/errors.ts';
 import { commands, planIngest, receiverOptionsFromArgs } from '../../../connectors/remote-write/cli.ts';
-import { AUTO_MAX_WORKERS, chooseAllocator, chooseKafkaClient, chooseWorkers } from '../../../connectors/remote-write/auto.ts';
+import { AUTO_MAX_WORKERS, chooseKafkaClient, chooseWorkers } from '../../../connectors/remote-write/auto.ts';
 import { loadConfig } from '../../../pipelines/core/config.ts';
 import { body, get, post, PROM_HEADERS, series } from './helpers.ts';
 
@@ -150,14 +150,3 @@ test('the process count: one per core up to the cap with Kafka, one without, --w
   assert.deepEqual([kafka.config.kafkaClient, kafka.workers.value, kafka.client?.explicit], ['kafkajs', 2, true]);
 });
 
-test('the allocator: jemalloc for librdkafka when installed, never over an LD_PRELOAD already set or --allocator system', () => {
-  const found = (p: string) => p === '/usr/lib64/libjemalloc.so.2';
-  assert.equal(chooseAllocator('auto', { client: 'librdkafka' }, {}, found).value, '/usr/lib64/libjemalloc.so.2');
-  assert.equal(chooseAllocator('auto', { client: 'librdkafka' }, {}, () => false).value, null);
-  assert.equal(chooseAllocator('auto', { client: 'kafkajs' }, {}, found).value, null);
-  assert.equal(chooseAllocator('auto', { client: null }, {}, found).value, null);
-  assert.equal(chooseAllocator('system', { client: 'librdkafka' }, {}, found).value, null);
-  const preset = chooseAllocator('auto', { client: 'librdkafka' }, { LD_PRELOAD: '/opt/tcmalloc.so' }, found);
-  assert.equal(preset.value, null);
-  assert.match(preset.why, /LD_PRELOAD is already set/);
-});
