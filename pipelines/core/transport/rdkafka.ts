@@ -247,7 +247,6 @@ const ERR_TIMED_OUT = -185;
  * records meanwhile share the next one. A flush also makes librdkafka send at once, ignoring
  * linger.ms.
  */
-
 class RdGroupProducer implements Producer {
   private closed = false;
   private failures = 0;
