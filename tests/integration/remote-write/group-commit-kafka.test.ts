@@ -6,11 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { RdKafkaTransport } from '../../../pipelines/core/transport/rdkafka.ts';
 import { murmur2 } from '../../../pipelines/core/transport/murmur2.ts';
 import type { OutRecord, Producer } from '../../../pipelines/core/transport/types.ts';
 import { isTooLarge } from '../../../connectors/remote-write/topic-sink.ts';
-import { BROKER, ensureInfra, uniquePrefix } from '../../helpers/infra.ts';
+import { BROKER, ensureInfra, ROOT, uniquePrefix } from '../../helpers/infra.ts';
 
 const prefix = uniquePrefix('rw-group');
 const topic = `${prefix}metrics`;
@@ -20,6 +22,8 @@ let producer: Producer;
 
 before(async () => {
   ensureInfra();
+  // Builds librdkafka's native module if it does not load (a no-op once built); fails if it cannot.
+  execFileSync('bash', [join(ROOT, 'infra', 'rdkafka.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
   transport = new RdKafkaTransport({ brokers: [BROKER], clientId: 'rw-group-it', connectTimeoutMs: 15000, requestTimeoutMs: 30000 });
   await transport.connect();
   // `small` refuses any record batch over 2,000 bytes (the producer's own limit is 1,000,000).
