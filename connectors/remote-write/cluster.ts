@@ -23,7 +23,7 @@ import type { CliIo, ParsedArgs } from '../../pipelines/core/cli-types.ts';
 import { loadConfig } from '../../pipelines/core/config.ts';
 import { ConnectError, describeError } from '../../pipelines/core/errors.ts';
 import { createLogger } from '../../pipelines/core/logger.ts';
-import { RECEIVER_DEFAULTS } from './config.ts';
+import { ingestSpec } from './spec.ts';
 
 /** The environment variable carrying a worker's CLI options (JSON). */
 export const WORKER_ENV = 'PANOPTES_INGEST_WORKER';
@@ -31,7 +31,7 @@ const WORKER_ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'worker-entry
 
 /** Messages between the primary and its workers. */
 export type ClusterMessage =
-  | { type: 'panoptes:ingest-listening'; url: string; sink: string }
+  | { type: 'panoptes:ingest-listening'; url: string; sink: string; transport: string }
   | { type: 'panoptes:ingest-failed'; message: string }
   | { type: 'panoptes:ingest-metrics'; id: number }
   | { type: 'panoptes:ingest-metrics-reply'; id: number; text?: string; error?: string }
@@ -41,12 +41,15 @@ function isMessage(m: unknown): m is ClusterMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('panoptes:ingest-');
 }
 
-/** Runs the primary until the signal aborts; resolves the exit code. */
-export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promise<number> {
+/**
+ * Runs the primary until the signal aborts; resolves the exit code. `extraEnv` reaches every
+ * worker (the Kafka client the primary chose, so workers do not choose again).
+ */
+export async function runPrimary(n: number, args: ParsedArgs, io: CliIo, extraEnv: Record<string, string> = {}): Promise<number> {
   const log = createLogger(loadConfig().logLevel, { stage: 'remote-write', role: 'primary' });
   // The AggregatorRegistry's constructor installs the listener that collects workers' replies.
   const aggregator = new AggregatorRegistry();
-  const env = { [WORKER_ENV]: JSON.stringify(args.options) };
+  const env = { ...extraEnv, [WORKER_ENV]: JSON.stringify(args.options) };
   // The entry registers tsx itself; the parent's flags (a test runner's, say) are not inherited.
   cluster.setupPrimary({ exec: WORKER_ENTRY, execArgv: [], args: [] });
   let stopping = false;
@@ -62,7 +65,7 @@ export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promis
   };
 
   /** Forks one worker; resolves once it listens, rejects with its reason if it cannot start. */
-  const fork = (): Promise<{ url: string; sink: string }> => {
+  const fork = (): Promise<{ url: string; sink: string; transport: string }> => {
     const w = cluster.fork(env);
     live.add(w);
     // A send to a worker that is already exiting fails with EPIPE; its exit is handled below.
@@ -74,7 +77,7 @@ export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promis
         if (!isMessage(m)) return;
         if (m.type === 'panoptes:ingest-listening') {
           started = true;
-          resolve({ url: m.url, sink: m.sink });
+          resolve({ url: m.url, sink: m.sink, transport: m.transport });
         } else if (m.type === 'panoptes:ingest-failed' && !started) reject(new ConnectError(`ingest worker could not start: ${m.message}`));
       });
       w.on('exit', (code, signal) => {
@@ -106,7 +109,7 @@ export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promis
     clearTimeout(timer);
   };
 
-  let first: { url: string; sink: string };
+  let first: { url: string; sink: string; transport: string };
   try {
     // One worker first: its listen() binds the port (an error such as EADDRINUSE shows once);
     // the others then share it.
@@ -116,14 +119,14 @@ export async function runPrimary(n: number, args: ParsedArgs, io: CliIo): Promis
     await stopAll(5000);
     throw err;
   }
-  log.info('remote-write receiver listening', { url: first.url, sink: first.sink, workers: n });
-  io.out(io.json ? JSON.stringify({ url: first.url, sink: first.sink, workers: n }) : `listening on ${first.url} (sink: ${first.sink}, ${n} workers)`);
+  log.info('remote-write receiver listening', { url: first.url, sink: first.sink, transport: first.transport, workers: n });
+  io.out(io.json ? JSON.stringify({ url: first.url, sink: first.sink, transport: first.transport, workers: n }) : `listening on ${first.url} (sink: ${first.sink}, ${first.transport}, ${n} workers)`);
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     else io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   log.info('remote-write receiver stopping', { workers: live.size });
-  const deadlineMs = typeof args.options['deadline-ms'] === 'number' ? args.options['deadline-ms'] : RECEIVER_DEFAULTS.deadlineMs;
+  const deadlineMs = typeof args.options['deadline-ms'] === 'number' ? args.options['deadline-ms'] : ingestSpec.fields.deadlineMs.default;
   await stopAll(deadlineMs + 15_000);
   return 0;
 }

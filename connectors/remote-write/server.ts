@@ -16,16 +16,15 @@ import type { Registry } from 'prom-client';
 import { describeError, InputError } from '../../pipelines/core/errors.ts';
 import { silentLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { metricsHandler } from '../../pipelines/core/metrics.ts';
-import type { MetricBatch } from '../../pipelines/core/records.ts';
 import { parseListen } from '../../pipelines/core/config.ts';
 import { listenOn } from '../../pipelines/core/listen.ts';
 import { authChecker } from '../../pipelines/core/auth.ts';
-import { receiverOptions, type ReceiverOptions } from './config.ts';
-import { decodeWriteRequest, type DecodedRequest } from './decode.ts';
+import { limitsAt, receiverOptions, type ReceiverOptions } from './spec.ts';
 import { receiverMetrics, type ReceiverMetrics } from './metrics.ts';
-import { reject, rejectionOf, type RejectReason } from './reject.ts';
-import { snappyUncompress } from './snappy.ts';
 import type { MetricSink } from './sink.ts';
+import { reject, rejectionOf, type RejectReason } from './wire/reject.ts';
+import { snappyUncompressTransient } from './wire/snappy.ts';
+import { encodeWriteRequest, type EncodedRequest } from './wire/write-request.ts';
 
 export const WRITE_PATH = '/api/v1/write';
 
@@ -154,7 +153,7 @@ export class RemoteWriteReceiver {
     }
     const reserve = declared ?? o.maxBodyBytes;
     if (this.inflight >= o.maxInflight || this.inflightBytes + reserve > o.maxInflightBytes) {
-      return refuse(429, 'overloaded', `${this.inflight} requests (${this.inflightBytes} bytes) in flight`, { 'Retry-After': String(o.retryAfterS) });
+      return refuse(429, 'overloaded', `${this.inflight} requests (${this.inflightBytes} bytes) in flight`, { 'Retry-After': String(o.retryAfter) });
     }
 
     this.inflight++;
@@ -174,11 +173,13 @@ export class RemoteWriteReceiver {
       }
       this.metrics.bytes.inc({ kind: 'compressed' }, body.length);
 
-      let decoded: DecodedRequest;
+      let decoded: EncodedRequest;
       try {
-        const raw = snappyUncompress(body, o.maxDecodedBytes);
+        // Transient: valid until the next request's inflation; the encoder copies what it keeps.
+        const raw = snappyUncompressTransient(body, o.maxDecodedBytes);
         this.metrics.bytes.inc({ kind: 'decompressed' }, raw.length);
-        decoded = decodeWriteRequest(raw, Date.now(), o.source);
+        const now = Date.now();
+        decoded = encodeWriteRequest(raw, { schemaId: this.sink.schemaId, source: o.source, receivedAtMs: now }, limitsAt(o, now));
       } catch (err) {
         const r = rejectionOf(err);
         if (!r) throw err;
@@ -195,9 +196,9 @@ export class RemoteWriteReceiver {
       m.histogramsDropped.inc(decoded.histogramsDropped);
       m.metadataIgnored.inc(decoded.metadata);
 
-      if (decoded.batches.length > 0) {
+      if (decoded.records > 0) {
         const started = performance.now();
-        const outcome = await this.writeWithDeadline(takeBatches(decoded), Date.now() + o.deadlineMs);
+        const outcome = await this.writeWithDeadline(decoded, Date.now() + o.deadlineMs);
         m.sinkDuration.observe({ outcome: outcome.kind }, (performance.now() - started) / 1000);
         if (outcome.kind !== 'error') this.lastWriteAcked = outcome.kind === 'ok';
         if (outcome.kind !== 'ok') {
@@ -205,13 +206,14 @@ export class RemoteWriteReceiver {
             // The sink says these records can never be stored: a 503 would make Prometheus
             // resend them forever and block its queue.
             this.log.warn('sink refused records', { err: describeError(outcome.err) });
-            this.reply(res, 400, `sink_rejected: ${oneLine(outcome.err.message)}`, {});
-            this.count(400, 'sink_rejected', t0);
+            const r = rejectionOf(outcome.err);
+            this.reply(res, 400, r ? outcome.err.message : `sink_rejected: ${oneLine(outcome.err.message)}`, {});
+            this.count(400, r ? r.reason : 'sink_rejected', t0);
             return;
           }
           const why = outcome.kind === 'deadline' ? `sink did not acknowledge within ${o.deadlineMs} ms` : `sink unavailable: ${oneLine(describeError(outcome.err))}`;
           this.log.warn('remote-write request not acknowledged', { why, series: decoded.series, samples: decoded.samples });
-          this.reply(res, 503, why, { 'Retry-After': String(o.retryAfterS) });
+          this.reply(res, 503, why, { 'Retry-After': String(o.retryAfter) });
           this.count(503, null, t0);
           return;
         }
@@ -228,17 +230,11 @@ export class RemoteWriteReceiver {
     }
   }
 
-  /**
-   * Hands the batches to the sink and waits for it, at most until the deadline. Nothing here
-   * keeps the batches reachable once the sink has taken them: the sink may encode and drop them
-   * at once, and a request's thousands of sample objects then die young instead of being
-   * promoted to the old generation while the produce is acknowledged (~100 ms), which showed
-   * as a tenth of the receiver's CPU in garbage collection.
-   */
-  private writeWithDeadline(batches: MetricBatch[], deadlineMs: number): Promise<SinkOutcome> {
+  /** Hands the records to the sink and waits for it, at most until the deadline. */
+  private writeWithDeadline(req: EncodedRequest, deadlineMs: number): Promise<SinkOutcome> {
     let write: Promise<void>;
     try {
-      write = this.sink.write(batches, deadlineMs);
+      write = this.sink.write(req, deadlineMs);
     } catch (err) {
       write = Promise.reject(err);
     }
@@ -257,13 +253,6 @@ export class RemoteWriteReceiver {
     if (reason !== null) this.metrics.rejects.inc({ reason });
     this.metrics.requestDuration.observe({ code }, (performance.now() - t0) / 1000);
   }
-}
-
-/** The request's batches, detached from it, so that only the sink holds them from here on. */
-function takeBatches(d: DecodedRequest): MetricBatch[] {
-  const b = d.batches;
-  d.batches = [];
-  return b;
 }
 
 function raceDeadline(write: Promise<void>, deadlineMs: number): Promise<SinkOutcome> {

@@ -6,7 +6,7 @@
  * Usage: node --import tsx tests/bench/remote-write-load.ts URL SECONDS CONCURRENCY
  */
 import { Agent, request } from 'node:http';
-import { encodeBody, type PbTimeSeries } from '../../connectors/remote-write/proto.ts';
+import { encodeBody, type PbTimeSeries } from '../unit/remote-write/proto.ts';
 
 const [url, secondsArg, concArg] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 10);

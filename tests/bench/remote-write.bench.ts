@@ -1,253 +1,361 @@
 /**
- * The remote-write receiver end to end over loopback: a load generator (child process,
- * remote-write-load.ts) posts 1,000 series × 10 samples per request from several keep-alive
- * connections for a bounded time; the receiver runs here, first with the null sink (decode and
- * validate only), then, when a broker answers on 127.0.0.1:9092, into Kafka (Avro records,
- * acks=all, idempotent producer) through each Kafka client, in the same run.
+ * The remote-write receiver against its peer, from outside (issue 21): Debian's Prometheus as a
+ * remote-write receiver (`--web.enable-remote-write-receiver`, writing to a TSDB in a temp dir)
+ * and `panoptes ingest` with its defaults (on the real Kafka at PANOPTES_BROKERS or
+ * 127.0.0.1:9092: acks=all, idempotent producer, 204 only once every record is acknowledged), both
+ * driven by the same load generator in a separate process (../shared/tools/rwload: 1,000 series ×
+ * 10 samples per snappy request, 2 lanes, closed loop, 10 s), alternated round by round (the order
+ * flips every round so a drift in machine load favours neither).
  *
- * Figures: accepted samples/s, client-side p50/p99 request latency, and CPU per 100,000 samples:
- * the receiver's (process.cpuUsage of this process: HTTP, snappy, decode, Avro encoding, the
- * client, librdkafka's native threads included; not the generator) and the broker's (from
- * /proc of the process listening on the broker port, when it is on this machine; the shared
- * broker also serves other clients, so that figure is an upper bound). CPU per sample varies
- * much less with machine load than samples/s does.
+ * Printed: each round's accepted samples/s, latency and CPU per 100,000 samples of each receiver
+ * (user+system of the process tree, from /proc: Prometheus; the `panoptes ingest` primary and its
+ * workers, librdkafka's threads included), the broker's CPU per 100,000 samples during the
+ * Panoptes runs (the shared broker serves other clients too, so an upper bound), the ratio
+ * Panoptes/Prometheus per round and its median.
  *
- * The `cli-*` variants run `panoptes ingest` as a child process instead, with librdkafka and
- * --workers 1 or 2 (the registry is then the real one, and the receiver's CPU is that of the
- * primary and its workers, from /proc).
- *
- * Env: PANOPTES_BENCH_RW_SECONDS (default 10), PANOPTES_BENCH_RW_CONCURRENCY (default 8),
- * PANOPTES_BENCH_RW_SINKS (comma list of null, kafkajs, kafkajs-if5, librdkafka, cli-w1, cli-w2;
- * default all but cli-w1).
+ * Env: PANOPTES_BENCH_RW_SECONDS (10), PANOPTES_BENCH_RW_ROUNDS (3), PANOPTES_BENCH_RW_LANES (2),
+ * PANOPTES_BENCH_RW_VARIANTS: `;`-separated Panoptes variants to alternate with Prometheus, each
+ * `label=ARGS` with ingest arguments, VAR=value environment words and `@COMMIT` to run that
+ * commit's code instead of this tree's (extracted with `git archive` into a temp dir, sharing this
+ * node_modules), for before/after figures in one run (default `defaults=`), e.g.
+ * `before=@73f2cfe PANOPTES_KAFKA_CLIENT=librdkafka --workers 2;after=`.
+ * The second table, `remote-write.inprocess.bench.ts`, runs with the same `npm run bench -- remote-write`
+ * (PANOPTES_BENCH_RW_INPROCESS=0 skips it).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { loadavg } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
-import { RemoteWriteReceiver } from '../../connectors/remote-write/server.ts';
-import { NullSink, type MetricSink } from '../../connectors/remote-write/sink.ts';
-import { TopicSink } from '../../connectors/remote-write/topic-sink.ts';
-import { createSerde } from '../../pipelines/core/serde.ts';
-import { KafkaTransport } from '../../pipelines/core/transport/kafka.ts';
-import { RdKafkaTransport } from '../../pipelines/core/transport/rdkafka.ts';
-import type { Transport } from '../../pipelines/core/transport/types.ts';
 import { BROKER, REGISTRY, ROOT, uniquePrefix } from '../helpers/infra.ts';
 
 const SECONDS = Number(process.env.PANOPTES_BENCH_RW_SECONDS ?? 10);
-const CONCURRENCY = Number(process.env.PANOPTES_BENCH_RW_CONCURRENCY ?? 8);
-const SINKS = (process.env.PANOPTES_BENCH_RW_SINKS ?? 'null,kafkajs,kafkajs-if5,librdkafka,cli-w2').split(',').map((s) => s.trim()).filter(Boolean);
+const ROUNDS = Number(process.env.PANOPTES_BENCH_RW_ROUNDS ?? 3);
+const LANES = Number(process.env.PANOPTES_BENCH_RW_LANES ?? 2);
+const SERIES = 1000;
+const SAMPLES = 10;
 const HERE = dirname(fileURLToPath(import.meta.url));
+const RWLOAD_DIR = process.env.PANOPTES_RWLOAD_DIR ?? join(ROOT, '..', '..', 'shared', 'tools', 'rwload');
+const PROMETHEUS = '/usr/bin/prometheus';
 const CLK_TCK = 100;
 
-interface LoadResult {
-  elapsedS: number;
+interface Variant {
+  label: string;
+  args: string[];
+  env: Record<string, string>;
+  /** A commit whose code runs instead of this tree's. */
+  commit?: string;
+}
+
+function variants(): Variant[] {
+  const spec = process.env.PANOPTES_BENCH_RW_VARIANTS ?? 'defaults=';
+  return spec.split(';').filter((s) => s.trim()).map((v) => {
+    const eq = v.indexOf('=');
+    const label = v.slice(0, eq).trim();
+    const words = v.slice(eq + 1).trim().split(/\s+/).filter(Boolean);
+    const env: Record<string, string> = {};
+    const args: string[] = [];
+    let commit: string | undefined;
+    for (const w of words) {
+      const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(w);
+      if (m) env[m[1]!] = m[2]!;
+      else if (w.startsWith('@')) commit = w.slice(1);
+      else args.push(w);
+    }
+    return { label, args, env, ...(commit ? { commit } : {}) };
+  });
+}
+
+/** What rwload prints with --json (the fields used here). */
+interface Load {
+  seconds: number;
   requests: number;
-  statuses: Record<string, number>;
+  status: Record<string, number>;
   acceptedSamples: number;
-  bodyBytes: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
+  acceptedSamplesPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  errorSamples: string[];
+  clientCpuPct: number;
 }
 
-interface Figures extends LoadResult {
-  sink: string;
+interface Target {
+  name: string;
+  url: string;
+  /** CPU seconds of the receiver's process tree so far. */
+  cpuS(): number;
+  /** Whether the broker's CPU counts for it. */
+  usesBroker: boolean;
+  close(): Promise<void>;
+}
+
+interface Row {
+  round: number;
+  receiver: string;
   samplesPerS: number;
-  receiverCpuSPer100kSamples: number;
-  brokerCpuSPer100kSamples: number | null;
-  loadAvg1m: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+  cpuPer100k: number;
+  brokerCpuPer100k: number | null;
+  loadAvg: number;
+  errors: string[];
 }
 
-function generate(url: string): Promise<LoadResult> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'remote-write-load.ts'), url, String(SECONDS), String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadResult);
-      } catch (err) {
-        reject(err);
-      }
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
     });
   });
 }
 
-/** The pid listening on the broker's port, when the broker runs on this machine (for its CPU). */
-function brokerPid(): number | null {
-  try {
-    const port = BROKER.slice(BROKER.lastIndexOf(':') + 1);
-    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const m = /pid=(\d+)/.exec(out);
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** User + system CPU seconds of a process so far (utime and stime of /proc/PID/stat). */
-function procCpuS(pid: number | null): number | null {
-  if (pid === null) return null;
+function procCpuS(pid: number | null | undefined): number {
+  if (!pid) return 0;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / CLK_TCK;
   } catch {
-    return null;
+    return 0;
   }
-}
-
-/** A receiver under test: its write URL, its CPU seconds so far, and how to stop it. */
-interface Target {
-  url: string;
-  cpuS(): number;
-  close(): Promise<void>;
-}
-
-async function inProcess(sink: MetricSink): Promise<Target> {
-  const receiver = new RemoteWriteReceiver({ listen: '127.0.0.1:0', maxInflight: 256, deadlineMs: 10_000 }, { sink, registry: new Registry() });
-  const url = `${await receiver.start()}/api/v1/write`;
-  return {
-    url,
-    cpuS: () => {
-      const c = process.cpuUsage();
-      return (c.user + c.system) / 1e6;
-    },
-    close: () => receiver.close(),
-  };
-}
-
-/** `panoptes ingest` with librdkafka and N workers, on a topic prefix of its own. */
-async function cliReceiver(workers: number): Promise<Target> {
-  const env = {
-    ...process.env,
-    PANOPTES_TRANSPORT: 'kafka',
-    PANOPTES_KAFKA_CLIENT: 'librdkafka',
-    PANOPTES_BROKERS: BROKER,
-    PANOPTES_REGISTRY_URL: REGISTRY,
-    PANOPTES_TOPIC_PREFIX: uniquePrefix('benchrwcli'),
-    PANOPTES_LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'panoptes.js'), 'ingest', '--json', '--listen', '127.0.0.1:0', '--max-inflight', '256', '--deadline-ms', '10000', '--workers', String(workers)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    child.once('exit', (code) => reject(new Error(`panoptes ingest exited with ${code}`)));
-  });
-  const tree = () => [child.pid!, ...childrenOf(child.pid!)];
-  return {
-    url,
-    cpuS: () => tree().reduce((a, pid) => a + (procCpuS(pid) ?? 0), 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const out: number[] = [];
+    for (const task of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)) out.push(task, ...childrenOf(task));
+    return out;
   } catch {
     return [];
   }
 }
 
-async function measure(label: string, target: Target): Promise<Figures> {
-  const pid = label === 'null' ? null : brokerPid();
-  const broker0 = procCpuS(pid);
-  const cpu0 = target.cpuS();
-  const load = await generate(target.url);
-  const cpuS = target.cpuS() - cpu0;
-  const broker1 = procCpuS(pid);
-  await target.close();
-  const per100k = load.acceptedSamples > 0 ? 1e5 / load.acceptedSamples : NaN;
-  const f: Figures = {
-    sink: label,
-    ...load,
-    samplesPerS: load.acceptedSamples / load.elapsedS,
-    receiverCpuSPer100kSamples: cpuS * per100k,
-    brokerCpuSPer100kSamples: broker0 !== null && broker1 !== null ? (broker1 - broker0) * per100k : null,
-    loadAvg1m: loadavg()[0]!,
-  };
-  const broker = f.brokerCpuSPer100kSamples === null ? '' : ` broker ${f.brokerCpuSPer100kSamples.toFixed(3)}`;
-  console.log(
-    `${label.padEnd(12)} ${f.samplesPerS.toFixed(0).padStart(9)} samples/s accepted | ${f.requests} requests ${JSON.stringify(f.statuses)} | ` +
-      `latency p50 ${f.p50Ms.toFixed(1)} ms p99 ${f.p99Ms.toFixed(1)} ms | CPU s per 100k samples: receiver ${f.receiverCpuSPer100kSamples.toFixed(3)}${broker} | load avg ${f.loadAvg1m.toFixed(1)}`,
-  );
-  return f;
+function treeCpuS(pid: number): number {
+  return [pid, ...childrenOf(pid)].reduce((a, p) => a + procCpuS(p), 0);
 }
 
-function reachable(hostPort: string): Promise<boolean> {
-  const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))];
+/** The pid listening on the broker's port, when the broker runs on this machine. */
+function brokerPid(): number | null {
+  const port = BROKER.slice(BROKER.lastIndexOf(':') + 1);
+  const r = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+  const m = /pid=(\d+)/.exec(r.stdout ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+function stop(child: ChildProcess, graceMs = 20_000): Promise<void> {
   return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: 2000 });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
   });
 }
 
-function transportFor(sink: string): Transport {
-  if (sink === 'librdkafka') return new RdKafkaTransport({ brokers: [BROKER], clientId: 'bench-rw', connectTimeoutMs: 15000, requestTimeoutMs: 30000 });
-  const maxInFlight = sink === 'kafkajs-if5' ? 5 : 1;
-  return new KafkaTransport({ brokers: [BROKER], clientId: 'bench-rw', connectTimeoutMs: 15000, requestTimeoutMs: 30000, maxInFlight });
+async function waitUntil(what: string, ok: () => Promise<boolean>, child: ChildProcess, ms: number, log: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${log()}`);
+    if (await ok().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`${what} not ready after ${ms / 1000} s: ${log()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
-export async function run(): Promise<void> {
-  console.log(`remote-write: ${CONCURRENCY} connections × ${SECONDS} s per sink, 1,000 series × 10 samples per request`);
-  const results: Figures[] = [];
-  let nul: Figures | null = null;
-  if (SINKS.includes('null')) results.push((nul = await measure('null', await inProcess(new NullSink()))));
-  const kafkaSinks = SINKS.filter((s) => s !== 'null');
-  if (kafkaSinks.length > 0 && !(await reachable(BROKER))) {
-    console.log(`no broker on ${BROKER}: Kafka figures skipped`);
-  } else {
-    for (const name of kafkaSinks) {
-      if (name.startsWith('cli-w')) {
-        let target: Target;
-        try {
-          target = await cliReceiver(Number(name.slice('cli-w'.length)));
-        } catch (err) {
-          console.log(`${name}: unavailable (${(err as Error).message})`);
-          continue;
-        }
-        const f = await measure(name, target);
-        results.push(f);
-        if (nul) console.log(`             ${name} / null throughput ratio: ${(f.samplesPerS / nul.samplesPerS).toFixed(2)}`);
-        continue;
-      }
-      const kt = transportFor(name);
-      try {
-        await kt.connect();
-      } catch (err) {
-        console.log(`${name}: unavailable (${(err as Error).message})`);
-        continue;
-      }
-      const prefix = uniquePrefix('benchrw');
-      const topic = `${prefix}metrics`;
-      await kt.ensureTopics([{ name: topic, partitions: 6 }]);
-      // The in-memory registry client: encoding is the same avsc work either way.
-      const serde = await createSerde({ url: 'mock://bench-rw', prefix, topics: ['metrics'] });
-      const producer = await kt.producer({ deliveryTimeoutMs: 10_000 });
-      const f = await measure(name, await inProcess(new TopicSink({ producer, serde, topic })));
-      results.push(f);
-      await producer.close();
-      await kt.close();
-      if (nul) console.log(`             ${name} / null throughput ratio: ${(f.samplesPerS / nul.samplesPerS).toFixed(2)}`);
-    }
+async function startPrometheus(): Promise<Target> {
+  if (!existsSync(PROMETHEUS)) throw new Error(`${PROMETHEUS} is not installed (bash infra/debian.sh installs Debian's prometheus)`);
+  const dir = mkdtempSync(join(tmpdir(), 'panoptes-bench-prom-'));
+  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1h\n');
+  const port = await freePort();
+  const child = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
+  try {
+    await waitUntil('prometheus', async () => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok, child, 60_000, () => err);
+  } catch (e) {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  console.log('JSON:' + JSON.stringify({ bench: 'remote-write', seconds: SECONDS, concurrency: CONCURRENCY, results }));
+  return {
+    name: 'prometheus',
+    url: `http://127.0.0.1:${port}/api/v1/write`,
+    cpuS: () => treeCpuS(child.pid!),
+    usesBroker: false,
+    close: async () => {
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A commit's tree in a temp dir, with this project's node_modules; removed at exit. */
+function checkout(commit: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `panoptes-bench-${commit.slice(0, 12)}-`));
+  const archive = spawnSync('git', ['-C', ROOT, 'archive', '--format=tar', commit], { maxBuffer: 1 << 30 });
+  if (archive.status !== 0) throw new Error(`git archive ${commit}: ${archive.stderr.toString().trim()}`);
+  const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr.toString().trim()}`);
+  spawnSync('ln', ['-s', join(ROOT, 'node_modules'), join(dir, 'node_modules')]);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `panoptes ingest` as a user starts it: only the Kafka address and a topic prefix of its own. */
+async function startIngest(v: Variant): Promise<Target & { plan: string }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PANOPTES_TRANSPORT: 'kafka',
+    PANOPTES_BROKERS: process.env.PANOPTES_BROKERS ?? BROKER,
+    PANOPTES_REGISTRY_URL: process.env.PANOPTES_REGISTRY_URL ?? REGISTRY,
+    PANOPTES_TOPIC_PREFIX: uniquePrefix('benchrwpeer'),
+    PANOPTES_LOG_LEVEL: 'info',
+  };
+  // The defaults are what is measured: nothing inherited may choose for them.
+  delete env.PANOPTES_KAFKA_CLIENT;
+  delete env.PANOPTES_CONFIG;
+  delete env.NODE_TEST_CONTEXT;
+  Object.assign(env, v.env);
+  const root = v.commit ? checkout(v.commit) : ROOT;
+  const child = spawn(process.execPath, [join(root, 'bin', 'panoptes.js'), 'ingest', '--json', '--listen', '127.0.0.1:0', ...v.args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-20_000)));
+  let url = '';
+  await waitUntil(
+    'panoptes ingest',
+    async () => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) url = (JSON.parse(line) as { url: string }).url;
+      return url !== '';
+    },
+    child,
+    90_000,
+    () => err.slice(-2000),
+  );
+  const planLine = err.split('\n').find((l) => l.includes('remote-write: '));
+  let plan = planLine ?? `(no plan logged${v.commit ? `; code of ${v.commit}` : ''}: ${[...v.args, ...Object.entries(v.env).map(([k, x]) => `${k}=${x}`)].join(' ') || 'defaults'})`;
+  try {
+    plan = (JSON.parse(planLine ?? '') as { msg?: string; message?: string }).msg ?? plan;
+  } catch {
+    /* not JSON */
+  }
+  return {
+    name: `panoptes ${v.label}`,
+    url,
+    plan,
+    cpuS: () => treeCpuS(child.pid!),
+    usesBroker: true,
+    close: () => stop(child),
+  };
+}
+
+function rwloadCommand(): string[] {
+  const script = join(RWLOAD_DIR, 'rwload.mjs');
+  if (!existsSync(script)) throw new Error(`rwload not found at ${script} (set PANOPTES_RWLOAD_DIR)`);
+  // Without its own `npm ci`, rwload's one dependency (snappyjs) is resolved from this project.
+  const own = existsSync(join(RWLOAD_DIR, 'node_modules', 'snappyjs'));
+  return [...(own ? [] : ['--import', join(HERE, 'rwload-deps.mjs')]), script];
+}
+
+function drive(url: string, seconds: number): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...rwloadCommand(), '--url', url, '--series', String(SERIES), '--samples', String(SAMPLES), '--concurrency', String(LANES), '--seconds', String(seconds), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as Load);
+      } catch {
+        reject(new Error(`rwload exited with ${code}: ${err.trim().slice(-500)}`));
+      }
+    });
+  });
+}
+
+async function measure(t: Target, round: number): Promise<Row> {
+  const bpid = t.usesBroker ? brokerPid() : null;
+  const b0 = bpid ? procCpuS(bpid) : 0;
+  const c0 = t.cpuS();
+  const load = await drive(t.url, SECONDS);
+  const cpu = t.cpuS() - c0;
+  const b1 = bpid ? procCpuS(bpid) : 0;
+  const per100k = load.acceptedSamples > 0 ? 1e5 / load.acceptedSamples : NaN;
+  const row: Row = {
+    round,
+    receiver: t.name,
+    samplesPerS: load.acceptedSamplesPerSec,
+    p50: load.latencyMs.p50,
+    p99: load.latencyMs.p99,
+    statuses: load.status,
+    cpuPer100k: cpu * per100k,
+    brokerCpuPer100k: bpid ? (b1 - b0) * per100k : null,
+    loadAvg: loadavg()[0]!,
+    errors: load.errorSamples,
+  };
+  const broker = row.brokerCpuPer100k === null ? '' : `, broker ${row.brokerCpuPer100k.toFixed(3)} s`;
+  console.log(
+    `round ${round}  ${t.name.padEnd(20)} ${row.samplesPerS.toLocaleString('en-US').padStart(10)} samples/s | p50 ${row.p50} ms p99 ${row.p99} ms | ${JSON.stringify(row.statuses)} | CPU per 100k samples: receiver ${row.cpuPer100k.toFixed(3)} s${broker} | load avg ${row.loadAvg.toFixed(1)}` +
+      (row.errors.length > 0 ? ` | e.g. ${row.errors[0]}` : ''),
+  );
+  return row;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export async function run(): Promise<void> {
+  const vs = variants();
+  console.log(`remote-write against Prometheus: rwload (separate process), ${SERIES} series × ${SAMPLES} samples per request, ${LANES} lanes, closed loop, ${SECONDS} s per run, ${ROUNDS} alternated rounds; ${cpus().length} cores, load avg ${loadavg()[0]!.toFixed(1)} at start`);
+  const prom = await startPrometheus();
+  const ingests: (Target & { plan: string })[] = [];
+  try {
+    for (const v of vs) {
+      const t = await startIngest(v);
+      ingests.push(t);
+      console.log(`${t.name}: ${t.plan}`);
+    }
+    // Warm-up (JIT, connections, topic metadata), not counted.
+    for (const t of [prom, ...ingests]) await drive(t.url, 3);
+    const rows: Row[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? [prom, ...ingests] : [...ingests, prom];
+      for (const t of order) rows.push(await measure(t, round));
+    }
+    const promRows = rows.filter((r) => r.receiver === prom.name);
+    console.log('');
+    console.log('| receiver | samples/s per round | median | ratio to Prometheus per round | median ratio | receiver CPU s per 100k samples (median) | broker CPU s per 100k (median) |');
+    console.log('|---|---|---:|---|---:|---:|---:|');
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    console.log(`| Prometheus ${'2.42'} receiver (TSDB) | ${promRows.map((r) => fmt(r.samplesPerS)).join(', ')} | ${fmt(median(promRows.map((r) => r.samplesPerS)))} | 1 | 1 | ${median(promRows.map((r) => r.cpuPer100k)).toFixed(3)} | — |`);
+    const summary: Record<string, unknown>[] = [];
+    for (const t of ingests) {
+      const mine = rows.filter((r) => r.receiver === t.name);
+      const ratios = mine.map((r) => r.samplesPerS / promRows.find((p) => p.round === r.round)!.samplesPerS);
+      const brokers = mine.map((r) => r.brokerCpuPer100k).filter((x): x is number => x !== null);
+      console.log(`| \`${t.name}\` | ${mine.map((r) => fmt(r.samplesPerS)).join(', ')} | ${fmt(median(mine.map((r) => r.samplesPerS)))} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | **${median(ratios).toFixed(2)}** | ${median(mine.map((r) => r.cpuPer100k)).toFixed(3)} | ${brokers.length ? median(brokers).toFixed(3) : '—'} |`);
+      summary.push({ variant: t.name, plan: t.plan, medianRatio: median(ratios), ratios });
+    }
+    console.log(`\nEvery 2xx counted; a receiver that refused or failed requests shows their statuses above. Load avg at the end ${loadavg()[0]!.toFixed(1)}.`);
+    console.log('JSON:' + JSON.stringify({ bench: 'remote-write-peer', seconds: SECONDS, lanes: LANES, rounds: ROUNDS, rows, summary }));
+  } finally {
+    for (const t of ingests) await t.close();
+    await prom.close();
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await run();

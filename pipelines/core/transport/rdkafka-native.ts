@@ -49,6 +49,8 @@ export interface Producer extends Client {
   on(event: string, listener: (...args: never[]) => void): this;
   produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | string | null, timestamp: number | null, opaque: unknown, headers?: MessageHeader[]): unknown;
   setPollInBackground(set: boolean): void;
+  /** Waits until every message produced so far is delivered or failed (its report served). */
+  flush(timeoutMs: number, cb: (err: LibrdKafkaError | null | undefined) => void): void;
   disconnect(timeoutMs: number, cb: (err: LibrdKafkaError | null | undefined) => void): void;
   disconnect(cb: (err: LibrdKafkaError | null | undefined) => void): void;
   initTransactions(timeoutMs: number, cb: Callback): void;

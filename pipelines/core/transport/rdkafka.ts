@@ -88,11 +88,16 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 /** One send() call: resolved once every one of its records is acknowledged. */
 class PendingSend {
   remaining: number;
-  readonly positions = new Map<string, RecordPosition>();
   failed: unknown = null;
   readonly done: Promise<RecordPosition[]>;
   private resolve!: (p: RecordPosition[]) => void;
   private reject!: (e: unknown) => void;
+  // Like kafka.ts, one position per partition: its lowest offset in this send. Kept per partition
+  // index for the first topic seen (a send nearly always has one), by string key for any other:
+  // this runs once per delivery report, and a string key and map per report showed in profiles.
+  private topic: string | null = null;
+  private readonly lowest: number[] = [];
+  private others: Map<string, RecordPosition> | null = null;
 
   constructor(count: number) {
     this.remaining = count;
@@ -105,10 +110,16 @@ class PendingSend {
   ack(err: unknown, r: RK.DeliveryReport | undefined): void {
     if (err) this.failed ??= err;
     else if (r) {
-      // Like kafka.ts, one position per partition: its lowest offset in this send.
-      const k = tpKey(r.topic, r.partition);
-      const prev = this.positions.get(k);
-      if (!prev || Number(prev.offset) > r.offset) this.positions.set(k, { topic: r.topic, partition: r.partition, offset: String(r.offset) });
+      this.topic ??= r.topic;
+      if (r.topic === this.topic) {
+        const prev = this.lowest[r.partition];
+        if (prev === undefined || prev > r.offset) this.lowest[r.partition] = r.offset;
+      } else {
+        this.others ??= new Map();
+        const k = tpKey(r.topic, r.partition);
+        const prev = this.others.get(k);
+        if (!prev || Number(prev.offset) > r.offset) this.others.set(k, { topic: r.topic, partition: r.partition, offset: String(r.offset) });
+      }
     }
     if (--this.remaining === 0) this.settle();
   }
@@ -121,8 +132,14 @@ class PendingSend {
   }
 
   private settle(): void {
-    if (this.failed) this.reject(wrap('produce', this.failed));
-    else this.resolve([...this.positions.values()]);
+    if (this.failed) {
+      this.reject(wrap('produce', this.failed));
+      return;
+    }
+    const out: RecordPosition[] = [];
+    this.lowest.forEach((offset, partition) => out.push({ topic: this.topic!, partition, offset: String(offset) }));
+    if (this.others) out.push(...this.others.values());
+    this.resolve(out);
   }
 }
 
@@ -193,6 +210,129 @@ class RdProducer implements Producer {
         });
       },
     };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // disconnect() flushes what is queued first.
+    await withTimeout(call((cb) => this.p.disconnect(this.requestTimeoutMs, (err) => cb(err))), this.requestTimeoutMs + 5000, 'closing the producer').catch(() => undefined);
+  }
+}
+
+/** Longest single flush attempt of a group-commit producer (see RdGroupProducer.flush). */
+const FLUSH_ATTEMPT_MS = 2;
+const ERR_TIMED_OUT = -185;
+
+/**
+ * A non-transactional producer that learns its records' fate by group commit (ProducerOptions
+ * `groupCommit`) instead of one delivery report per record: librdkafka reports failures only
+ * (`delivery.report.only.error`), and a send resolves after a flush that began once all its
+ * records were queued has completed with no failure reported meanwhile.
+ *
+ * Why it is exact, never optimistic:
+ * - `rd_kafka_flush` returns success only when no message is outstanding, and a failed message
+ *   counts as outstanding until its delivery report callback has run (the message is destroyed
+ *   after the callback), so every failure of the send's records was reported before the flush
+ *   returned;
+ * - the binding hands that report to JavaScript through its own uv_async, signalled before the
+ *   flush's completion is; libuv runs every signalled uv_async in the same poll phase, so waiting
+ *   for the check phase (setImmediate) after the flush lets the report run first;
+ * - a failure is not tied to its send (no per-record opaque, which costs a persistent handle per
+ *   record): any failure reported while a send was in progress fails that send. Concurrent sends
+ *   may so fail with it (the client retries them: at-least-once, as with any 503), but a send is
+ *   never acknowledged with a record that failed.
+ *
+ * At most one flush runs at a time (flush blocks a libuv pool thread); sends that queue their
+ * records meanwhile share the next one. A flush also makes librdkafka send at once, ignoring
+ * linger.ms.
+ */
+class RdGroupProducer implements Producer {
+  private closed = false;
+  private failures = 0;
+  private lastFailure: unknown = null;
+  private flushing = false;
+  /** Sends whose records are all queued, waiting for a flush attempt to begin. */
+  private waiting: { resolve(): void; reject(err: unknown): void; giveUpAt: number }[] = [];
+
+  constructor(private readonly p: RK.Producer, private readonly flushTimeoutMs: number, private readonly requestTimeoutMs: number) {
+    p.on('delivery-report', (err) => {
+      if (!err) return;
+      this.failures++;
+      this.lastFailure = err;
+    });
+  }
+
+  async send(records: OutRecord[]): Promise<RecordPosition[]> {
+    if (records.length === 0) return [];
+    if (this.closed) throw new TransportError('produce failed: the producer is closed');
+    const failuresAtStart = this.failures;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      for (;;) {
+        try {
+          this.p.produce(r.topic, r.partition ?? null, r.value, r.key ?? null, r.timestamp ?? null, undefined, headersOut(r.headers));
+          break;
+        } catch (err) {
+          if ((err as { code?: number }).code === ERR_QUEUE_FULL && !this.closed) {
+            await new Promise((res) => setTimeout(res, 2));
+            continue;
+          }
+          // Records already queued may still be stored: the caller's retry makes them duplicates
+          // (at-least-once), never losses.
+          throw wrap('produce', err);
+        }
+      }
+    }
+    await this.flushed();
+    if (this.failures !== failuresAtStart) throw wrap('produce', this.lastFailure);
+    return [];
+  }
+
+  /** Resolves once a flush that began after this call has completed (and its reports have run). */
+  private flushed(): Promise<void> {
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.waiting.push({ resolve, reject, giveUpAt: Date.now() + this.flushTimeoutMs });
+    if (!this.flushing) this.flush();
+    return promise;
+  }
+
+  /**
+   * One flush attempt for every send waiting when it begins. Attempts are short
+   * (FLUSH_ATTEMPT_MS): librdkafka's flush re-checks for outstanding messages only every 10 ms
+   * when no report wakes it, and with failures-only reports none does; a short attempt that
+   * times out is simply repeated, so a group waits ~1 ms past its last acknowledgement, not ~5.
+   */
+  private flush(): void {
+    const group = this.waiting;
+    this.waiting = [];
+    this.flushing = true;
+    const done = (err: unknown) =>
+      setImmediate(() => {
+        this.flushing = false;
+        const timedOut = (err as { code?: number } | null)?.code === ERR_TIMED_OUT;
+        const now = Date.now();
+        for (const w of group) {
+          if (!err) w.resolve();
+          else if (timedOut && now < w.giveUpAt && !this.closed) this.waiting.push(w);
+          else w.reject(wrap('produce', err));
+        }
+        if (this.waiting.length > 0) this.flush();
+      });
+    try {
+      this.p.flush(FLUSH_ATTEMPT_MS, (err) => done(err ?? null));
+    } catch (err) {
+      done(err);
+    }
+  }
+
+  async transaction(): Promise<Transaction> {
+    throw new TransportError('transaction() needs a producer created with a transactionalId');
   }
 
   async close(): Promise<void> {
@@ -555,6 +695,8 @@ export class RdKafkaTransport implements Transport {
 
   async producer(opts: ProducerOptions = {}): Promise<Producer> {
     const { mod } = this.require();
+    const groupCommit = opts.groupCommit === true && !opts.transactionalId;
+    const messageTimeoutMs = opts.transactionalId ? 60000 : (opts.deliveryTimeoutMs ?? Math.max(this.o.requestTimeoutMs * 2, 60000));
     const p = this.attachLog(new mod.Producer({
       ...this.base(),
       dr_cb: true,
@@ -562,12 +704,13 @@ export class RdKafkaTransport implements Transport {
       'linger.ms': 5,
       'queue.buffering.max.messages': 1_000_000,
       ...(opts.transactionalId ? { 'transactional.id': opts.transactionalId, 'transaction.timeout.ms': 60000 } : {}),
+      ...(groupCommit ? { 'delivery.report.only.error': true } : {}),
     }, {
       acks: -1,
       // Keys hash with murmur2 like Java's (and kafkajs's) default partitioner.
       partitioner: 'murmur2_random',
       // librdkafka refuses a message timeout above the transaction timeout.
-      'message.timeout.ms': opts.transactionalId ? 60000 : (opts.deliveryTimeoutMs ?? Math.max(this.o.requestTimeoutMs * 2, 60000)),
+      'message.timeout.ms': messageTimeoutMs,
     }));
     await this.connectClient(p, 'producer');
     // Delivery reports are dispatched from librdkafka's thread: no JS poll timer.
@@ -580,6 +723,8 @@ export class RdKafkaTransport implements Transport {
         throw wrap('init transactions', err);
       }
     }
+    // A group's flush ends by itself once its messages are delivered or timed out.
+    if (groupCommit) return new RdGroupProducer(p, messageTimeoutMs + this.o.requestTimeoutMs, this.o.requestTimeoutMs);
     return new RdProducer(p, opts.transactionalId !== undefined, this, this.o.requestTimeoutMs);
   }
 

@@ -133,6 +133,14 @@ export interface ProducerOptions {
    * kafkajs (which gives up after its own retries) and the embedded transport ignore it.
    */
   deliveryTimeoutMs?: number;
+  /**
+   * Non-transactional producers: the records of concurrent send() calls are acknowledged together
+   * (group commit), and send() resolves with no positions (an empty list) once every one of its
+   * records is acknowledged. On librdkafka this replaces one delivery report per record (measured:
+   * 5.1 → 2.1 µs of client CPU per record) with short flushes shared by concurrent sends; kafkajs
+   * and the embedded transport ignore it.
+   */
+  groupCommit?: boolean;
 }
 
 export interface Transport {

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import SnappyJS from 'snappyjs';
-import { WriteRequestType } from '../../../connectors/remote-write/proto.ts';
+import { WriteRequestType } from '../../unit/remote-write/proto.ts';
 
 export interface AckedSample {
   /** Sorted labels as JSON: the series' identity independent of any fingerprint function. */

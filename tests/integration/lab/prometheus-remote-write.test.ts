@@ -7,8 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { RemoteWriteReceiver } from '../../../connectors/remote-write/server.ts';
-import { TopicSink } from '../../../connectors/remote-write/topic-sink.ts';
+import { RemoteWriteReceiver, TopicSink } from '../../../connectors/remote-write/index.ts';
 import { createRuntime } from '../../../pipelines/core/runtime.ts';
 import { topicName } from '../../../pipelines/core/topics.ts';
 import type { MetricBatch } from '../../../pipelines/core/records.ts';

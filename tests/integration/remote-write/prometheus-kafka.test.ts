@@ -54,7 +54,7 @@ before(async () => {
   await transport.connect();
   await transport.ensureTopics([{ name: topic, partitions: 6 }]);
   serde = await createSerde({ url: REGISTRY, prefix, topics: ['metrics'] });
-  producer = await transport.producer({ deliveryTimeoutMs: 5000 });
+  producer = await transport.producer({ deliveryTimeoutMs: 5000, groupCommit: true }); // as panoptes ingest creates it
   receiver = new RemoteWriteReceiver({ listen: '127.0.0.1:0', deadlineMs: 5000 }, { sink: new TopicSink({ producer, serde, topic, registry }), registry });
   await target.start();
   const url = await receiver.start();

@@ -1,7 +1,7 @@
 /** Shared by the remote-write tests: build WriteRequests and post them like Prometheus does. */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { encodeBody, sortedLabels, type PbTimeSeries } from '../../../connectors/remote-write/proto.ts';
+import { encodeBody, sortedLabels, type PbTimeSeries } from './proto.ts';
 
 export const STALE_NAN = Buffer.from('020000000000f07f', 'hex').readDoubleLE(0);
 

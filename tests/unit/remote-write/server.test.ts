@@ -12,9 +12,9 @@ import { request } from 'node:http';
 import { Registry } from 'prom-client';
 import { RemoteWriteReceiver } from '../../../connectors/remote-write/server.ts';
 import { MemorySink } from '../../../connectors/remote-write/sink.ts';
-import { encodeWriteRequest, snappyCompress, sortedLabels } from '../../../connectors/remote-write/proto.ts';
+import { encodeWriteRequest, snappyCompress, sortedLabels } from './proto.ts';
 import { InputError, TransportError } from '../../../pipelines/core/errors.ts';
-import type { ReceiverOptions } from '../../../connectors/remote-write/config.ts';
+import type { ReceiverOptions } from '../../../connectors/remote-write/spec.ts';
 import { PROM_HEADERS, body, get, post, series, STALE_NAN } from './helpers.ts';
 
 const T = 1_700_000_000_000;
@@ -129,7 +129,7 @@ test('a body larger than the limit without Content-Length is cut off with 413', 
 });
 
 test('sink failure: 503 with Retry-After, nothing acknowledged; recovery: 204', async () => {
-  const { sink, registry, write } = await receiver({ retryAfterS: 2 });
+  const { sink, registry, write } = await receiver({ retryAfter: 2 });
   sink.failWith = new TransportError('broker not reachable', { retriable: true });
   const req = body([series({ __name__: 'up' }, [[T, 1]])]);
   const r = await post(write, req);
@@ -176,7 +176,7 @@ test('a sink that says the records can never be stored gets 400 sink_rejected, n
 });
 
 test('overload: beyond max in-flight requests the reply is 429 with Retry-After, before reading the body', async () => {
-  const { sink, registry, write } = await receiver({ maxInflight: 2, retryAfterS: 3 });
+  const { sink, registry, write } = await receiver({ maxInflight: 2, retryAfter: 3 });
   sink.delayMs = 300;
   const req = body([series({ __name__: 'up' }, [[T, 1]])]);
   const replies = await Promise.all([post(write, req), post(write, req), post(write, req)]);

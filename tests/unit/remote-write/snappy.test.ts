@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import SnappyJS from 'snappyjs';
-import { snappyUncompress } from '../../../connectors/remote-write/snappy.ts';
-import { rejectionOf } from '../../../connectors/remote-write/reject.ts';
+import { snappyUncompress, snappyUncompressTransient } from '../../../connectors/remote-write/wire/snappy.ts';
+import { rejectionOf } from '../../../connectors/remote-write/wire/reject.ts';
 
 function compress(b: Uint8Array): Buffer {
   return Buffer.from(SnappyJS.compress(Buffer.from(b)));
@@ -63,4 +63,15 @@ test('random bytes never crash the decompressor', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+test('the transient variant inflates the same bytes into a buffer it reuses', () => {
+  const a = Buffer.from('abcabcabcabcabcabc'.repeat(50));
+  const b = Buffer.from('xyz'.repeat(100));
+  const first = snappyUncompressTransient(compress(a), 1 << 20);
+  assert.deepEqual(Buffer.from(first), a);
+  const second = snappyUncompressTransient(compress(b), 1 << 20);
+  assert.deepEqual(Buffer.from(second), b);
+  assert.equal(second.buffer, first.buffer, 'one buffer for both');
+  assert.throws(() => snappyUncompressTransient(compress(a), 10), (e: unknown) => rejectionOf(e)?.status === 413);
 });

@@ -4,8 +4,12 @@ import { createSerde } from '../../../pipelines/core/serde.ts';
 import { EmbeddedBroker, EmbeddedTransport } from '../../../pipelines/core/transport/embedded.ts';
 import { topicName, topicSpecs } from '../../../pipelines/core/topics.ts';
 import type { MetricBatch } from '../../../pipelines/core/records.ts';
-import { TopicSink } from '../../../connectors/remote-write/topic-sink.ts';
-import { TimeoutError } from '../../../pipelines/core/errors.ts';
+import { isTooLarge, TopicSink } from '../../../connectors/remote-write/topic-sink.ts';
+import { encodeWriteRequest as encodeRecords, NO_LIMITS } from '../../../connectors/remote-write/wire/write-request.ts';
+import { rejectionOf } from '../../../connectors/remote-write/wire/reject.ts';
+import { InputError, TimeoutError, TransportError } from '../../../pipelines/core/errors.ts';
+import { encodeWriteRequest, sortedLabels } from './proto.ts';
+import { STALE_NAN } from './helpers.ts';
 
 async function setup() {
   // A broker of its own per test: the default one is shared by the whole process.
@@ -17,63 +21,59 @@ async function setup() {
   return { transport, serde, topic };
 }
 
-function batch(name: string, n: number, extra: Partial<MetricBatch> = {}): MetricBatch {
-  return {
-    fingerprint: `fp-${name}`,
-    labels: { __name__: name },
-    samples: Array.from({ length: n }, (_, i) => ({ timestampMs: 1000 + i, value: i === 1 ? NaN : i, stale: i === 2 })),
-    source: 'remote-write',
-    receivedAtMs: 5,
-    exemplarsDropped: 0,
-    histogramsDropped: 0,
-    ...extra,
-  };
+/** A request of series named `names`, each with `n` samples (the second NaN, the third stale). */
+function request(schemaId: number, names: string[], n: number, maxSamplesPerRecord = 10_000) {
+  const raw = encodeWriteRequest({
+    timeseries: names.map((name) => ({
+      labels: sortedLabels({ __name__: name }),
+      samples: Array.from({ length: n }, (_, i) => ({ timestamp: 1000 + i, value: i === 1 ? NaN : i === 2 ? STALE_NAN : i })),
+    })),
+  });
+  return encodeRecords(raw, { schemaId, source: 'remote-write', receivedAtMs: 5 }, { ...NO_LIMITS, maxSamplesPerRecord });
 }
 
-test('each batch becomes one Avro record keyed by fingerprint; NaN and stale survive the round trip', async () => {
+test('each record is produced keyed by fingerprint with the registered schema id; NaN and stale survive the round trip', async () => {
   const { transport, serde, topic } = await setup();
   const sink = new TopicSink({ producer: await transport.producer(), serde, topic });
-  await sink.write([batch('a', 3), batch('b', 1)], Date.now() + 5000);
+  assert.equal(sink.schemaId, serde.schemaId(topic));
+  await sink.write(request(sink.schemaId, ['a', 'b'], 3), Date.now() + 5000);
   const records = await transport.readToEnd(topic);
   assert.equal(records.length, 2);
-  const byKey = new Map(records.map((r) => [r.key!.toString(), r]));
-  const a = (await serde.decode<MetricBatch>(topic, byKey.get('fp-a')!.value)).value;
-  assert.deepEqual(a.labels, { __name__: 'a' });
-  assert.equal(a.samples.length, 3);
-  assert.ok(Number.isNaN(a.samples[1]!.value));
-  assert.equal(a.samples[2]!.stale, true);
+  const decoded = await Promise.all(records.map(async (r) => ({ key: r.key!.toString(), v: (await serde.decode<MetricBatch>(topic, r.value)).value })));
+  const a = decoded.find((d) => d.v.labels.__name__ === 'a')!;
+  assert.equal(a.key, a.v.fingerprint);
+  assert.equal(a.v.samples.length, 3);
+  assert.ok(Number.isNaN(a.v.samples[1]!.value));
+  assert.deepEqual(a.v.samples.map((s) => s.stale), [false, false, true]);
   assert.ok(sink.healthy());
   await transport.close();
 });
 
-test('a series longer than maxSamplesPerRecord is split in order on one key; drops reported once', async () => {
+test('the parts of a split series land on one partition, in order', async () => {
   const { transport, serde, topic } = await setup();
-  const sink = new TopicSink({ producer: await transport.producer(), serde, topic, maxSamplesPerRecord: 4 });
-  await sink.write([batch('long', 10, { histogramsDropped: 3 })], Date.now() + 5000);
+  const sink = new TopicSink({ producer: await transport.producer(), serde, topic });
+  await sink.write(request(sink.schemaId, ['long'], 10, 4), Date.now() + 5000);
   const records = await transport.readToEnd(topic);
   assert.equal(records.length, 3);
   assert.equal(new Set(records.map((r) => r.partition)).size, 1);
   const parts = await Promise.all(records.sort((x, y) => Number(x.offset) - Number(y.offset)).map(async (r) => (await serde.decode<MetricBatch>(topic, r.value)).value));
-  assert.deepEqual(parts.map((p) => p.samples.length), [4, 4, 2]);
   assert.deepEqual(parts.flatMap((p) => p.samples.map((s) => s.timestampMs)), Array.from({ length: 10 }, (_, i) => 1000 + i));
-  assert.deepEqual(parts.map((p) => p.histogramsDropped), [3, 0, 0]);
   await transport.close();
 });
 
 test('a write whose deadline already passed sends nothing', async () => {
   const { transport, serde, topic } = await setup();
   const sink = new TopicSink({ producer: await transport.producer(), serde, topic });
-  await assert.rejects(sink.write([batch('a', 1)], Date.now() - 1), TimeoutError);
+  await assert.rejects(sink.write(request(sink.schemaId, ['a'], 1), Date.now() - 1), TimeoutError);
   assert.equal((await transport.readToEnd(topic)).length, 0);
   await transport.close();
 });
 
-test('a failing producer makes the sink unhealthy until a write succeeds', async () => {
-  let fail = true;
-  const sent: number[] = [];
-  const producer = {
+function fakeProducer(fail: () => Error | null, sent: number[]) {
+  return {
     async send(records: unknown[]) {
-      if (fail) throw new Error('broker down');
+      const err = fail();
+      if (err) throw err;
       sent.push(records.length);
       return [];
     },
@@ -82,11 +82,30 @@ test('a failing producer makes the sink unhealthy until a write succeeds', async
     },
     async close() {},
   };
-  const sink = new TopicSink({ producer, serde: { schemaId: () => 1 }, topic: 'm' });
-  await assert.rejects(sink.write([batch('a', 1)], Date.now() + 1000), /broker down/);
+}
+
+test('a failing producer makes the sink unhealthy until a write succeeds', async () => {
+  let fail: Error | null = new Error('broker down');
+  const sent: number[] = [];
+  const sink = new TopicSink({ producer: fakeProducer(() => fail, sent), serde: { schemaId: () => 1 }, topic: 'm' });
+  await assert.rejects(sink.write(request(1, ['a'], 1), Date.now() + 1000), /broker down/);
   assert.equal(sink.healthy(), false);
-  fail = false;
-  await sink.write([batch('a', 1)], Date.now() + 1000);
+  fail = null;
+  await sink.write(request(1, ['a'], 1), Date.now() + 1000);
   assert.equal(sink.healthy(), true);
   assert.deepEqual(sent, [1]);
+});
+
+test('a record Kafka refuses as too large is an InputError (400 record_too_large), not a retriable failure', async () => {
+  // librdkafka's and the broker's MESSAGE_TOO_LARGE (code 10), kafkajs's protocol error type.
+  for (const cause of [Object.assign(new Error('Broker: Message size too large'), { code: 10 }), Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' })]) {
+    const err = new TransportError('produce failed', { cause });
+    assert.ok(isTooLarge(err));
+    const sink = new TopicSink({ producer: fakeProducer(() => err, []), serde: { schemaId: () => 1 }, topic: 'm' });
+    const got = await sink.write(request(1, ['a'], 1), Date.now() + 1000).then(() => null, (e: unknown) => e);
+    assert.ok(got instanceof InputError, String(got));
+    assert.equal(rejectionOf(got)?.reason, 'record_too_large');
+    assert.equal(sink.healthy(), true, 'a refused record says nothing about the broker');
+  }
+  assert.equal(isTooLarge(new TransportError('produce failed', { cause: Object.assign(new Error('timed out'), { code: 7 }) })), false);
 });

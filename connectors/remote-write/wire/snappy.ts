@@ -23,11 +23,34 @@ export function snappyLength(src: Uint8Array): { length: number; headerBytes: nu
 }
 
 export function snappyUncompress(src: Buffer, maxLength: number): Buffer {
+  return uncompress(src, maxLength, false);
+}
+
+// The output buffer of the last call, kept for the next one unless it grew large.
+let reusable: Buffer | null = null;
+const KEEP_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Like snappyUncompress, into a buffer the next call reuses: the result is valid only until then
+ * (the receiver decodes it at once and keeps nothing of it). Saves allocating, and later
+ * collecting, a buffer of the body's inflated size per request.
+ */
+export function snappyUncompressTransient(src: Buffer, maxLength: number): Buffer {
+  return uncompress(src, maxLength, true);
+}
+
+function uncompress(src: Buffer, maxLength: number, transient: boolean): Buffer {
   const { length, headerBytes } = snappyLength(src);
   if (length > maxLength) {
     throw reject('body_too_large', `decompressed size ${length} exceeds the limit of ${maxLength} bytes`, 413);
   }
-  const out = Buffer.allocUnsafe(length);
+  let out: Buffer;
+  if (!transient) out = Buffer.allocUnsafe(length);
+  else {
+    if (reusable === null || reusable.length < length) reusable = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
+    out = reusable.subarray(0, length);
+    if (reusable.length > KEEP_BYTES) reusable = null;
+  }
   const n = src.length;
   let pos = headerBytes;
   let op = 0;

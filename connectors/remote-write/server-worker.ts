@@ -5,11 +5,12 @@
  */
 import cluster from 'node:cluster';
 import { describeError } from '../../pipelines/core/errors.ts';
+import { loadConfig } from '../../pipelines/core/config.ts';
 import { openIngest } from './cli.ts';
 import { clusterExposition, WORKER_ENV, type ClusterMessage } from './cluster.ts';
 
 if (!cluster.isWorker || !process.env[WORKER_ENV]) {
-  process.stderr.write('worker.ts runs only as an ingest cluster worker (panoptes ingest --workers N)\n');
+  process.stderr.write('server-worker.ts runs only as an ingest cluster worker (panoptes ingest --workers N)\n');
   process.exit(2);
 }
 
@@ -28,8 +29,8 @@ const stop = new Promise<void>((resolve) => {
 let code = 0;
 try {
   const options = JSON.parse(process.env[WORKER_ENV]!) as Record<string, string | number | boolean | string[] | undefined>;
-  const ingest = await openIngest({ options, positionals: [] }, clusterExposition);
-  await send({ type: 'panoptes:ingest-listening', url: ingest.url, sink: ingest.sink });
+  const ingest = await openIngest({ options, positionals: [] }, loadConfig(), clusterExposition);
+  await send({ type: 'panoptes:ingest-listening', url: ingest.url, sink: ingest.sink, transport: ingest.transport });
   await stop;
   await ingest.close();
 } catch (err) {

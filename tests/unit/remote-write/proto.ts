@@ -1,13 +1,14 @@
 /**
- * remote.proto loaded with protobufjs, for the sending side: tests, the benchmark's load
- * generator and anything else that needs to build a WriteRequest. The receiver itself decodes
- * with decode.ts. Field names are protobufjs's camelCase (`metricFamilyName`, `countInt`).
+ * connectors/remote-write/wire/remote.proto loaded with protobufjs, for the sending side: the
+ * tests and the in-process benchmark's load generator build WriteRequests with it (here, not in
+ * the connector: only tests use it and snappyjs, a dev dependency). The receiver itself decodes
+ * with wire/write-request.ts. Field names are protobufjs's camelCase (`metricFamilyName`, `countInt`).
  */
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import SnappyJS from 'snappyjs';
 
-const root = protobuf.loadSync(fileURLToPath(new URL('./remote.proto', import.meta.url)));
+const root = protobuf.loadSync(fileURLToPath(new URL('../../../connectors/remote-write/wire/remote.proto', import.meta.url)));
 export const WriteRequestType = root.lookupType('prometheus.WriteRequest');
 
 export interface PbLabel { name: string; value: string }

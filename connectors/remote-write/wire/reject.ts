@@ -4,7 +4,7 @@
  * Client mistakes are InputErrors carrying `reason` and `status` in their details; the server
  * turns them into 4xx replies and never into a 500.
  */
-import { InputError } from '../../pipelines/core/errors.ts';
+import { InputError } from '../../../pipelines/core/errors.ts';
 
 export const rejectReasons = [
   'bad_method',
@@ -24,6 +24,12 @@ export const rejectReasons = [
   'duplicate_label',
   'invalid_utf8',
   'timestamp_out_of_range',
+  'too_many_series',
+  'too_many_samples',
+  'too_many_labels',
+  'label_name_too_long',
+  'label_value_too_long',
+  'record_too_large',
   'overloaded',
   'sink_rejected',
 ] as const;
