@@ -16,6 +16,7 @@ import { ENSEMBLE_LOCO_GRID, runNabLoco } from './eval/loco.ts';
 import { progressLine, renderMarkdown, renderTerminal } from './eval/report.ts';
 import type { EvalResult } from './eval/report.ts';
 import type { Series } from './data/series.ts';
+import type { BaseFn, BaseOutput } from './eval/detector.ts';
 import { Registry } from 'prom-client';
 import { providerOption, runTrain, trainOptionsFrom } from './argos/cli-train.ts';
 import type { SeriesTrainingReport } from './argos/report.ts';
@@ -71,11 +72,12 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   } else {
     // A detector that decides for itself (pipelines/detect's base detectors) is used as deployed;
     // a pure scorer gets the threshold with the best train-split event F1.
-    const rawBase = detector.labels ? (s: Series) => detector.labels!(s) : labelsFromScores(detector);
+    // Its trace (alarm candidates + rest) lets rules combine with it exactly as online.
+    const rawBase: BaseFn = detector.trace ? (s) => detector.trace!(s) : detector.labels ? (s) => detector.labels!(s) : labelsFromScores(detector);
     // The protocol asks for base labels, then the trainer needs the same ones (and --holdout runs
     // every series several times): compute them once per series.
-    const memo = new WeakMap<Series, Uint8Array>();
-    const base: typeof rawBase = (s, ctx) => {
+    const memo = new WeakMap<Series, BaseOutput>();
+    const base: BaseFn = (s, ctx) => {
       let l = memo.get(s);
       if (!l) memo.set(s, (l = rawBase(s, ctx)));
       return l;

@@ -37,6 +37,7 @@ import { formatDuration } from '../ast.ts';
 import { fmt } from '../explain.ts';
 import { validateNumbers } from './options.ts';
 import type { NumberRule } from './options.ts';
+import { RestGate } from './rest.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
 export interface EnsembleOptions {
@@ -161,6 +162,7 @@ export type EnsembleReason = 'novelty' | 'spike' | 'residual' | 'level' | 'sprea
 class EnsembleResult implements BaseResult {
   score = 0;
   isAnomaly = false;
+  candidate = false;
   ready = false;
   reason: EnsembleReason = 'none';
   t = 0;
@@ -191,7 +193,7 @@ class EnsembleResult implements BaseResult {
   }
 
   toJSON(): BaseResult {
-    return { score: this.score, isAnomaly: this.isAnomaly, explanation: this.explanation, ready: this.ready };
+    return { score: this.score, isAnomaly: this.isAnomaly, candidate: this.candidate, explanation: this.explanation, ready: this.ready };
   }
 }
 
@@ -262,7 +264,7 @@ export class EnsembleDetector implements BaseDetector {
   private readonly todTot: Float64Array;
   private readonly resLik: Likelihood;
   private readonly patLik: Likelihood;
-  private lastAlarm = -Infinity;
+  private readonly gate: RestGate;
   private readonly out = new EnsembleResult();
 
   constructor(options: Partial<EnsembleOptions> = {}) {
@@ -279,9 +281,18 @@ export class EnsembleDetector implements BaseDetector {
     this.todTot = new Float64Array(24);
     this.resLik = new Likelihood(o.short, o.historyAlpha);
     this.patLik = new Likelihood(o.short, o.historyAlpha);
+    this.gate = new RestGate(o.rest);
     this.out.warmup = o.warmup;
     this.out.seasonMs = o.seasonMs;
     this.out.seasonBuckets = o.seasonBuckets;
+  }
+
+  get rest(): number {
+    return this.opts.rest;
+  }
+
+  veto(): void {
+    this.gate.veto();
   }
 
   /** Samples accepted so far. */
@@ -293,7 +304,9 @@ export class EnsembleDetector implements BaseDetector {
     const o = this.opts;
     const out = this.out;
     out.isAnomaly = false;
+    out.candidate = false;
     out.resting = false;
+    this.gate.clear();
     out.reason = 'none';
     out.t = t;
     out.value = v;
@@ -382,10 +395,9 @@ export class EnsembleDetector implements BaseDetector {
     else if (lRes > o.residualThreshold) reason = which;
     else if (lPat > o.threshold) reason = 'pattern';
     if (ready && reason !== 'none') {
-      if (n - this.lastAlarm > o.rest) {
-        out.isAnomaly = true;
-        this.lastAlarm = n;
-      } else out.resting = true;
+      out.candidate = true;
+      if (this.gate.pass(n)) out.isAnomaly = true;
+      else out.resting = true;
     }
     out.score = ready ? score : 0;
     out.ready = ready;

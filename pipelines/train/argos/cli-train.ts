@@ -127,7 +127,7 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
     io.signal.throwIfAborted();
     const n = s.values.length;
     const r = await trainSeries(
-      { name: s.name, timestamps: s.timestamps, values: s.values, truth: windowsToPointLabels(s.windows, n), base: base.labels!(s), trainEnd: n },
+      { name: s.name, timestamps: s.timestamps, values: s.values, truth: windowsToPointLabels(s.windows, n), base: base.trace ? base.trace(s) : base.labels!(s), trainEnd: n },
       run,
       { ...options, idPrefix: `${s.name.replace(/\.csv$/, '')}:`, signal: io.signal, onProgress: (l) => io.err(l) },
     );

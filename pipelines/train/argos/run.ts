@@ -8,7 +8,7 @@ import { createLlmClient } from '../../llm/client.ts';
 import type { LlmClient, LlmClientOptions } from '../../llm/client.ts';
 import type { CheckedRule } from '../../detect/rule.ts';
 import type { LabelledSeries } from '../data/series.ts';
-import type { ArgosContext, LabelFn, RuleSet } from '../eval/detector.ts';
+import type { ArgosContext, BaseFn, LabelFn, RuleSet } from '../eval/detector.ts';
 import { ArgosAgents } from './agents.ts';
 import { createOfflineSession, offlineHandlers } from './offline-agents.ts';
 import type { OfflineSession } from './offline-agents.ts';
@@ -66,7 +66,7 @@ export function ruleSetOf(rules: readonly CheckedRule[]): RuleSet {
  */
 export function argosRuleTrainer(
   run: TrainingRun,
-  base: LabelFn,
+  base: BaseFn,
   options: Partial<TrainOptions>,
   reports: SeriesTrainingReport[],
 ): (series: LabelledSeries, ctx: ArgosContext) => Promise<RuleSet> {

@@ -26,6 +26,8 @@
  * cannot lower the validation scores, so the guarantee holds for the whole published set.
  */
 import { BudgetExceededError, LlmError, LlmOutputError, describeError } from '../../core/errors.ts';
+import { combineTrace, traceOfLabels } from '../../detect/base/rest.ts';
+import type { BaseTrace } from '../../detect/base/rest.ts';
 import { formatDiagnostic } from '../../detect/diagnostics.ts';
 import { prepareRule } from '../../detect/rule.ts';
 import type { CheckedRule, RuleKind } from '../../detect/rule.ts';
@@ -46,8 +48,11 @@ export interface TrainSeriesInput {
   values: ArrayLike<number>;
   /** 0/1 truth for at least rows [0, trainEnd). */
   truth: ArrayLike<number>;
-  /** The base detector's 0/1 labels for at least rows [0, trainEnd). */
-  base: ArrayLike<number>;
+  /**
+   * The base detector for at least rows [0, trainEnd): its trace (alarm candidates + rest, so a
+   * vetoed alarm starts no rest, exactly as SeriesDetector runs it), or plain 0/1 labels (no rest).
+   */
+  base: ArrayLike<number> | BaseTrace;
   /** Rows [0, trainEnd) are the training split (fit + validation). */
   trainEnd: number;
 }
@@ -168,11 +173,16 @@ export function fitScore(pred: Uint8Array, truth: Uint8Array): FitScore {
   };
 }
 
-/** Argos's combination on rows [from, to): (base ∧ ¬any FP rule) ∨ any FN rule. */
-export function combine(base: ArrayLike<number>, fpVeto: Uint8Array, fnOr: Uint8Array, from: number, to: number): Uint8Array {
-  const out = new Uint8Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = ((base[i] ? 1 : 0) & (fpVeto[i]! ^ 1)) | fnOr[i]!;
-  return out;
+/**
+ * Argos's combination on rows [from, to) as SeriesDetector runs it: (base alarm ∧ ¬any FP rule) ∨
+ * any FN rule, where a vetoed base alarm starts no rest period (pipelines/detect/base/rest.ts).
+ */
+export function combine(base: BaseTrace, fpVeto: Uint8Array, fnOr: Uint8Array, from: number, to: number): Uint8Array {
+  return combineTrace(base, fpVeto, fnOr, from, to);
+}
+
+function isTrace(b: ArrayLike<number> | BaseTrace): b is BaseTrace {
+  return (b as BaseTrace).candidates !== undefined;
 }
 
 /** The accuracy guarantee's test on the validation rows. */
@@ -224,7 +234,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   const { name, timestamps, values, trainEnd } = input;
   const fitEnd = Math.floor(trainEnd * (1 - o.validationFraction));
   const truth = Uint8Array.from({ length: trainEnd }, (_, i) => (input.truth[i] ? 1 : 0));
-  const base = Uint8Array.from({ length: trainEnd }, (_, i) => (input.base[i] ? 1 : 0));
+  const base: BaseTrace = isTrace(input.base) ? input.base : traceOfLabels(input.base, trainEnd);
   const truthFit = truth.subarray(0, fitEnd);
   const fpVeto = new Uint8Array(trainEnd);
   const fnOr = new Uint8Array(trainEnd);
@@ -322,7 +332,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
       values,
       fitEnd,
       truth: truthFit,
-      base: base.subarray(0, fitEnd),
+      base,
       fpVeto: fpVeto.subarray(0, fitEnd),
       fnOr: fnOr.subarray(0, fitEnd),
       stateVersion,
@@ -513,7 +523,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   // The accuracy guarantee, on rows the loop never saw.
   const valTruth = truth.subarray(fitEnd, trainEnd);
   const hasEvents = valTruth.includes(1);
-  const vBase = fitScore(base.slice(fitEnd, trainEnd), valTruth);
+  const vBase = fitScore(combineTrace(base, null, null, fitEnd, trainEnd), valTruth);
   const vAll = fitScore(combine(base, fpVeto, fnOr, fitEnd, trainEnd), valTruth);
   let vRules = vAll;
   let keep = (_: Accepted) => true;
