@@ -108,6 +108,13 @@ export interface TrainOptions {
    * `eval --holdout` chooses it on the tuning half.
    */
   rangeRules: 'off' | 'above' | 'both';
+  /**
+   * With N > 0, a range rule also asks for a new extreme of the last N samples
+   * (`value > hi and value >= max(N samples)`): it fires on the first excursion past the training
+   * range and on new highs after it, not on every sample of a series that has settled above it.
+   * 0 (default): plain `value > hi`.
+   */
+  rangeRecent: number;
   chunkMin: number;
   chunkMax: number;
   /** Prefix of rule ids, e.g. `nyc_taxi:` → `nyc_taxi:fn-1`. */
@@ -135,6 +142,7 @@ export const defaultTrainOptions: TrainOptions = {
   fpEvidence: false,
   fpRelative: true,
   rangeRules: 'both',
+  rangeRecent: 0,
   chunkMin: 500,
   chunkMax: 2500,
   idPrefix: '',
@@ -564,7 +572,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   // Range rules, vetted on their own: no alarm on any normal row of the training split.
   const rangeRules: RangeRuleRecord[] = [];
   if (o.rangeRules !== 'off' && trainEnd > fitEnd) {
-    for (const c of rangeCandidates(timestamps, values, truth, fitEnd, o.rangeRules)) {
+    for (const c of rangeCandidates(timestamps, values, truth, fitEnd, o.rangeRules, 100, o.rangeRecent)) {
       const id = `${o.idPrefix}range-${c.side}`;
       const p = prepareRule({ id, kind: 'FN', severity: 'warning', description: `${c.description}. Range rule (${ctx.provider}, seed ${o.seed})`, expr: c.expr });
       const rec: RangeRuleRecord = { id, side: c.side, expr: c.expr, extreme: c.extreme, bound: c.bound, published: false, reason: '' };
