@@ -176,6 +176,7 @@ const evalCommand: CliCommand = {
     { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'with --train: publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes, default); or any that do not lose (at-least); or only rule sets that improve there' },
     { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
     { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
+    { name: 'range-recent', type: 'number', placeholder: 'N', description: 'with --train: range rules also ask for a new extreme of the last N samples (`value > hi and value >= max(N samples)`); 0 (default): off' },
     { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'with --train: also publish `value > hi` (above) and `value < lo` (both, default), hi/lo just beyond the fit split\'s normal range, when they raise no alarm on a normal row of the training split' },
     {
       name: 'holdout',
@@ -228,6 +229,7 @@ const trainCommand: CliCommand = {
     { name: 'gate', type: 'string', default: 'proven-vetoes', placeholder: 'proven-vetoes|at-least|improves', description: 'publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there' },
     { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
     { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
+    { name: 'range-recent', type: 'number', default: 0, placeholder: 'N', description: 'range rules also ask for a new extreme of the last N samples (`value > hi and value >= max(N samples)`); 0: off' },
     { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'after the agents: `value > hi` (above) and `value < lo` (both, default), hi/lo just beyond the fit split\'s normal range, published when they raise no alarm on a normal row of fit or validation' },
     { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },

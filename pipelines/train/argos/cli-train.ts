@@ -64,6 +64,8 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
     if (!mode) throw new UsageError(`--range-rules: expected ${RANGE_MODES.map((m) => `"${m}"`).join(', ')}, got "${String(range)}"`);
     o.rangeRules = mode;
   }
+  const recent = intOption(args, 'range-recent', 0);
+  if (recent !== undefined) o.rangeRecent = recent;
   const gate = args.options['gate'];
   if (gate !== undefined) {
     if (gate !== 'improves' && gate !== 'at-least' && gate !== 'proven-vetoes') throw new UsageError(`--gate: expected "at-least", "proven-vetoes" or "improves", got "${String(gate)}"`);

@@ -605,7 +605,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     series: name,
     provider: ctx.provider,
     seed: o.seed,
-    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, gateProvenVetoes: o.gate === 'proven-vetoes' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, rangeRules: RANGE_MODES.indexOf(o.rangeRules), chunkMin: o.chunkMin, chunkMax: o.chunkMax },
+    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, gateProvenVetoes: o.gate === 'proven-vetoes' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, rangeRules: RANGE_MODES.indexOf(o.rangeRules), rangeRecent: o.rangeRecent, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
     split: { fitRows: fitEnd, validationRows: trainEnd - fitEnd, trainEnd },
     baseFit,
     finalFit: current,
