@@ -18,7 +18,7 @@ import type { TrainingReport } from './report.ts';
 import { renderTrainingMarkdown } from './report.ts';
 import { renderRuleFile } from './rule-output.ts';
 import { createTrainingRun } from './run.ts';
-import { RANGE_MODES, trainSeries } from './trainer.ts';
+import { RANGE_MODES, trainDefaultsFor, trainSeries } from './trainer.ts';
 import type { SeriesTrainingResult, TrainOptions } from './trainer.ts';
 
 export function intOption(args: ParsedArgs, key: string, min: number): number | undefined {
@@ -117,7 +117,8 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
   const provider = providerOption(args, 'provider');
   const filterOpt = args.options['filter'];
   const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
-  const options = trainOptionsFrom(args);
+  // Defaults for this base detector (BASE_TRAIN_DEFAULTS), under what the user passed.
+  const options = { ...trainDefaultsFor(baseName), ...trainOptionsFrom(args) };
   const t0 = performance.now();
   io.err(`loading ${data} with labels ${labels}`);
   const corpus = await loadTrainingData(data, labels, filter);

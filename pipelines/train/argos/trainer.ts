@@ -148,6 +148,24 @@ export const defaultTrainOptions: TrainOptions = {
   idPrefix: '',
 };
 
+/**
+ * Training options that differ with the base detector the rules are combined with, over
+ * `defaultTrainOptions` (chosen with `ewma`). For `ensemble` (the default base): the point of
+ * HOLDOUT_GRID chosen on the tuning half with it (`eval --protocol argos --filter real --train
+ * offline --seed 1 --holdout --cross`), then `rangeRecent` 288 chosen on the tuning half among
+ * 0 / 288 / 2016 at that point (seed 1). A strong base leaves little to add and much to lose:
+ * the `improves` gate publishes the loop's rules only on a validation gain, range rules only above
+ * and only on a new 288-sample high. Figures: pipelines/train/README.md.
+ */
+export const BASE_TRAIN_DEFAULTS: Readonly<Record<string, Partial<TrainOptions>>> = {
+  ensemble: { gate: 'improves', validationFraction: 0.3, fpEvidence: false, fpRelative: false, rangeRules: 'above', rangeRecent: 288 },
+};
+
+/** The defaults for rules over base detector `base`, under the caller's options. */
+export function trainDefaultsFor(base: string): Partial<TrainOptions> {
+  return { ...BASE_TRAIN_DEFAULTS[base] };
+}
+
 export interface TrainContext {
   agents: ArgosAgents;
   /** Read by the offline handlers; harmless when a model answers. */
