@@ -6,6 +6,10 @@
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${PANOPTES_INFRA_CACHE:-$INFRA_DIR/.cache}"
 RUN_DIR="${PANOPTES_INFRA_RUN:-$INFRA_DIR/.run}"
+# The physical path: pid-file markers are paths on the servers' command lines, and a worktree whose
+# infra/.run is a symlink to another checkout's must recognise (never remove the pid files of) the
+# servers that checkout started.
+RUN_DIR=$(cd "$RUN_DIR" 2>/dev/null && pwd -P || printf '%s\n' "$RUN_DIR")
 # Bound on any single Maven download step, so a dead network fails instead of hanging.
 MVN_TIMEOUT_S="${PANOPTES_MVN_TIMEOUT:-900}"
 
@@ -13,14 +17,15 @@ say() { printf '[infra] %s\n' "$*"; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # Take an exclusive lock for the rest of the calling script (released when it exits).
-# Waits at most $2 seconds: a first `up` that downloads may hold it for minutes.
+# Waits at most $2 seconds: a first `up` that downloads may hold it for minutes. The lock file is
+# $3/$1.lock ($3 defaults to the run directory).
 take_lock() {
-  local name=$1 wait_s=${2:-900}
-  mkdir -p "$RUN_DIR"
-  exec {LOCK_FD}>"$RUN_DIR/$name.lock"
+  local name=$1 wait_s=${2:-900} dir=${3:-$RUN_DIR}
+  mkdir -p "$dir"
+  exec {LOCK_FD}>"$dir/$name.lock"
   if ! flock -n "$LOCK_FD"; then
     say "$name: another infra script holds the lock, waiting (max ${wait_s}s)"
-    flock -w "$wait_s" "$LOCK_FD" || die "$name: lock $RUN_DIR/$name.lock still held after ${wait_s}s"
+    flock -w "$wait_s" "$LOCK_FD" || die "$name: lock $dir/$name.lock still held after ${wait_s}s"
   fi
 }
 

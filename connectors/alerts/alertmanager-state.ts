@@ -13,8 +13,14 @@
  * Firing alerts are re-sent every `resendMs` with endsAt a few intervals ahead, so Alertmanager
  * keeps them while Panoptes runs and resolves them by itself if Panoptes stops for good.
  * Resolved alerts are sent until one push succeeds, then forgotten.
+ *
+ * Times become dates only through `isoTime` (pipelines/core/time.ts): a record whose times are
+ * outside the date range (a producer's bug, a hostile sample) is refused by `apply` with an
+ * InputError before it touches the state, so the caller can count and skip it; it never becomes
+ * an alert that fails every push.
  */
 import type { Anomaly, Incident, RcaResult } from '../../pipelines/core/records.ts';
+import { isoTime } from '../../pipelines/core/time.ts';
 import type { AlertEvent } from './events.ts';
 
 /** The body items of Alertmanager's POST /api/v2/alerts. */
@@ -74,7 +80,7 @@ function anomalyAnnotations(a: Anomaly): Record<string, string> {
   const clauses = a.clauses.map((c) => `${c.text} = ${c.value}`).join('; ');
   return {
     summary: a.explanation || `anomalous value ${a.value}`,
-    description: `${a.explanation}${a.explanation ? ' ' : ''}(value ${a.value} at ${new Date(a.timestampMs).toISOString()}${a.ruleId ? `, rule ${a.ruleId}${a.ruleVersion ? `@${a.ruleVersion}` : ''}` : a.detector ? `, detector ${a.detector}` : ''}${clauses ? `; ${clauses}` : ''})`,
+    description: `${a.explanation}${a.explanation ? ' ' : ''}(value ${a.value} at ${isoTime(a.timestampMs, 'anomaly timestampMs')}${a.ruleId ? `, rule ${a.ruleId}${a.ruleVersion ? `@${a.ruleVersion}` : ''}` : a.detector ? `, detector ${a.detector}` : ''}${clauses ? `; ${clauses}` : ''})`,
     anomaly_id: a.id,
     value: String(a.value),
   };
@@ -89,6 +95,8 @@ export class AlertmanagerState {
   private readonly pendingRca = new Map<string, Record<string, string>>();
   private readonly pushed = new WeakMap<PostableAlert, { key: string; version: number }>();
   private static readonly MAX_INDEX = 200_000;
+  /** Alerts dropped because their times could not be written as dates. */
+  dropped = 0;
 
   constructor(private readonly o: AmStateOptions) {}
 
@@ -115,6 +123,10 @@ export class AlertmanagerState {
   }
 
   private anomaly(a: Anomaly): void {
+    isoTime(a.timestampMs, 'anomaly timestampMs');
+    if (a.detectedAtMs) isoTime(a.detectedAtMs, 'anomaly detectedAtMs');
+    // Built before the state changes: a record refused here leaves no trace.
+    const annotations = anomalyAnnotations(a);
     const labels = anomalyAlertLabels(a);
     const key = labelKey(labels);
     const seen = Math.max(a.timestampMs, a.detectedAtMs || 0);
@@ -125,13 +137,16 @@ export class AlertmanagerState {
       this.alerts.set(key, al);
     }
     al.lastSeenMs = Math.max(al.lastSeenMs, seen);
-    al.annotations = anomalyAnnotations(a);
+    al.annotations = annotations;
     al.sentAtMs = null;
     al.version++;
     this.remember(this.byAnomaly, a.id, key);
   }
 
   private incident(i: Incident): void {
+    isoTime(i.openedAtMs, 'incident openedAtMs');
+    isoTime(i.updatedAtMs, 'incident updatedAtMs');
+    if (i.resolvedAtMs !== null && i.resolvedAtMs !== undefined) isoTime(i.resolvedAtMs, 'incident resolvedAtMs');
     const labels = { alertname: 'PanoptesIncident', incident: i.id, severity: i.severity };
     let key = this.incidentKeys.get(i.id);
     // Severity is a label: an incident that escalates is a new label set, so the old one resolves.
@@ -210,7 +225,14 @@ export class AlertmanagerState {
       }
       const firing = al.endsAtMs === null;
       if (al.sentAtMs !== null && (!firing || now - al.sentAtMs < this.o.resendMs)) continue;
-      out.push(this.postable(al, now));
+      try {
+        out.push(this.postable(al, now));
+      } catch {
+        // Times past the date range (apply refuses such records; a huge --resend-ms could still
+        // get here): dropped and counted rather than failing every push.
+        this.alerts.delete(al.key);
+        this.dropped++;
+      }
     }
     return out;
   }
@@ -220,8 +242,8 @@ export class AlertmanagerState {
     const p: PostableAlert = {
       labels: al.labels,
       annotations: al.annotations,
-      startsAt: new Date(al.startsAtMs).toISOString(),
-      endsAt: new Date(Math.max(endsAt, al.startsAtMs)).toISOString(),
+      startsAt: isoTime(al.startsAtMs, 'startsAt'),
+      endsAt: isoTime(Math.max(endsAt, al.startsAtMs), 'endsAt'),
       ...(this.o.externalUrl ? { generatorURL: `${this.o.externalUrl}${al.generatorPath}` } : {}),
     };
     this.pushed.set(p, { key: al.key, version: al.version });

@@ -5,7 +5,7 @@
  * with the next tick. The state is folded from the alert log, which reads the topics from their
  * start on every server start, so a restart re-sends what is firing and the resolutions it missed.
  */
-import { describeError } from '../../pipelines/core/errors.ts';
+import { PanoptesError, describeError } from '../../pipelines/core/errors.ts';
 import type { Logger } from '../../pipelines/core/logger.ts';
 import { AlertmanagerState, type AmStateOptions, type PostableAlert } from './alertmanager-state.ts';
 import type { AlertLog } from './log.ts';
@@ -34,7 +34,15 @@ export class AlertmanagerPusher {
 
   /** Subscribe before the log starts, so every event from the topics' start is folded in. */
   attach(log: AlertLog): void {
-    this.unlisten = log.onEvent((e) => this.state.apply(e));
+    this.unlisten = log.onEvent((e) => {
+      try {
+        this.state.apply(e);
+      } catch (err) {
+        // A record that cannot become an alert (its times are no dates) is counted and skipped.
+        this.deps.metrics.skipped.inc({ part: 'alertmanager', reason: err instanceof PanoptesError ? err.code.replace(/^PANOPTES_/, '').toLowerCase() : 'error' });
+        this.deps.log.warn('alert record skipped for Alertmanager', { topic: e.source.topic, partition: e.source.partition, offset: e.source.offset, err: describeError(err) });
+      }
+    });
     this.timer = setInterval(() => {
       // A slow Alertmanager must not pile up ticks behind it: skip while one is running.
       if (this.running) return;
@@ -58,7 +66,9 @@ export class AlertmanagerPusher {
 
   /** Pushes what is due to every Alertmanager; marks it sent only if all accepted it. */
   async tick(now: number): Promise<void> {
+    const dropped = this.state.dropped;
     const due = this.state.due(now);
+    if (this.state.dropped > dropped) this.deps.metrics.skipped.inc({ part: 'alertmanager', reason: 'input' }, this.state.dropped - dropped);
     const size = this.state.size;
     this.deps.metrics.amAlerts.set({ state: 'firing' }, size.firing);
     this.deps.metrics.amAlerts.set({ state: 'resolved' }, size.resolved);

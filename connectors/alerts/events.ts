@@ -4,6 +4,7 @@
  * in Kafka (the position is what SSE event ids and webhook progress are made of).
  */
 import type { Anomaly, Incident, RcaResult, Severity } from '../../pipelines/core/records.ts';
+import type { Selector } from './matchers.ts';
 
 export const ALERT_KINDS = ['anomaly', 'incident', 'rca'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -80,7 +81,7 @@ export class EventBuilder {
 
 /** What a subscriber wants: selectors (a union), severities and kinds (empty = all). */
 export interface EventFilter {
-  selectors: import('./matchers.ts').Selector[];
+  selectors: Selector[];
   severities: readonly Severity[];
   kinds: readonly AlertKind[];
 }
@@ -90,4 +91,9 @@ export function eventMatches(f: EventFilter, e: AlertEvent): boolean {
   if (f.severities.length > 0 && !f.severities.includes(e.severity)) return false;
   if (f.selectors.length === 0) return true;
   return f.selectors.some((s) => s.every((m) => m.test(e.labels)));
+}
+
+/** The JSON each SSE `data:` line (and each webhook body) carries. */
+export function eventPayload(e: AlertEvent): Record<string, unknown> {
+  return { kind: e.kind, id: e.id, severity: e.severity, labels: e.labels, source: e.source, timestampMs: e.timestampMs, record: e.record };
 }

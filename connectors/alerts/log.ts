@@ -8,6 +8,12 @@
  * replay buffer) is rebuilt from the topics, as every Panoptes stage rebuilds its state. A record
  * that cannot be decoded is counted and skipped here: the stage that owns the topic dead-letters
  * it, and a reader that only looks would only add duplicates to the dead-letter topic.
+ *
+ * Why not on `runStage` (pipelines/core/stage.ts): that loop is one topic, one consumer group
+ * whose offsets are committed with the outputs, records in, records out. This reader tails three
+ * topics, must read each from its first retained record on every start (its state is rebuilt, not
+ * resumed), commits nothing and produces nothing: none of runStage's guarantees apply, and its
+ * record policy (dead-lettering) belongs to the stages that own these topics.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../pipelines/core/logger.ts';
@@ -118,7 +124,16 @@ export class AlertLog {
     const kept = [...this.buffers.values()].reduce((n, b) => n + b.events.length, 0);
     if (this.seq.length > 2 * kept + 1024) this.seq = this.seq.filter(({ key: k, event: e }) => this.isBuffered(k, e));
     this.o.metrics?.events.inc({ kind: event.kind });
-    for (const l of this.listeners) l(event);
+    // One listener's failure (a record the Alertmanager state cannot use, say) never stops the
+    // reader, and never keeps the event from the others.
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.o.metrics?.skipped.inc({ part: 'listener', reason: err instanceof PanoptesError ? err.code.replace(/^PANOPTES_/, '').toLowerCase() : 'error' });
+        this.log.warn('an alert event listener failed; the event is skipped for it', { topic: event.source.topic, partition: event.source.partition, offset: event.source.offset, err: err instanceof Error ? err.message : String(err) });
+      }
+    }
   }
 
   private isBuffered(key: string, e: AlertEvent): boolean {

@@ -1,9 +1,10 @@
 /**
  * The alerts server: the subscription API, SSE streams, webhook workers and the Alertmanager
- * pusher around one alert log.
+ * pusher around one alert log, on fastify (pipelines/core/http.ts: body limit and schema, one-line
+ * JSON errors, optional auth on everything but /metrics and /healthz).
  *
  *   POST   /v1/subscriptions               create (JSON body; 201 with the webhook secret, once)
- *   GET    /v1/subscriptions               list (secrets redacted)
+ *   GET    /v1/subscriptions               list (secrets never shown)
  *   GET    /v1/subscriptions/{id}          one subscription
  *   DELETE /v1/subscriptions/{id}          delete (204)
  *   GET    /v1/subscriptions/{id}/stream   SSE of that subscription's alerts
@@ -14,25 +15,25 @@
  * and the Alertmanager pusher attach to the log, and only then does the log start reading, so
  * each of them sees every event from the topics' start and skips what its cursor says is done.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { parseListen } from '../../pipelines/core/config.ts';
-import { listenOn } from '../../pipelines/core/listen.ts';
+import { readBasicAuthFile, readBearerTokenFile, type AuthConfig } from '../../pipelines/core/auth.ts';
 import { describeError } from '../../pipelines/core/errors.ts';
+import { createHttpServer, listenHttp, sendError, type Listening } from '../../pipelines/core/http.ts';
 import { silentLogger, type Logger } from '../../pipelines/core/logger.ts';
-import { metricsHandler } from '../../pipelines/core/metrics.ts';
 import type { Serde } from '../../pipelines/core/serde.ts';
 import type { Producer, Transport } from '../../pipelines/core/transport/types.ts';
 import { AlertmanagerPusher } from './alertmanager.ts';
-import { alertsOptions, type AlertsOptions } from './config.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, type Cursor } from './cursor.ts';
+import { checkWebhookUrl, type EgressPolicy } from './egress.ts';
 import { AlertLog } from './log.ts';
 import { alertsMetrics, forgetSubscription, type AlertsMetrics } from './metrics.ts';
-import { badRequest, createStreamHandler, sendJson, type SseStreams } from './sse.ts';
+import { WebhookKeyring } from './secrets.ts';
+import { alertsSpec, type AlertsOptions } from './spec.ts';
+import { AlertStreams, badRequest, registerStreamRoute, STREAM_PATH } from './sse.ts';
 import { SubscriptionStore } from './store.ts';
-import { publicView, subscriptionFilter, subscriptionFromRequest, SubscriptionInvalid, type Subscription } from './subscription.ts';
-import { WebhookWorker } from './webhook.ts';
+import { publicView, SUBSCRIPTION_BODY, subscriptionFilter, subscriptionFromRequest, SubscriptionInvalid, type Subscription } from './subscription.ts';
+import { WebhookWorker, type PostFn } from './webhook.ts';
 
 export interface AlertsDeps {
   transport: Transport;
@@ -40,10 +41,37 @@ export interface AlertsDeps {
   prefix: string;
   registry: Registry;
   log?: Logger;
+  /** Alertmanager POSTs (tests). */
   fetch?: typeof fetch;
+  /** Webhook POSTs (tests); default: egress.ts's checked POST. */
+  post?: PostFn;
+  /** Name resolution of the egress policy (tests); default: the system resolver. */
+  resolve?: EgressPolicy['resolve'];
 }
 
-const SUB_PATH = /^\/v1\/subscriptions\/([A-Za-z0-9_-]{1,100})(\/stream)?$/;
+/** What the options' files hold: read at construction, so a bad file fails before anything connects. */
+export interface AlertsSecrets {
+  auth: AuthConfig;
+  keyring: WebhookKeyring | null;
+  warnings: string[];
+}
+
+/** Reads the auth and master-secret files the options name; ConfigError (exit 2) on a bad one. */
+export function readAlertsSecrets(o: Pick<AlertsOptions, 'bearerTokenFile' | 'basicAuthFile' | 'webhookSecretFile'>): AlertsSecrets {
+  const auth: AuthConfig = {};
+  if (o.bearerTokenFile) auth.bearerToken = readBearerTokenFile(o.bearerTokenFile);
+  if (o.basicAuthFile) auth.basicAuth = readBasicAuthFile(o.basicAuthFile);
+  const warnings: string[] = [];
+  let keyring: WebhookKeyring | null = null;
+  if (o.webhookSecretFile) {
+    const k = WebhookKeyring.fromFile(o.webhookSecretFile);
+    keyring = k.keyring;
+    if (k.warning) warnings.push(k.warning);
+  }
+  return { auth, keyring, warnings };
+}
+
+const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export class AlertsServer {
   readonly options: AlertsOptions;
@@ -51,42 +79,67 @@ export class AlertsServer {
   readonly log: AlertLog;
   readonly store: SubscriptionStore;
   readonly pusher: AlertmanagerPusher | null;
+  readonly streams: AlertStreams;
   private readonly logger: Logger;
+  private readonly secrets: AlertsSecrets;
+  private readonly policy: EgressPolicy;
   private readonly workers = new Map<string, WebhookWorker>();
-  private readonly stream: { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>; streams: SseStreams };
-  private readonly serveOps: ReturnType<typeof metricsHandler>;
-  private readonly server: Server;
+  /** Subscriptions loaded from the topic that cannot run (a selector RE2 refuses, a secret that does not open), with why. */
+  private readonly broken = new Map<string, string>();
+  private readonly app: FastifyInstance;
   private producer: Producer | null = null;
-  private address: AddressInfo | null = null;
+  private listening: Listening | null = null;
+  private creating = 0;
 
   constructor(options: Partial<AlertsOptions>, private readonly deps: AlertsDeps) {
-    this.options = alertsOptions(options);
+    this.options = alertsSpec.parse(options) as AlertsOptions;
+    this.secrets = readAlertsSecrets(this.options);
     this.logger = deps.log ?? silentLogger;
+    this.policy = { allowPrivate: this.options.webhookAllowPrivate, ...(deps.resolve ? { resolve: deps.resolve } : {}) };
     this.metrics = alertsMetrics(deps.registry);
     this.log = new AlertLog({ transport: deps.transport, serde: deps.serde, prefix: deps.prefix, bufferPerPartition: this.options.bufferPerPartition, log: this.logger, metrics: this.metrics });
     this.store = new SubscriptionStore(deps.transport, deps.prefix, this.logger);
     this.pusher = this.options.alertmanager.length > 0
-      ? new AlertmanagerPusher({ urls: this.options.alertmanager, tickMs: this.options.tickMs, timeoutMs: this.options.alertmanagerTimeoutMs, resendMs: this.options.resendMs, anomalyHoldMs: this.options.anomalyHoldMs, externalUrl: this.options.externalUrl }, { metrics: this.metrics, log: this.logger, fetch: deps.fetch })
+      ? new AlertmanagerPusher({ urls: this.options.alertmanager, tickMs: this.options.tickMs, timeoutMs: this.options.alertmanagerTimeoutMs, resendMs: this.options.resendMs, anomalyHoldMs: this.options.anomalyHoldMs, externalUrl: (this.options.externalUrl ?? '').replace(/\/+$/, '') }, { metrics: this.metrics, log: this.logger, fetch: deps.fetch })
       : null;
-    this.stream = createStreamHandler({ log: this.log, heartbeatMs: this.options.heartbeatMs, metrics: this.metrics });
-    this.serveOps = metricsHandler(deps.registry, () => ({ ok: this.log.healthy, detail: { subscriptions: this.store.list().length, sseClients: this.stream.streams.count, alertmanager: this.pusher ? (this.pusher.healthy ? 'ok' : 'failing') : 'off' } }));
-    this.server = createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        this.logger.error('alerts request failed', { err: describeError(err), url: req.url });
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: describeError(err) });
-        else res.end();
-      });
+    this.streams = new AlertStreams({ log: this.log, heartbeatMs: this.options.heartbeatMs, maxStreams: this.options.maxStreams, metrics: this.metrics });
+    this.app = createHttpServer({
+      name: 'alerts',
+      bodyLimit: this.options.maxBodyBytes,
+      auth: this.secrets.auth,
+      log: this.logger,
+      metrics: {
+        registry: deps.registry,
+        health: () => ({
+          ok: this.log.healthy,
+          detail: {
+            subscriptions: this.store.list().length,
+            sseClients: this.streams.count,
+            alertmanager: this.pusher ? (this.pusher.healthy ? 'ok' : 'failing') : 'off',
+            ...(this.broken.size > 0 ? { brokenSubscriptions: this.broken.size } : {}),
+          },
+        }),
+      },
     });
+    this.routes();
   }
 
   /** Loads subscriptions, starts workers, the pusher and the log, then listens; resolves with the base URL. */
   async start(): Promise<string> {
+    for (const w of this.secrets.warnings) this.logger.warn(w);
     await this.store.load();
     this.producer = await this.deps.transport.producer();
-    const { host, port } = parseListen(this.options.listen, 'listen');
-    await listenOn(this.server, host, port);
-    this.address = this.server.address() as AddressInfo;
-    for (const s of this.store.list()) if (s.webhook) this.startWorker(s, decodeCursor(this.store.getProgress(s.id) ?? '1:'));
+    this.listening = await listenHttp(this.app, this.options.listen, { log: this.logger, name: 'alerts' });
+    for (const s of this.store.list()) {
+      try {
+        subscriptionFilter(s);
+      } catch (err) {
+        this.markBroken(s, `its selectors do not compile under RE2: ${(err as Error).message}`);
+        continue;
+      }
+      if (s.webhook) this.startWorker(s, decodeCursor(this.store.getProgress(s.id) ?? '1:'), null);
+    }
+    this.metrics.subscriptions.set(this.store.list().length);
     if (this.pusher && !this.options.externalUrl) this.pusher.state.setExternalUrl(this.url);
     this.pusher?.attach(this.log);
     await this.log.start();
@@ -94,17 +147,13 @@ export class AlertsServer {
   }
 
   get url(): string {
-    if (!this.address) throw new Error('alerts server not started');
-    return `http://${this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address}:${this.address.port}`;
+    if (!this.listening) throw new Error('alerts server not started');
+    return this.listening.url;
   }
 
   async close(): Promise<void> {
-    this.stream.streams.closeAll();
-    if (this.server.listening) {
-      const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      this.server.closeAllConnections();
-      await done;
-    }
+    this.streams.closeAll();
+    await this.app.close();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.pusher?.stop();
@@ -113,113 +162,120 @@ export class AlertsServer {
     await this.store.close();
   }
 
-  private startWorker(s: Subscription, from: Map<string, string>): void {
-    const w = new WebhookWorker(s, from, { store: this.store, producer: this.producer!, prefix: this.deps.prefix, metrics: this.metrics, log: this.logger, fetch: this.deps.fetch });
-    this.workers.set(s.id, w);
-    w.start(this.log);
+  private markBroken(s: Subscription, why: string): void {
+    this.broken.set(s.id, why);
+    this.logger.error('subscription cannot run; delete and re-create it', { id: s.id, why });
   }
 
-  private count(route: string, code: number): void {
-    this.metrics.httpRequests.inc({ route, code: String(code) });
+  /** Starts delivering; `secret` is the clear one at creation, else opened from the stored record. */
+  private startWorker(s: Subscription, from: Cursor, secret: string | null): void {
+    let key = secret;
+    try {
+      if (key === null) {
+        if (s.webhook!.sealedSecret !== undefined) {
+          if (!this.secrets.keyring) throw new Error('its webhook secret is sealed and this server was started without --webhook-secret-file');
+          key = this.secrets.keyring.open(s.webhook!.sealedSecret, s.id);
+        } else if (s.webhook!.secret !== undefined) key = s.webhook!.secret;
+        else throw new Error('its webhook has no secret');
+      }
+      const w = new WebhookWorker(s, from, { store: this.store, producer: this.producer!, prefix: this.deps.prefix, metrics: this.metrics, log: this.logger, secret: key, policy: this.policy, maxQueue: this.options.maxWebhookQueue, ...(this.deps.post ? { post: this.deps.post } : {}) });
+      this.workers.set(s.id, w);
+      w.start(this.log);
+    } catch (err) {
+      this.markBroken(s, describeError(err));
+    }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (await this.serveOps(req, res)) return;
-    if (await this.stream.handle(req, res)) {
-      this.count('stream', res.statusCode);
-      return;
-    }
-    if (path === '/v1/subscriptions') {
-      if (req.method === 'GET') {
-        sendJson(res, 200, { subscriptions: this.store.list().map(publicView) });
-        this.count('list', 200);
-        return;
+  private routes(): void {
+    const app = this.app;
+    const count = (route: string, code: number) => this.metrics.httpRequests.inc({ route, code: String(code) });
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url;
+      if (route && route !== '/metrics' && route !== '/healthz') count(route, reply.statusCode);
+    });
+    const notAllowed = (url: string, allow: string[]) => {
+      const methods = OTHER_METHODS.filter((m) => !allow.includes(m));
+      app.route({ method: [...methods], url, handler: async (req, reply) => {
+        reply.header('Allow', allow.join(', '));
+        return sendError(reply, 405, 'method_not_allowed', `use ${allow.join(' or ')} on ${req.routeOptions.url}`);
+      } });
+    };
+
+    app.get('/v1/subscriptions', async () => ({ subscriptions: this.store.list().map(publicView) }));
+    app.post('/v1/subscriptions', { schema: { body: SUBSCRIPTION_BODY }, attachValidation: true }, async (req, reply) => {
+      if (this.store.list().length + this.creating >= this.options.maxSubscriptions) {
+        this.metrics.refused.inc({ reason: 'subscriptions' });
+        return sendError(reply, 429, 'too_many_subscriptions', `this server holds at most ${this.options.maxSubscriptions} subscriptions (--max-subscriptions); delete one first`);
       }
-      if (req.method === 'POST') return this.create(req, res);
-      sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET or POST on /v1/subscriptions' }, { Allow: 'GET, POST' });
-      this.count('subscriptions', 405);
-      return;
-    }
-    const m = SUB_PATH.exec(path);
-    if (m) {
-      const sub = this.store.get(m[1]);
-      if (!sub) {
-        sendJson(res, 404, { error: 'not_found', message: `no subscription ${m[1]}` });
-        this.count('subscription', 404);
-        return;
-      }
-      if (m[2]) {
-        if (req.method !== 'GET') {
-          sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET on a subscription stream' }, { Allow: 'GET' });
-          return;
-        }
+      this.creating++;
+      try {
+        const schemaErrors = (req.validationError as FastifyError | undefined)?.validation ?? [];
+        let created;
         try {
-          await this.stream.streams.serve(req, res, subscriptionFilter(sub));
+          created = subscriptionFromRequest(req.body, Date.now(), { keyring: this.secrets.keyring, schemaErrors });
+          if (created.sub.webhook) {
+            try {
+              await checkWebhookUrl(created.sub.webhook.url, this.policy);
+            } catch (err) {
+              throw new SubscriptionInvalid([{ path: 'webhook.url', message: (err as Error).message }]);
+            }
+          }
         } catch (err) {
-          badRequest(res, err);
+          return badRequest(reply, err);
         }
-        this.count('subscription_stream', res.statusCode);
-        return;
+        const { sub, secret } = created;
+        // A new webhook subscription starts at the partitions' current ends: alerts from now on.
+        const from = await this.log.endCursor();
+        await this.store.put(sub, sub.webhook ? encodeCursor(from) : undefined);
+        this.metrics.subscriptions.set(this.store.list().length);
+        if (sub.webhook) this.startWorker(sub, from, secret);
+        this.logger.info('subscription created', { id: sub.id, match: sub.match, webhook: sub.webhook?.url ?? null });
+        const view = publicView(sub);
+        const body = sub.webhook ? { ...view, webhook: { ...(view.webhook as object), secret } } : view;
+        return reply.code(201).header('Location', `/v1/subscriptions/${sub.id}`).send(body);
+      } finally {
+        this.creating--;
       }
-      if (req.method === 'GET') {
-        sendJson(res, 200, publicView(sub));
-        this.count('subscription', 200);
-        return;
-      }
-      if (req.method === 'DELETE') {
-        await this.workers.get(sub.id)?.stop();
-        this.workers.delete(sub.id);
-        await this.store.delete(sub.id);
-        forgetSubscription(this.metrics, sub.id);
-        res.writeHead(204).end();
-        this.count('delete', 204);
-        this.logger.info('subscription deleted', { id: sub.id });
-        return;
-      }
-      sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET or DELETE on a subscription' }, { Allow: 'GET, DELETE' });
-      return;
-    }
-    sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
-    this.count('unknown', 404);
-  }
+    });
+    notAllowed('/v1/subscriptions', ['GET', 'POST']);
 
-  private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > this.options.maxBodyBytes) {
-        sendJson(res, 413, { error: 'body_too_large', message: `request body exceeds ${this.options.maxBodyBytes} bytes` }, { Connection: 'close' });
-        this.count('create', 413);
-        req.destroy();
-        return;
+    const find = (id: string) => this.store.get(id);
+    app.get<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req, reply) => {
+      const sub = find(req.params.id);
+      if (!sub) return sendError(reply, 404, 'not_found', `no subscription ${req.params.id}`);
+      const why = this.broken.get(sub.id);
+      return { ...publicView(sub), ...(why ? { broken: why } : {}) };
+    });
+    app.delete<{ Params: { id: string } }>('/v1/subscriptions/:id', async (req, reply) => {
+      const sub = find(req.params.id);
+      if (!sub) return sendError(reply, 404, 'not_found', `no subscription ${req.params.id}`);
+      const worker = this.workers.get(sub.id);
+      await worker?.stop();
+      this.workers.delete(sub.id);
+      this.broken.delete(sub.id);
+      await this.store.delete(sub.id);
+      forgetSubscription(this.metrics, sub.id, worker?.partitions() ?? []);
+      this.metrics.subscriptions.set(this.store.list().length);
+      this.logger.info('subscription deleted', { id: sub.id });
+      return reply.code(204).send();
+    });
+    notAllowed('/v1/subscriptions/:id', ['GET', 'DELETE']);
+
+    app.get<{ Params: { id: string } }>('/v1/subscriptions/:id/stream', async (req, reply) => {
+      const sub = find(req.params.id);
+      if (!sub) return sendError(reply, 404, 'not_found', `no subscription ${req.params.id}`);
+      let filter;
+      try {
+        filter = subscriptionFilter(sub);
+      } catch (err) {
+        return sendError(reply, 409, 'broken_subscription', `subscription ${sub.id} cannot run: ${(err as Error).message}`);
       }
-      chunks.push(c as Buffer);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch (err) {
-      sendJson(res, 400, { error: 'invalid_json', message: `request body is not JSON: ${(err as Error).message}`, issues: [] });
-      this.count('create', 400);
-      return;
-    }
-    let sub: Subscription;
-    try {
-      sub = subscriptionFromRequest(body, Date.now());
-    } catch (err) {
-      if (!(err instanceof SubscriptionInvalid)) throw err;
-      badRequest(res, err);
-      this.count('create', 400);
-      return;
-    }
-    // A new webhook subscription starts at the partitions' current ends: alerts from now on.
-    const from = await this.log.endCursor();
-    await this.store.put(sub, sub.webhook ? encodeCursor(from) : undefined);
-    if (sub.webhook) this.startWorker(sub, from);
-    this.logger.info('subscription created', { id: sub.id, match: sub.match, webhook: sub.webhook?.url ?? null });
-    sendJson(res, 201, sub, { Location: `/v1/subscriptions/${sub.id}` });
-    this.count('create', 201);
+      await this.streams.serve(req, reply, filter);
+      return reply;
+    });
+    notAllowed('/v1/subscriptions/:id/stream', ['GET']);
+
+    registerStreamRoute(app, this.streams);
+    notAllowed(STREAM_PATH, ['GET']);
   }
 }

@@ -1,39 +1,38 @@
 /**
  * Server-Sent Events: `GET /v1/alerts/stream?match[]=...&severity=...&kind=...` (ad hoc) and the
- * same stream for a stored subscription. Exported as a handler any node:http server can mount
- * (the dashboard does).
+ * same stream for a stored subscription, written by the one SSE helper (pipelines/core/sse.ts:
+ * heartbeats, back-pressure, a cap on open streams). `registerStreamRoute` mounts the ad-hoc
+ * stream on any fastify server (the dashboard's too).
  *
  * Every event's `id` is a cursor (cursor.ts): the next Kafka offset of every partition after that
  * event. A client that reconnects with `Last-Event-ID` (browsers' EventSource do it by
  * themselves; `?last_event_id=` works too) gets exactly the events after it: none lost, none
  * repeated, as long as they are still in the server's replay buffer (`gap` events say when not).
- * Without an id the stream starts at the partitions' current ends. Comment lines every
- * heartbeat interval keep proxies from closing idle streams. A client that stops reading is
+ * Without an id the stream starts at the partitions' current ends. A client that stops reading is
  * disconnected once too much is queued for it; it resumes from its last id, so this loses nothing.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigIssue } from '../../pipelines/core/errors.ts';
 import { InputError } from '../../pipelines/core/errors.ts';
-import { decodeCursor, encodeCursor, tpKey, type Cursor } from './cursor.ts';
+import { sendError } from '../../pipelines/core/http.ts';
 import type { Severity } from '../../pipelines/core/records.ts';
-import { eventMatches, type AlertEvent, type AlertKind, type EventFilter } from './events.ts';
+import { SseHub } from '../../pipelines/core/sse.ts';
+import { decodeCursor, encodeCursor, tpKey, type Cursor } from './cursor.ts';
+import { eventMatches, eventPayload, type AlertEvent, type AlertKind, type EventFilter } from './events.ts';
 import type { AlertLog } from './log.ts';
 import type { AlertsMetrics } from './metrics.ts';
-import { SubscriptionInvalid, subscriptionFilter, validateFilter } from './subscription.ts';
+import { SubscriptionInvalid, validateFilter } from './subscription.ts';
 
 export const STREAM_PATH = '/v1/alerts/stream';
 
 export interface StreamOptions {
   log: AlertLog;
   heartbeatMs: number;
-  /** Bytes queued for a slow client before it is disconnected. */
+  /** Open streams at most; one more answers 503 with Retry-After. */
+  maxStreams: number;
+  /** Bytes queued for a slow client before it is disconnected. Default 8 MiB. */
   maxQueuedBytes?: number;
   metrics?: AlertsMetrics;
-}
-
-/** The JSON each SSE `data:` line (and each webhook body) carries. */
-export function eventPayload(e: AlertEvent): Record<string, unknown> {
-  return { kind: e.kind, id: e.id, severity: e.severity, labels: e.labels, source: e.source, timestampMs: e.timestampMs, record: e.record };
 }
 
 function listParam(q: URLSearchParams, ...names: string[]): string[] {
@@ -46,117 +45,95 @@ export function filterFromQuery(q: URLSearchParams): EventFilter {
   const severities = listParam(q, 'severity', 'severity[]');
   const kinds = listParam(q, 'kind', 'kind[]');
   const issues: ConfigIssue[] = [];
-  validateFilter(issues, { match: 'match[]', severities: 'severity', kinds: 'kind' }, match, severities, kinds);
+  const selectors = validateFilter(issues, { match: 'match[]', severities: 'severity', kinds: 'kind' }, match, severities, kinds);
   if (issues.length > 0) throw new SubscriptionInvalid(issues);
-  return subscriptionFilter({ match, severities: severities as Severity[], kinds: kinds as AlertKind[] });
+  return { selectors, severities: severities as Severity[], kinds: kinds as AlertKind[] };
 }
 
-/** Streams until the client goes away. Throws InputError (before any byte is written) on a bad Last-Event-ID. */
-export class SseStreams {
-  private readonly open = new Set<ServerResponse>();
+/** Client mistakes become 400 `invalid_request` with every problem listed; anything else is rethrown. */
+export function badRequest(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof SubscriptionInvalid) return sendError(reply, 400, 'invalid_request', err.message, { issues: err.issues });
+  if (err instanceof InputError) return sendError(reply, 400, 'invalid_request', err.message, { issues: [] });
+  throw err;
+}
 
-  constructor(private readonly o: StreamOptions) {}
+/** The open alert streams of one server, capped. */
+export class AlertStreams {
+  private readonly hub: SseHub;
 
-  get count(): number {
-    return this.open.size;
+  constructor(private readonly o: StreamOptions) {
+    this.hub = new SseHub(o.maxStreams, (n) => o.metrics?.sseClients.set(n));
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse, filter: EventFilter): Promise<void> {
-    const q = new URL(req.url ?? '/', 'http://x').searchParams;
-    const lastId = (req.headers['last-event-id'] as string | undefined) ?? q.get('last_event_id') ?? undefined;
+  get count(): number {
+    return this.hub.size;
+  }
+
+  /**
+   * Streams `filter` on this request until the client goes away. A bad Last-Event-ID is a 400 and
+   * a full server a 503, both answered before any event.
+   */
+  async serve(req: FastifyRequest, reply: FastifyReply, filter: EventFilter): Promise<void> {
+    const q = new URL(req.url, 'http://x').searchParams;
+    const header = req.headers['last-event-id'];
+    const lastId = (Array.isArray(header) ? header[0] : header) ?? q.get('last_event_id') ?? undefined;
     let cursor: Cursor;
-    if (lastId !== undefined && lastId !== '') cursor = decodeCursor(lastId);
-    else cursor = await this.o.log.endCursor();
-    // The client may have gone while the end offsets were fetched: 'close' would not come again.
-    if (res.destroyed || req.socket.destroyed) return;
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.flushHeaders();
-    this.open.add(res);
-    this.o.metrics?.sseClients.inc();
-    // The first id tells a client that saw nothing yet where "now" was, so even its first
-    // reconnect resumes instead of starting over at a later end.
-    res.write(`retry: 2000\nid: ${encodeCursor(cursor)}\nevent: hello\ndata: {}\n\n`);
-    const maxQueued = this.o.maxQueuedBytes ?? 8 * 1024 * 1024;
-    let closed = false;
-    let unfollow: () => void = () => {};
-    let beat: NodeJS.Timeout | undefined;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      unfollow();
-      clearInterval(beat);
-      this.open.delete(res);
-      this.o.metrics?.sseClients.dec();
-      if (!res.writableEnded) res.end();
-    };
-    const send = (e: AlertEvent) => {
-      if (closed) return;
-      cursor.set(tpKey(e.source.topic, e.source.partition), (BigInt(e.source.offset) + 1n).toString());
-      if (!eventMatches(filter, e)) return;
-      res.write(`id: ${encodeCursor(cursor)}\nevent: ${e.kind}\ndata: ${JSON.stringify(eventPayload(e))}\n\n`);
-      this.o.metrics?.sseEvents.inc();
-      if (res.writableLength > maxQueued) close();
-    };
-    unfollow = this.o.log.follow(new Map(cursor), send, (topic, partition, wantedFrom, firstKept) => {
-      res.write(`event: gap\ndata: ${JSON.stringify({ topic, partition, wantedFrom, firstKept, reason: 'records evicted from the replay buffer' })}\n\n`);
-    });
-    if (closed) {
-      // Closed while replaying (too much queued): the listener was registered after close ran.
-      unfollow();
+    try {
+      cursor = lastId !== undefined && lastId !== '' ? decodeCursor(lastId) : await this.o.log.endCursor();
+    } catch (err) {
+      badRequest(reply, err);
       return;
     }
-    beat = setInterval(() => {
-      if (!closed) res.write(`: heartbeat ${Date.now()}\n\n`);
-    }, this.o.heartbeatMs);
-    beat.unref();
-    // The response's 'close' is the one that means "connection gone" for a request whose body
-    // nobody reads; the request's own 'close' is about its body.
-    res.on('close', close);
-    if (res.destroyed) close();
+    if (this.hub.size >= this.o.maxStreams) {
+      this.o.metrics?.refused.inc({ reason: 'streams' });
+      reply.header('Retry-After', '5');
+      sendError(reply, 503, 'too_many_streams', `at most ${this.o.maxStreams} event streams are open on this server (--max-streams); retry later`);
+      return;
+    }
+    reply.hijack();
+    // The client may have gone while the end offsets were fetched.
+    if (req.raw.destroyed || req.socket.destroyed) {
+      reply.raw.destroy();
+      return;
+    }
+    let unfollow: () => void = () => {};
+    const s = this.hub.accept(req.raw, reply.raw, { retryMs: 2000, heartbeatMs: this.o.heartbeatMs, maxQueuedBytes: this.o.maxQueuedBytes, onClose: () => unfollow() });
+    if (!s) {
+      this.o.metrics?.refused.inc({ reason: 'streams' });
+      return;
+    }
+    // The first id tells a client that saw nothing yet where "now" was, so even its first
+    // reconnect resumes instead of starting over at a later end.
+    s.send({ id: encodeCursor(cursor), event: 'hello', data: '{}' });
+    const send = (e: AlertEvent) => {
+      if (s.closed) return;
+      cursor.set(tpKey(e.source.topic, e.source.partition), (BigInt(e.source.offset) + 1n).toString());
+      if (!eventMatches(filter, e)) return;
+      if (s.send({ id: encodeCursor(cursor), event: e.kind, data: JSON.stringify(eventPayload(e)) })) this.o.metrics?.sseEvents.inc();
+    };
+    unfollow = this.o.log.follow(new Map(cursor), send, (topic, partition, wantedFrom, firstKept) => {
+      s.send({ event: 'gap', data: JSON.stringify({ topic, partition, wantedFrom, firstKept, reason: 'records evicted from the replay buffer' }) });
+    });
+    // Closed while replaying (too much queued): the listener was registered after onClose ran.
+    if (s.closed) unfollow();
   }
 
   /** Ends every open stream (server shutdown): clients reconnect elsewhere with their last id. */
   closeAll(): void {
-    for (const res of this.open) res.end();
+    this.hub.closeAll();
   }
 }
 
-/**
- * A handler for `GET /v1/alerts/stream` that another server can mount: answers the stream or a
- * JSON 400, and returns false for other paths so the caller can route them.
- */
-export function createStreamHandler(o: StreamOptions): { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>; streams: SseStreams } {
-  const streams = new SseStreams(o);
-  return {
-    streams,
-    async handle(req, res) {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path !== STREAM_PATH) return false;
-      if (req.method !== 'GET') {
-        sendJson(res, 405, { error: 'method_not_allowed', message: `use GET on ${STREAM_PATH}` }, { Allow: 'GET' });
-        return true;
-      }
-      try {
-        const filter = filterFromQuery(new URL(req.url ?? '/', 'http://x').searchParams);
-        await streams.serve(req, res, filter);
-      } catch (err) {
-        if (!res.headersSent) badRequest(res, err);
-        else res.end();
-      }
-      return true;
-    },
-  };
-}
-
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-/** Client mistakes become 400 with every problem listed; anything else is rethrown. */
-export function badRequest(res: ServerResponse, err: unknown): void {
-  if (err instanceof SubscriptionInvalid) sendJson(res, 400, { error: 'invalid_request', message: err.message, issues: err.issues });
-  else if (err instanceof InputError) sendJson(res, 400, { error: 'invalid_request', message: err.message, issues: [] });
-  else throw err;
+/** Mounts `GET /v1/alerts/stream` (ad-hoc selectors) on a fastify server. */
+export function registerStreamRoute(app: FastifyInstance, streams: AlertStreams): void {
+  app.get(STREAM_PATH, async (req, reply) => {
+    let filter: EventFilter;
+    try {
+      filter = filterFromQuery(new URL(req.url, 'http://x').searchParams);
+    } catch (err) {
+      return badRequest(reply, err);
+    }
+    await streams.serve(req, reply, filter);
+    return reply;
+  });
 }

@@ -4,10 +4,11 @@
  * it. A webhook subscription's delivery progress sits beside it under key `<id>/progress`
  * (`{"v":1,"progress":"<cursor>"}`, the cursor of cursor.ts: next offset per partition), written
  * after every delivered or dead-lettered alert.
- * JSON rather than Avro because the record is the connector's own state, read by nobody else,
- * and it carries the webhook secret, which is better kept out of a shared schema registry's
- * examples and tooling. The server reads the topic to its end at start, so subscriptions survive
- * a restart; a write returns only once Kafka acknowledged it (acks=all).
+ * JSON rather than Avro because the record is the connector's own state, read by nobody else.
+ * A webhook's secret is stored sealed (secrets.ts), never in clear; records written before that
+ * (a clear `webhook.secret`) still load, with a warning to re-create them.
+ * The server reads the topic to its end at start, so subscriptions survive a restart; a write
+ * returns only once Kafka acknowledged it (acks=all).
  */
 import type { Logger } from '../../pipelines/core/logger.ts';
 import { silentLogger } from '../../pipelines/core/logger.ts';
@@ -50,6 +51,7 @@ export class SubscriptionStore {
         }
         if (doc.v !== 1 || !doc.subscription || doc.subscription.id !== id) throw new Error(`unexpected document (v=${String(doc.v)})`);
         this.subs.set(id, doc.subscription);
+        if (doc.subscription.webhook?.secret !== undefined) this.log.warn('subscription record holds its webhook secret in clear (written by an older version): delete and re-create it so the secret is sealed', { id });
       } catch (err) {
         this.log.warn('skipping an unreadable subscription record', { id, offset: r.offset, partition: r.partition, err: (err as Error).message });
       }

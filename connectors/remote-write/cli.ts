@@ -148,6 +148,7 @@ export const commands: CliCommand[] = [
     summary: 'Prometheus remote-write 1.0 receiver: one Avro MetricBatch per series on the metrics topic.',
     usage: '[--listen HOST:PORT] [options]',
     options: INGEST_OPTIONS,
+    requiresBroker: (args) => args.options['null-sink'] !== true,
     help: `Point Prometheus's remote_write at http://HOST:PORT${WRITE_PATH} (see connectors/remote-write/README.md).
 Replies 204 only once Kafka acknowledged every record of the request (acks=all), 503 when Kafka is
 down or slower than --deadline-ms, 429 on overload, 4xx with a one-line reason on malformed input.

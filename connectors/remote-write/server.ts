@@ -61,7 +61,7 @@ export class RemoteWriteReceiver {
     this.sink = deps.sink;
     this.log = deps.logger ?? silentLogger;
     this.metrics = receiverMetrics(deps.registry);
-    this.auth = authChecker(this.options);
+    this.auth = authChecker({ realm: 'panoptes-remote-write', ...this.options });
     this.serveOps = metricsHandler(deps.exposition ?? deps.registry, () => ({ ok: this.sink.healthy() && this.lastWriteAcked, detail: { sink: this.sink.name, inflight: this.inflight } }));
     const handler = (req: IncomingMessage, res: ServerResponse) => this.route(req, res);
     this.server = this.options.tls

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 
 export interface AuthConfig {
+  /** Shown in the WWW-Authenticate challenge; default `panoptes`. */
+  realm?: string;
   bearerToken?: string;
   basicAuth?: { username: string; password: string };
 }
@@ -27,7 +29,8 @@ export function authChecker(cfg: AuthConfig): { enabled: boolean; check(header: 
   const bearer = cfg.bearerToken !== undefined ? digest(cfg.bearerToken) : null;
   const basic = cfg.basicAuth !== undefined ? digest(`${cfg.basicAuth.username}:${cfg.basicAuth.password}`) : null;
   const enabled = bearer !== null || basic !== null;
-  const challenge = basic !== null ? 'Basic realm="panoptes-remote-write"' : 'Bearer realm="panoptes-remote-write"';
+  const realm = (cfg.realm ?? 'panoptes').replace(/["\\]/g, '');
+  const challenge = `${basic !== null ? 'Basic' : 'Bearer'} realm="${realm}"`;
   return {
     enabled,
     challenge,

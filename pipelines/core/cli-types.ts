@@ -45,6 +45,15 @@ export interface CliCommand {
   options: CliOption[];
   /** Longer description and examples for `panoptes <name> --help`. */
   help?: string;
+  /**
+   * A long-running server whose records other processes must see (ingest, the online detector,
+   * incidents run, rca run, alerts). The CLI gives it a `--transport embedded|kafka` option and
+   * refuses to start it (exit 2) when no brokers are configured and neither `--transport embedded`
+   * nor `transport: embedded` (config file or PANOPTES_TRANSPORT) chose the in-process transport:
+   * what it accepted would otherwise be invisible to every other process. A function decides per
+   * invocation (`ingest --null-sink` needs no transport at all).
+   */
+  requiresBroker?: boolean | ((args: ParsedArgs) => boolean);
   /** Returns the process exit code. Throw a PanoptesError for failures the user should read. */
   run(args: ParsedArgs, io: CliIo): Promise<number>;
 }

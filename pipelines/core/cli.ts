@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { transportChoice } from './config.ts';
 import { isPanoptesError, UsageError } from './errors.ts';
 import type { CliCommand, CliIo, CliOption, ParsedArgs } from './cli-types.ts';
 import { shutdownSignal } from './lifecycle.ts';
@@ -38,6 +39,41 @@ export const GLOBAL_OPTIONS: CliOption[] = [
   { name: 'help', type: 'boolean', description: 'Show help for the command.' },
 ];
 
+/** The option the CLI adds to commands that require a broker (CliCommand.requiresBroker). */
+export const TRANSPORT_OPTION: CliOption = {
+  name: 'transport',
+  type: 'string',
+  placeholder: 'embedded|kafka',
+  description: 'kafka (real brokers; the default when brokers are configured) or embedded (in-process: nothing written here is visible to another process). Without brokers configured this command refuses to start unless --transport embedded is given.',
+};
+
+/** A command's own options, plus --transport for commands that require a broker. */
+export function commandOptions(c: CliCommand): CliOption[] {
+  return c.requiresBroker && !c.options.some((o) => o.name === TRANSPORT_OPTION.name) ? [...c.options, TRANSPORT_OPTION] : c.options;
+}
+
+/**
+ * For a command that requires a broker: applies --transport (to the environment the command's
+ * config is loaded from) and refuses an embedded transport nobody chose.
+ */
+export function checkTransport(c: CliCommand, args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): void {
+  const needs = typeof c.requiresBroker === 'function' ? c.requiresBroker(args) : c.requiresBroker === true;
+  if (!needs) return;
+  const flag = args.options[TRANSPORT_OPTION.name];
+  if (flag !== undefined) {
+    if (flag !== 'embedded' && flag !== 'kafka') throw new UsageError(`--transport must be embedded or kafka, got "${String(flag)}"`);
+    env.PANOPTES_TRANSPORT = flag;
+    return;
+  }
+  const choice = transportChoice({ env });
+  if (choice.transport === 'embedded' && !choice.explicit) {
+    throw new UsageError(
+      'no Kafka brokers configured (PANOPTES_BROKERS, or brokers in the config file): on the embedded in-process transport nothing this command accepts could be read by another process. ' +
+        'Set PANOPTES_BROKERS=host:port[,host:port...], or pass --transport embedded to run it in-process anyway.',
+    );
+  }
+}
+
 export async function loadCommands(): Promise<CliCommand[]> {
   const all: CliCommand[] = [];
   for (const rel of COMMAND_MODULES) {
@@ -59,7 +95,8 @@ function optionLine(o: CliOption): string {
 export function commandHelp(c: CliCommand): string {
   const lines = [`Usage: panoptes ${c.name}${c.usage ? ` ${c.usage}` : ''}`, '', c.summary];
   if (c.help) lines.push('', c.help.trim());
-  const opts = [...c.options, ...GLOBAL_OPTIONS.filter((g) => !c.options.some((o) => o.name === g.name))];
+  const own = commandOptions(c);
+  const opts = [...own, ...GLOBAL_OPTIONS.filter((g) => !own.some((o) => o.name === g.name))];
   lines.push('', 'Options:', ...opts.map(optionLine));
   return lines.join('\n');
 }
@@ -96,21 +133,24 @@ export function matchCommand(commands: CliCommand[], argv: string[]): { command:
 }
 
 export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { json: boolean; help: boolean; config?: string } {
-  const all = [...c.options, ...GLOBAL_OPTIONS.filter((g) => !c.options.some((o) => o.name === g.name))];
+  const own = commandOptions(c);
+  const all = [...own, ...GLOBAL_OPTIONS.filter((g) => !own.some((o) => o.name === g.name))];
   const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const o of all) spec[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.type === 'string[]' ? { multiple: true } : {}) };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}\n\n${commandHelp(c)}`);
+    // One line: node's message joined, and where the options are listed.
+    const why = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' ');
+    throw new UsageError(`${why} (panoptes ${c.name} --help lists the options)`);
   }
   const options: ParsedArgs['options'] = {};
   const help = parsed.values.help === true;
   for (const o of all) {
     const raw = (parsed.values as Record<string, unknown>)[o.name];
     if (raw === undefined) {
-      if (o.required && !help) throw new UsageError(`--${o.name} is required\n\n${commandHelp(c)}`);
+      if (o.required && !help) throw new UsageError(`--${o.name} is required (panoptes ${c.name} --help lists the options)`);
       options[o.name] = o.default;
       continue;
     }
@@ -147,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.config) process.env.PANOPTES_CONFIG = args.config;
+    checkTransport(m.command, args);
     const io: CliIo = { out, err, json: args.json, signal: shutdown.signal };
     return await m.command.run(args, io);
   } catch (e) {

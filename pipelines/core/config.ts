@@ -27,9 +27,11 @@ export interface Config {
   onDecodeFailure: DecodeFailurePolicy;
   onProcessFailure: DecodeFailurePolicy;
   producerMaxInFlight: number;
+  replicationFactor: number | 'auto';
+  minInsyncReplicas: number | 'auto';
 }
 
-type Kind = 'string' | 'int' | 'list' | 'enum' | 'hostport';
+type Kind = 'string' | 'int' | 'list' | 'enum' | 'hostport' | 'int-or-auto';
 
 interface KeySpec {
   key: keyof Config;
@@ -55,6 +57,8 @@ export const CONFIG_SPEC: readonly KeySpec[] = [
   { key: 'onDecodeFailure', env: 'PANOPTES_ON_DECODE_FAILURE', kind: 'enum', values: ['dead-letter', 'skip', 'fail'], default: () => 'dead-letter', doc: 'What a consumer does with a record it cannot decode: send it to the dead-letter topic with the reason (default), skip it (counted), or stop.' },
   { key: 'onProcessFailure', env: 'PANOPTES_ON_PROCESS_FAILURE', kind: 'enum', values: ['dead-letter', 'skip', 'fail'], default: () => 'dead-letter', doc: 'What a consumer does with a record that decodes but cannot be processed (a timestamp outside the date range, a value the stage refuses): dead-letter it with the reason (default), skip it (counted), or stop. A poison record never stops a consumer group unless this is `fail`.' },
   { key: 'producerMaxInFlight', env: 'PANOPTES_PRODUCER_MAX_IN_FLIGHT', kind: 'int', min: 1, default: () => 1, doc: 'Produce requests in flight per broker connection for non-transactional producers (1–5). 1 keeps strict ordering under retries; 5 roughly doubles kafkajs produce throughput (tests/bench/transport.bench.ts).' },
+  { key: 'replicationFactor', env: 'PANOPTES_REPLICATION_FACTOR', kind: 'int-or-auto', min: 1, default: () => 'auto', doc: 'Replicas of each topic the pipeline creates (`topics create`, and any command on start). `auto`: 3, or the number of brokers when the cluster has fewer (1 on a single broker). Create topics while every broker is up: `auto` counts the live ones. Existing topics are left as they are.' },
+  { key: 'minInsyncReplicas', env: 'PANOPTES_MIN_INSYNC_REPLICAS', kind: 'int-or-auto', min: 1, default: () => 'auto', doc: 'Topic setting `min.insync.replicas` of created topics: how many replicas must hold a record before an acks=all write succeeds. `auto`: a majority of the replicas when there are 3 or more (2 of 3), else 1. At most replicationFactor.' },
 ];
 
 const HOSTPORT = /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/;
@@ -92,6 +96,15 @@ function coerce(spec: KeySpec, raw: unknown, path: string, issues: ConfigIssue[]
       if (typeof raw === 'string' && spec.values!.includes(raw)) return raw;
       issues.push({ path, message: `expected one of ${spec.values!.join(', ')}, got ${JSON.stringify(raw)}` });
       return undefined;
+    case 'int-or-auto': {
+      if (raw === 'auto') return raw;
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isInteger(n) || n < (spec.min ?? 0)) {
+        issues.push({ path, message: `expected "auto" or an integer >= ${spec.min ?? 0}, got ${JSON.stringify(raw)}` });
+        return undefined;
+      }
+      return n;
+    }
     case 'hostport':
       if (typeof raw === 'string' && HOSTPORT.test(raw)) return raw;
       issues.push({ path, message: `expected host:port, got ${JSON.stringify(raw)}` });
@@ -123,6 +136,18 @@ function readFile(path: string): Record<string, unknown> {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError([{ path: 'config', message: `config file ${path} must hold a mapping of keys` }]);
   return doc as Record<string, unknown>;
+}
+
+/**
+ * The transport the configuration selects and whether anyone chose it (PANOPTES_TRANSPORT or the
+ * file's `transport` key) rather than it falling back to embedded for want of brokers.
+ */
+export function transportChoice(opts: LoadOptions = {}): { transport: TransportKind; explicit: boolean } {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.PANOPTES_CONFIG;
+  const config = loadConfig(opts);
+  const explicit = (env.PANOPTES_TRANSPORT !== undefined && env.PANOPTES_TRANSPORT !== '') || (file !== undefined && file !== '' && readFile(file).transport !== undefined);
+  return { transport: config.transport, explicit };
 }
 
 /** Loads and validates the configuration; throws one ConfigError listing every problem. */
@@ -159,6 +184,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   if (out.transport === 'kafka' && out.brokers!.length === 0) out.brokers = ['127.0.0.1:9092'];
   if (out.producerMaxInFlight! > 5) issues.push({ path: 'producerMaxInFlight', message: `expected an integer from 1 to 5 (Kafka's limit for idempotent producers), got ${out.producerMaxInFlight}` });
+  if (typeof out.replicationFactor === 'number' && typeof out.minInsyncReplicas === 'number' && out.minInsyncReplicas > out.replicationFactor) {
+    issues.push({ path: 'minInsyncReplicas', message: `must be at most replicationFactor (${out.replicationFactor}), got ${out.minInsyncReplicas}: no write could ever succeed` });
+  }
   if (out.metricsListen && !HOSTPORT.test(out.metricsListen)) issues.push({ path: 'metricsListen', message: `expected host:port, got "${out.metricsListen}"` });
   if (issues.length > 0) throw new ConfigError(issues);
   return out as Config;

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliCommand } from './cli-types.ts';
-import { GLOBAL_OPTIONS, loadCommands } from './cli.ts';
+import { commandOptions, GLOBAL_OPTIONS, loadCommands } from './cli.ts';
 import { CONFIG_SPEC } from './config.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -15,9 +15,10 @@ export function commandsMarkdown(commands: CliCommand[]): string {
   const out: string[] = [];
   for (const c of commands) {
     out.push(`#### \`panoptes ${c.name}${c.usage ? ` ${c.usage}` : ''}\``, '', cell(c.summary.endsWith('.') ? c.summary : `${c.summary}.`), '');
-    if (c.options.length > 0) {
+    const options = commandOptions(c);
+    if (options.length > 0) {
       out.push('| option | description | default |', '|---|---|---|');
-      for (const o of c.options) {
+      for (const o of options) {
         const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
         const def = o.required ? '(required)' : o.default === undefined ? '' : Array.isArray(o.default) ? o.default.join(', ') : String(o.default);
         out.push(`| \`${flag}\` | ${cell(o.description)} | ${cell(def)} |`);
@@ -30,7 +31,7 @@ export function commandsMarkdown(commands: CliCommand[]): string {
 }
 
 export function configMarkdown(): string {
-  const rows = CONFIG_SPEC.map((s) => `| \`${s.key}\` | \`${s.env}\` | ${s.kind === 'enum' ? s.values!.map((v) => `\`${v}\``).join(', ') : s.kind} | ${cell(s.doc)} |`);
+  const rows = CONFIG_SPEC.map((s) => `| \`${s.key}\` | \`${s.env}\` | ${s.kind === 'enum' ? s.values!.map((v) => `\`${v}\``).join(', ') : s.kind === 'int-or-auto' ? '`auto`, int' : s.kind} | ${cell(s.doc)} |`);
   return ['| key (file) | environment | type | meaning and default |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -98,7 +98,7 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
 
   const open = new Set(o.openPaths ?? ['/metrics', '/healthz']);
-  const auth = authChecker(o.auth ?? {});
+  const auth = authChecker({ realm: `panoptes-${o.name}`, ...o.auth });
   if (auth.enabled) {
     app.addHook('onRequest', async (req, reply) => {
       if (open.has(req.url.split('?')[0]!)) return;

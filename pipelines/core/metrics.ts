@@ -52,7 +52,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `/metrics` (Prometheus text format) and `/healthz` (200 when every check is ok, else 503). */
+/** Serves `/metrics` (Prometheus text format), `/healthz` (200 when every check is ok, else 503) and `/readyz` (200 when ok and ready). */
 export function metricsHandler(registry: Registry, health: HealthCheck = () => ({ ok: true })) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -68,6 +68,16 @@ export function metricsHandler(registry: Registry, health: HealthCheck = () => (
       res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...(h.detail ?? {}) }));
       return true;
     }
+    // Readiness (a Kubernetes readinessProbe, a load balancer): 200 only when healthy and ready,
+    // i.e. not while a consumer stage rebuilds its state (the check's `detail.ready`, set by
+    // runStage); 503 otherwise. /healthz stays liveness: a rebuilding stage is alive.
+    if (req.method === 'GET' && path === '/readyz') {
+      const h = health();
+      const ready = h.ok && h.detail?.ready !== false;
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ status: ready ? 'ready' : h.ok ? 'not ready' : 'unhealthy', ...(h.detail ?? {}) }));
+      return true;
+    }
     return false;
   };
 }
@@ -80,7 +90,7 @@ export async function serveMetrics(listen: string, registry: Registry, health?: 
       .then((done) => {
         if (!done) {
           res.writeHead(404, { 'Content-Type': 'text/plain' });
-          res.end('not found: try /metrics or /healthz\n');
+          res.end('not found: try /metrics, /healthz or /readyz\n');
         }
       })
       .catch((err: unknown) => {

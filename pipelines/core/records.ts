@@ -144,4 +144,6 @@ export interface InferenceResult {
   execMs: number;
   totalMs: number;
   batchSize: number;
+  /** The deadline the request was held to, epoch ms (null in records written before it existed). */
+  deadlineMs?: number | null;
 }

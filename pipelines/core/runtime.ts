@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, serveMetrics, type HealthCheck, type MetricsServer } from './metrics.ts';
 import { createSerde, type Serde } from './serde.ts';
-import { topicSpecs } from './topics.ts';
+import { replicationFor, topicSpecs, type Replication } from './topics.ts';
 import { EmbeddedTransport, type EmbeddedBroker } from './transport/embedded.ts';
 import { KafkaTransport } from './transport/kafka.ts';
 import { RdKafkaTransport } from './transport/rdkafka.ts';
@@ -41,6 +41,19 @@ export function createTransport(config: Config, log: Logger, broker?: EmbeddedBr
   });
 }
 
+/**
+ * Creates the pipeline's missing topics, with the replication the config asks for on this cluster
+ * (`replicationFor`: 3 replicas and min.insync.replicas 2 on three brokers or more, 1 on one).
+ * Returns that replication, or null when every topic already existed (they are left as they are).
+ */
+export async function ensurePipelineTopics(transport: Transport, config: Config): Promise<Replication | null> {
+  const existing = new Set(await transport.listTopics());
+  if (topicSpecs(config.topicPrefix).every((s) => existing.has(s.name))) return null;
+  const replication = replicationFor(config, await transport.liveBrokers());
+  await transport.ensureTopics(topicSpecs(config.topicPrefix, replication));
+  return replication;
+}
+
 export async function createRuntime(config: Config, opts: { stage: string; broker?: EmbeddedBroker; log?: Logger; metrics?: Registry } = { stage: 'panoptes' }): Promise<Runtime> {
   const log = opts.log ?? createLogger(config.logLevel, { stage: opts.stage });
   const metrics = opts.metrics ?? createRegistry({ defaultMetrics: true, labels: { stage: opts.stage } });
@@ -48,7 +61,7 @@ export async function createRuntime(config: Config, opts: { stage: string; broke
   await transport.connect();
   let serde: Serde;
   try {
-    await transport.ensureTopics(topicSpecs(config.topicPrefix));
+    await ensurePipelineTopics(transport, config);
     serde = await createSerde({ url: config.registryUrl, prefix: config.topicPrefix, timeoutMs: config.connectTimeoutMs });
   } catch (err) {
     await transport.close().catch(() => undefined);

@@ -70,7 +70,18 @@ export interface ListField extends FieldCommon<string[]> {
 
 export type Field = StringField | IntField | NumberField | BoolField | EnumField | ListField;
 
-type ValueOf<F> = F extends EnumField<infer V> ? V : F extends FieldCommon<infer T> ? T : never;
+/** A field's value type, by kind (not by its default's literal type: `default: false` is a boolean). */
+type ValueOf<F> = F extends { kind: 'enum'; values: readonly (infer V)[] }
+  ? V
+  : F extends { kind: 'string' }
+    ? string
+    : F extends { kind: 'int' | 'number' }
+      ? number
+      : F extends { kind: 'boolean' }
+        ? boolean
+        : F extends { kind: 'list' }
+          ? string[]
+          : never;
 type HasDefault<F> = F extends { default: unknown } ? true : F extends { required: true } ? true : false;
 
 /** The typed options a spec produces: fields with a default or `required` are always present. */
@@ -86,7 +97,7 @@ export const f = {
   int: <O extends Omit<IntField, 'kind'>>(o: O) => ({ kind: 'int', ...o }) as O & { kind: 'int' },
   number: <O extends Omit<NumberField, 'kind'>>(o: O) => ({ kind: 'number', ...o }) as O & { kind: 'number' },
   boolean: <O extends Omit<BoolField, 'kind'>>(o: O) => ({ kind: 'boolean', ...o }) as O & { kind: 'boolean' },
-  enum: <const V extends string, O extends Omit<EnumField<V>, 'kind' | 'values'>>(values: readonly V[], o: O) => ({ kind: 'enum', values, ...o }) as O & { kind: 'enum'; values: readonly V[] },
+  enum: <const V extends string, const O extends Omit<EnumField<V>, 'kind' | 'values'>>(values: readonly V[], o: O) => ({ kind: 'enum', values, ...o }) as O & { kind: 'enum'; values: readonly V[] },
   list: <O extends Omit<ListField, 'kind'>>(o: O) => ({ kind: 'list', ...o }) as O & { kind: 'list' },
 };
 
@@ -268,6 +279,7 @@ export function defineSpec<const S extends Record<string, Field>>(name: string, 
             type,
             description: fl.doc + extra,
             ...(fl.default !== undefined ? { default: fl.default } : {}),
+            ...(fl.required ? { required: true } : {}),
             ...(fl.placeholder ? { placeholder: fl.placeholder } : {}),
           };
         });

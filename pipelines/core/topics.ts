@@ -2,6 +2,7 @@
  * The topics of the flow in DESIGN.md, their Avro schema files and their layout. Names can be
  * prefixed (config `topicPrefix`) so several pipelines or test runs share one cluster.
  */
+import { ConfigError } from './errors.ts';
 import type { TopicSpec } from './transport/types.ts';
 
 export interface TopicDef {
@@ -33,11 +34,39 @@ export function topicName(key: TopicKey, prefix = ''): string {
   return `${prefix}${TOPICS[key].name}`;
 }
 
-export function topicSpecs(prefix = ''): TopicSpec[] {
+/** Replicas per partition and the `min.insync.replicas` of the topics the pipeline creates. */
+export interface Replication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/** Replicas the pipeline asks for when the config says `auto`. */
+export const DEFAULT_REPLICATION_FACTOR = 3;
+
+/**
+ * The replication of created topics from the config (`auto` or a number each) and the number of
+ * live brokers: `auto` is 3 replicas, or one per broker on a smaller cluster; `min.insync.replicas`
+ * `auto` is a majority of the replicas from 3 up (2 of 3: one broker may be down and acks=all
+ * writes still succeed, and no acknowledged record lives on one broker only), else 1. Throws a
+ * ConfigError (with the key) for a factor the cluster cannot hold.
+ */
+export function replicationFor(cfg: { replicationFactor: number | 'auto'; minInsyncReplicas: number | 'auto' }, brokers: number): Replication {
+  const rf = cfg.replicationFactor === 'auto' ? Math.max(1, Math.min(DEFAULT_REPLICATION_FACTOR, brokers)) : cfg.replicationFactor;
+  if (rf > brokers) {
+    throw new ConfigError([{ path: 'replicationFactor', message: `${rf} replicas asked for, but the cluster has ${brokers} live broker${brokers === 1 ? '' : 's'}` }]);
+  }
+  const minIsr = cfg.minInsyncReplicas === 'auto' ? (rf >= 3 ? Math.floor(rf / 2) + 1 : 1) : cfg.minInsyncReplicas;
+  if (minIsr > rf) throw new ConfigError([{ path: 'minInsyncReplicas', message: `must be at most the replication factor (${rf}), got ${minIsr}` }]);
+  return { replicationFactor: rf, minInsyncReplicas: minIsr };
+}
+
+/** The pipeline's topics with their layout; with `replication`, their replicas and min.insync.replicas too. */
+export function topicSpecs(prefix = '', replication?: Replication): TopicSpec[] {
   return Object.values(TOPICS).map((t) => ({
     name: `${prefix}${t.name}`,
     partitions: t.partitions,
     cleanupPolicy: t.cleanupPolicy,
+    ...(replication ? { replicationFactor: replication.replicationFactor, configs: { 'min.insync.replicas': String(replication.minInsyncReplicas) } } : {}),
   }));
 }
 

@@ -15,9 +15,9 @@ import { groupName, topicName, type TopicKey } from '../core/topics.ts';
 import type { Batch, Consumer } from '../core/transport/types.ts';
 import type { LiveFeed } from './feed.ts';
 import type { DashboardMetrics } from './metrics.ts';
-import type { DashboardOptions } from './options.ts';
+import type { DashboardOptions } from './spec.ts';
 import type { DashboardView, ViewEvent } from './view.ts';
-import { RuleSet } from '../detect/rule-records.ts';
+import { RuleSet } from '../detect/index.ts';
 
 export const STATE_TOPICS = ['rules', 'causalGraphs'] as const satisfies readonly TopicKey[];
 export const EVENT_TOPICS = ['metrics', 'anomalies', 'incidents', 'rca', 'inferenceResults'] as const satisfies readonly TopicKey[];

@@ -1,5 +1,6 @@
 /**
- * The dashboard's HTTP side, on node:http alone:
+ * The dashboard's HTTP side, on fastify (pipelines/core/http.ts: one-line JSON errors, optional
+ * auth on everything but /metrics and /healthz, /metrics and /healthz):
  *   GET /                          the page (static/, read once at start; nothing from the network)
  *   GET /static/<file>             its script and style sheet
  *   GET /api/summary               counts and the inference figures
@@ -8,24 +9,23 @@
  *   GET /api/anomalies?limit=N     newest anomalies first
  *   GET /api/rules                 deployed rules with their training scores
  *   GET /api/incidents             incidents, newest update first, with their ranked root causes
- *   GET /api/incidents/<id>/graph.svg  the causal graph the incident's RCA used (rca/render.ts)
+ *   GET /api/incidents/<id>/graph.svg  the causal graph the incident's RCA used (rca's toSvg)
  *   GET /api/graphs                causal graphs on the causal-graphs topic
  *   GET /api/inference             goodput and SLO attainment over the sliding window
  *   GET /api/events                the live feed (Server-Sent Events, resumable with Last-Event-ID)
  *   GET /metrics, /healthz         Prometheus metrics and health
+ * Every other method answers 405: the dashboard is read-only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
-import { parseListen } from '../core/config.ts';
-import { listenOn } from '../core/listen.ts';
-import { describeError } from '../core/errors.ts';
+import type { AuthConfig } from '../core/auth.ts';
+import { createHttpServer, listenHttp, sendError, type Listening } from '../core/http.ts';
 import type { Logger } from '../core/logger.ts';
-import { metricsHandler, type HealthCheck } from '../core/metrics.ts';
-import { toSvg } from '../rca/render.ts';
+import type { HealthCheck } from '../core/metrics.ts';
+import { toSvg } from '../rca/index.ts';
 import type { LiveFeed } from './feed.ts';
 import type { DashboardMetrics } from './metrics.ts';
 import type { DashboardView } from './view.ts';
@@ -66,139 +66,103 @@ export interface DashboardServerDeps {
   registry: Registry;
   log: Logger;
   health: HealthCheck;
-  /** Extra routes mounted before the dashboard's own (e.g. an alerts stream); return true when handled. */
-  extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+  auth?: AuthConfig;
+  /** More routes on the same server (e.g. the alerts stream), registered before it listens. */
+  extra?: (app: FastifyInstance) => void;
 }
 
 export class DashboardServer {
-  private readonly server: Server;
+  private readonly app: FastifyInstance;
   private readonly assets = loadAssets();
-  private readonly ops: ReturnType<typeof metricsHandler>;
   private readonly svgCache = new Map<string, string>();
-  private address: AddressInfo | null = null;
+  private listening: Listening | null = null;
 
   constructor(private readonly deps: DashboardServerDeps) {
-    this.ops = metricsHandler(deps.registry, deps.health);
-    this.server = createServer((req, res) => this.route(req, res));
+    this.app = createHttpServer({ name: 'dashboard', bodyLimit: 1024, auth: deps.auth, log: deps.log, metrics: { registry: deps.registry, health: deps.health } });
+    this.routes();
   }
 
   async start(listen: string): Promise<string> {
-    const { host, port } = parseListen(listen, 'listen');
-    await listenOn(this.server, host, port);
-    this.address = this.server.address() as AddressInfo;
+    this.listening = await listenHttp(this.app, listen, { log: this.deps.log, name: 'dashboard' });
     return this.url;
   }
 
   get url(): string {
-    if (!this.address) throw new Error('dashboard not started');
-    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address;
-    return `http://${host}:${this.address.port}`;
+    if (!this.listening) throw new Error('dashboard not started');
+    return this.listening.url;
   }
 
   async close(): Promise<void> {
-    if (!this.server.listening) return;
-    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // Live-feed connections never go idle on their own.
-    this.server.closeAllConnections();
-    await done;
+    // Live-feed connections never go idle on their own: the feed is closed first, and the
+    // server destroys what is left (forceCloseConnections).
+    await this.app.close();
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
-    const t0 = performance.now();
-    const url = new URL(req.url ?? '/', 'http://dashboard');
-    let route = 'other';
-    const done = (status: number) => this.deps.metrics.http.labels(route, String(status)).observe((performance.now() - t0) / 1000);
-    try {
-      if (this.deps.extra?.(req, res, url)) {
-        route = 'extra';
-        return done(res.statusCode);
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('Allow', 'GET, HEAD');
-        return done(this.json(res, 405, { error: `${req.method} is not allowed; the dashboard is read-only` }));
-      }
-      const p = url.pathname;
-      if (p === '/' || p === '/index.html') {
-        route = 'page';
-        return done(this.asset(res, 'index.html'));
-      }
-      if (p.startsWith('/static/')) {
-        route = 'static';
-        return done(this.asset(res, p.slice('/static/'.length)));
-      }
-      if (p === '/api/events') {
-        route = 'events';
-        if (req.method === 'HEAD') {
-          res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
-          res.end();
-          return done(200);
-        }
-        this.deps.feed.handle(req, res, url);
-        return done(200);
-      }
-      if (p.startsWith('/api/')) {
-        route = p.split('/').slice(0, 3).join('/');
-        return done(this.api(res, p.slice('/api/'.length), url));
-      }
-      route = 'ops';
-      this.ops(req, res)
-        .then((served) => done(served ? res.statusCode : this.json(res, 404, { error: `not found: ${p}` })))
-        .catch((err: unknown) => done(this.fail(res, err)));
-    } catch (err) {
-      done(this.fail(res, err));
-    }
-  }
-
-  private api(res: ServerResponse, rest: string, url: URL): number {
+  private routes(): void {
+    const app = this.app;
     const v = this.deps.view;
-    let parts: string[];
-    try {
-      parts = rest.split('/').map((s) => decodeURIComponent(s));
-    } catch {
-      return this.json(res, 400, { error: `malformed percent-encoding in /api/${rest}` });
-    }
-    switch (parts[0]) {
-      case 'summary':
-        return this.json(res, 200, v.summary(Date.now()));
-      case 'series':
-        if (parts.length === 1) return this.json(res, 200, v.seriesList());
-        {
-          const s = v.seriesDetail(parts.slice(1).join('/'));
-          return s ? this.json(res, 200, s) : this.json(res, 404, { error: `no series with fingerprint ${parts.slice(1).join('/')} in the view` });
-        }
-      case 'anomalies': {
-        const raw = url.searchParams.get('limit');
-        const limit = raw === null ? 50 : Number(raw);
-        if (!Number.isInteger(limit) || limit < 1) return this.json(res, 400, { error: `limit must be a positive integer, got ${JSON.stringify(raw)}` });
-        return this.json(res, 200, v.recentAnomalies(limit));
+    const observe = (route: string, status: number, startedNs: bigint) => this.deps.metrics.http.labels(route, String(status)).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+    app.addHook('onRequest', async (req, reply) => {
+      (req as { startedNs?: bigint }).startedNs = process.hrtime.bigint();
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        reply.header('Allow', 'GET, HEAD');
+        return sendError(reply, 405, 'method_not_allowed', `${req.method} is not allowed; the dashboard is read-only`);
       }
-      case 'rules':
-        return this.json(res, 200, v.ruleList());
-      case 'incidents':
-        if (parts.length === 1) return this.json(res, 200, v.incidentList());
-        if (parts.length === 3 && parts[2] === 'graph.svg') {
-          const inc = v.incidentList().find((i) => i.id === parts[1]);
-          if (!inc) return this.json(res, 404, { error: `no incident ${parts[1]} in the view` });
-          const g = v.graphFor(inc.rca);
-          if (!g) return this.json(res, 404, { error: 'no causal graph on the causal-graphs topic yet' });
-          return this.svg(res, g);
-        }
-        return this.json(res, 404, { error: `not found: /api/${rest}` });
-      case 'graphs':
-        if (parts.length === 1) return this.json(res, 200, v.graphList());
-        {
-          const name = parts.slice(1).join('/').replace(/\.svg$/, '');
-          const g = v.graph(name);
-          return g ? this.svg(res, g) : this.json(res, 404, { error: `no causal graph named ${name}` });
-        }
-      case 'inference':
-        return this.json(res, 200, v.inference.summary(Date.now()));
-      default:
-        return this.json(res, 404, { error: `not found: /api/${rest}` });
-    }
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const url = req.routeOptions.url;
+      const route = url === undefined ? 'other' : url === '/' || url === '/index.html' ? 'page' : url.startsWith('/static/') ? 'static' : url.startsWith('/api/') ? url.split('/').slice(0, 3).join('/') : 'ops';
+      observe(route, reply.statusCode, (req as { startedNs?: bigint }).startedNs ?? process.hrtime.bigint());
+    });
+    this.deps.extra?.(app);
+
+    app.get('/', async (_req, reply) => this.asset(reply, 'index.html'));
+    app.get('/index.html', async (_req, reply) => this.asset(reply, 'index.html'));
+    app.get<{ Params: { '*': string } }>('/static/*', async (req, reply) => this.asset(reply, req.params['*']));
+
+    app.head('/api/events', async (_req, reply) => reply.code(200).header('Content-Type', 'text/event-stream; charset=utf-8').header('Cache-Control', 'no-cache').send());
+    app.get('/api/events', { exposeHeadRoute: false }, async (req, reply) => {
+      const started = process.hrtime.bigint();
+      reply.hijack();
+      const served = this.deps.feed.handle(req.raw, reply.raw, new URL(req.url, 'http://dashboard'));
+      // The feed counts until its headers: the stream itself lasts as long as the client stays.
+      observe('events', served ? 200 : 503, started);
+      return reply;
+    });
+
+    const json = (reply: FastifyReply, body: unknown) => reply.header('Cache-Control', 'no-store').send(body);
+    app.get('/api/summary', async (_req, reply) => json(reply, v.summary(Date.now())));
+    app.get('/api/series', async (_req, reply) => json(reply, v.seriesList()));
+    app.get<{ Params: { '*': string } }>('/api/series/*', async (req, reply) => {
+      const fp = req.params['*'];
+      const s = v.seriesDetail(fp);
+      return s ? json(reply, s) : sendError(reply, 404, 'not_found', `no series with fingerprint ${fp} in the view`);
+    });
+    app.get<{ Querystring: { limit?: string } }>('/api/anomalies', async (req, reply) => {
+      const raw = req.query.limit;
+      const limit = raw === undefined ? 50 : Number(raw);
+      if (!Number.isInteger(limit) || limit < 1) return sendError(reply, 400, 'invalid_request', `limit must be a positive integer, got ${JSON.stringify(raw)}`);
+      return json(reply, v.recentAnomalies(limit));
+    });
+    app.get('/api/rules', async (_req, reply) => json(reply, v.ruleList()));
+    app.get('/api/incidents', async (_req, reply) => json(reply, v.incidentList()));
+    app.get<{ Params: { id: string } }>('/api/incidents/:id/graph.svg', async (req, reply) => {
+      const inc = v.incidentList().find((i) => i.id === req.params.id);
+      if (!inc) return sendError(reply, 404, 'not_found', `no incident ${req.params.id} in the view`);
+      const g = v.graphFor(inc.rca);
+      if (!g) return sendError(reply, 404, 'not_found', 'no causal graph on the causal-graphs topic yet');
+      return this.svg(reply, g);
+    });
+    app.get('/api/graphs', async (_req, reply) => json(reply, v.graphList()));
+    app.get<{ Params: { '*': string } }>('/api/graphs/*', async (req, reply) => {
+      const name = req.params['*'].replace(/\.svg$/, '');
+      const g = v.graph(name);
+      return g ? this.svg(reply, g) : sendError(reply, 404, 'not_found', `no causal graph named ${name}`);
+    });
+    app.get('/api/inference', async (_req, reply) => json(reply, v.inference.summary(Date.now())));
   }
 
-  private svg(res: ServerResponse, g: { name: string; version: string } & Parameters<typeof toSvg>[0]): number {
+  private svg(reply: FastifyReply, g: { name: string; version: string } & Parameters<typeof toSvg>[0]): FastifyReply {
     const key = `${g.name}@${g.version}`;
     let body = this.svgCache.get(key);
     if (!body) {
@@ -206,29 +170,12 @@ export class DashboardServer {
       this.svgCache.set(key, body);
       if (this.svgCache.size > 64) this.svgCache.delete(this.svgCache.keys().next().value as string);
     }
-    res.writeHead(200, { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'no-cache', 'Content-Security-Policy': CSP });
-    res.end(body);
-    return 200;
+    return reply.type('image/svg+xml; charset=utf-8').header('Cache-Control', 'no-cache').header('Content-Security-Policy', CSP).send(body);
   }
 
-  private asset(res: ServerResponse, name: string): number {
+  private asset(reply: FastifyReply, name: string): FastifyReply {
     const a = this.assets.get(name);
-    if (!a) return this.json(res, 404, { error: `no static file ${name}` });
-    res.writeHead(200, { 'Content-Type': a.type, 'Cache-Control': 'no-cache', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' });
-    res.end(a.body);
-    return 200;
-  }
-
-  private json(res: ServerResponse, status: number, body: unknown): number {
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(JSON.stringify(body));
-    return status;
-  }
-
-  private fail(res: ServerResponse, err: unknown): number {
-    this.deps.log.error('dashboard request failed', { err: describeError(err) });
-    if (!res.headersSent) return this.json(res, 500, { error: 'internal error' });
-    res.destroy();
-    return 500;
+    if (!a) return sendError(reply, 404, 'not_found', `no static file ${name}`);
+    return reply.type(a.type).header('Cache-Control', 'no-cache').header('Content-Security-Policy', CSP).header('X-Content-Type-Options', 'nosniff').send(a.body);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Anomaly, CausalGraphRecord, Incident, InferenceResult, MetricBatch, RcaResult, RuleRecord } from '../core/records.ts';
 import { InferenceStats, type InferenceSummary } from './inference-stats.ts';
-import type { ViewLimits } from './options.ts';
+import type { ViewLimits } from './spec.ts';
 
 export interface Point {
   t: number;

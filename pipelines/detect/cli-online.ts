@@ -3,17 +3,17 @@
  * online detector. (`panoptes detect --csv` is the offline run, in cli.ts.)
  */
 import { hostname } from 'node:os';
-import { InputError, UsageError } from '../core/errors.ts';
+import { describeError, InputError, UsageError } from '../core/errors.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
 import { untilAborted } from '../core/lifecycle.ts';
 import type { RuleRecord } from '../core/records.ts';
 import { createRuntime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
-import { baseDetectorNames } from './base/index.ts';
-import { loadRules } from './cli.ts';
 import { startDetector } from './consumer.ts';
-import { RuleSet, toRuleRecord } from './rule-records.ts';
+import { loadRules } from './rules/load.ts';
+import { RuleSet, toRuleRecord } from './rules/rule-records.ts';
+import { baseDetectorOf, rebuildLookbackMs, baseOptionsOf, type DetectOptions } from './spec.ts';
 
 function parseSelector(items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -86,13 +86,26 @@ const list: CliCommand = {
       const topic = topicName('rules', rt.config.topicPrefix);
       const set = new RuleSet();
       const records = new Map<string, RuleRecord>();
+      const rejected = new Map<string, string>();
       for (const r of await rt.transport.readToEnd(topic)) {
         const id = r.key?.toString() ?? '';
-        const rec = r.value ? (await rt.serde.decode<RuleRecord>(topic, r.value)).value : null;
+        let rec: RuleRecord | null = null;
+        if (r.value) {
+          try {
+            rec = (await rt.serde.decode<RuleRecord>(topic, r.value)).value;
+          } catch (err) {
+            // As the detectors do: a record that does not decode is rejected, the others stand.
+            rejected.set(id, `does not decode: ${describeError(err)}`);
+            continue;
+          }
+        }
         const u = set.apply(id, rec);
+        if (u.kind === 'rejected') rejected.set(id, u.reason);
+        else rejected.delete(id);
         if (rec && u.kind !== 'rejected') records.set(id, rec);
-        else records.delete(id);
+        else if (u.kind !== 'rejected') records.delete(id);
       }
+      for (const [id, why] of rejected) io.err(`rejected ${id}: ${why}`);
       for (const rec of records.values()) io.out(io.json ? JSON.stringify(rec) : `${rec.id}@${rec.version} ${rec.kind} ${rec.severity} ${JSON.stringify(rec.selector)}: ${rec.expr.trim()}`);
       if (!io.json) io.err(`${records.size} rule(s) deployed on ${topic}`);
       return 0;
@@ -102,24 +115,30 @@ const list: CliCommand = {
   },
 };
 
-/** `panoptes detect` without --csv: the online detector, until SIGINT/SIGTERM. */
-export async function runOnlineDetector(args: ParsedArgs, io: CliIo): Promise<number> {
-  const base = String(args.options.base ?? 'robust-z');
-  if (base !== 'none' && !(baseDetectorNames as readonly string[]).includes(base)) throw new UsageError(`--base must be one of ${[...baseDetectorNames, 'none'].join(', ')}, got "${base}"`);
+/** `panoptes detect` without --csv: the online detector, until SIGINT/SIGTERM. Every option of the spec is honoured. */
+export async function runOnlineDetector(o: DetectOptions, io: CliIo): Promise<number> {
+  // Builds the base detector once to refuse bad values before connecting.
+  const { ignored } = baseDetectorOf(o);
+  for (const flag of ignored) io.err(`warning: ${flag} is ignored by the ${o.base} base detector`);
   const rt = await createRuntime(loadConfig(), { stage: 'detect' });
   try {
-    await rt.serveMetrics(() => ({ ok: true }));
-    const det = await startDetector(rt, {
-      groupId: String(args.options.group ?? 'panoptes-detect'),
-      instanceId: String(args.options.instance ?? hostname()),
-      base,
+    let det: Awaited<ReturnType<typeof startDetector>> | undefined;
+    await rt.serveMetrics(() => det?.health() ?? { ok: true, detail: { stage: 'detect', ready: false } });
+    det = await startDetector(rt, {
+      groupId: o.group,
+      instanceId: o.instance ?? hostname(),
+      base: o.base,
+      baseOptions: baseOptionsOf(o),
+      maxBatchSize: o.maxBatch,
+      maxSeries: o.maxSeries,
+      ...(rebuildLookbackMs(o) !== undefined ? { rebuildLookbackMs: rebuildLookbackMs(o) } : {}),
       onCommitted: io.json ? ({ anomalies }) => anomalies.forEach((a) => io.out(JSON.stringify(a))) : undefined,
     });
-    io.err(`detector running on ${rt.config.transport} (group ${String(args.options.group ?? 'panoptes-detect')}); Ctrl-C stops it`);
+    io.err(`detector running on ${rt.config.transport} (group ${o.group}, base ${o.base}); Ctrl-C stops it`);
     const failed = await Promise.race([untilAborted(io.signal).then(() => null), det.failed]);
     await det.stop();
     if (failed) {
-      io.err(`detector stopped on an error: ${(failed as Error).message ?? String(failed)}`);
+      io.err(`detector stopped on an error: ${describeError(failed)}`);
       return 1;
     }
     return 0;

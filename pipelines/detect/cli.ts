@@ -1,36 +1,17 @@
 /**
  * Offline commands: `rules check FILE` and `detect --csv FILE [--rules FILE] [--with-base]`.
- * The online detector (a Kafka consumer) drives the same SeriesDetector.
+ * `detect` without --csv runs the online detector (cli-online.ts). Both read their detector
+ * options from the stage spec (spec.ts), so they take the same options with the same defaults.
  */
-import { readFile } from 'node:fs/promises';
-import { InputError, UsageError } from '../core/errors.ts';
-import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames, createBaseDetector } from './base/index.ts';
-import type { BaseDetector } from './base/types.ts';
-import { formatDiagnostic } from './diagnostics.ts';
-import { parseSeriesCsv } from './csv.ts';
-import { parseDuration } from './lexer.ts';
-import type { CheckedRule } from './rule.ts';
-import { parseRuleFile } from './rule-file.ts';
-import type { Decision } from './series-detector.ts';
-import { SeriesDetector } from './series-detector.ts';
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? err);
-    throw new InputError(`cannot read ${what} ${path}: ${why}`, { cause: err });
-  }
-}
-
-/** Loads and checks a rule file; throws InputError listing every positioned problem. */
-export async function loadRules(path: string): Promise<CheckedRule[]> {
-  const { rules, diagnostics } = parseRuleFile(await readText(path, 'rule file'), path);
-  if (diagnostics.length > 0) throw new InputError(`${diagnostics.length} error(s) in ${path}:\n${diagnostics.map((d) => formatDiagnostic(d, path)).join('\n')}`, { details: { diagnostics } });
-  return rules;
-}
+import { UsageError } from '../core/errors.ts';
+import type { CliCommand, CliIo, CliOption, ParsedArgs } from '../core/cli-types.ts';
+import { parseSeriesCsv } from '../core/csv.ts';
+import { anomalyRecord } from './engine/anomaly.ts';
+import { SeriesDetector } from './engine/series-detector.ts';
+import { formatDiagnostic } from './rules/diagnostics.ts';
+import { loadRules, readText } from './rules/load.ts';
+import { parseRuleFile } from './rules/rule-file.ts';
+import { baseDetectorOf, detectSpec, type DetectOptions } from './spec.ts';
 
 const rulesCheck: CliCommand = {
   name: 'rules check',
@@ -58,110 +39,79 @@ const rulesCheck: CliCommand = {
   },
 };
 
-interface AnomalyRecord {
-  timestamp: string;
-  t: number;
-  value: number;
-  rule: string;
-  ruleVersion: string | null;
-  kind: 'FN' | 'FP' | 'base';
-  severity: string;
-  score: number | null;
-  explanation: string;
-  clauses: { expr: string; text: string; left: number; right: number }[];
-  /** Every other reason the sample is anomalous (more rules, the base detector). */
-  also: { rule: string; ruleVersion: string | null; explanation: string }[];
-}
+/** `detect`'s own options; the detector's come from the spec. */
+const OFFLINE_OPTIONS: CliOption[] = [
+  { name: 'csv', type: 'string', description: 'timestamp,value CSV (NAB format) to run offline; without it, the online detector consumes the metrics topic', placeholder: 'FILE' },
+  { name: 'rules', type: 'string', description: 'With --csv: rule file (YAML or a bare expression); alone, the rules run without a base detector', placeholder: 'FILE' },
+  { name: 'with-base', type: 'boolean', description: 'With --csv and --rules: combine the rules with the base detector as deployed: FP rules remove (min), then FN rules add (max)', default: false },
+];
 
-export function anomalyRecord(d: Decision, baseName: string | undefined): AnomalyRecord {
-  const reasons: AnomalyRecord[] = [];
-  const timestamp = new Date(d.t).toISOString();
-  const score = d.base?.score ?? null;
-  for (const f of d.fn) {
-    reasons.push({
-      timestamp, t: d.t, value: d.value, rule: f.ruleId, ruleVersion: f.ruleVersion, kind: 'FN', severity: f.severity, score,
-      explanation: f.explanation, clauses: f.clauses.map((c) => ({ expr: c.expr, text: c.text, left: c.left, right: c.right })), also: [],
-    });
+async function runCsv(csvPath: string, args: ParsedArgs, o: DetectOptions, io: CliIo): Promise<number> {
+  const rulesPath = typeof args.options['rules'] === 'string' ? args.options['rules'] : undefined;
+  const withBase = args.options['with-base'] === true || rulesPath === undefined;
+  let base;
+  if (withBase) {
+    const built = baseDetectorOf(o);
+    if (built.base === undefined && rulesPath === undefined) throw new UsageError('detect --csv with --base none needs --rules FILE (nothing would run)');
+    for (const flag of built.ignored) io.err(`warning: ${flag} is ignored by the ${o.base} base detector`);
+    base = built.base;
   }
-  if (d.base?.isAnomaly && !d.suppressed) {
-    reasons.push({ timestamp, t: d.t, value: d.value, rule: `base:${baseName}`, ruleVersion: null, kind: 'base', severity: 'warning', score, explanation: d.base.explanation, clauses: [], also: [] });
+  const rules = rulesPath === undefined ? [] : await loadRules(rulesPath);
+  const series = parseSeriesCsv(await readText(csvPath, 'CSV file'), csvPath);
+  const detector = new SeriesDetector({
+    rules,
+    ...(base ? { base } : {}),
+    onRuleError: (f) => io.err(`warning: ${f.message}`),
+  });
+  let anomalies = 0;
+  let suppressed = 0;
+  const n = series.timestamps.length;
+  for (let i = 0; i < n; i++) {
+    if ((i & 4095) === 0 && io.signal.aborted) break;
+    const d = detector.update(series.timestamps[i]!, series.values[i]!);
+    if (d.suppressed) suppressed++;
+    if (!d.isAnomaly) continue;
+    anomalies++;
+    const rec = anomalyRecord(d, base?.name);
+    if (io.json) io.out(JSON.stringify(rec));
+    else {
+      const tag = rec.ruleVersion === null ? rec.rule : `${rec.rule}@${rec.ruleVersion}`;
+      io.out(`${rec.timestamp} value=${rec.value} ${tag} [${rec.severity}] ${rec.explanation}`);
+      for (const c of rec.clauses) io.out(`    ${c.text}`);
+      for (const a of rec.also) io.out(`    also ${a.rule}: ${a.explanation}`);
+    }
   }
-  const [first, ...rest] = reasons;
-  if (first === undefined) throw new Error('internal: anomalyRecord on a normal sample');
-  first.also = rest.map((r) => ({ rule: r.rule, ruleVersion: r.ruleVersion, explanation: r.explanation }));
-  return first;
+  const s = detector.stats;
+  io.err(
+    `${csvPath}: ${n} rows, ${s.accepted} accepted, ${anomalies} anomalies` +
+      `${suppressed > 0 ? `, ${suppressed} base anomalies removed by FP rules` : ''}` +
+      `${s.outOfOrder + s.duplicates + s.nan > 0 ? ` (skipped: ${s.outOfOrder} out of order, ${s.duplicates} duplicate timestamps, ${s.nan} missing)` : ''}` +
+      `${s.quarantined > 0 ? `; ${s.quarantined} rule(s) quarantined` : ''}`,
+  );
+  return 0;
 }
 
 const detect: CliCommand = {
   name: 'detect',
+  // Online (no --csv) it is a server whose anomalies other processes read.
+  requiresBroker: (args) => args.options.csv === undefined,
   summary: 'Detect anomalies: offline over a timestamp,value CSV (--csv), or online as an exactly-once consumer of the metrics topic; prints each anomaly with its explanation',
-  usage: '[--csv FILE [--rules FILE] [--with-base]] [--base ensemble|ewma|robust-z|none] [--json]',
-  options: [
-    { name: 'csv', type: 'string', description: 'timestamp,value CSV (NAB format) to run offline; without it, the online detector consumes the metrics topic', placeholder: 'FILE' },
-    { name: 'rules', type: 'string', description: 'rule file (YAML or a bare expression); alone, the rules run without a base detector', placeholder: 'FILE' },
-    { name: 'with-base', type: 'boolean', description: 'combine the rules with the base detector as deployed: FP rules remove (min), then FN rules add (max)', default: false },
-    { name: 'base', type: 'string', description: `base detector: ${baseDetectorNames.join(' | ')}`, default: DEFAULT_BASE_DETECTOR },
-    { name: 'threshold', type: 'number', description: 'base detector threshold (ensemble: pattern likelihood in decades; robust-z: robust z; ewma: residual σ)' },
-    { name: 'window', type: 'number', description: 'robust-z window in samples' },
-    { name: 'season', type: 'string', description: 'ensemble/ewma season length (e.g. 1d, or 0s for none); default 1d' },
-    { name: 'group', type: 'string', description: 'online: consumer group of the detector', default: 'panoptes-detect' },
-    { name: 'instance', type: 'string', description: 'online: stable instance id (the transactional id suffix, so a restart fences its former self); default: the host name' },
-  ],
-  help: 'Without --rules the base detector runs alone. With --json: one object per anomalous sample with timestamp, value, rule, ruleVersion, kind, severity, score, explanation, clauses.\nExample: panoptes detect --csv data.csv --rules rules.yaml --with-base --json',
+  usage: `[--csv FILE [--rules FILE] [--with-base]] [--base ${detectSpec.fields.base.values.join('|')}] [--json]`,
+  options: [...OFFLINE_OPTIONS, ...detectSpec.cliOptions()],
+  help:
+    'Without --rules the base detector runs alone. The detector options are the same online and offline (pipelines/detect/README.md, Options). With --json: one object per anomalous sample with timestamp, value, rule, ruleVersion, kind, severity, score, explanation, clauses.\n' +
+    'Example: panoptes detect --csv data.csv --rules rules.yaml --with-base --json',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
-    const o = args.options;
-    const csvPath = o['csv'];
+    const o = detectSpec.fromArgs(args);
+    const csvPath = args.options['csv'];
     if (csvPath === undefined) {
+      if (args.options['rules'] !== undefined) throw new UsageError('--rules goes with --csv; online, rules come from the rules topic (panoptes rules publish FILE)');
       // No CSV: the online detector (a consumer group on the metrics topic), loaded on use.
       const { runOnlineDetector } = await import('./cli-online.ts');
-      return runOnlineDetector(args, io);
+      return runOnlineDetector(o, io);
     }
     if (typeof csvPath !== 'string' || csvPath === '') throw new UsageError('detect --csv needs a FILE');
-    const rulesPath = typeof o['rules'] === 'string' ? o['rules'] : undefined;
-    const withBase = o['with-base'] === true || rulesPath === undefined;
-    const baseName = typeof o['base'] === 'string' ? o['base'] : DEFAULT_BASE_DETECTOR;
-    const rules = rulesPath === undefined ? [] : await loadRules(rulesPath);
-    let base: BaseDetector | undefined;
-    if (withBase) {
-      const num = (k: string) => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
-      let seasonMs: number | undefined;
-      if (typeof o['season'] === 'string') {
-        seasonMs = parseDuration(o['season']);
-        if (seasonMs === undefined) throw new UsageError(`--season must be a duration like 1d, found '${o['season']}'`);
-      }
-      base = createBaseDetector(baseName, { threshold: num('threshold'), window: num('window'), seasonMs });
-    }
-    const series = parseSeriesCsv(await readText(csvPath, 'CSV file'), csvPath);
-    const detector = new SeriesDetector({
-      rules,
-      ...(base ? { base } : {}),
-      onRuleError: (f) => io.err(`warning: ${f.message}`),
-    });
-    let anomalies = 0;
-    let suppressed = 0;
-    for (let i = 0; i < series.t.length; i++) {
-      if ((i & 4095) === 0 && io.signal.aborted) break;
-      const d = detector.update(series.t[i]!, series.v[i]!);
-      if (d.suppressed) suppressed++;
-      if (!d.isAnomaly) continue;
-      anomalies++;
-      const rec = anomalyRecord(d, base?.name);
-      if (io.json) io.out(JSON.stringify(rec));
-      else {
-        const tag = rec.ruleVersion === null ? rec.rule : `${rec.rule}@${rec.ruleVersion}`;
-        io.out(`${rec.timestamp} value=${rec.value} ${tag} [${rec.severity}] ${rec.explanation}`);
-        for (const c of rec.clauses) io.out(`    ${c.text}`);
-        for (const a of rec.also) io.out(`    also ${a.rule}: ${a.explanation}`);
-      }
-    }
-    const s = detector.stats;
-    io.err(
-      `${csvPath}: ${series.t.length} rows, ${s.accepted} accepted, ${anomalies} anomalies` +
-        `${suppressed > 0 ? `, ${suppressed} base anomalies removed by FP rules` : ''}` +
-        `${s.outOfOrder + s.duplicates + s.nan > 0 ? ` (skipped: ${s.outOfOrder} out of order, ${s.duplicates} duplicate timestamps, ${s.nan} NaN)` : ''}` +
-        `${s.quarantined > 0 ? `; ${s.quarantined} rule(s) quarantined` : ''}`,
-    );
-    return 0;
+    return runCsv(csvPath, args, o, io);
   },
 };
 

@@ -5,11 +5,10 @@
 import type { CliCommand } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { Anomaly } from '../core/records.ts';
-import { readText } from '../rca/io.ts';
-import { parseGraphJson } from '../rca/store.ts';
-import { splitNodeId } from '../rca/graph.ts';
-import { parseCallGraph } from '../rca/eval/petshop-data.ts';
-import { correlateAll, defaultCorrelatorOptions, dependencyGraphFromEdges } from './correlate.ts';
+import { readTextFile as readText } from '../core/csv.ts';
+import { parseCallGraph, parseGraphJson, splitNodeId } from '../graph/index.ts';
+import { correlateAll, dependencyGraphFromEdges } from './correlate.ts';
+import { correlatorOptionsOf, correlatorSpec, runSpec } from './spec.ts';
 
 function parseAnomalies(text: string, path: string): Anomaly[] {
   const trimmed = text.trim();
@@ -69,23 +68,16 @@ const correlate: CliCommand = {
   options: [
     { name: 'anomalies', type: 'string', description: 'Anomaly records, one JSON object per line (or a JSON array)', required: true, placeholder: 'FILE' },
     { name: 'graph', type: 'string', description: 'Dependencies: a causal graph JSON or a PetShop graph.csv', placeholder: 'FILE' },
-    { name: 'window-ms', type: 'number', description: 'Time window joining anomalies', default: defaultCorrelatorOptions.windowMs },
-    { name: 'quiet-ms', type: 'number', description: 'Quiet period that resolves an incident', default: defaultCorrelatorOptions.quietMs },
-    { name: 'max-hops', type: 'number', description: 'Dependency hops that still connect components', default: defaultCorrelatorOptions.maxHops },
+    ...correlatorSpec.cliOptions(),
   ],
   async run(args, io) {
+    const o = correlatorSpec.fromArgs(args);
     const path = args.options.anomalies;
     if (typeof path !== 'string' || !path) throw new UsageError('--anomalies is required');
     const anomalies = parseAnomalies(readText(path, 'anomalies file'), path);
     const gpath = args.options.graph;
     const edges = typeof gpath === 'string' && gpath ? readDependencyEdges(gpath) : [];
-    const n = (k: string, d: number) => (typeof args.options[k] === 'number' ? (args.options[k] as number) : args.options[k] === undefined ? d : Number(args.options[k]));
-    const incidents = correlateAll(
-      dependencyGraphFromEdges(edges),
-      anomalies,
-      { windowMs: n('window-ms', defaultCorrelatorOptions.windowMs), quietMs: n('quiet-ms', defaultCorrelatorOptions.quietMs), maxHops: n('max-hops', defaultCorrelatorOptions.maxHops) },
-      Number.MAX_SAFE_INTEGER,
-    );
+    const incidents = correlateAll(dependencyGraphFromEdges(edges), anomalies, correlatorOptionsOf(o), Number.MAX_SAFE_INTEGER);
     for (const inc of incidents) io.out(io.json ? JSON.stringify(inc) : `${inc.status.padEnd(8)} ${inc.id} ${inc.summary}`);
     io.err(`incidents correlate: ${anomalies.length} anomalies, ${new Set(incidents.map((i) => i.id)).size} incidents`);
     return 0;
@@ -94,33 +86,19 @@ const correlate: CliCommand = {
 
 const run: CliCommand = {
   name: 'incidents run',
+  requiresBroker: true,
   summary: 'Run the online incident correlator: anomalies → incident lifecycle records (exactly-once)',
-  usage: '[--graph FILE] [--graph-name NAME] [--component-label L] [--window-ms N] [--quiet-ms N] [--max-hops N]',
+  usage: '[--graph FILE] [options below]',
   options: [
-    { name: 'group', type: 'string', description: 'Consumer group on the anomalies topic', default: 'panoptes-incidents' },
-    { name: 'instance', type: 'string', description: 'Instance name, its transactional id (default: host name)' },
     { name: 'graph', type: 'string', description: 'Dependencies used until a graph arrives on causal-graphs: a causal graph JSON or a PetShop graph.csv', placeholder: 'FILE' },
-    { name: 'graph-name', type: 'string', description: 'Follow only this graph name on causal-graphs (default: the latest of any)', placeholder: 'NAME' },
-    { name: 'component-label', type: 'string', description: 'Anomaly label naming the component (fallbacks service, job)', default: 'component' },
-    { name: 'window-ms', type: 'number', description: 'Time window joining anomalies', default: defaultCorrelatorOptions.windowMs },
-    { name: 'quiet-ms', type: 'number', description: 'Quiet period that resolves an incident', default: defaultCorrelatorOptions.quietMs },
-    { name: 'max-hops', type: 'number', description: 'Dependency hops that still connect components', default: defaultCorrelatorOptions.maxHops },
-    { name: 'tick-ms', type: 'number', description: 'How often quiet incidents are checked when no anomaly arrives', default: 1000 },
+    ...runSpec.cliOptions(),
   ],
   help: 'Runs until SIGINT/SIGTERM; run one active instance (others in the group are standbys). With --json prints each incident record.\nExample: panoptes incidents run --quiet-ms 60000 --max-hops 2',
   async run(args, io) {
-    const n = (k: string, d: number) => {
-      const v = args.options[k];
-      const x = v === undefined ? d : Number(v);
-      if (!Number.isInteger(x) || x < 0) throw new UsageError(`--${k}: expected an integer ≥ 0, got ${JSON.stringify(v)}`);
-      return x;
-    };
-    const s = (k: string) => (typeof args.options[k] === 'string' && args.options[k] !== '' ? (args.options[k] as string) : undefined);
-    const gpath = s('graph');
-    const fallbackGraph = gpath ? readDependencyEdges(gpath) : undefined;
     // Checked before connecting, so a bad value is a usage error rather than a consumer failure.
-    const tickMs = n('tick-ms', 1000);
-    if (tickMs < 10) throw new UsageError(`--tick-ms: expected an integer ≥ 10, got ${tickMs}`);
+    const o = runSpec.fromArgs(args);
+    const gpath = typeof args.options.graph === 'string' && args.options.graph !== '' ? args.options.graph : undefined;
+    const fallbackGraph = gpath ? readDependencyEdges(gpath) : undefined;
     const [{ hostname }, { loadConfig }, { createRuntime }, { untilAborted }, { startIncidentCorrelator }] = await Promise.all([
       import('node:os'),
       import('../core/config.ts'),
@@ -131,15 +109,17 @@ const run: CliCommand = {
     const rt = await createRuntime(loadConfig(), { stage: 'incidents' });
     try {
       await rt.serveMetrics(() => ({ ok: true }));
-      const group = s('group') ?? 'panoptes-incidents';
+      const group = o.groupId;
       const c = await startIncidentCorrelator(rt, {
         groupId: group,
-        instanceId: s('instance') ?? hostname(),
-        componentLabel: s('component-label') ?? 'component',
-        graphName: s('graph-name'),
+        instanceId: typeof o.instanceId === 'string' ? o.instanceId : hostname(),
+        componentLabel: o.componentLabel,
+        graphName: typeof o.graphName === 'string' ? o.graphName : undefined,
         fallbackGraph,
-        tickMs,
-        correlator: { windowMs: n('window-ms', defaultCorrelatorOptions.windowMs), quietMs: n('quiet-ms', defaultCorrelatorOptions.quietMs), maxHops: n('max-hops', defaultCorrelatorOptions.maxHops) },
+        tickMs: o.tickMs,
+        publishedCapacity: o.publishedCapacity,
+        maxBatchSize: o.maxBatchSize,
+        correlator: correlatorOptionsOf(o),
         onOutput: (i) => io.out(io.json ? JSON.stringify(i) : `${i.status.padEnd(8)} ${i.id} ${i.summary}`),
       });
       io.err(`incident correlator running on ${rt.config.transport} (group ${group}, graph ${c.graphVersion() ?? (gpath ? `${gpath} until one arrives on causal-graphs` : 'none yet')}); Ctrl-C stops it`);

@@ -2,8 +2,10 @@
  * The incident correlator online: a consumer group on `anomalies`, incident lifecycle records
  * (OPEN / UPDATED / RESOLVED) to `incidents`.
  *
- * Exactly-once, like the detector: each batch's incident records are produced in one transaction
- * with the batch's input offsets (read_committed downstream). Resolution needs time to pass when
+ * Runs on the stage loop (`core/stage.ts`, exactly-once): each batch's incident records, its dead
+ * letters and its input offsets go in one transaction (read_committed downstream). An anomaly that
+ * does not decode, or that the correlator refuses (a timestamp outside the Date range), is
+ * dead-lettered with the reason and the stage goes on. Resolution needs time to pass when
  * the stream goes quiet, so besides record time (each anomaly moves the watermark) a timer moves
  * it by the wall time elapsed since the newest anomaly; what that resolves is produced in a
  * transaction of its own.
@@ -24,15 +26,14 @@
  * `fallbackGraph` option until one arrives.
  */
 import { hostname } from 'node:os';
+import { ConfigError } from '../core/errors.ts';
 import { Counter, Histogram } from 'prom-client';
-import { decodeBatch } from '../core/dead-letter.ts';
-import { transportMetrics } from '../core/metrics.ts';
 import type { Anomaly, CausalGraphRecord, Incident } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
-import type { Consumer, InRecord, OutRecord, Producer } from '../core/transport/types.ts';
-import { tailCausalGraphs, type GraphTail } from '../rca/graph-tail.ts';
-import { GraphStore } from '../rca/store.ts';
+import type { InRecord, OutRecord } from '../core/transport/types.ts';
+import { runStage, type RunningStage } from '../core/stage.ts';
+import { GraphStore, tailCausalGraphs, type GraphTail } from '../graph/index.ts';
 import { IncidentCorrelator, validateCorrelatorOptions, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
 import { BoundedSet, componentDependencies, dependencyGraphOf, lifecycleKey, rebuildCorrelator } from './rebuild.ts';
 
@@ -68,6 +69,9 @@ export interface RunningIncidentCorrelator {
   openIncidents(): Incident[];
   /** Version of the causal graph the dependency graph comes from (null: fallback or none). */
   graphVersion(): string | null;
+  /** False while state is rebuilt from the topics (and before the first assignment). */
+  ready(): boolean;
+  health(): { ok: boolean; detail: Record<string, unknown> };
 }
 
 /** A metric already on the registry (a second instance in one process), or a new one. */
@@ -75,15 +79,6 @@ function once<T>(rt: Runtime, name: string, make: (name: string) => T): T {
   return (rt.metrics.getSingleMetric(name) as T | undefined) ?? make(name);
 }
 
-/** Serialises batches, timer ticks and graph swaps: one transaction at a time on the producer. */
-function mutex() {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
 
 export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrelatorOptions = {}): Promise<RunningIncidentCorrelator> {
   const prefix = rt.config.topicPrefix;
@@ -96,26 +91,27 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
     componentLabels: [...new Set([componentLabel, 'service', 'job'])],
   };
   validateCorrelatorOptions(copts); // config errors before any connection
-  if (!Number.isInteger(tickMs) || tickMs < 10) throw new RangeError(`incidents tickMs must be an integer ≥ 10, got ${tickMs}`);
+  if (!Number.isInteger(tickMs) || tickMs < 10) throw new ConfigError([{ path: 'incidents.tickMs', message: `expected an integer ≥ 10, got ${tickMs}` }]);
   const anomaliesTopic = topicName('anomalies', prefix);
   const incidentsTopic = topicName('incidents', prefix);
   const log = rt.log.child({ stage: 'incidents', instance: instanceId });
-  const tm = transportMetrics(rt.metrics);
   const records = once(rt, 'panoptes_incidents_records_total', (name) => new Counter({ name, help: 'Incident lifecycle records produced, by status.', labelNames: ['status'], registers: [rt.metrics] }));
   const suppressed = once(rt, 'panoptes_incidents_duplicates_suppressed_total', (name) => new Counter({ name, help: 'Lifecycle records not produced because the incidents topic already holds them (replay, restart).', registers: [rt.metrics] }));
   const e2e = once(rt, 'panoptes_incidents_end_to_end_seconds', (name) => new Histogram({ name, help: 'From an anomaly being detected to the incident record it caused being committed.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [rt.metrics] }));
   const graphRejected = once(rt, 'panoptes_incidents_graph_rejected_total', (name) => new Counter({ name, help: 'Causal graphs on the topic rejected (the last good one stays).', registers: [rt.metrics] }));
 
-  const exclusive = mutex();
   const store = new GraphStore({ registry: rt.metrics });
   let depGraph: DependencyGraph = dependencyGraphOf(opts.fallbackGraph);
   let correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
   const published = new BoundedSet(opts.publishedCapacity ?? 200_000);
   const resolvedIds = new BoundedSet(opts.publishedCapacity ?? 200_000);
+  /** The incident behind each output record, for the after-commit bookkeeping. */
+  const outputOf = new WeakMap<OutRecord, Incident>();
   /** Newest event time seen and the wall time it was seen at: the timer extrapolates from them. */
   let eventMs = -Infinity;
   let eventWallMs = Date.now();
   let stopped = false;
+  let stage: RunningStage | null = null;
 
   const swapGraph = (g: DependencyGraph) => {
     depGraph = g;
@@ -130,53 +126,46 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
     graphName: opts.graphName,
     log,
     onRejected: () => graphRejected.inc(),
-    onChange: (g) => void exclusive(async () => swapGraph(componentDependencies(g))),
+    onChange: (g) => {
+      const dg = componentDependencies(g);
+      if (stage) void stage.exclusive(async () => swapGraph(dg));
+      else swapGraph(dg);
+    },
   });
   if (store.current()) depGraph = componentDependencies(store.current()!);
   correlator = new IncidentCorrelator(depGraph, copts, rt.metrics);
 
-  // Created before any rebuild: connecting it fences a former instance with the same id and
-  // aborts its open transaction, so the read_committed reads below see a settled topic.
-  const producer: Producer = await rt.transport.producer({ transactionalId: `${groupId}.${instanceId}` });
-  const consumer: Consumer = await rt.transport.consumer({ groupId, fromBeginning: true, autoCommit: false, readCommitted: true, maxBatchSize: opts.maxBatchSize ?? 500 });
-  await consumer.subscribe([anomaliesTopic]);
-
-  let fail!: (err: unknown) => void;
-  const failed = new Promise<unknown>((resolve) => (fail = resolve));
-
-  /** Produces the records not yet on the topic, in one transaction (with offsets when given). */
-  const publish = async (events: Incident[], offsets?: { partition: number; offset: string }, detectedAt: number[] = [], extra: OutRecord[] = []) => {
-    const fresh: Incident[] = [];
+  /** The records not yet on the topic (a RESOLVED incident gets nothing more: a replay in another order may compute other UPDATEDs for it). */
+  const fresh = (events: Incident[]): OutRecord[] => {
+    const out: OutRecord[] = [];
     for (const e of events) {
       const k = lifecycleKey(e);
-      // Nothing follows a RESOLVED on the topic: a replay in another order may compute other
-      // UPDATEDs for an incident that is over, and they are not news.
       if (published.has(k) || resolvedIds.has(e.id)) {
         suppressed.inc();
         continue;
       }
-      fresh.push(e);
+      // Marked now so a later record of the same batch is not produced twice; a failed
+      // transaction stops the stage, and a restart rebuilds these sets from the topic.
+      published.add(k);
+      if (e.status === 'RESOLVED') resolvedIds.add(e.id);
+      const r: OutRecord = { topic: incidentsTopic, key: e.id, value: rt.serde.encode(incidentsTopic, e) };
+      outputOf.set(r, e);
+      out.push(r);
     }
-    if (fresh.length === 0 && !offsets) return;
-    const out: OutRecord[] = [...fresh.map((i) => ({ topic: incidentsTopic, key: i.id, value: rt.serde.encode(incidentsTopic, i) })), ...extra];
-    const tx = await producer.transaction();
-    try {
-      if (out.length > 0) await tx.send(out);
-      if (offsets) await tx.sendOffsets(groupId, [{ topic: anomaliesTopic, ...offsets }]);
-      await tx.commit();
-    } catch (err) {
-      await tx.abort().catch(() => undefined);
-      throw err;
-    }
+    return out;
+  };
+
+  const afterCommit = (outputs: OutRecord[], detectedAt: number[]) => {
     const now = Date.now();
-    for (const i of fresh) {
-      published.add(lifecycleKey(i));
-      if (i.status === 'RESOLVED') resolvedIds.add(i.id);
+    let n = 0;
+    for (const r of outputs) {
+      const i = outputOf.get(r);
+      if (!i) continue;
+      n++;
       records.labels(i.status).inc();
+      opts.onOutput?.(i);
     }
-    tm.produced.labels(incidentsTopic).inc(fresh.length);
-    if (fresh.length > 0) for (const d of detectedAt) if (d > 0) e2e.observe(Math.max(0, now - d) / 1000);
-    for (const i of fresh) opts.onOutput?.(i);
+    if (n > 0) for (const d of detectedAt) if (d > 0) e2e.observe(Math.max(0, now - d) / 1000);
   };
 
   const rebuild = async () => {
@@ -214,61 +203,50 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
     log.info('state rebuilt from the topics', { replayedAnomalies: processed.length, incidentRecords: pub.length, open: st.open.length });
   };
 
-  await consumer.run({
-    onAssign: (partitions) => exclusive(async () => {
-      await rebuild();
-      log.info('partitions assigned', { partitions: partitions.map((p) => p.partition) });
-    }),
-    onRevoke: async (partitions) => {
-      log.info('partitions revoked', { partitions: partitions.map((p) => p.partition) });
-    },
-    onError: (err) => {
-      tm.errors.labels('incidents').inc();
-      log.error('incident correlator failed; stopping (committed batches are safe)', { err });
-      fail(err);
-    },
-    eachBatch: (b) => exclusive(async () => {
-      const started = performance.now();
-      const decoded = await decodeBatch<Anomaly>(rt.serde, b.records, {
-        policy: rt.config.onDecodeFailure,
-        stage: 'incidents',
-        prefix,
-        onFailure: (rec, err) => {
-          tm.deadLetters.labels(rec.topic, 'decode').inc();
-          log.warn('undecodable anomaly record', { partition: rec.partition, offset: rec.offset, err });
-        },
-      });
-      const events: Incident[] = [];
-      const detectedAt: number[] = [];
-      for (const { value } of decoded.ok) {
-        opts.onInput?.(value);
-        events.push(...correlator.ingest(value));
-        detectedAt.push(value.detectedAtMs);
-        if (value.timestampMs > eventMs) eventMs = value.timestampMs;
-      }
-      if (decoded.ok.length > 0) eventWallMs = Date.now();
-      const next = String(Number(b.records[b.records.length - 1]!.offset) + 1);
-      // Dead letters go in the same transaction as the batch's incident records and offsets.
-      await publish(events, { partition: b.partition, offset: next }, detectedAt, decoded.dead);
-      tm.consumed.labels(b.topic, groupId).inc(b.records.length);
-      tm.lag.labels(b.topic, String(b.partition), groupId).set(Math.max(0, Number(b.highWatermark) - Number(next)));
-      tm.batchLatency.labels(b.topic, groupId).observe((performance.now() - started) / 1000);
-    }),
-  });
+  let fail!: (err: unknown) => void;
+  const failed = new Promise<unknown>((resolve) => (fail = resolve));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // The stage's transactional producer connects first: that fences a former instance with the
+    // same id and aborts its open transaction, so the rebuild's read_committed reads see a settled topic.
+    stage = await runStage<Anomaly>(rt, {
+      name: 'incidents',
+      topic: anomaliesTopic,
+      groupId,
+      instanceId,
+      delivery: 'exactly-once',
+      maxBatchSize: opts.maxBatchSize ?? 500,
+      process: (a) => {
+        const events = correlator.ingest(a); // throws (→ dead letter) before any state changes
+        opts.onInput?.(a);
+        if (a.timestampMs > eventMs) eventMs = a.timestampMs;
+        eventWallMs = Date.now();
+        return fresh(events);
+      },
+      committed: ({ outputs, values }) => afterCommit(outputs, values.map((a) => a.detectedAtMs)),
+      onAssign: () => rebuild(),
+    });
+  } catch (err) {
+    await graphTail.stop().catch(() => undefined);
+    throw err;
+  }
+  const running = stage;
+  void running.failed.then((err) => fail(err));
 
   // Quiet streams: event time keeps moving with the wall clock since the newest anomaly.
-  const timer = setInterval(() => {
+  timer = setInterval(() => {
     if (stopped || !Number.isFinite(eventMs)) return;
-    exclusive(async () => {
-      if (stopped) return;
-      const now = eventMs + (Date.now() - eventWallMs);
-      const events = correlator.advance(now);
-      if (events.length > 0) await publish(events);
-    }).catch((err: unknown) => {
-      tm.errors.labels('incidents').inc();
-      log.error('resolving quiet incidents failed; stopping', { err });
-      fail(err);
-    });
+    running
+      .exclusive(async () => fresh(correlator.advance(eventMs + (Date.now() - eventWallMs))))
+      .then(async (out) => {
+        if (out.length === 0 || stopped) return;
+        await running.produce(out);
+        afterCommit(out, []);
+      })
+      .catch((err: unknown) => {
+        log.error('resolving quiet incidents failed; stopping', { err });
+        fail(err);
+      });
   }, tickMs);
   timer.unref?.();
 
@@ -277,13 +255,13 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
     failed,
     openIncidents: () => correlator.openIncidents(),
     graphVersion: () => store.current()?.version ?? null,
+    ready: () => running.ready(),
+    health: () => running.health(),
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await consumer.stop();
-      await exclusive(async () => undefined);
+      await running.stop();
       await graphTail.stop();
-      await producer.close();
     },
   };
 }

@@ -9,9 +9,10 @@
  * and an anomaly id seen before is ignored, so replaying a topic yields the same incidents.
  * Pure: no I/O, no clock. A consumer feeds records in partition order and produces the events.
  */
+import { isDateTime, isoTime, MAX_TIME_MS } from '../core/time.ts';
 import { createHash } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { ConfigError, InputError, type ConfigIssue } from '../core/errors.ts';
 import type { Anomaly, Incident, Severity } from '../core/records.ts';
 
 export interface CorrelatorOptions {
@@ -139,6 +140,9 @@ export class IncidentCorrelator {
 
   /** Feeds one anomaly; returns the incident records to publish, in order. */
   ingest(a: Anomaly): Incident[] {
+    // Before any state changes: a time outside the Date range is the record's own fault (the
+    // consumer dead-letters it), never a reason to stop.
+    if (!isDateTime(a.timestampMs)) throw new InputError(`anomaly ${a.id}: timestampMs ${a.timestampMs} is outside the date range (±${MAX_TIME_MS} ms)`);
     const events: Incident[] = [];
     if (this.seen.has(a.id)) {
       this.anomaliesTotal?.inc({ result: 'duplicate' });
@@ -256,8 +260,8 @@ export class IncidentCorrelator {
 
 function summarize(r: Incident): string {
   const comps = r.components.length <= 4 ? r.components.join(', ') : `${r.components.slice(0, 4).join(', ')} and ${r.components.length - 4} more`;
-  const what = `${r.anomalyCount} anomal${r.anomalyCount === 1 ? 'y' : 'ies'} on ${comps} since ${new Date(r.openedAtMs).toISOString()}`;
-  return r.status === 'RESOLVED' ? `resolved: ${what}, quiet since ${new Date(r.updatedAtMs).toISOString()}` : `${r.severity}: ${what}`;
+  const what = `${r.anomalyCount} anomal${r.anomalyCount === 1 ? 'y' : 'ies'} on ${comps} since ${isoTime(r.openedAtMs, 'openedAtMs')}`;
+  return r.status === 'RESOLVED' ? `resolved: ${what}, quiet since ${isoTime(r.updatedAtMs, 'updatedAtMs')}` : `${r.severity}: ${what}`;
 }
 
 /** Convenience for replay and tests: feeds anomalies in timestamp order, then closes at `endMs`. */

@@ -3,6 +3,7 @@
  * without Kafka: the component dependency graph from a causal graph, the identity of a lifecycle
  * record (what "already published" means), and rebuilding the correlator after a restart.
  */
+import { isDateTime } from '../core/time.ts';
 import type { Anomaly, CausalGraphRecord, Incident } from '../core/records.ts';
 import { dependencyGraphFromEdges, IncidentCorrelator, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
 
@@ -74,7 +75,8 @@ export interface RebuildInput {
 export function rebuildCorrelator(graph: DependencyGraph, opts: Partial<CorrelatorOptions>, input: RebuildInput): IncidentCorrelator {
   const c = new IncidentCorrelator(graph, opts);
   const sorted = [...input.processed].sort((a, b) => a.timestampMs - b.timestampMs || a.id.localeCompare(b.id));
-  for (const a of sorted) c.ingest(a);
+  // A record with an impossible time was dead-lettered when first processed: not state.
+  for (const a of sorted) if (isDateTime(a.timestampMs)) c.ingest(a);
   const resolved = new Set(input.published.filter((i) => i.status === 'RESOLVED').map((i) => i.id));
   const st = c.snapshot();
   c.restore({ ...st, open: st.open.filter((i) => !resolved.has(i.id)) });

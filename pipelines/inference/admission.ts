@@ -9,7 +9,16 @@ export interface AdmissionRequest {
   deadline: number;
 }
 
-export type AdmissionDecision = { ok: true } | { ok: false; reason: string };
+/** `cold`: refused because the model is not loaded and its load cannot meet the deadline. */
+export type AdmissionDecision = { ok: true } | { ok: false; reason: string; cold?: boolean; estimate?: ArrivalEstimate };
+
+/** Why a request cannot finish in time, ms from its arrival: start on a worker, work queued ahead, its own run, recent noise. */
+export interface ArrivalEstimate {
+  startMs: number;
+  aheadMs: number;
+  ownMs: number;
+  noiseMs: number;
+}
 
 export interface AdmissionController {
   /**

@@ -7,7 +7,8 @@ import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
 import type { RunningInferenceStage } from './consumer.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
-import type { Policy } from './scheduler.ts';
+import { poolOptionsOf } from './options.ts';
+import { serveSpec } from './spec.ts';
 
 function parseListen(v: string): { host: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(v);
@@ -48,62 +49,51 @@ const modelsBuild: CliCommand = {
 const serve: CliCommand = {
   name: 'serve',
   summary: 'Serve a folder of ONNX models over the KServe v2 HTTP protocol with Clockwork scheduling',
-  usage: '--models DIR [--listen 127.0.0.1:8000] [--workers N] [--memory-budget-mb MB] [--slo-ms MS] [--policy clockwork|fifo] [--kafka auto|off] [--group NAME] [--max-in-flight N]',
-  options: [
-    { name: 'models', type: 'string', description: 'Folder holding models.json (from `models build`)', required: true, placeholder: 'DIR' },
-    { name: 'listen', type: 'string', description: 'Address to bind', default: '127.0.0.1:8000', placeholder: 'HOST:PORT' },
-    { name: 'workers', type: 'number', description: 'Worker threads (one core each)', default: 1, placeholder: 'N' },
-    { name: 'memory-budget-mb', type: 'number', description: 'Per-worker memory budget for loaded models', default: 256, placeholder: 'MB' },
-    { name: 'max-batch', type: 'number', description: 'Largest batch (rows)', default: 16, placeholder: 'N' },
-    { name: 'slo-ms', type: 'number', description: 'SLO for requests without a deadline (default: each model\'s sloMs)', placeholder: 'MS' },
-    { name: 'policy', type: 'string', description: 'clockwork (admission control, least-slack batching) or fifo', default: 'clockwork' },
-    { name: 'kafka', type: 'string', description: 'auto: also consume inference.requests and produce inference.results when a broker is configured (transport=kafka, PANOPTES_BROKERS); off: HTTP only', default: 'auto', placeholder: 'MODE' },
-    { name: 'group', type: 'string', description: 'Consumer group of the Kafka interface (prefixed like topics)', default: 'panoptes-inference', placeholder: 'NAME' },
-    { name: 'max-in-flight', type: 'number', description: 'Request records taken from Kafka and not yet answered; fetching pauses above it', default: 2000, placeholder: 'N' },
-  ],
-  help: 'HTTP: KServe v2 JSON (POST /v2/models/NAME/infer, GET /v2/models/NAME, GET /v2/health/ready, GET /metrics).\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; at-least-once (offsets committed once results are acknowledged); undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
+  usage: '--models DIR [--listen HOST:PORT] [--slo-ms MS] [--bearer-token-file FILE] [options]',
+  // The spec checks `required` too; marking it here puts "(required)" in help and the README.
+  options: serveSpec.cliOptions().map((o) => (o.name === 'models' ? { ...o, required: true } : o)),
+  help: 'HTTP: KServe v2, JSON tensors or the binary tensor data extension (POST /v2/models/NAME/infer, GET /v2/models/NAME, POST /v2/repository/index, GET /v2/health/ready, GET /metrics). A request the server cannot serve within its deadline is refused at once with 429 and the reason, before its body is read when the door can tell; a cold model\'s first request is refused while it loads.\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; a result past its deadline is a rejection record, never a late answer; at-least-once; undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
-    const dir = args.options['models'];
-    if (typeof dir !== 'string' || dir === '') throw new UsageError('--models DIR is required');
-    const addr = parseListen(String(args.options['listen'] ?? '127.0.0.1:8000'));
-    const kafkaMode = String(args.options['kafka'] ?? 'auto');
-    if (kafkaMode !== 'auto' && kafkaMode !== 'off') throw new UsageError(`--kafka expects auto or off, got ${JSON.stringify(kafkaMode)}`);
-    const maxInFlight = positiveNumber(args, 'max-in-flight') ?? 2000;
+    const o = serveSpec.fromArgs(args);
+    const addr = parseListen(o.listen);
     // Config is validated before any worker starts, so a bad PANOPTES_* value fails at once.
-    const config = kafkaMode === 'auto' ? loadConfig() : null;
+    const config = o.kafka === 'auto' ? loadConfig() : null;
     const useKafka = config?.transport === 'kafka';
-    const [{ readRegistry }, { InferencePool }, { createInferenceServer, listen }, { Registry, collectDefaultMetrics }] = await Promise.all([
+    const [{ readRegistry }, { InferencePool }, { createInferenceServer }, { readBearerTokenFile, isLoopbackHost }, { ParsePool }, { Registry, collectDefaultMetrics }] = await Promise.all([
       import('./models/registry.ts'),
       import('./pool.ts'),
-      import('./http.ts'),
+      import('./http/server.ts'),
+      import('./http/auth.ts'),
+      import('./http/parse-pool.ts'),
       import('prom-client'),
     ]);
-    const models = readRegistry(resolve(dir));
+    // Fields without a default come back loosely typed from the spec; they were checked there.
+    const tokenFile = o.bearerTokenFile as string | undefined;
+    const bearerToken = tokenFile !== undefined ? readBearerTokenFile(tokenFile) : undefined;
+    const models = readRegistry(resolve(o.models as string));
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const slo = positiveNumber(args, 'slo-ms');
-    const pool = await InferencePool.start(models, registry, {
-      workers: positiveNumber(args, 'workers') ?? 1,
-      memoryBudgetBytes: Math.round((positiveNumber(args, 'memory-budget-mb') ?? 256) * 1024 * 1024),
-      maxBatch: positiveNumber(args, 'max-batch') ?? 16,
-      policy: String(args.options['policy'] ?? 'clockwork') as Policy,
-      ...(slo !== undefined ? { sloMs: slo } : {}),
-    });
-    const server = createInferenceServer(pool, registry);
+    const pool = await InferencePool.start(models, registry, poolOptionsOf(o));
+    let parsePool: Awaited<ReturnType<typeof ParsePool.start>> | undefined;
+    let server: ReturnType<typeof createInferenceServer> | undefined;
     let runtime: Runtime | null = null;
     let stage: RunningInferenceStage | null = null;
     let code = 0;
     try {
-      const bound = await listen(server, addr);
-      const url = `http://${bound.address}:${bound.port}`;
+      parsePool = o.parseWorkers > 0 ? await ParsePool.start(o.parseWorkers, Math.round(o.parseOffloadKb * 1024)) : undefined;
+      server = createInferenceServer(pool, registry, { bodyLimit: Math.round(o.maxBodyMb * 1024 * 1024), ...(bearerToken !== undefined ? { bearerToken } : {}), ...(parsePool ? { parsePool } : {}) });
+      if (!bearerToken && !isLoopbackHost(addr.host))
+        io.err(`warning: serving on ${addr.host}, beyond loopback, without authentication: anyone who reaches it can run models and read model metadata (use --bearer-token-file FILE)`);
+      const bound = await server.listen(addr.host, addr.port);
+      const url = `http://${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
       if (useKafka && config) {
         // Loaded here only: the HTTP-only server never pays for the Kafka client and registry.
         const { createRuntime } = await import('../core/runtime.ts');
         const { startInferenceStage } = await import('./consumer.ts');
         runtime = await createRuntime(config, { stage: 'inference', metrics: registry });
-        stage = await startInferenceStage(runtime, pool, { groupId: String(args.options['group'] ?? 'panoptes-inference'), maxInFlight });
+        stage = await startInferenceStage(runtime, pool, { groupId: o.group, maxInFlight: o.maxInFlight });
       }
-      const kafka = stage && runtime ? { requests: topicName('inferenceRequests', runtime.config.topicPrefix), results: topicName('inferenceResults', runtime.config.topicPrefix), group: groupName(String(args.options['group'] ?? 'panoptes-inference'), runtime.config.topicPrefix) } : null;
+      const kafka = stage && runtime ? { requests: topicName('inferenceRequests', runtime.config.topicPrefix), results: topicName('inferenceResults', runtime.config.topicPrefix), group: groupName(o.group, runtime.config.topicPrefix) } : null;
       if (io.json) io.out(JSON.stringify({ listening: url, models: pool.modelNames(), workers: pool.options.workers, kafka }));
       else io.out(`serving ${models.length} models on ${url} (${pool.options.workers} worker(s), policy ${pool.options.policy})${kafka ? `; Kafka ${kafka.requests} -> ${kafka.results} (group ${kafka.group})` : ''}`);
       const failure = await Promise.race([untilAborted(io.signal).then(() => null), stage ? stage.failed : new Promise<never>(() => undefined)]);
@@ -116,7 +106,8 @@ const serve: CliCommand = {
       // Kafka first: it answers what is in flight (which needs the pool) and commits.
       await stage?.stop();
       await runtime?.close();
-      await new Promise<void>((done) => server.close(() => done()));
+      await server?.close();
+      await parsePool?.close();
       await pool.close();
     }
     return code;

@@ -29,6 +29,7 @@ import { groupName, topicName } from '../core/topics.ts';
 import type { Consumer, InRecord, OutRecord, Producer } from '../core/transport/types.ts';
 import { inferenceKafkaMetrics } from './kafka-metrics.ts';
 import { OffsetTracker, type Ticket } from './offsets.ts';
+import { expireResult } from './records.ts';
 import type { InferenceRequestRecord, InferenceResultRecord } from './records.ts';
 
 /** What the stage needs of the pool (InferencePool implements it; tests may pass a fake). */
@@ -199,6 +200,8 @@ export async function startInferenceStage(rt: Runtime, pool: RequestHandler, opt
   };
 
   const answer = (ticket: Ticket, req: InferenceRequestRecord, result: InferenceResultRecord) => {
+    // Past its deadline, a result is a rejection record, never a late answer.
+    result = expireResult(result, Date.now());
     let value: Buffer;
     try {
       value = rt.serde.encode(resultsTopic, result);

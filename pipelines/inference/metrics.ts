@@ -7,6 +7,9 @@ export type RequestStatus = 'ok' | 'rejected' | 'late' | 'error';
 export interface MetricsSources {
   queueDepth: () => number;
   predictionErrorP99Ms: () => number;
+  /** The controller loop's lag and the scheduler's noise margin, ms. */
+  loopLagMs?: () => number;
+  noiseMs?: () => number;
 }
 
 export class InferenceMetrics {
@@ -57,6 +60,22 @@ export class InferenceMetrics {
       registers,
       collect() {
         this.set(sources.predictionErrorP99Ms() / 1000);
+      },
+    });
+    new Gauge({
+      name: 'panoptes_inference_loop_lag_seconds',
+      help: "The controller loop's current lag (a 2 ms timer's lateness, decaying): counted in every request's arrival and predicted finish.",
+      registers,
+      collect() {
+        this.set((sources.loopLagMs?.() ?? 0) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'panoptes_inference_noise_margin_seconds',
+      help: 'The margin every feasibility check adds: the largest recent delay of a result past its prediction, or the loop lag.',
+      registers,
+      collect() {
+        this.set((sources.noiseMs?.() ?? 0) / 1000);
       },
     });
   }

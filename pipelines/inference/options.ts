@@ -3,6 +3,8 @@ import { ConfigError } from '../core/errors.ts';
 import type { ConfigIssue } from '../core/errors.ts';
 import type { Policy } from './scheduler.ts';
 import type { CrashHook } from './protocol.ts';
+import type { Options } from '../core/spec.ts';
+import { serveSpec } from './spec.ts';
 
 export interface PoolOptions {
   /** Worker threads (each one core: keep ≤ cores − 1 for the controller). */
@@ -32,20 +34,46 @@ export interface PoolOptions {
   crashHook?: CrashHook;
 }
 
+const SPEC = serveSpec.defaults();
+const MIB = 1024 * 1024;
+
+/** The library's defaults: those of `panoptes serve` (spec.ts), in the pool's units. */
 export const defaultPoolOptions: PoolOptions = {
-  workers: 1,
-  memoryBudgetBytes: 256 * 1024 * 1024,
-  maxBatch: 16,
-  maxLoadsInFlight: 1,
-  maxLoadShare: 0.25,
-  deadlineBufferMs: 1,
-  policy: 'clockwork',
-  profileWindow: 10,
-  profileQuantile: 0.99,
-  profileRuns: 3,
-  predictionLogSize: 2000,
+  workers: SPEC.workers,
+  memoryBudgetBytes: SPEC.memoryBudgetMb * MIB,
+  maxBatch: SPEC.maxBatch,
+  maxLoadsInFlight: SPEC.maxLoadsInFlight,
+  maxLoadShare: SPEC.maxLoadShare,
+  deadlineBufferMs: SPEC.deadlineBufferMs,
+  policy: SPEC.policy as Policy,
+  profileWindow: SPEC.profileWindow,
+  profileQuantile: SPEC.profileQuantile,
+  profileRuns: SPEC.profileRuns,
+  predictionLogSize: SPEC.predictionLogSize,
 };
 
+/** Pool options from checked serve options (spec.ts). */
+export function poolOptionsOf(o: Options<typeof serveSpec.fields>): Partial<PoolOptions> {
+  return {
+    workers: o.workers,
+    memoryBudgetBytes: Math.round(o.memoryBudgetMb * MIB),
+    maxBatch: o.maxBatch,
+    maxLoadsInFlight: o.maxLoadsInFlight,
+    maxLoadShare: o.maxLoadShare,
+    deadlineBufferMs: o.deadlineBufferMs,
+    policy: o.policy as Policy,
+    profileWindow: o.profileWindow,
+    profileQuantile: o.profileQuantile,
+    profileRuns: o.profileRuns,
+    predictionLogSize: o.predictionLogSize,
+    ...(o.sloMs !== undefined ? { sloMs: o.sloMs as number } : {}),
+  };
+}
+
+/**
+ * Checks options given to the library (`InferencePool.start`) in the pool's units; what comes
+ * from the CLI or a config file was checked by the spec already.
+ */
 export function validatePoolOptions(partial: Partial<PoolOptions>): PoolOptions {
   const o = { ...defaultPoolOptions, ...partial };
   const issues: ConfigIssue[] = [];

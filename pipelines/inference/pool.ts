@@ -9,8 +9,9 @@ import type { Registry } from 'prom-client';
 import { NotFoundError, describeError, isPanoptesError } from '../core/errors.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import { DeadlineAdmission, SequentialAdmission } from './admission.ts';
+import type { AdmissionDecision } from './admission.ts';
+import { LoopLag } from './loop-lag.ts';
 import { InferenceMetrics } from './metrics.ts';
-import type { ModelEntry } from './models/registry.ts';
 import { validatePoolOptions } from './options.ts';
 import type { PoolOptions } from './options.ts';
 import { PredictionLog } from './prediction-log.ts';
@@ -23,43 +24,10 @@ import { requestFromRecord, resultToRecord } from './records.ts';
 import type { InferenceRequestRecord, InferenceResultRecord } from './records.ts';
 import { checkInputs } from './tensors.ts';
 import { GraphBuilder } from './onnx/writer.ts';
-import type { TensorInput, TensorOutput } from './tensors.ts';
+import type { TensorOutput } from './tensors.ts';
+import type { InferRequest, InferResult, LatencyBreakdown, PoolModel } from './types.ts';
 
-export interface PoolModel extends Omit<ModelEntry, 'file' | 'platform'> {
-  bytes: Uint8Array;
-}
-
-export interface InferRequest {
-  model: string;
-  /** Must equal the served version when given. */
-  version?: string;
-  inputs: TensorInput[];
-  /** Time budget from arrival, ms; without it (and without deadlineAt) the model's SLO applies. */
-  deadlineMs?: number;
-  /** Absolute deadline, epoch ms (what Kafka records carry). */
-  deadlineAt?: number;
-}
-
-export interface LatencyBreakdown {
-  /** Arrival → batch formed and sent to a worker. */
-  queueMs: number;
-  /** Batch sent → worker started it. */
-  batchWaitMs: number;
-  /** Worker run time of the batch. */
-  execMs: number;
-  /** Arrival → result. */
-  totalMs: number;
-  batchSize: number;
-}
-
-interface ResultBase {
-  model: string;
-  latency: LatencyBreakdown;
-}
-export type InferResult =
-  | (ResultBase & { status: 'ok' | 'late'; version: string; outputs: TensorOutput[] })
-  | (ResultBase & { status: 'rejected'; reason: string })
-  | (ResultBase & { status: 'error'; error: { code: ErrorCode; message: string } });
+export type { InferRequest, InferResult, LatencyBreakdown, PoolModel } from './types.ts';
 
 interface Pending {
   req: QueuedRequest;
@@ -124,6 +92,8 @@ export class InferencePool {
   readonly options: PoolOptions;
   readonly predictions: PredictionLog;
   readonly profiles: ProfileStore;
+  /** The controller loop's lag (this thread runs the scheduler, and the HTTP door when served). */
+  readonly loopLag = new LoopLag();
   private readonly metrics: InferenceMetrics;
   private readonly scheduler: Scheduler;
   private readonly models = new Map<string, PoolModel>();
@@ -159,16 +129,20 @@ export class InferencePool {
       profiles: this.profiles,
       predictions: this.predictions,
       profileRuns: this.options.profileRuns,
+      lagMs: () => this.loopLag.ms,
     });
     this.metrics = new InferenceMetrics(registry, {
       queueDepth: () => this.scheduler.queueDepth,
       predictionErrorP99Ms: () => this.predictions.summary().absErrorP99Ms,
+      loopLagMs: () => this.loopLag.ms,
+      noiseMs: () => this.scheduler.noiseMs(nowMs()),
     });
   }
 
   /** Starts the workers and resolves once every one is ready. */
   static async start(models: PoolModel[], registry: Registry, options: Partial<PoolOptions> = {}): Promise<InferencePool> {
     const pool = new InferencePool(models, registry, options);
+    pool.loopLag.start();
     for (let i = 0; i < pool.options.workers; i++) pool.startWorker(i, 0);
     await pool.whenReady();
     return pool;
@@ -199,7 +173,7 @@ export class InferencePool {
       return;
     }
     const now = nowMs();
-    const outcome: Outcome = m.status === 'done' ? { status: 'done', ms: m.ms, ...(m.profile ? { profile: m.profile } : {}) } : m.status === 'window' ? { status: 'window' } : { status: 'failed', message: m.message };
+    const outcome: Outcome = m.status === 'done' ? { status: 'done', ms: m.ms, startedAt: m.startedAt, ...(m.profile ? { profile: m.profile } : {}) } : m.status === 'window' ? { status: 'window' } : { status: 'failed', message: m.message };
     const completed = this.scheduler.complete(index, m.id, outcome, now);
     if (!completed) return;
     const { action, predictedMs } = completed;
@@ -249,6 +223,7 @@ export class InferencePool {
 
   private finish(p: Pending, result: InferResult): void {
     this.pending.delete(p.req.id);
+    result.deadlineAt = p.sloDeadline;
     this.counts[result.status]++;
     this.metrics.requests.inc({ model: result.model, status: result.status });
     if (result.status === 'ok' || result.status === 'late') this.metrics.latency.observe({ model: result.model }, result.latency.totalMs / 1000);
@@ -340,7 +315,7 @@ export class InferencePool {
    * PANOPTES_NOT_FOUND or PANOPTES_INPUT (the message names the expected signature).
    */
   infer(req: InferRequest): Promise<InferResult> {
-    const arrival = nowMs();
+    const arrival = typeof req?.arrivedAt === 'number' && req.arrivedAt <= nowMs() ? req.arrivedAt : nowMs();
     const modelName = typeof req?.model === 'string' ? req.model : '';
     const fail = (code: ErrorCode, message: string): Promise<InferResult> => {
       const r: InferResult = { status: 'error', model: modelName, error: { code, message }, latency: emptyLatency(0) };
@@ -369,12 +344,43 @@ export class InferencePool {
       const decision = this.scheduler.submit(q, arrival);
       if (!decision.ok) {
         this.metrics.admission.inc({ decision: 'refused', stage: 'arrival' });
-        this.finish(p, { status: 'rejected', model: model.name, reason: decision.reason, latency: emptyLatency(nowMs() - arrival) });
+        this.finish(p, { status: 'rejected', model: model.name, reason: decision.reason, ...(decision.cold ? { cold: true } : {}), latency: emptyLatency(nowMs() - arrival) });
+        // A cold model's load is wanted: let the scheduler start it.
+        if (decision.cold) this.pump();
         return;
       }
       this.metrics.admission.inc({ decision: 'admitted', stage: 'arrival' });
       this.pump();
     });
+  }
+
+  /**
+   * The door's check, before a request's body is read: could `rows` rows of `model` that reach
+   * the scheduler at `atScheduler` (the door's estimate) still finish by `deadlineAt` (epoch ms),
+   * given the work queued ahead? Refusing here costs no body read and no parse. A cold model's
+   * refusal starts its load, as at arrival.
+   */
+  admitAtDoor(modelName: string, rows: number, deadlineAt: number, atScheduler: number): AdmissionDecision {
+    if (this.closed) return { ok: false, reason: 'the pool is closed' };
+    const model = this.models.get(modelName);
+    if (!model || this.options.policy !== 'clockwork') return { ok: true };
+    const decision = this.scheduler.probe(model.name, Math.min(rows, this.options.maxBatch), deadlineAt - this.options.deadlineBufferMs, atScheduler);
+    if (!decision.ok) {
+      this.metrics.admission.inc({ decision: 'refused', stage: 'door' });
+      if (decision.cold) this.pump();
+    }
+    return decision;
+  }
+
+  /** The SLO a request of `model` gets without a deadline of its own (ms). */
+  sloOf(modelName: string): number | undefined {
+    const model = this.models.get(modelName);
+    return model ? (this.options.sloMs ?? model.sloMs) : undefined;
+  }
+
+  /** Whether a worker holds the model (for the repository index). */
+  isResident(modelName: string): boolean {
+    return this.scheduler.isHeld(modelName);
   }
 
   /**
@@ -406,6 +412,7 @@ export class InferencePool {
     if (this.closed) return;
     this.cancelQueued('the pool is shutting down');
     this.closed = true;
+    this.loopLag.stop();
     clearTimeout(this.wakeTimer);
     const now = nowMs();
     for (const p of [...this.pending.values()])

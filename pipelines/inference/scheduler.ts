@@ -13,6 +13,7 @@
 import type { AdmissionController, AdmissionDecision } from './admission.ts';
 import { ModelStore } from './model-store.ts';
 import type { PredictionLog } from './prediction-log.ts';
+import { AgingWindow } from './profiles.ts';
 import type { ProfileStore } from './profiles.ts';
 
 export interface QueuedRequest {
@@ -66,7 +67,7 @@ export interface Plan {
 }
 
 export type Outcome =
-  | { status: 'done'; ms: number; profile?: { batch: number; ms: number }[] }
+  | { status: 'done'; ms: number; startedAt?: number; profile?: { batch: number; ms: number }[] }
   /** The worker could not start it inside its window. */
   | { status: 'window' }
   | { status: 'failed'; message: string };
@@ -94,6 +95,13 @@ export interface SchedulerOptions {
    * new loads. A CPU worker cannot infer while it loads, and loads have long tails.
    */
   maxLoadShare?: number;
+  /**
+   * How long a wanted load of a cold model may wait for a worker with room for it before arrivals
+   * of other models are admitted as if the load ran ahead of them (so it is never starved).
+   */
+  coldReserveMs?: number;
+  /** The controller loop's current lag, ms (added to every predicted finish). */
+  lagMs?: () => number;
 }
 
 const LOAD_SHARE_WINDOW_MS = 1000;
@@ -114,6 +122,21 @@ interface Candidate {
   kind: 'INFER' | 'LOAD';
 }
 
+/** Rows of the deadline-ordered queue `q` whose deadline is not later than `deadline`. */
+function rowsAhead(q: QueuedRequest[], deadline: number): number {
+  // Most arrivals carry the latest deadline: the whole queue is ahead.
+  let rows = 0;
+  if (q[q.length - 1]!.deadline <= deadline) {
+    for (const r of q) rows += r.rows;
+    return rows;
+  }
+  for (const r of q) {
+    if (r.deadline > deadline) break;
+    rows += r.rows;
+  }
+  return rows;
+}
+
 function insertByDeadline(q: QueuedRequest[], r: QueuedRequest): void {
   let i = q.length;
   while (i > 0 && q[i - 1]!.deadline > r.deadline) i--;
@@ -131,6 +154,10 @@ export class Scheduler {
   private readonly profileRuns: number;
   private readonly restartMs: number;
   private readonly maxLoadShare: number;
+  private readonly coldReserveMs: number;
+  /** Cold models whose first request was refused, and since when: loaded when a worker can. */
+  private readonly wantedLoads = new Map<string, number>();
+  private readonly noise = new AgingWindow(32, 2000);
 
   constructor(private readonly opts: SchedulerOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be a positive integer, got ${opts.workers}`);
@@ -141,6 +168,7 @@ export class Scheduler {
     this.profileRuns = opts.profileRuns ?? 3;
     this.restartMs = opts.restartMs ?? 300;
     this.maxLoadShare = opts.maxLoadShare ?? 0.25;
+    this.coldReserveMs = opts.coldReserveMs ?? 500;
   }
 
   get queueDepth(): number {
@@ -177,20 +205,113 @@ export class Scheduler {
 
   /** The earliest any worker could finish `rows` rows of `model` if it ran them next on its own. */
   earliestFinish(model: string, rows: number, now: number): number {
+    return this.earliestStart(model, now) + this.exec(model, rows, now) + this.noiseMs(now);
+  }
+
+  /**
+   * Scheduling noise, ms: how much later than predicted the results of recent INFER actions
+   * reached the controller (a late start, a run longer than profiled, a late delivery; the
+   * largest of the last 32 within 2 s), or the controller loop's current lag if that is larger
+   * (a stall in progress delays every result). The largest, not a quantile: under overload
+   * least-slack batching runs many requests close to their deadline, so any delay the margin
+   * leaves out turns into late answers. Every
+   * feasibility check adds it, so on a machine whose cores are shared the scheduler plans with
+   * the delays it actually sees rather than run requests into their deadlines.
+   */
+  noiseMs(now: number): number {
+    return Math.max(this.noise.quantile(1, now) ?? 0, this.opts.lagMs?.() ?? 0);
+  }
+
+  private earliestStart(model: string, now: number): number {
     let best = Infinity;
     for (const w of this.workers) best = Math.min(best, this.startOn(w, model, now));
-    return best + this.exec(model, rows, now);
+    return best;
+  }
+
+  /** Predicted time to run `rows` rows of `model` in full batches plus one partial batch. */
+  private work(model: string, rows: number, now: number): number {
+    const max = this.opts.profiles.maxBatch;
+    const full = Math.floor(rows / max);
+    const rest = rows - full * max;
+    return (full > 0 ? full * this.exec(model, max, now) : 0) + (rest > 0 ? this.exec(model, rest, now) : 0);
+  }
+
+  /**
+   * When a request of `rows` rows of `model` with internal deadline `deadline`, arriving now,
+   * could finish at the earliest: after the work queued ahead of it (earliest-deadline first: the
+   * queued rows whose deadline is not later than its own, batched per model) is shared among the
+   * workers that are up, and after its own batch. This is what arrival admission checks, so a
+   * request the queue cannot serve in time is refused at once instead of waiting to be dropped.
+   */
+  arrivalFinish(model: string, rows: number, deadline: number, now: number): number {
+    const e = this.explainArrival(model, rows, deadline, now);
+    return now + e.startMs + e.aheadMs + e.ownMs + e.noiseMs;
+  }
+
+  /** The parts of `arrivalFinish`, ms from `now` (a refusal reports them). */
+  explainArrival(model: string, rows: number, deadline: number, now: number): { startMs: number; aheadMs: number; ownMs: number; noiseMs: number } {
+    let start = this.earliestStart(model, now);
+    // A cold model that has waited too long for its load reserves a worker for it: arrivals count
+    // the load as work ahead of them, so the queue drains until the load fits.
+    for (const [m, since] of this.wantedLoads) if (now - since >= this.coldReserveMs && m !== model) start += this.opts.profiles.loadMs(m, now) / this.upWorkers();
+    let others = 0;
+    let ownRows = rows;
+    for (const [m, q] of this.queues) {
+      if (q.length === 0) continue;
+      const ahead = rowsAhead(q, deadline);
+      if (m === model) ownRows += ahead;
+      else if (ahead > 0) others += this.work(m, ahead, now);
+    }
+    const own = this.work(model, ownRows, now);
+    const ownAlone = this.work(model, rows, now);
+    return { startMs: start - now, aheadMs: others / this.upWorkers() + (own - ownAlone), ownMs: ownAlone, noiseMs: this.noiseMs(now) };
+  }
+
+  private upWorkers(): number {
+    let n = 0;
+    for (const w of this.workers) if (w.up) n++;
+    return Math.max(1, n);
+  }
+
+  /** Whether some worker holds `model` (resident or loading). */
+  isHeld(model: string): boolean {
+    return this.workers.some((w) => w.up && w.store.state(model) !== undefined);
+  }
+
+  /** Whether a load of `model` is wanted (its first request was refused because it was cold). */
+  isLoadWanted(model: string): boolean {
+    return this.wantedLoads.has(model);
+  }
+
+  /** Admission at arrival without queueing anything (the HTTP door asks before reading a body). */
+  probe(model: string, rows: number, deadline: number, now: number): AdmissionDecision {
+    return this.admit({ id: -1, model, rows, arrival: now, deadline }, now);
   }
 
   submit(req: QueuedRequest, now: number): AdmissionDecision {
-    if (!this.opts.modelBytes.has(req.model)) throw new RangeError(`unknown model ${req.model}`);
-    if (req.rows > this.opts.profiles.maxBatch) return { ok: false, reason: `request has ${req.rows} rows, more than the largest batch ${this.opts.profiles.maxBatch}` };
-    const decision = this.opts.admission.tryAcquire(req, this.earliestFinish(req.model, req.rows, now));
+    const decision = this.admit(req, now);
     if (!decision.ok) return decision;
     let q = this.queues.get(req.model);
     if (!q) this.queues.set(req.model, (q = []));
     insertByDeadline(q, req);
     this.queued++;
+    return decision;
+  }
+
+  private admit(req: QueuedRequest, now: number): AdmissionDecision {
+    if (!this.opts.modelBytes.has(req.model)) throw new RangeError(`unknown model ${req.model}`);
+    if (req.rows > this.opts.profiles.maxBatch) return { ok: false, reason: `request has ${req.rows} rows, more than the largest batch ${this.opts.profiles.maxBatch}` };
+    const e = this.explainArrival(req.model, req.rows, req.deadline, now);
+    const decision = this.opts.admission.tryAcquire(req, now + e.startMs + e.aheadMs + e.ownMs + e.noiseMs);
+    if (!decision.ok) {
+      decision.estimate = e;
+      // Clockwork loads a cold model for its first request; when that load cannot meet the
+      // request's deadline the request is refused, and the model is loaded meanwhile.
+      if (this.opts.policy === 'clockwork' && !this.isHeld(req.model)) {
+        if (!this.wantedLoads.has(req.model)) this.wantedLoads.set(req.model, now);
+        return { ok: false, reason: `${decision.reason}: model ${req.model} is cold (not loaded on any worker); it is being loaded now, retry shortly`, cold: true };
+      }
+    }
     return decision;
   }
 
@@ -207,7 +328,7 @@ export class Scheduler {
     const actions: Action[] = [];
     for (let i = 0; i < this.workers.length; i++) {
       const w = this.workers[i]!;
-      if (!w.up || w.outstanding.size > 0 || this.queued === 0) continue;
+      if (!w.up || w.outstanding.size > 0 || (this.queued === 0 && this.wantedLoads.size === 0)) continue;
       const picked = this.opts.policy === 'clockwork' ? this.pickClockwork(i, now) : this.pickFifo(i, now);
       if (!picked) continue;
       for (const a of picked) {
@@ -216,12 +337,13 @@ export class Scheduler {
         actions.push(a);
       }
     }
-    return this.queued === 0 ? { actions, dropped } : { actions, dropped, wakeAt: this.wakeTime(now) };
+    return this.queued === 0 && this.wantedLoads.size === 0 ? { actions, dropped } : { actions, dropped, wakeAt: this.wakeTime(now) };
   }
 
   private wakeTime(now: number): number {
     let wake = Infinity;
-    for (const [model, q] of this.queues) if (q.length > 0) wake = Math.min(wake, q[0]!.deadline - this.exec(model, q[0]!.rows, now));
+    const noise = this.noiseMs(now);
+    for (const [model, q] of this.queues) if (q.length > 0) wake = Math.min(wake, q[0]!.deadline - this.exec(model, q[0]!.rows, now) - noise);
     for (const w of this.workers) if (w.loads.length > 0) wake = Math.min(wake, w.loads[0]!.end + LOAD_SHARE_WINDOW_MS);
     return Math.max(wake, now + 0.1);
   }
@@ -280,6 +402,7 @@ export class Scheduler {
     const maxBatch = this.opts.profiles.maxBatch;
     const cands: Candidate[] = [];
     const mayLoad = this.loadsInFlight < this.opts.maxLoadsInFlight && this.mayLoad(w, now);
+    const noise = this.noiseMs(now);
     for (const [model, q] of this.queues) {
       if (q.length === 0) continue;
       const front = q[0]!;
@@ -293,15 +416,15 @@ export class Scheduler {
           rows += q[i]!.rows;
           if (rows > maxBatch) break;
           const e = this.exec(model, rows, now);
-          if (now + e <= front.deadline) {
+          if (now + e + noise <= front.deadline) {
             count = i + 1;
             countRows = rows;
             est = e;
           }
         }
         if (count === 0) continue;
-        const latest = front.deadline - est;
-        cands.push({ kind: 'INFER', slack: front.deadline - (now + est), predictedMs: est, build: () => this.inferAction(wi, model, count, countRows, now, latest) });
+        const latest = front.deadline - est - noise;
+        cands.push({ kind: 'INFER', slack: front.deadline - (now + est + noise), predictedMs: est, build: () => this.inferAction(wi, model, count, countRows, now, latest) });
       } else if (state === undefined && mayLoad) {
         const e1 = this.exec(model, front.rows, now);
         const heldElsewhere = this.workers.some((o) => o !== w && o.up && o.store.state(model) !== undefined);
@@ -313,12 +436,16 @@ export class Scheduler {
         const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
         if (victims === undefined) continue;
         const loadCost = victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now);
-        const finish = now + loadCost + e1;
+        const finish = now + loadCost + e1 + noise;
         if (finish > front.deadline) continue;
-        const latest = front.deadline - e1 - this.opts.profiles.loadMs(model, now);
+        const latest = front.deadline - e1 - noise - this.opts.profiles.loadMs(model, now);
         cands.push({ kind: 'LOAD', slack: front.deadline - finish, predictedMs: loadCost, build: () => this.loadActions(wi, model, victims, now, latest) });
       }
     }
+    const cold = mayLoad && this.wantedLoads.size > 0 ? this.coldCandidate(wi, now) : undefined;
+    // A wanted load has no deadline of its own: it runs when the worker has nothing else to do, or
+    // when it pushes no queued request past its deadline.
+    if (cold && (cands.length === 0 || (cands.every((c) => c.kind === 'INFER') && now + cold.loadMs + this.queuedWork(now) / this.upWorkers() <= this.minQueuedDeadline()))) return cold.build();
     if (cands.length === 0) return undefined;
     cands.sort((a, b) => a.slack - b.slack || (a.kind === 'INFER' ? -1 : 1) - (b.kind === 'INFER' ? -1 : 1));
     let pick = cands[0]!;
@@ -330,6 +457,47 @@ export class Scheduler {
       if (urgent) pick = urgent;
     }
     return pick.build();
+  }
+
+  /** The LOAD (with its evictions) of the longest-wanted cold model this worker can hold. */
+  private coldCandidate(wi: number, now: number): { loadMs: number; build: () => Action[] } | undefined {
+    const w = this.workers[wi]!;
+    for (const model of [...this.wantedLoads.keys()]) {
+      if (this.isHeld(model)) {
+        this.wantedLoads.delete(model);
+        continue;
+      }
+      // Queued requests make it an ordinary LOAD candidate.
+      if ((this.queues.get(model)?.length ?? 0) > 0) continue;
+      const victims = w.store.planEviction(this.opts.modelBytes.get(model)!);
+      if (victims === undefined) continue;
+      return {
+        loadMs: victims.length * this.unloadMs + this.opts.profiles.loadMs(model, now),
+        build: () => {
+          this.wantedLoads.delete(model);
+          return this.loadActions(wi, model, victims, now, Infinity);
+        },
+      };
+    }
+    return undefined;
+  }
+
+  /** Predicted time to run everything queued. */
+  private queuedWork(now: number): number {
+    let ms = 0;
+    for (const [m, q] of this.queues) {
+      if (q.length === 0) continue;
+      let rows = 0;
+      for (const r of q) rows += r.rows;
+      ms += this.work(m, rows, now);
+    }
+    return ms;
+  }
+
+  private minQueuedDeadline(): number {
+    let d = Infinity;
+    for (const q of this.queues.values()) if (q.length > 0) d = Math.min(d, q[0]!.deadline);
+    return d;
   }
 
   private pickFifo(wi: number, now: number): Action[] | undefined {
@@ -366,6 +534,9 @@ export class Scheduler {
     if (a.kind === 'INFER') {
       w.store.unpin(a.model);
       if (outcome.status === 'done') {
+        // Dispatch to the result seen here, less the prediction: a late start, a run longer than
+        // profiled and a late delivery (the controller's loop busy, or collecting garbage).
+        this.noise.add(Math.max(0, now - a.earliest - a.predictedMs), now);
         profiles.recordExec(a.model, a.bucket, outcome.ms, now);
         this.opts.predictions?.add({ kind: 'INFER', model: a.model, batch: a.bucket, predictedMs: a.predictedMs, actualMs: outcome.ms });
       } else if (outcome.status === 'window') {

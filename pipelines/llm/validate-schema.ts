@@ -1,19 +1,14 @@
 /**
- * A small JSON Schema validator for model answers: the subset agent schemas use (type, enum,
- * const, properties/required/additionalProperties, items, min/max bounds, pattern, anyOf/oneOf/
- * allOf, local $ref). It returns every problem with a path, because the list is fed back to the
- * model verbatim by repair loops. Unknown keywords are ignored, as JSON Schema specifies.
+ * Validates model answers against the agents' JSON Schemas with ajv, and words every problem as
+ * one line with a path (`$.rules[0].kind: expected one of "FN", "FP", got "XX"`), in the order of
+ * the value's own fields, because repair loops feed the list back to the model verbatim.
+ * Unknown keywords are ignored, as JSON Schema specifies; compiled schemas are cached per object.
  */
-
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { JsonSchema } from './types.ts';
 
-type S = Record<string, unknown>;
-
-export function validateSchema(schema: JsonSchema, value: unknown): string[] {
-  const problems: string[] = [];
-  check(schema, value, '$', schema, problems);
-  return problems;
-}
+const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, unicodeRegExp: true });
+const compiled = new WeakMap<object, ValidateFunction | { unresolved: string }>();
 
 function typeOf(v: unknown): string {
   if (v === null) return 'null';
@@ -22,103 +17,137 @@ function typeOf(v: unknown): string {
   return typeof v;
 }
 
-function matchesType(v: unknown, t: string): boolean {
-  const actual = typeOf(v);
-  return actual === t || (t === 'number' && actual === 'integer');
-}
-
 function show(v: unknown): string {
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-function resolveRef(root: S, ref: string): S | undefined {
-  if (!ref.startsWith('#/')) return undefined;
-  let cur: unknown = root;
-  for (const part of ref.slice(2).split('/')) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as S)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+function compile(schema: JsonSchema): ValidateFunction | { unresolved: string } {
+  const hit = compiled.get(schema as object);
+  if (hit) return hit;
+  let out: ValidateFunction | { unresolved: string };
+  try {
+    out = ajv.compile(schema as object);
+  } catch (err) {
+    const ref = (err as { missingRef?: string }).missingRef;
+    if (ref === undefined) throw err;
+    out = { unresolved: (schema as { $ref?: string }).$ref ?? ref };
   }
-  return typeof cur === 'object' && cur !== null ? (cur as S) : undefined;
-}
-
-function check(schema: S | boolean, v: unknown, path: string, root: S, out: string[]): void {
-  if (schema === true) return;
-  if (schema === false) {
-    out.push(`${path}: not allowed`);
-    return;
-  }
-  if (typeof schema.$ref === 'string') {
-    const target = resolveRef(root, schema.$ref);
-    if (!target) out.push(`${path}: schema $ref '${schema.$ref}' cannot be resolved`);
-    else check(target, v, path, root, out);
-  }
-  if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
-    if (!types.some((t) => matchesType(v, t))) {
-      out.push(`${path}: expected ${types.join(' or ')}, got ${typeOf(v)}`);
-      return;
-    }
-  }
-  if (Array.isArray(schema.enum) && !schema.enum.some((e) => deepEqual(e, v))) {
-    out.push(`${path}: expected one of ${schema.enum.map(show).join(', ')}, got ${show(v)}`);
-  }
-  if ('const' in schema && !deepEqual(schema.const, v)) out.push(`${path}: expected ${show(schema.const)}, got ${show(v)}`);
-
-  if (typeof v === 'number') {
-    if (typeof schema.minimum === 'number' && v < schema.minimum) out.push(`${path}: expected >= ${schema.minimum}, got ${v}`);
-    if (typeof schema.maximum === 'number' && v > schema.maximum) out.push(`${path}: expected <= ${schema.maximum}, got ${v}`);
-    if (typeof schema.exclusiveMinimum === 'number' && v <= schema.exclusiveMinimum) out.push(`${path}: expected > ${schema.exclusiveMinimum}, got ${v}`);
-    if (typeof schema.exclusiveMaximum === 'number' && v >= schema.exclusiveMaximum) out.push(`${path}: expected < ${schema.exclusiveMaximum}, got ${v}`);
-  }
-  if (typeof v === 'string') {
-    if (typeof schema.minLength === 'number' && v.length < schema.minLength) out.push(`${path}: expected at least ${schema.minLength} characters, got ${v.length}`);
-    if (typeof schema.maxLength === 'number' && v.length > schema.maxLength) out.push(`${path}: expected at most ${schema.maxLength} characters, got ${v.length}`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(v)) out.push(`${path}: expected to match /${schema.pattern}/, got ${show(v)}`);
-  }
-  if (Array.isArray(v)) {
-    if (typeof schema.minItems === 'number' && v.length < schema.minItems) out.push(`${path}: expected at least ${schema.minItems} items, got ${v.length}`);
-    if (typeof schema.maxItems === 'number' && v.length > schema.maxItems) out.push(`${path}: expected at most ${schema.maxItems} items, got ${v.length}`);
-    if (schema.items !== undefined && (typeof schema.items === 'object' || typeof schema.items === 'boolean')) {
-      v.forEach((item, i) => check(schema.items as S | boolean, item, `${path}[${i}]`, root, out));
-    }
-  }
-  if (typeOf(v) === 'object') {
-    const obj = v as S;
-    const props = (schema.properties ?? {}) as Record<string, S | boolean>;
-    if (Array.isArray(schema.required)) {
-      for (const k of schema.required as string[]) if (!Object.hasOwn(obj, k)) out.push(`${path}: missing required property '${k}'`);
-    }
-    for (const [k, val] of Object.entries(obj)) {
-      const p = `${path}.${k}`;
-      if (Object.hasOwn(props, k)) check(props[k]!, val, p, root, out);
-      else if (schema.additionalProperties === false) out.push(`${p}: unexpected property`);
-      else if (typeof schema.additionalProperties === 'object' && schema.additionalProperties !== null) check(schema.additionalProperties as S, val, p, root, out);
-    }
-  }
-  if (Array.isArray(schema.allOf)) for (const s of schema.allOf as S[]) check(s, v, path, root, out);
-  if (Array.isArray(schema.anyOf)) {
-    const branches = (schema.anyOf as S[]).map((s) => sub(s, v, path, root));
-    if (!branches.some((b) => b.length === 0)) out.push(`${path}: matches none of anyOf (${branches.map((b) => b[0]).join(' | ')})`);
-  }
-  if (Array.isArray(schema.oneOf)) {
-    const branches = (schema.oneOf as S[]).map((s) => sub(s, v, path, root));
-    const n = branches.filter((b) => b.length === 0).length;
-    if (n !== 1) out.push(n === 0 ? `${path}: matches none of oneOf (${branches.map((b) => b[0]).join(' | ')})` : `${path}: matches ${n} branches of oneOf, expected exactly 1`);
-  }
-}
-
-function sub(s: S, v: unknown, path: string, root: S): string[] {
-  const out: string[] = [];
-  check(s, v, path, root, out);
+  compiled.set(schema as object, out);
   return out;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as S);
-  const kb = Object.keys(b as S);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as S)[k], (b as S)[k]));
+/** `/rules/0/expr` → `$.rules[0].expr`. */
+function jsonPath(pointer: string): string {
+  let out = '$';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`;
+  }
+  return out;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let cur = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return cur;
+}
+
+/** Each path of the value in depth-first order of its own fields: the order problems are listed in. */
+function dataOrder(v: unknown): Map<string, number> {
+  const order = new Map<string, number>();
+  const walk = (x: unknown, path: string) => {
+    order.set(path, order.size);
+    if (Array.isArray(x)) x.forEach((item, i) => walk(item, `${path}[${i}]`));
+    else if (typeof x === 'object' && x !== null) for (const [k, item] of Object.entries(x)) walk(item, `${path}.${k}`);
+  };
+  walk(v, '$');
+  return order;
+}
+
+interface Problem {
+  path: string;
+  text: string;
+}
+
+/** One error in the words the repair prompts use. */
+function describe(e: ErrorObject, value: unknown, all: ErrorObject[]): Problem | null {
+  const path = jsonPath(e.instancePath);
+  const v = valueAt(value, e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'type': {
+      const types = Array.isArray(p.type) ? (p.type as string[]) : String(p.type).split(',');
+      return { path, text: `expected ${types.join(' or ')}, got ${typeOf(v)}` };
+    }
+    case 'enum':
+      return { path, text: `expected one of ${(p.allowedValues as unknown[]).map(show).join(', ')}, got ${show(v)}` };
+    case 'const':
+      return { path, text: `expected ${show(p.allowedValue)}, got ${show(v)}` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, text: `expected ${String(p.comparison)} ${String(p.limit)}, got ${String(v)}` };
+    case 'minLength':
+      return { path, text: `expected at least ${String(p.limit)} characters, got ${typeof v === 'string' ? [...v].length : show(v)}` };
+    case 'maxLength':
+      return { path, text: `expected at most ${String(p.limit)} characters, got ${typeof v === 'string' ? [...v].length : show(v)}` };
+    case 'pattern':
+      return { path, text: `expected to match /${String(p.pattern)}/, got ${show(v)}` };
+    case 'minItems':
+      return { path, text: `expected at least ${String(p.limit)} items, got ${Array.isArray(v) ? v.length : show(v)}` };
+    case 'maxItems':
+      return { path, text: `expected at most ${String(p.limit)} items, got ${Array.isArray(v) ? v.length : show(v)}` };
+    case 'required':
+      return { path, text: `missing required property '${String(p.missingProperty)}'` };
+    case 'additionalProperties':
+      return { path: `${path}.${String(p.additionalProperty)}`, text: 'unexpected property' };
+    case 'false schema':
+      return { path, text: 'not allowed' };
+    case 'anyOf':
+    case 'oneOf': {
+      const passing = p.passingSchemas as number[] | null | undefined;
+      if (e.keyword === 'oneOf' && Array.isArray(passing)) return { path, text: `matches ${passing.length} branches of oneOf, expected exactly 1` };
+      // The first problem of each branch, as a hint of what each alternative wanted.
+      const branches = new Map<number, string>();
+      for (const b of all) {
+        const m = b.schemaPath.startsWith(`${e.schemaPath}/`) ? /^\/(\d+)\//.exec(b.schemaPath.slice(e.schemaPath.length)) : null;
+        if (!m || branches.has(Number(m[1]))) continue;
+        const d = describe(b, value, []);
+        if (d) branches.set(Number(m[1]), `${d.path}: ${d.text}`);
+      }
+      return { path, text: `matches none of ${e.keyword} (${[...branches.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join(' | ')})` };
+    }
+    default:
+      return { path, text: e.message ?? `fails ${e.keyword}` };
+  }
+}
+
+/** Every problem of `value` against `schema`, one line each with its path; empty when it is valid. */
+export function validateSchema(schema: JsonSchema, value: unknown): string[] {
+  const validate = compile(schema);
+  if (!('call' in validate)) return [`$: schema $ref '${validate.unresolved}' cannot be resolved`];
+  if (validate(value)) return [];
+  const errors = validate.errors ?? [];
+  // Errors inside anyOf/oneOf branches are summed up by the anyOf/oneOf line itself.
+  const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const inBranch = (e: ErrorObject) => combinators.some((c) => e !== c && e.schemaPath.startsWith(`${c.schemaPath}/`));
+  // A value of the wrong type gets that one line: what else its node wants does not apply.
+  const wrongType = new Set(errors.filter((e) => e.keyword === 'type' && !inBranch(e)).map((e) => e.instancePath));
+  const order = dataOrder(value);
+  const problems: (Problem & { rank: number; seq: number })[] = [];
+  errors.forEach((e, seq) => {
+    if (inBranch(e)) return;
+    if (e.keyword !== 'type' && wrongType.has(e.instancePath)) return;
+    const d = describe(e, value, errors);
+    if (!d) return;
+    problems.push({ ...d, rank: order.get(d.path) ?? order.get(jsonPath(e.instancePath)) ?? Number.MAX_SAFE_INTEGER, seq });
+  });
+  problems.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+  const seen = new Set<string>();
+  return problems.map((p) => `${p.path}: ${p.text}`).filter((line) => (seen.has(line) ? false : (seen.add(line), true)));
 }

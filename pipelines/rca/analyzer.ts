@@ -5,8 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Incident, RcaResult } from '../core/records.ts';
-import type { CausalGraphRecord } from './graph.ts';
-import { handleIncident, type HandleOptions, type Telemetry } from './rca.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
+import { defaultRankMethod, handleIncident, type HandleOptions, type Telemetry } from './rca.ts';
 
 export type AnalysisOutcome = 'ranked' | 'no_cause' | 'no_graph' | 'error';
 
@@ -30,7 +30,7 @@ export class RcaAnalyzer {
 
   analyze(incident: Incident, graph: CausalGraphRecord | null, telemetry: Telemetry, opts: HandleOptions = {}): RcaResult {
     const o = { ...this.defaults, ...opts };
-    const method = o.method ?? 'attribution';
+    const method = o.method ?? defaultRankMethod;
     const t0 = performance.now();
     try {
       const res = handleIncident(incident, graph, telemetry, o);

@@ -7,29 +7,15 @@ import { hostname } from 'node:os';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { RcaResult } from '../core/records.ts';
-import { rankMethods, type RankMethod } from './rca.ts';
-import { defaultRankOptions } from './rank/scores.ts';
+import type { RankMethod } from './rca.ts';
+import type { RankOptions } from './rank/scores.ts';
+import { consumerSpec, rankSpec } from './spec.ts';
 
 function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.options[name];
   if (v === undefined || v === '') return undefined;
   if (typeof v !== 'string') throw new UsageError(`--${name}: expected a value`);
   return v;
-}
-
-function int(args: ParsedArgs, name: string, dflt: number, min = 0): number {
-  const v = args.options[name];
-  if (v === undefined) return dflt;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function numOpt(args: ParsedArgs, name: string, dflt: number): number {
-  const v = args.options[name];
-  const n = v === undefined ? dflt : typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name}: expected a number, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 export function formatRca(r: RcaResult): string {
@@ -39,36 +25,27 @@ export function formatRca(r: RcaResult): string {
 
 const run: CliCommand = {
   name: 'rca run',
+  requiresBroker: true,
   summary: 'Run the online RCA consumer: incidents + metric windows + causal-graphs → rca',
-  usage: '[--method attribution|traversal|random-walk] [--graph FILE] [--graph-name NAME] [--component-label L] [--metric-label L]',
+  usage: '[--method hybrid|attribution|traversal|random-walk] [--graph FILE] [options below]',
   options: [
-    { name: 'group', type: 'string', description: 'Consumer group on the incidents topic', default: 'panoptes-rca' },
-    { name: 'instance', type: 'string', description: 'Instance name (default: host name)' },
-    { name: 'method', type: 'string', description: 'attribution, traversal or random-walk', default: 'attribution' },
     { name: 'graph', type: 'string', description: 'Causal graph JSON used until a good graph arrives on causal-graphs', placeholder: 'FILE' },
-    { name: 'graph-name', type: 'string', description: 'Follow only this graph name on causal-graphs (default: the latest of any)', placeholder: 'NAME' },
-    { name: 'component-label', type: 'string', description: 'Series label naming the component (fallbacks service, job)', default: 'component' },
-    { name: 'metric-label', type: 'string', description: 'Series label naming the metric of node component:metric (fallback __name__)', default: 'signal' },
-    { name: 'debounce-ms', type: 'number', description: 'Quiet time after an incident update before it is analysed', default: 2000 },
-    { name: 'max-delay-ms', type: 'number', description: 'Longest wait of a pending incident under continuous updates', default: 10000 },
-    { name: 'step-ms', type: 'number', description: 'Sample alignment step of the metric windows', default: 1000 },
-    { name: 'window-ms', type: 'number', description: 'How much metric history per node is kept', default: 1800000 },
-    { name: 'normal-gap-ms', type: 'number', description: 'History this close before the incident is not used as normal', default: 5000 },
-    { name: 'target-threshold', type: 'number', description: 'Least score of the affected node for anything to be reported', default: defaultRankOptions.targetThreshold },
-    { name: 'evidence-threshold', type: 'number', description: 'Least score of the target or one of its causes for an incident to be explained', default: defaultRankOptions.evidenceThreshold },
-    { name: 'node-threshold', type: 'number', description: 'Least score of a node to be a candidate cause', default: defaultRankOptions.nodeThreshold },
+    ...consumerSpec.cliOptions(),
+    ...rankSpec.cliOptions(),
   ],
   help: 'Runs until SIGINT/SIGTERM. Serves /metrics when metricsListen is configured. With --json prints each rca record.\nExample: panoptes rca run --method attribution --graph graph.json',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
-    const method = (str(args, 'method') ?? 'attribution') as RankMethod;
-    if (!rankMethods.includes(method)) throw new UsageError(`--method: expected one of ${rankMethods.join(', ')}, got "${method}"`);
+    // Checked before connecting: bad values are usage errors naming the flag.
+    const o = consumerSpec.fromArgs(args);
+    const rank = rankSpec.fromArgs(args) as RankOptions;
+    const method = (o.method ?? 'hybrid') as RankMethod;
     const [{ loadConfig }, { createRuntime }, { untilAborted }, { startRcaConsumer }, { readText }, { parseGraphJson, GraphStore }] = await Promise.all([
       import('../core/config.ts'),
       import('../core/runtime.ts'),
       import('../core/lifecycle.ts'),
       import('./consumer.ts'),
       import('./io.ts'),
-      import('./store.ts'),
+      import('../graph/index.ts'),
     ]);
     const gpath = str(args, 'graph');
     const fallbackGraph = gpath ? parseGraphJson(readText(gpath, 'graph file')) : undefined;
@@ -80,25 +57,24 @@ const run: CliCommand = {
     const rt = await createRuntime(loadConfig(), { stage: 'rca' });
     try {
       await rt.serveMetrics(() => ({ ok: true }));
-      const group = str(args, 'group') ?? 'panoptes-rca';
+      const group = o.groupId;
       const c = await startRcaConsumer(rt, {
         groupId: group,
-        instanceId: str(args, 'instance') ?? hostname(),
+        instanceId: typeof o.instanceId === 'string' ? o.instanceId : hostname(),
         method,
-        rank: {
-          targetThreshold: numOpt(args, 'target-threshold', defaultRankOptions.targetThreshold),
-          evidenceThreshold: numOpt(args, 'evidence-threshold', defaultRankOptions.evidenceThreshold),
-          nodeThreshold: numOpt(args, 'node-threshold', defaultRankOptions.nodeThreshold),
-        },
-        graphName: str(args, 'graph-name'),
+        rank,
+        graphName: typeof o.graphName === 'string' ? o.graphName : undefined,
         fallbackGraph,
-        componentLabel: str(args, 'component-label') ?? 'component',
-        metricLabel: str(args, 'metric-label') ?? 'signal',
-        debounceMs: int(args, 'debounce-ms', 2000),
-        maxDelayMs: int(args, 'max-delay-ms', 10000),
-        stepMs: int(args, 'step-ms', 1000, 1),
-        windowMs: int(args, 'window-ms', 1800000, 1),
-        normalGapMs: int(args, 'normal-gap-ms', 5000),
+        componentLabel: o.componentLabel,
+        metricLabel: o.metricLabel,
+        debounceMs: o.debounceMs,
+        maxDelayMs: o.maxDelayMs,
+        stepMs: o.stepMs,
+        windowMs: o.windowMs,
+        normalGapMs: o.normalGapMs,
+        catchUpTimeoutMs: o.catchUpTimeoutMs,
+        maxPointsPerNode: o.maxPointsPerNode,
+        maxNodes: o.maxNodes,
         onOutput: (r) => io.out(io.json ? JSON.stringify(r) : formatRca(r)),
       });
       io.err(`rca consumer running on ${rt.config.transport} (group ${group}, method ${method}, graph ${c.graph()?.version ?? 'none yet'}); Ctrl-C stops it`);
@@ -132,7 +108,7 @@ const publish: CliCommand = {
       import('../core/runtime.ts'),
       import('./io.ts'),
       import('./publish.ts'),
-      import('./store.ts'),
+      import('../graph/index.ts'),
     ]);
     const text = readText(file, 'graph file');
     // Checked before connecting: a bad file fails the same way with or without a broker.

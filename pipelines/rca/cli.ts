@@ -15,11 +15,13 @@ import { datasetsRoot } from './eval/petshop-data.ts';
 import { runPetshopEval } from './eval/run.ts';
 import type { EvalMethod, GraphKind } from './eval/petshop-eval.ts';
 import { loadCatalogDir, readFrame, readObserved, readText } from './io.ts';
-import { handleIncident, rankMethods, type RankMethod } from './rca.ts';
-import { defaultRankOptions, type RankOptions } from './rank/scores.ts';
+import { defaultRankMethod, handleIncident, rankMethods, type RankMethod } from './rca.ts';
+import type { RankOptions } from './rank/scores.ts';
+import { rankSpec } from './spec.ts';
 import { toDot, toSvg } from './render.ts';
-import { GraphStore } from './store.ts';
+import { GraphStore } from '../graph/index.ts';
 import { onlineCommands } from './cli-online.ts';
+import { corpusCommand } from './corpus/command.ts';
 import { OfflineJudge } from './synth/offline-judge.ts';
 import { LlmJudge } from './synth/llm-judge.ts';
 import { synthesizeGraph } from './synth/synthesize.ts';
@@ -27,18 +29,11 @@ import type { CausalJudge } from './synth/judge.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const thresholdOptions: CliCommand['options'] = [
-  { name: 'target-threshold', type: 'number', description: 'Least score of the affected node for anything to be reported', default: defaultRankOptions.targetThreshold },
-  { name: 'evidence-threshold', type: 'number', description: 'Least score of the target or one of its causes for an incident to be explained', default: defaultRankOptions.evidenceThreshold },
-  { name: 'node-threshold', type: 'number', description: 'Least score of a node to be a candidate cause', default: defaultRankOptions.nodeThreshold },
-];
+/** The ranking options of rankSpec (spec.ts): thresholds, hybrid's settings, row choice. */
+const thresholdOptions: CliCommand['options'] = rankSpec.cliOptions();
 
 function rankOptionsOf(args: ParsedArgs): Partial<RankOptions> {
-  return {
-    targetThreshold: num(args, 'target-threshold', defaultRankOptions.targetThreshold),
-    evidenceThreshold: num(args, 'evidence-threshold', defaultRankOptions.evidenceThreshold),
-    nodeThreshold: num(args, 'node-threshold', defaultRankOptions.nodeThreshold),
-  };
+  return rankSpec.fromArgs(args) as RankOptions;
 }
 export const petshopCatalogDir = join(here, 'catalog', 'petshop');
 
@@ -61,7 +56,7 @@ function num(args: ParsedArgs, name: string, dflt: number): number {
 }
 
 function methodOf(v: string | undefined): RankMethod {
-  const m = (v ?? 'attribution') as RankMethod;
+  const m = (v ?? defaultRankMethod) as RankMethod;
   if (!rankMethods.includes(m)) throw new UsageError(`--method: expected one of ${rankMethods.join(', ')}, got "${v}"`);
   return m;
 }
@@ -198,14 +193,14 @@ function readIncident(path: string): { incident: Incident; target?: string } {
 const rca: CliCommand = {
   name: 'rca',
   summary: 'Rank the root causes of one incident on a causal graph',
-  usage: '--incident FILE --graph FILE --data CSV [--normal CSV] [--method attribution|traversal|random-walk]',
+  usage: '--incident FILE --graph FILE --data CSV [--normal CSV] [--method hybrid|attribution|traversal|random-walk]',
   options: [
     { name: 'incident', type: 'string', description: 'Incident JSON (an incident record, or {target, startMs})', required: true, placeholder: 'FILE' },
     { name: 'graph', type: 'string', description: 'Causal graph JSON', required: true, placeholder: 'FILE' },
     { name: 'data', type: 'string', description: 'Telemetry CSV covering the incident (and, without --normal, the history before it)', required: true, placeholder: 'CSV' },
     { name: 'normal', type: 'string', description: 'No-incident telemetry CSV (default: rows of --data before the incident minus --gap)', placeholder: 'CSV' },
     { name: 'gap', type: 'number', description: 'Rows before the incident start left out of the normal history', default: 2 },
-    { name: 'method', type: 'string', description: 'attribution, traversal or random-walk', default: 'attribution' },
+    { name: 'method', type: 'string', description: 'hybrid, attribution, traversal or random-walk', default: defaultRankMethod },
     { name: 'target', type: 'string', description: 'Affected node to explain (component:metric); default from the incident', placeholder: 'NODE' },
     ...thresholdOptions,
   ],
@@ -253,15 +248,16 @@ function pct(x: number | null): string {
 const evalCmd: CliCommand = {
   name: 'rca eval',
   summary: 'PetShop evaluation: top-1/top-3 recall of the root-cause node and specificity on no-issue data',
-  usage: '[--dataset DIR] [--graph truth|data|synth|all] [--method attribution|traversal|random-walk|all] [--json]',
+  usage: '[--dataset DIR] [--graph truth|data|synth|all] [--method hybrid|attribution|traversal|random-walk|baseline|all] [--json]',
   options: [
     { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (default: $PANOPTES_DATASETS/petshop)', placeholder: 'DIR' },
     { name: 'graph', type: 'string', description: 'truth (dataset call graph), data (PC), synth (offline Atlas synthesis), a comma list, or all', default: 'synth' },
-    { name: 'method', type: 'string', description: 'attribution, traversal, random-walk, baseline (the re-implemented PetShop anomaly traversal), a comma list, or all', default: 'attribution' },
+    { name: 'method', type: 'string', description: 'hybrid, attribution, traversal, random-walk, baseline (the re-implemented PetShop anomaly traversal), a comma list, or all', default: defaultRankMethod },
     { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth', placeholder: 'DIR' },
     { name: 'split', type: 'string', description: 'Issue split folder', default: 'train' },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
     { name: 'details', type: 'boolean', description: 'Also print every issue\'s ranking', default: false },
+    { name: 'edges', type: 'boolean', description: 'Also print each graph\'s component-edge precision/recall against the dataset\'s call graph', default: false },
     ...thresholdOptions,
   ],
   async run(args, io) {
@@ -269,10 +265,11 @@ const evalCmd: CliCommand = {
     const g = str(args, 'graph') ?? 'synth';
     const graphs: GraphKind[] = g === 'all' ? ['truth', 'data', 'synth'] : (g.split(',') as GraphKind[]);
     for (const k of graphs) if (!['truth', 'data', 'synth'].includes(k)) throw new UsageError(`--graph: expected truth, data, synth or all, got "${k}"`);
-    const m = str(args, 'method') ?? 'attribution';
+    const m = str(args, 'method') ?? defaultRankMethod;
     const methods: EvalMethod[] = m === 'all' ? [...rankMethods, 'baseline'] : m.split(',').map((x) => (x === 'baseline' ? 'baseline' : methodOf(x)));
     const t0 = Date.now();
-    const { rows, details } = await runPetshopEval({
+    const { rows, details, edges } = await runPetshopEval({
+      edges: args.options.edges === true,
       dataset,
       graphs,
       methods,
@@ -286,14 +283,73 @@ const evalCmd: CliCommand = {
     if (io.json) {
       for (const r of rows) io.out(JSON.stringify(r));
       if (args.options.details === true) for (const d of details) io.out(JSON.stringify({ detail: true, ...d }));
+      for (const e of edges) io.out(JSON.stringify({ edges: true, ...e }));
       return 0;
     }
     io.out('| scenario | metric | graph | method | issues | top-1 | top-3 | specificity | normal data |');
     io.out('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) io.out(`| ${r.scenario} | ${r.metric} | ${r.graph} | ${r.method} | ${r.issues} | ${pct(r.top1)} | ${pct(r.top3)} | ${pct(r.specificity)} | ${r.normalFrom} |`);
+    // Pooled over scenarios and metrics (issue- and window-weighted), per graph and method.
+    const { pool } = await import('./eval/tune.ts');
+    const keys = [...new Set(rows.map((r) => `${r.graph}\u0000${r.method}`))];
+    io.out('');
+    io.out('| graph | method | issues | top-1 | top-3 | specificity (windows) |');
+    io.out('|---|---|---|---|---|---|');
+    for (const k of keys) {
+      const [graph, method] = k.split('\u0000') as [string, EvalMethod];
+      const p = pool({ method, rank: {} }, rows.filter((r) => r.graph === graph && r.method === method));
+      io.out(`| ${graph} | ${method} | ${p.issues} | ${p.top1.toFixed(3)} | ${p.top3.toFixed(3)} | ${pct(p.specificity)} (${p.windows}) |`);
+    }
+    if (edges.length > 0) {
+      io.out('');
+      io.out('| scenario | graph | metric | edges | call-graph edges | precision | recall | skeleton precision | skeleton recall |');
+      io.out('|---|---|---|---|---|---|---|---|---|');
+      for (const e of edges) io.out(`| ${e.scenario} | ${e.graph} | ${e.metric} | ${e.predicted} | ${e.truth} | ${pct(e.precision)} | ${pct(e.recall)} | ${pct(e.skeletonPrecision)} | ${pct(e.skeletonRecall)} |`);
+    }
     if (args.options.details === true) for (const d of details) io.out(`${d.scenario}/${d.issue} ${d.metric}: ${d.top1 ? 'top1' : d.top3 ? 'top3' : 'miss'} ${d.ranked.join(' > ')}${d.note ? ` (${d.note})` : ''}`);
     return 0;
   },
 };
 
-export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, ...onlineCommands];
+const tuneCmd: CliCommand = {
+  name: 'rca tune',
+  summary: 'Choose the ranking method and thresholds on one split of a corpus (the documented protocol: best top-1, then top-3, with specificity ≥ the floor)',
+  usage: '--dataset DIR [--split train] [--graph synth|truth] [--catalog DIR] [--min-specificity 0.9] [--json]',
+  options: [
+    { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (e.g. a generated lab corpus)', required: true, placeholder: 'DIR' },
+    { name: 'split', type: 'string', description: 'Split to choose on (never the one reported)', default: 'train' },
+    { name: 'graph', type: 'string', description: 'Graph kind: synth or truth', default: 'synth' },
+    { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth (pipelines/lab/catalog for the lab corpus)', placeholder: 'DIR' },
+    { name: 'min-specificity', type: 'number', description: 'Configurations below this specificity are out', default: 0.9 },
+    { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data', default: 5 },
+  ],
+  async run(args, io) {
+    const g = str(args, 'graph') ?? 'synth';
+    if (g !== 'synth' && g !== 'truth') throw new UsageError(`--graph: expected synth or truth, got "${g}"`);
+    const { runTune } = await import('./eval/run.ts');
+    const { defaultGrid, describeConfig } = await import('./eval/tune.ts');
+    const t0 = Date.now();
+    const { scores, chosen } = await runTune({
+      dataset: resolve(str(args, 'dataset', true)!),
+      graphs: [g],
+      catalogDir: str(args, 'catalog') ?? petshopCatalogDir,
+      split: str(args, 'split') ?? 'train',
+      specificityWindow: num(args, 'specificity-window', 5),
+      grid: defaultGrid(),
+      minSpecificity: num(args, 'min-specificity', 0.9),
+      progress: (l) => io.err(l),
+    });
+    io.err(`rca tune: ${scores.length} configurations in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (io.json) {
+      for (const s of scores) io.out(JSON.stringify({ ...s, chosen: s === chosen }));
+      return 0;
+    }
+    io.out('| configuration | issues | top-1 | top-3 | specificity |');
+    io.out('|---|---|---|---|---|');
+    for (const s of scores) io.out(`| ${s === chosen ? '**' : ''}${describeConfig(s.config)}${s === chosen ? '** (chosen)' : ''} | ${s.issues} | ${s.top1.toFixed(3)} | ${s.top3.toFixed(3)} | ${pct(s.specificity)} |`);
+    if (!chosen) io.out('no configuration reaches the specificity floor');
+    return 0;
+  },
+};
+
+export const commands: CliCommand[] = [synthesize, show, rca, evalCmd, tuneCmd, corpusCommand, ...onlineCommands];

@@ -19,17 +19,19 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { decodeBatch } from '../core/dead-letter.ts';
+import { deadLetterRecord, decodeBatch } from '../core/dead-letter.ts';
+import { InputError } from '../core/errors.ts';
+import { isDateTime, MAX_TIME_MS } from '../core/time.ts';
 import { transportMetrics } from '../core/metrics.ts';
 import type { CausalGraphRecord, Incident, MetricBatch, RcaResult } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
-import type { Consumer, Producer } from '../core/transport/types.ts';
+import type { Consumer, OutRecord, Producer } from '../core/transport/types.ts';
 import { RcaAnalyzer } from './analyzer.ts';
-import { tailCausalGraphs } from './graph-tail.ts';
+import { tailCausalGraphs } from '../graph/index.ts';
 import { validateRankOptions, type RankOptions } from './rank/scores.ts';
-import { rankMethods, type RankMethod } from './rca.ts';
-import { GraphStore } from './store.ts';
+import { defaultRankMethod, rankMethods, type RankMethod } from './rca.ts';
+import { GraphStore } from '../graph/index.ts';
 import { MetricWindows, telemetryFor, validateWindowOptions } from './windows.ts';
 
 export interface RcaConsumerOptions {
@@ -99,7 +101,7 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
   const prefix = rt.config.topicPrefix;
   const groupId = groupName(opts.groupId ?? 'panoptes-rca', prefix);
   const instanceId = opts.instanceId ?? hostname();
-  const method: RankMethod = opts.method ?? 'attribution';
+  const method: RankMethod = opts.method ?? defaultRankMethod;
   if (!rankMethods.includes(method)) throw new RangeError(`rca method must be one of ${rankMethods.join(', ')}, got "${String(method)}"`);
   const rank = validateRankOptions(opts.rank);
   const debounceMs = opts.debounceMs ?? 2000;
@@ -233,8 +235,18 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
     eachBatch: async (b) => {
       const decoded = await decodeBatch<Incident>(rt.serde, b.records, { policy: 'skip', stage: 'rca', onFailure: (rec, err) => log.warn('undecodable incident record skipped', { partition: rec.partition, offset: rec.offset, err }) });
       const now = Date.now();
+      const dead: OutRecord[] = [];
       for (const { record, value } of decoded.ok) {
         if (value.status === 'RESOLVED') continue;
+        // A poison pill (issue 15): an incident whose times are no dates is dead-lettered with the
+        // reason and never analysed, so it can neither throw in the analysis nor stop the group.
+        if (!isDateTime(value.openedAtMs) || !isDateTime(value.updatedAtMs)) {
+          const err = new InputError(`incident ${value.id}: openedAtMs ${value.openedAtMs} / updatedAtMs ${value.updatedAtMs} outside the date range (±${MAX_TIME_MS} ms)`);
+          log.warn('incident refused: times outside the date range', { partition: record.partition, offset: record.offset, incident: value.id });
+          tm.deadLetters.labels(record.topic, 'process').inc();
+          dead.push(deadLetterRecord(record, err, 'rca', prefix, 'process'));
+          continue;
+        }
         const off = Number(record.offset);
         const w = outstanding.get(record.partition) ?? new Map<number, number>();
         w.set(off, (w.get(off) ?? 0) + 1);
@@ -246,6 +258,8 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
           p.positions.push({ partition: record.partition, offset: off });
         } else pending.set(value.id, { incident: value, firstMs: now, lastMs: now, recordTs: record.timestamp, positions: [{ partition: record.partition, offset: off }] });
       }
+      // Dead letters are sent before the offsets move past them: none is lost.
+      if (dead.length > 0) await producer.send(dead);
       const next = Number(b.records[b.records.length - 1]!.offset) + 1;
       readUpTo.set(b.partition, next);
       tm.consumed.labels(b.topic, groupId).inc(b.records.length);

@@ -3,6 +3,7 @@
  * aligned on timestamps, NaN where a series has no sample. The same shape serves the PetShop CSVs
  * and, later, windows rebuilt from the metrics topic.
  */
+import { parseCsv as readCsv } from '../core/csv.ts';
 import { InputError } from '../core/errors.ts';
 
 export interface Frame {
@@ -21,38 +22,9 @@ export function sliceFrame(f: Frame, start: number, end: number): Frame {
   return { timestamps: f.timestamps.slice(start, end), series };
 }
 
-/** Minimal RFC 4180 CSV parser (quoted fields, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+/** Rows of a CSV text, through the project's one CSV reader (core/csv.ts: BOM, CRLF, quotes, a row of another width is an error naming its line). */
+export function parseCsv(text: string, file = 'input'): string[][] {
+  return readCsv(text, { file, header: false }).rows;
 }
 
 function num(s: string | undefined): number {

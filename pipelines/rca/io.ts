@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { buildCatalog, parseCatalogFile, type Catalog } from './catalog.ts';
 import { frameFromCsv, parseCsv, type Frame } from './frame.ts';
-import type { CausalGraphRecord } from './graph.ts';
-import { parseGraphJson } from './store.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
+import { parseGraphJson } from '../graph/index.ts';
 
 export function readText(path: string, what: string): string {
   if (!existsSync(path)) throw new InputError(`${what} ${path} does not exist`);

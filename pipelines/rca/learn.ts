@@ -6,8 +6,8 @@
  * validation's cycle breaking later picks one.
  */
 import type { Frame } from './frame.ts';
-import type { CausalGraphRecord, GraphEdge, GraphNode } from './graph.ts';
-import { splitNodeId, withVersion } from './graph.ts';
+import type { CausalGraphRecord, GraphEdge, GraphNode } from '../graph/index.ts';
+import { splitNodeId, withVersion } from '../graph/index.ts';
 import { pc, type PcOptions, defaultPcOptions } from './pc.ts';
 import { median, std } from './stats.ts';
 

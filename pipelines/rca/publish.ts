@@ -5,8 +5,8 @@
 import { InputError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
-import type { CausalGraphRecord } from './graph.ts';
-import { GraphStore } from './store.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
+import { GraphStore } from '../graph/index.ts';
 
 export interface Published {
   topic: string;

@@ -6,8 +6,8 @@
  */
 import type { Incident, RcaResult, RootCause, Evidence } from '../core/records.ts';
 import type { Frame } from './frame.ts';
-import type { CausalGraphRecord } from './graph.ts';
-import { indexGraph, splitNodeId } from './graph.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
+import { indexGraph, splitNodeId } from '../graph/index.ts';
 import { attributionRank } from './rank/attribution.ts';
 import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, validateRankOptions, type RankOptions } from './rank/scores.ts';
 
@@ -15,9 +15,12 @@ const defaultTargetThreshold = defaultRankOptions.targetThreshold;
 const defaultNodeThreshold = defaultRankOptions.nodeThreshold;
 import { traversalRank, type Candidate } from './rank/traversal.ts';
 import { randomWalkRank } from './rank/random-walk.ts';
+import { defaultHybridOptions, hybridRank } from './rank/hybrid.ts';
 
-export type RankMethod = 'traversal' | 'attribution' | 'random-walk';
-export const rankMethods: readonly RankMethod[] = ['traversal', 'attribution', 'random-walk'];
+export type RankMethod = 'hybrid' | 'traversal' | 'attribution' | 'random-walk';
+export const rankMethods: readonly RankMethod[] = ['hybrid', 'traversal', 'attribution', 'random-walk'];
+/** The default of `rca`, `rca eval` and the online `rca run` (chosen on the lab corpus's train split: pipelines/rca/README.md). */
+export const defaultRankMethod: RankMethod = 'hybrid';
 
 export interface Telemetry {
   /** History without incidents, to fit what normal looks like. */
@@ -68,7 +71,7 @@ function round(x: number): number {
 /** Ranks root causes of the target's anomaly. Empty `causes` when the target is not anomalous. */
 export function rankCauses(req: RankRequest): RankOutcome {
   const opts = validateRankOptions(req.options);
-  const method = req.method ?? 'attribution';
+  const method = req.method ?? defaultRankMethod;
   const { normal, failure } = req.telemetry;
   const graph = req.graph;
   const ids = new Set<string>([...failure.series.keys()].filter((k) => normal.series.has(k)));
@@ -129,7 +132,8 @@ export function rankCauses(req: RankRequest): RankOutcome {
       .sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
     note = `${req.target} is not in ${graph ? `graph ${graph.version}` : 'any graph'}: ranked by anomaly evidence alone, paths are not causal`;
   } else {
-    if (method === 'traversal') cands = traversalRank(idx, req.target, at, opts.nodeThreshold);
+    if (method === 'hybrid') cands = hybridRank(idx, req.target, at, normal, failure, row, { ...defaultHybridOptions, threshold: opts.componentThreshold, explainRatio: opts.explainRatio, explainCap: opts.explainCap > 0 ? opts.explainCap : Infinity, residual: opts.residualEvidence });
+    else if (method === 'traversal') cands = traversalRank(idx, req.target, at, opts.nodeThreshold);
     else if (method === 'random-walk') cands = randomWalkRank(idx, req.target, at, normal, failure, row, opts.nodeThreshold);
     else cands = attributionRank(idx, req.target, normal, failure, row, at, opts.nodeThreshold);
     const anc = upstream;
@@ -207,7 +211,7 @@ export function handleIncident(incident: Incident, graph: CausalGraphRecord | nu
     return {
       incidentId: incident.id,
       graphVersion: graph?.version ?? null,
-      method: opts.method ?? 'attribution',
+      method: opts.method ?? defaultRankMethod,
       causes: [],
       note: `no telemetry for the incident's components (${incident.components.join(', ')})`,
       producedAtMs: opts.nowMs ?? 0,

@@ -4,9 +4,9 @@
  * straight edges with arrowheads. Edge colour shows provenance, width confidence; unobserved
  * nodes are dashed.
  */
-import type { CausalGraphRecord } from './graph.ts';
-import { indexGraph } from './graph.ts';
-import { breakCycles } from './validate.ts';
+import type { CausalGraphRecord } from '../graph/index.ts';
+import { indexGraph } from '../graph/index.ts';
+import { breakCycles } from '../graph/index.ts';
 
 const provenanceColour: Record<string, string> = { DOCS: '#1f6feb', DATA: '#d97706', BOTH: '#15803d', FEEDBACK: '#7c3aed' };
 

@@ -5,6 +5,7 @@
  * Samples are aligned to `stepMs`; several series on one node (instances, replicas) are averaged
  * per step. Pure: time comes from the samples.
  */
+import { isDateTime } from '../core/time.ts';
 import type { MetricBatch } from '../core/records.ts';
 import type { Frame } from './frame.ts';
 
@@ -50,6 +51,8 @@ export class MetricWindows {
   /** node → series fingerprint → aligned points. */
   private readonly nodes = new Map<string, Map<string, Series>>();
   droppedNodes = 0;
+  /** Samples dropped because their time is outside the Date range. */
+  droppedSamples = 0;
 
   constructor(opts: Partial<WindowOptions> = {}) {
     this.opts = validateWindowOptions(opts);
@@ -83,6 +86,12 @@ export class MetricWindows {
     let kept = 0;
     for (const x of batch.samples) {
       if (x.stale || !Number.isFinite(x.value)) continue;
+      // A sample stamped outside the Date range would make every other sample look ancient (and
+      // no date can be shown for it): it is dropped and counted, never kept.
+      if (!isDateTime(x.timestampMs)) {
+        this.droppedSamples++;
+        continue;
+      }
       const t = Math.round(x.timestampMs / this.opts.stepMs) * this.opts.stepMs;
       s.points.set(t, x.value);
       if (t > s.newest) s.newest = t;

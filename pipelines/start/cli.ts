@@ -14,7 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliCommand } from '../core/cli-types.ts';
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_SERIES } from './nab.ts';
+import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../detect/index.ts';
+import { DEFAULT_SERIES } from './cli-nab.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const START_PROBLEM = 'crash-geo-localization';
@@ -35,7 +36,7 @@ export const commands: CliCommand[] = [
   {
     name: 'start',
     summary: 'The main job: one lab problem end to end (services, Prometheus, fault, the whole pipeline, score); --nab replays NAB series instead',
-    usage: '[--problem ID] [--transport embedded|kafka] [--nab [--series PATH ...] [--rules FILE] [--base robust-z|ewma|none] [--show N]] [--json]',
+    usage: `[--problem ID] [--transport embedded|kafka] [--nab [--series PATH ...] [--rules FILE] [--base ${[...baseDetectorNames, 'none'].join('|')}] [--show N]] [--json]`,
     options: [
       { name: 'problem', type: 'string', placeholder: 'ID', description: 'Lab problem to run (`panoptes lab list`).', default: START_PROBLEM },
       { name: 'transport', type: 'string', description: 'embedded (in-process topics) or kafka (real brokers).', default: 'embedded' },
@@ -43,19 +44,18 @@ export const commands: CliCommand[] = [
       { name: 'nab', type: 'boolean', description: 'Run the NAB replay instead of a lab problem (the options below).' },
       { name: 'series', type: 'string[]', placeholder: 'PATH', description: 'With --nab: NAB series to replay, relative to the NAB data folder (repeatable).', default: DEFAULT_SERIES },
       { name: 'rules', type: 'string', placeholder: 'FILE', description: 'With --nab: rule file deployed next to the base detector.', default: 'pipelines/start/demo-rules.yaml' },
-      { name: 'base', type: 'string', description: 'With --nab: base detector: robust-z, ewma or none.', default: 'robust-z' },
+      { name: 'base', type: 'string', description: `With --nab: base detector: ${[...baseDetectorNames, 'none'].join(', ')} (the detect stage's default).`, default: DEFAULT_BASE_DETECTOR },
       { name: 'chunk', type: 'number', description: 'With --nab: samples per metrics record.', default: 60 },
       { name: 'show', type: 'number', description: 'With --nab: anomalies printed per series (all with --json).', default: 8 },
     ],
     help: 'Needs /usr/bin/prometheus (installed by infra/debian.sh; npm start runs it when root) and PostgreSQL and Redis on 127.0.0.1. About 1.5 minutes.\nWith --nab: reads NAB from $PANOPTES_DATASETS/nab (default ../shared/datasets/nab beside the repository).',
     async run(args, io) {
       if (args.options.nab) {
-        const { runNab } = await import('./nab.ts');
+        const { runNab } = await import('./cli-nab.ts');
         return runNab(args, io);
       }
       ensurePrometheus(io.err);
-      const { problemById } = await import('../lab/problems/index.ts');
-      const { runLabCommand, DEFAULT_BASE_PORT } = await import('../lab/cli.ts');
+      const { problemById, runLabCommand, DEFAULT_BASE_PORT } = await import('../lab/index.ts');
       const problem = problemById(String(args.options.problem));
       io.err(`panoptes start: lab problem ${problem.id} — ${problem.description}`);
       const { report, files } = await runLabCommand(

@@ -1,5 +1,5 @@
 /** The human summary `npm start` prints for its lab problem. */
-import type { ProblemReport } from '../lab/report/report.ts';
+import type { ProblemReport } from '../lab/index.ts';
 
 export function renderStart(p: ProblemReport): string[] {
   const out: string[] = [];

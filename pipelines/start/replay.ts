@@ -4,7 +4,7 @@
  */
 import type { MetricBatch } from '../core/records.ts';
 import { fingerprintOf } from '../core/series-key.ts';
-import type { LabelledSeries } from '../train/data/series.ts';
+import type { LabelledSeries } from '../train/index.ts';
 
 export function seriesLabels(s: LabelledSeries): Record<string, string> {
   const [category, file] = s.name.includes('/') ? s.name.split('/') : ['series', s.name];

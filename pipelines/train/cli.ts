@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../detect/base/index.ts';
+import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../detect/index.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { defaultNabPaths, loadCorpus } from './data/corpus.ts';
 import { ARGOS_TRAIN_FRACTION } from './data/split.ts';

@@ -10,10 +10,10 @@ import type { Anomaly, MetricBatch } from '../../pipelines/core/records.ts';
 import { Registry } from 'prom-client';
 import { createBaseDetector } from '../../pipelines/detect/base/index.ts';
 import { startDetector } from '../../pipelines/detect/consumer.ts';
-import { DetectMetrics } from '../../pipelines/detect/metrics.ts';
-import { OnlineDetector } from '../../pipelines/detect/online.ts';
-import { RuleSet, toRuleRecord } from '../../pipelines/detect/rule-records.ts';
-import { defineRule } from '../../pipelines/detect/rule.ts';
+import { DetectMetrics } from '../../pipelines/detect/engine/metrics.ts';
+import { OnlineDetector } from '../../pipelines/detect/engine/online.ts';
+import { RuleSet, toRuleRecord } from '../../pipelines/detect/rules/rule-records.ts';
+import { defineRule } from '../../pipelines/detect/rules/rule.ts';
 import { kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
 
 const SERIES = Number(process.env.PANOPTES_BENCH_SERIES ?? 10_000);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { datasetsRoot, loadScenario } from '../../pipelines/rca/eval/petshop-data.ts';
 import { startRowFor } from '../../pipelines/rca/eval/petshop-eval.ts';
-import { subgraphByMetric } from '../../pipelines/rca/graph.ts';
+import { subgraphByMetric } from '../../pipelines/graph/index.ts';
 import { loadCatalogDir } from '../../pipelines/rca/io.ts';
 import { learnGraph } from '../../pipelines/rca/learn.ts';
 import { rankCauses, rankMethods } from '../../pipelines/rca/rca.ts';

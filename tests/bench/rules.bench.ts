@@ -10,11 +10,11 @@
  * processes taking turns on a shared machine); wall-clock rates are printed beside them.
  */
 import { loadavg } from 'node:os';
-import { CompiledProgram } from '../../pipelines/detect/compiler.ts';
-import type { RuleProgram } from '../../pipelines/detect/program.ts';
-import { ReferenceProgram } from '../../pipelines/detect/reference.ts';
-import { defineRule } from '../../pipelines/detect/rule.ts';
-import { SeriesDetector } from '../../pipelines/detect/series-detector.ts';
+import { CompiledProgram } from '../../pipelines/detect/rules/compiler.ts';
+import type { RuleProgram } from '../../pipelines/detect/rules/program.ts';
+import { ReferenceProgram } from '../../pipelines/detect/rules/reference.ts';
+import { defineRule } from '../../pipelines/detect/rules/rule.ts';
+import { SeriesDetector } from '../../pipelines/detect/engine/series-detector.ts';
 
 const RULES = {
   and: 'value > mean(1h) + 3 * std(1h) and value > quantile(0.99, 1h) and max(1h) - min(1h) > 5 for 3',

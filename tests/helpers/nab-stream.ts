@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { MetricBatch } from '../../pipelines/core/records.ts';
-import { parseSeriesCsv } from '../../pipelines/detect/csv.ts';
+import { parseSeriesCsv } from '../../pipelines/core/csv.ts';
 import { createBaseDetector } from '../../pipelines/detect/base/index.ts';
-import { SeriesDetector } from '../../pipelines/detect/series-detector.ts';
-import type { CheckedRule } from '../../pipelines/detect/rule.ts';
+import { SeriesDetector } from '../../pipelines/detect/engine/series-detector.ts';
+import type { CheckedRule } from '../../pipelines/detect/rules/rule.ts';
 import { ROOT } from './infra.ts';
 
 export const DATASETS = process.env.PANOPTES_DATASETS ?? join(ROOT, '..', 'shared', 'datasets');
@@ -28,8 +28,8 @@ export function nabSeries(relPaths: string[], maxRows = Infinity): StreamSeries[
     const s = parseSeriesCsv(readFileSync(file, 'utf8'), file);
     const name = basename(rel, '.csv');
     const labels = { __name__: 'nab_value', series: name, category: rel.split('/')[0] };
-    const n = Math.min(s.t.length, maxRows);
-    return { fingerprint: createHash('sha1').update(JSON.stringify(labels)).digest('hex').slice(0, 16), labels, t: s.t.slice(0, n), v: s.v.slice(0, n) };
+    const n = Math.min(s.timestamps.length, maxRows);
+    return { fingerprint: createHash('sha1').update(JSON.stringify(labels)).digest('hex').slice(0, 16), labels, t: [...s.timestamps.subarray(0, n)], v: [...s.values.subarray(0, n)] };
   });
 }
 

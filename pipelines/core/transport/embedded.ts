@@ -10,7 +10,7 @@ import { NotFoundError, TransportError } from '../errors.ts';
 import { partitionForKey } from './murmur2.ts';
 import type {
   Batch, Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions,
-  RecordPosition, RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
+  RecordPosition, RunOptions, TopicInfo, TopicPartition, TopicSpec, Transaction, Transport,
 } from './types.ts';
 
 interface StoredRecord {
@@ -353,6 +353,14 @@ export class EmbeddedTransport implements Transport {
     return [...this.broker.topics.keys()].sort();
   }
 
+  async liveBrokers(): Promise<number> {
+    return 1;
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    return topics.map((name) => ({ name, partitions: this.broker.topic(name).partitions.length, replicationFactor: 1, minInsyncReplicas: 1 }));
+  }
+
   async offsets(topic: string): Promise<{ partition: number; low: string; high: string }[]> {
     return this.broker.topic(topic).partitions.map((log, partition) => ({ partition, low: '0', high: String(log.length) }));
   }
@@ -366,7 +374,7 @@ export class EmbeddedTransport implements Transport {
     return new EmbeddedConsumer(this.broker, opts);
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>): Promise<InRecord[]> {
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>): Promise<InRecord[]> {
     const t = this.broker.topic(topic);
     const ps = partitions ?? t.partitions.map((_, i) => i);
     const out: InRecord[] = [];
@@ -375,12 +383,25 @@ export class EmbeddedTransport implements Transport {
       if (!log) throw new TransportError(`topic ${topic} has no partition ${p}`);
       const end = Math.min(log.length, until?.has(p) ? Number(until.get(p)) : log.length);
       const recs: InRecord[] = [];
-      for (let o = 0; o < end; o++) {
+      for (let o = from?.has(p) ? Math.max(0, Number(from.get(p))) : 0; o < end; o++) {
         const r = log[o];
         recs.push({ topic, partition: p, offset: String(o), key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
       }
       if (onRecords) onRecords(recs);
       else out.push(...recs);
+    }
+    return out;
+  }
+
+  async offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>> {
+    const t = this.broker.topic(topic);
+    const out = new Map<number, string>();
+    for (const p of partitions ?? t.partitions.map((_, i) => i)) {
+      const log = t.partitions[p];
+      if (!log) throw new TransportError(`topic ${topic} has no partition ${p}`);
+      let o = 0;
+      while (o < log.length && log[o].timestamp < timestampMs) o++;
+      out.set(p, String(o));
     }
     return out;
   }

@@ -39,6 +39,7 @@ export type EofEvent = TopicPartitionOffset;
 
 export interface Client {
   connect(metadataOptions: { timeout?: number }, cb: (err: LibrdKafkaError | null) => void): void;
+  getMetadata(options: { topic?: string; allTopics?: boolean; timeout?: number }, cb: Callback<Metadata>): void;
   disconnect(cb: (err: LibrdKafkaError | null | undefined) => void): void;
   on(event: string, listener: (...args: never[]) => void): this;
 }
@@ -73,8 +74,13 @@ export interface KafkaConsumer extends Client {
 
 export interface TopicDescription {
   name: string;
-  partitions: { partition: number; leader: unknown }[];
+  partitions: { partition: number; leader: unknown; replicas?: unknown[]; isr?: unknown[] }[];
   error?: LibrdKafkaError;
+}
+
+export interface Metadata {
+  brokers: { id: number; host: string; port: number }[];
+  topics: { name: string; partitions: unknown[] }[];
 }
 
 export interface ListOffsetsResult extends TopicPartitionOffset {
@@ -87,7 +93,7 @@ export interface GroupResults {
   partitions: TopicPartitionOffset[];
 }
 
-/** An opaque OffsetSpec value (EARLIEST, LATEST). */
+/** An opaque OffsetSpec value (EARLIEST, LATEST, or a timestamp). */
 export type OffsetSpec = { readonly __offsetSpec: unique symbol };
 
 export interface AdminClient {
@@ -104,6 +110,7 @@ export interface RdKafkaModule {
   Producer: new (conf: Config, topicConf: Config) => Producer;
   KafkaConsumer: new (conf: Config, topicConf: Config) => KafkaConsumer;
   AdminClient: { create(conf: Config): AdminClient };
-  OffsetSpec: { EARLIEST: OffsetSpec; LATEST: OffsetSpec };
+  /** `new OffsetSpec(ms)`: the first offset whose timestamp is at or after ms (-1 when none). */
+  OffsetSpec: { EARLIEST: OffsetSpec; LATEST: OffsetSpec; new (timestampMs: number): OffsetSpec };
   IsolationLevel: { READ_UNCOMMITTED: number; READ_COMMITTED: number };
 }

@@ -13,7 +13,7 @@ import { loadRdKafka } from './rdkafka-load.ts';
 import type * as RK from './rdkafka-native.ts';
 import type {
   Batch, Consumer, ConsumerOptions, Headers, InRecord, OutRecord, Producer, ProducerOptions, RecordPosition,
-  RunOptions, TopicPartition, TopicSpec, Transaction, Transport,
+  RunOptions, TopicInfo, TopicPartition, TopicSpec, Transaction, Transport,
 } from './types.ts';
 
 export interface RdKafkaTransportOptions {
@@ -465,7 +465,7 @@ export class RdKafkaTransport implements Transport {
     await Promise.all(missing.map(async (s) => {
       const config: Record<string, string> = { ...(s.cleanupPolicy ? { 'cleanup.policy': s.cleanupPolicy } : {}), ...(s.configs ?? {}) };
       try {
-        await call((cb) => admin.createTopic({ topic: s.name, num_partitions: s.partitions, replication_factor: -1, config }, this.o.requestTimeoutMs, cb));
+        await call((cb) => admin.createTopic({ topic: s.name, num_partitions: s.partitions, replication_factor: s.replicationFactor ?? -1, config }, this.o.requestTimeoutMs, cb));
       } catch (err) {
         // Another instance may have created it meanwhile: fine.
         if ((err as { code?: number }).code !== ERR_TOPIC_ALREADY_EXISTS) throw wrap(`create topic ${s.name}`, err);
@@ -484,6 +484,33 @@ export class RdKafkaTransport implements Transport {
       if (Date.now() > end) throw new TimeoutError(`topics ${topics.join(', ')} have no leaders after ${this.o.requestTimeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  async liveBrokers(): Promise<number> {
+    // The native admin client has no describeCluster: a producer client's metadata lists the brokers.
+    const { mod } = this.require();
+    const p = this.attachLog(new mod.Producer(this.base(), {}));
+    await this.connectClient(p, 'metadata client');
+    try {
+      const md = await call<RK.Metadata>((cb) => p.getMetadata({ allTopics: false, timeout: this.o.requestTimeoutMs }, cb)).catch((err: unknown) => {
+        throw wrap('describe cluster', err);
+      });
+      return md.brokers.length;
+    } finally {
+      await call((cb) => p.disconnect((err) => cb(err))).catch(() => undefined);
+    }
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    if (topics.length === 0) return [];
+    const { admin } = this.require();
+    const desc = await call<RK.TopicDescription[]>((cb) => admin.describeTopics(topics, { timeout: this.o.requestTimeoutMs }, cb)).catch((err: unknown) => {
+      throw wrap('describe topics', err);
+    });
+    const bad = desc.find((d) => d.error);
+    if (bad) throw wrap(`describe topic ${bad.name}`, bad.error);
+    // librdkafka's native admin API cannot read topic configs here: min.insync.replicas unknown.
+    return desc.map((d) => ({ name: d.name, partitions: d.partitions.length, replicationFactor: d.partitions[0]?.replicas?.length ?? 0, minInsyncReplicas: null }));
   }
 
   async listTopics(): Promise<string[]> {
@@ -589,13 +616,29 @@ export class RdKafkaTransport implements Transport {
     return out;
   }
 
-  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
+  async offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>> {
+    const { mod, admin } = this.require();
+    const parts = (await this.partitionsOf(topic)).filter((p) => !partitions || partitions.includes(p));
+    const found = await call<RK.ListOffsetsResult[]>((cb) =>
+      admin.listOffsets(parts.map((partition) => ({ topic, partition, offset: new mod.OffsetSpec(timestampMs) })), { timeout: this.o.requestTimeoutMs, isolationLevel: mod.IsolationLevel.READ_COMMITTED }, cb),
+    ).catch((err: unknown) => {
+      throw wrap(`offsets for time of ${topic}`, err);
+    });
+    // -1: no record that recent; the answer is then the partition's end.
+    const high = found.some((r) => r.offset < 0) ? new Map((await this.offsets(topic)).map((o) => [o.partition, o.high])) : new Map<number, string>();
+    return new Map(found.map((r) => [r.partition, r.offset < 0 ? high.get(r.partition)! : String(r.offset)]));
+  }
+
+  async readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>, timeoutMs = 120000): Promise<InRecord[]> {
     const { mod } = this.require();
     const ends = (await this.offsets(topic)).filter((o) => !partitions || partitions.includes(o.partition));
     const remaining = new Map<number, number>();
+    const starts = new Map<number, number>();
     for (const o of ends) {
       const end = until?.has(o.partition) ? Number(until.get(o.partition)) : Number(o.high);
-      if (end > Number(o.low)) remaining.set(o.partition, end);
+      const start = from?.has(o.partition) ? Number(from.get(o.partition)) : Number(o.low);
+      if (end > Number(o.low) && end > start) remaining.set(o.partition, end);
+      if (start > Number(o.low)) starts.set(o.partition, start);
     }
     const out: InRecord[] = [];
     if (remaining.size === 0) return out;
@@ -615,7 +658,7 @@ export class RdKafkaTransport implements Transport {
       // They are emitted before consume()'s callback, so they are applied after its records.
       const eofs: RK.EofEvent[] = [];
       c.on('partition.eof', (e) => void eofs.push(e));
-      c.assign([...remaining.keys()].map((partition) => ({ topic, partition, offset: OFFSET_BEGINNING })));
+      c.assign([...remaining.keys()].map((partition) => ({ topic, partition, offset: starts.get(partition) ?? OFFSET_BEGINNING })));
       c.setDefaultConsumeTimeout(100);
       while (remaining.size > 0) {
         if (Date.now() > deadline) throw new TimeoutError(`reading ${topic} to its end did not finish within ${timeoutMs} ms`);

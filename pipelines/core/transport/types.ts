@@ -12,8 +12,20 @@ export interface TopicSpec {
   partitions: number;
   /** `compact` for topics keyed by identity whose latest value is the state (rules, graphs). */
   cleanupPolicy?: 'delete' | 'compact';
-  /** Extra broker-side configs (retention.ms, ...). */
+  /** Extra broker-side configs (retention.ms, min.insync.replicas, ...). */
   configs?: Record<string, string>;
+  /** Replicas per partition; absent: the broker's `default.replication.factor`. */
+  replicationFactor?: number;
+}
+
+/** What the cluster says about a topic's layout. */
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+  /** Replicas of its first partition (Kafka gives every partition of a topic as many). */
+  replicationFactor: number;
+  /** The effective `min.insync.replicas`, or null where the client cannot read topic configs (librdkafka). */
+  minInsyncReplicas: number | null;
 }
 
 export interface OutRecord {
@@ -130,6 +142,10 @@ export interface Transport {
   /** Creates missing topics; existing topics are left as they are. */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   listTopics(): Promise<string[]>;
+  /** Brokers the cluster reports as live (registered and not fenced); 1 for the embedded transport. */
+  liveBrokers(): Promise<number>;
+  /** Partitions, replicas and min.insync.replicas of existing topics. */
+  describeTopics(topics: string[]): Promise<TopicInfo[]>;
   /** Per partition: the first offset still stored and one past the last. */
   offsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
   producer(opts?: ProducerOptions): Promise<Producer>;
@@ -140,8 +156,16 @@ export interface Transport {
    * `until` bounds a partition's read at an offset (exclusive) instead, e.g. a group's committed
    * offset when rebuilding the windows of records already processed.
    * With `onRecords`, records are streamed to it and not accumulated (the result is empty).
+   * `from` starts a partition's read at an offset instead of its first (e.g. one found by
+   * `offsetsForTimes`, to rebuild only the recent past).
    */
-  readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>): Promise<InRecord[]>;
+  readToEnd(topic: string, partitions?: number[], onRecords?: (records: InRecord[]) => void, until?: Map<number, string>, from?: Map<number, string>): Promise<InRecord[]>;
+  /**
+   * Per partition (all of the topic's unless given): the first offset whose record timestamp is at
+   * or after `timestampMs`, or the partition's end when no record is that recent — Kafka's
+   * ListOffsets by timestamp (kafkajs `fetchTopicOffsetsByTimestamp`, librdkafka `offsetsForTimes`).
+   */
+  offsetsForTimes(topic: string, timestampMs: number, partitions?: number[]): Promise<Map<number, string>>;
   /** The group's committed offsets (next offset to read) for a topic's partitions; absent when none. */
   committed(groupId: string, topic: string): Promise<Map<number, string>>;
 }

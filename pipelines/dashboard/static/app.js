@@ -288,7 +288,7 @@ async function loadGraph(inc) {
     if (state.graphFor !== key) return;
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
-      $('graph').replaceChildren(el('p', { class: 'muted' }, body.error ?? `no graph (HTTP ${res.status})`));
+      $('graph').replaceChildren(el('p', { class: 'muted' }, body.message ?? body.error ?? `no graph (HTTP ${res.status})`));
       state.graphFor = null;
       return;
     }

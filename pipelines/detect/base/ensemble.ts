@@ -33,8 +33,8 @@
  * Settings: chosen on NAB by leave-one-category-out (pipelines/train/eval/loco.ts); figures in
  * pipelines/train/README.md.
  */
-import { formatDuration } from '../ast.ts';
-import { fmt } from '../explain.ts';
+import { formatDuration } from '../rules/ast.ts';
+import { fmt } from '../engine/explain.ts';
 import { validateNumbers } from './options.ts';
 import type { NumberRule } from './options.ts';
 import { RestGate } from './rest.ts';

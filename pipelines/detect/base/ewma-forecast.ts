@@ -6,8 +6,8 @@
  * the scale and hide the next; the level and season still adapt, so a level shift is flagged
  * once and then absorbed. `cooldown` as in robust-z.
  */
-import { formatDuration } from '../ast.ts';
-import { fmt } from '../explain.ts';
+import { formatDuration } from '../rules/ast.ts';
+import { fmt } from '../engine/explain.ts';
 import { validateNumbers } from './options.ts';
 import { RestGate } from './rest.ts';
 import { ScoredResult, WarmingUp } from './types.ts';

@@ -10,8 +10,8 @@
  * σ for normal data) and finally to `minScale`, so quantized series (0/1 counts) do not alarm on
  * every change.
  */
-import { fmt } from '../explain.ts';
-import { OrderStats } from '../windows/order-stats.ts';
+import { fmt } from '../engine/explain.ts';
+import { OrderStats } from '../engine/windows/order-stats.ts';
 import { validateNumbers } from './options.ts';
 import { RestGate } from './rest.ts';
 import { ScoredResult, WarmingUp } from './types.ts';

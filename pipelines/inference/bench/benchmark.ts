@@ -326,8 +326,8 @@ export function formatTable(r: BenchResult): string[] {
 
 function writeOutputs(dir: string, r: BenchResult, log: (l: string) => void): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'inference-bench.md'), `# Inference benchmark (measured)\n\n${formatTable(r).join('\n')}\n\nRun took ${r.elapsedS.toFixed(0)} s.\n`);
-  writeFileSync(join(dir, 'inference-bench.json'), `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(join(dir, 'inference-inprocess-bench.md'), `# Inference benchmark, in process (measured)\n\n${formatTable(r).join('\n')}\n\nRun took ${r.elapsedS.toFixed(0)} s.\n`);
+  writeFileSync(join(dir, 'inference-inprocess-bench.json'), `${JSON.stringify(r, null, 2)}\n`);
   const series = (policy: Policy, f: (p: PointResult) => number) => r.points.filter((p) => p.policy === policy).map((p) => ({ x: p.offeredRps, y: f(p) }));
   const maxX = Math.max(...r.points.map((p) => p.offeredRps));
   const svg = renderSvg(
@@ -356,6 +356,6 @@ function writeOutputs(dir: string, r: BenchResult, log: (l: string) => void): vo
     ],
     `${r.instances} MLP instances, ${r.workers} worker(s), Poisson arrivals, SLO ${r.sloMs} ms, per-worker budget ${(r.budgetBytes / 1e6).toFixed(0)} MB`,
   );
-  const png = writePlot(join(dir, 'inference-goodput'), svg);
-  log(png ? `wrote ${png}` : `wrote ${join(dir, 'inference-goodput.svg')} (install librsvg2-bin for the PNG)`);
+  const png = writePlot(join(dir, 'inference-inprocess-goodput'), svg);
+  log(png ? `wrote ${png}` : `wrote ${join(dir, 'inference-inprocess-goodput.svg')} (install librsvg2-bin for the PNG)`);
 }

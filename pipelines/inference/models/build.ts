@@ -1,6 +1,7 @@
 /** Writes the project's ONNX models and their registry file into a folder. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PanoptesError, UsageError } from '../../core/errors.ts';
 import { buildMlp } from './mlp.ts';
 import type { MlpSpec } from './mlp.ts';
 import { buildZscore } from './zscore.ts';
@@ -28,7 +29,31 @@ export function buildAllModels(): BuiltModel[] {
   return out;
 }
 
+/** A file-system error on the user's --out folder, as one line: exit 2 when the path is the problem, 1 otherwise. */
+function outError(dir: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOTDIR: 'a part of the path is a file, not a folder',
+    EEXIST: 'it exists and is not a folder',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    EISDIR: 'a model file name is taken by a folder',
+  };
+  const reason = why[e?.code ?? ''];
+  if (reason) return new UsageError(`--out ${dir}: cannot write models there: ${reason} (${e.code})`);
+  return new PanoptesError('PANOPTES_INTERNAL', `cannot write models to ${dir}: ${e?.code ?? ''} ${e?.message ?? String(err)}`.trim());
+}
+
 export function writeModels(dir: string, models: BuiltModel[] = buildAllModels(), sloMs = 100): RegistryFile {
+  try {
+    return writeModelFiles(dir, models, sloMs);
+  } catch (err) {
+    throw outError(dir, err);
+  }
+}
+
+function writeModelFiles(dir: string, models: BuiltModel[], sloMs: number): RegistryFile {
   mkdirSync(dir, { recursive: true });
   const entries: ModelEntry[] = models.map((m) => {
     const file = `${m.name}.onnx`;

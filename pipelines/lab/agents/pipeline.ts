@@ -99,9 +99,7 @@ async function synthesizeLabGraph(services: readonly string[], resources: readon
 
 export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline> {
   const { createRuntime } = await import('../../core/runtime.ts');
-  const { loadRules } = await import('../../detect/cli.ts');
-  const { toRuleRecord } = await import('../../detect/rule-records.ts');
-  const { startDetector } = await import('../../detect/consumer.ts');
+  const { loadRules, toRuleRecord, startDetector } = await import('../../detect/index.ts');
   const { startIncidentCorrelator } = await import('../../incidents/consumer.ts');
   const { startRcaConsumer } = await import('../../rca/consumer.ts');
   const { RemoteWriteReceiver, WRITE_PATH } = await import('../../../connectors/remote-write/server.ts');

@@ -2,10 +2,14 @@
  * A local chat-completions server that replays scripted transcripts, so the LLM path (the real
  * `openai` package, retries, timeouts, fallbacks) is tested without a model. Listens on
  * 127.0.0.1 on a free port; records every request for assertions.
+ *
+ * On fastify, but not through pipelines/core/http.ts's `createHttpServer`: this server imitates
+ * OpenAI's API, so its errors must be OpenAI's (`{"error": {message, type, param, code}}`), not
+ * Panoptes' one-line shape. Bodies are taken as text whatever their media type (a body that is
+ * not JSON is answered and recorded as OpenAI would see it, not refused by a parser).
  */
 
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { loadFixture, parseFixture } from './fixture.ts';
 import type { ReplayFixture, Step } from './fixture.ts';
@@ -42,27 +46,29 @@ export async function startReplayServer(fixture: ReplayFixture | string | object
   const requests: RecordedRequest[] = [];
   let counter = 0;
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (!res.headersSent) sendError(res, 500, `replay server bug: ${(err as Error).message}`, 'server_error');
-    });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: true, return503OnClosing: false });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    sendError(reply, status, status >= 500 ? `replay server bug: ${err.message}` : err.message, status >= 500 ? 'server_error' : 'invalid_request_error');
+  });
+  for (const path of PATHS) app.post(path, (req, reply) => handle(req, reply));
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    requests.push({ path, hasResponseFormat: false, body: typeof req.body === 'string' ? req.body : '', step: null, status: 404 });
+    return sendError(reply, 404, `replay: no route ${req.method} ${path} (POST /v1/chat/completions)`, 'invalid_request_error');
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const bodyText = await readBody(req);
-    if (req.method !== 'POST' || !PATHS.has(path)) {
-      requests.push({ path, hasResponseFormat: false, body: bodyText, step: null, status: 404 });
-      sendError(res, 404, `replay: no route ${req.method} ${path} (POST /v1/chat/completions)`, 'invalid_request_error');
-      return;
-    }
+  async function handle(req: FastifyRequest, res: FastifyReply): Promise<FastifyReply> {
+    const path = req.url.split('?')[0]!;
+    const bodyText = typeof req.body === 'string' ? req.body : '';
     let body: { model?: string; messages?: { role: string; content: unknown }[]; response_format?: unknown };
     try {
       body = JSON.parse(bodyText);
     } catch {
       requests.push({ path, hasResponseFormat: false, body: bodyText, step: null, status: 400 });
-      sendError(res, 400, 'replay: request body is not JSON', 'invalid_request_error');
-      return;
+      return sendError(res, 400, 'replay: request body is not JSON', 'invalid_request_error');
     }
     const agent = header(req, 'x-panoptes-agent');
     const prompt = header(req, 'x-panoptes-prompt');
@@ -84,19 +90,17 @@ export async function startReplayServer(fixture: ReplayFixture | string | object
 
     if (hasResponseFormat && !fx.responseFormat) {
       rec.status = 400;
-      sendError(res, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error', 'response_format');
-      return;
+      return sendError(res, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error', 'response_format');
     }
     const idx = fx.steps.findIndex((s, i) => (s.times === 0 || used[i]! < s.times) && matches(s, agent, body.model, lastUserText, hasResponseFormat));
     if (idx < 0) {
       rec.status = 404;
-      sendError(
+      return sendError(
         res,
         404,
         `replay fixture '${fx.name}': no step left for agent=${agent ?? '-'} model=${body.model ?? '-'} responseFormat=${hasResponseFormat} lastUser=${JSON.stringify((lastUserText ?? '').slice(0, 80))}`,
         'replay_unmatched',
       );
-      return;
     }
     used[idx]!++;
     rec.step = idx;
@@ -105,20 +109,17 @@ export async function startReplayServer(fixture: ReplayFixture | string | object
     const r = step.reply;
     if (r.hang) {
       rec.status = 0;
-      return; // the socket stays open until the client aborts or the server closes
+      // The socket stays open until the client aborts or the server closes (which destroys it).
+      return res.hijack();
     }
     if (r.error) {
       rec.status = r.error.status;
       const headers: Record<string, string> = {};
       if (r.error.retryAfter !== undefined) headers['retry-after'] = String(r.error.retryAfter);
-      sendError(res, r.error.status, r.error.message ?? defaultMessage(r.error.status), r.error.type ?? defaultType(r.error.status), r.error.param, headers);
-      return;
+      return sendError(res, r.error.status, r.error.message ?? defaultMessage(r.error.status), r.error.type ?? defaultType(r.error.status), r.error.param, headers);
     }
     rec.status = 200;
-    if (r.body !== undefined) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(r.body);
-      return;
-    }
+    if (r.body !== undefined) return res.code(200).type('application/json').send(r.body);
     const content = r.refusal !== undefined ? null : r.json !== undefined ? JSON.stringify(r.json) : (r.content ?? '');
     const promptTokens = r.usage?.prompt_tokens ?? Math.ceil((body.messages ?? []).reduce((n, m) => n + contentText(m.content).length, 0) / 4);
     const completionTokens = r.usage?.completion_tokens ?? Math.ceil((content ?? r.refusal ?? '').length / 4);
@@ -138,25 +139,18 @@ export async function startReplayServer(fixture: ReplayFixture | string | object
       ],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+    return res.code(200).type('application/json').send(JSON.stringify(out));
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests,
     fixture: fx,
     unusedSteps: () => fx.steps.flatMap((s, i) => (s.times > 0 && used[i]! < s.times ? [i] : [])),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => app.close(),
   };
 }
 
@@ -174,7 +168,7 @@ function matches(s: Step, agent: string | undefined, model: string | undefined, 
   return true;
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -185,17 +179,8 @@ function contentText(c: unknown): string {
   return '';
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendError(res: ServerResponse, status: number, message: string, type: string, param?: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ error: { message, type, param: param ?? null, code: null } }));
+function sendError(res: FastifyReply, status: number, message: string, type: string, param?: string, headers: Record<string, string> = {}): FastifyReply {
+  return res.code(status).headers(headers).type('application/json').send(JSON.stringify({ error: { message, type, param: param ?? null, code: null } }));
 }
 
 function defaultMessage(status: number): string {

@@ -8,8 +8,8 @@
  * anomalous nodes only, scored by the best sum of anomaly scores along such a path.
  */
 import type { Frame } from '../frame.ts';
-import type { CausalGraphRecord } from '../graph.ts';
-import { indexGraph } from '../graph.ts';
+import type { CausalGraphRecord } from '../../graph/index.ts';
+import { indexGraph } from '../../graph/index.ts';
 import { mad, mean, median, std } from '../stats.ts';
 
 interface Scorer {

@@ -7,13 +7,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../core/errors.ts';
-import { framesFromPetshopCsv, parseCsv, type Frame } from '../frame.ts';
+import { framesFromPetshopCsv, type Frame } from '../frame.ts';
+import { parseCallGraph, type CallGraph } from '../../graph/index.ts';
 
-export interface CallGraph {
-  nodes: string[];
-  /** caller → callee */
-  calls: [string, string][];
-}
+export { parseCallGraph, type CallGraph };
 
 export interface PetshopIssue {
   name: string;
@@ -36,22 +33,6 @@ export function datasetsRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PANOPTES_DATASETS) return resolve(env.PANOPTES_DATASETS);
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
   return resolve(repo, '..', 'shared', 'datasets');
-}
-
-export function parseCallGraph(text: string): CallGraph {
-  const rows = parseCsv(text).filter((r) => r.length > 1);
-  if (rows.length < 2) throw new InputError('graph.csv: expected a header row and one row per node');
-  const cols = rows[0]!.slice(1);
-  const calls: [string, string][] = [];
-  const nodes = new Set(cols);
-  for (const r of rows.slice(1)) {
-    const from = r[0]!;
-    nodes.add(from);
-    r.slice(1).forEach((v, j) => {
-      if (Number(v) !== 0 && v.trim() !== '') calls.push([from, cols[j]!]);
-    });
-  }
-  return { nodes: [...nodes].sort(), calls };
 }
 
 function isDir(p: string): boolean {

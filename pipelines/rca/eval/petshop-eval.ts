@@ -8,13 +8,13 @@
 import { InputError } from '../../core/errors.ts';
 import type { Frame } from '../frame.ts';
 import { sliceFrame } from '../frame.ts';
-import type { CausalGraphRecord } from '../graph.ts';
-import { withVersion } from '../graph.ts';
+import type { CausalGraphRecord } from '../../graph/index.ts';
+import { withVersion } from '../../graph/index.ts';
 import { rankCauses, type RankMethod } from '../rca.ts';
-import { splitNodeId } from '../graph.ts';
+import { splitNodeId } from '../../graph/index.ts';
 import { baselineRank } from './petshop-baseline.ts';
 import type { RankOptions } from '../rank/scores.ts';
-import { validateGraph, defaultValidateOptions } from '../validate.ts';
+import { validateGraph, defaultValidateOptions } from '../../graph/index.ts';
 import type { CallGraph, PetshopScenario } from './petshop-data.ts';
 
 export type GraphKind = 'truth' | 'data' | 'synth';

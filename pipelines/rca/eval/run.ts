@@ -5,7 +5,9 @@
  */
 import { join } from 'node:path';
 import type { Frame } from '../frame.ts';
-import { subgraphByMetric } from '../graph.ts';
+import { subgraphByMetric, type CausalGraphRecord } from '../../graph/index.ts';
+import { edgeAgreement, type EdgeAgreement } from './edges.ts';
+import { choose, describeConfig, pool, type TuneConfig, type TuneScore } from './tune.ts';
 import { loadCatalogDir } from '../io.ts';
 import { learnGraph } from '../learn.ts';
 import type { RankOptions } from '../rank/scores.ts';
@@ -23,10 +25,39 @@ export interface RunEvalOptions {
   specificityWindow: number;
   rank?: Partial<RankOptions>;
   progress?: (line: string) => void;
+  /** Also measure each graph's component edges against the scenario's call graph (edges.ts). */
+  edges?: boolean;
 }
 
-export async function runPetshopEval(o: RunEvalOptions): Promise<{ rows: EvalRow[]; details: IssueResult[] }> {
+export interface EdgeRow extends EdgeAgreement {
+  scenario: string;
+  graph: GraphKind;
+  /** The metric's subgraph, or `all` (synth: every metric, cross-metric edges included). */
+  metric: string;
+}
+
+/** Runs the tuning grid on one split (tune.ts's protocol); graphs are built once and shared. */
+export async function runTune(o: Omit<RunEvalOptions, 'methods' | 'rank'> & { grid: TuneConfig[]; minSpecificity: number }): Promise<{ scores: TuneScore[]; chosen: TuneScore | null }> {
+  const memo = new Map<string, Promise<CausalGraphRecord>>();
+  const scores: TuneScore[] = [];
+  for (const [i, config] of o.grid.entries()) {
+    const { rows } = await runPetshopEval({ ...o, methods: [config.method], rank: config.rank, progress: () => {}, graphMemo: memo });
+    const s = pool(config, rows);
+    scores.push(s);
+    o.progress?.(`[${i + 1}/${o.grid.length}] ${describeConfig(config)}: top1 ${s.top1.toFixed(3)} top3 ${s.top3.toFixed(3)} specificity ${s.specificity === null ? 'n/a' : s.specificity.toFixed(3)} (${s.issues} issues)`);
+  }
+  return { scores, chosen: choose(scores, o.minSpecificity) };
+}
+
+export async function runPetshopEval(o: RunEvalOptions & { graphMemo?: Map<string, Promise<CausalGraphRecord>> }): Promise<{ rows: EvalRow[]; details: IssueResult[]; edges: EdgeRow[] }> {
   const progress = o.progress ?? (() => {});
+  const edges: EdgeRow[] = [];
+  const memo = o.graphMemo ?? new Map<string, Promise<CausalGraphRecord>>();
+  const memoized = (key: string, make: GraphProvider): GraphProvider => (metric, nf) => {
+    const k = `${key}|${metric}|${nf.timestamps.length}|${nf.timestamps[0] ?? ''}`;
+    if (!memo.has(k)) memo.set(k, Promise.resolve(make(metric, nf)));
+    return memo.get(k)!;
+  };
   const names = listScenarios(o.dataset);
   const scenarios = names.map((n) => {
     progress(`loading ${n}`);
@@ -49,7 +80,7 @@ export async function runPetshopEval(o: RunEvalOptions): Promise<{ rows: EvalRow
     }
     const normalFrom = s.normal ? 'own' : `pooled(${withNormal.map((x) => x.name).join('+')})`;
     for (const kind of o.graphs) {
-      const provider: GraphProvider =
+      const provider: GraphProvider = memoized(`${s.name}|${kind}`,
         kind === 'truth'
           ? (metric) => truthGraph(s.callGraph, metric)
           : kind === 'data'
@@ -57,11 +88,18 @@ export async function runPetshopEval(o: RunEvalOptions): Promise<{ rows: EvalRow
             : async (metric, nf) => {
                 const { graph } = await synthesizeGraph({ name: `${s.name}-synth`, catalog: catalog!, observed: new Set(nf.series.keys()), judge: new OfflineJudge(), data: nf });
                 return subgraphByMetric(graph, metric);
-              };
+              });
       const r = await evaluateScenario(s, normal, normalFrom, kind, provider, { ...defaultEvalOptions, methods: o.methods, rank: o.rank, specificityWindow: o.specificityWindow }, s.normal !== null, progress);
       rows.push(...r.rows);
       details.push(...r.details.map((d) => ({ ...d, graph: kind })));
+      if (o.edges) {
+        for (const metric of [...new Set(s.issues.map((i) => i.targetMetric))].sort()) edges.push({ scenario: s.name, graph: kind, metric, ...edgeAgreement(await provider(metric, normal), s.callGraph) });
+        if (kind === 'synth') {
+          const { graph } = await synthesizeGraph({ name: `${s.name}-synth`, catalog: catalog!, observed: new Set(normal.series.keys()), judge: new OfflineJudge(), data: normal });
+          edges.push({ scenario: s.name, graph: kind, metric: 'all', ...edgeAgreement(graph, s.callGraph) });
+        }
+      }
     }
   }
-  return { rows, details };
+  return { rows, details, edges };
 }

@@ -7,8 +7,8 @@
  * node where the change entered scores high.
  */
 import type { Frame } from '../frame.ts';
-import type { GraphIndex } from '../graph.ts';
-import { splitNodeId } from '../graph.ts';
+import type { GraphIndex } from '../../graph/index.ts';
+import { splitNodeId } from '../../graph/index.ts';
 import { mad, median, ols, std } from '../stats.ts';
 import { metricDirection } from './anomaly.ts';
 import { ancestors, causalPath } from './scores.ts';

@@ -5,7 +5,7 @@
  * computed exactly by power iteration (so results are deterministic), ranks the candidates.
  */
 import type { Frame } from '../frame.ts';
-import type { GraphIndex } from '../graph.ts';
+import type { GraphIndex } from '../../graph/index.ts';
 import { ancestors, causalPath } from './scores.ts';
 import type { Candidate } from './traversal.ts';
 

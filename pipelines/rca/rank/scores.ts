@@ -3,10 +3,10 @@
  * score at the analysed row, the choice of that row (the first row at or after the incident start
  * where the target is anomalous, as the PetShop protocol searches forward), and paths.
  */
-import { ConfigError, type ConfigIssue } from '../../core/errors.ts';
+import { rankSpec } from '../spec.ts';
 import type { Frame } from '../frame.ts';
-import { splitNodeId } from '../graph.ts';
-import type { GraphIndex } from '../graph.ts';
+import { splitNodeId } from '../../graph/index.ts';
+import type { GraphIndex } from '../../graph/index.ts';
 import { quantileScale, type AnomalyModelEx } from './robust.ts';
 import { anomalyScore, fitAnomalyModel, metricDirection } from './anomaly.ts';
 
@@ -21,6 +21,14 @@ export interface RankOptions {
   evidenceThreshold: number;
   /** A non-target node is anomalous from this score on. */
   nodeThreshold: number;
+  /** hybrid: a component is anomalous when its strongest series reaches this. */
+  componentThreshold: number;
+  /** hybrid: an anomalous component upstream explains another only when its evidence is at least this share of the other's. */
+  explainRatio: number;
+  /** hybrid: scores compared in the explain test only up to this cap (0: none). */
+  explainCap: number;
+  /** hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual. */
+  residualEvidence: boolean;
   /** At most this many causes are returned. */
   maxCauses: number;
   /**
@@ -37,20 +45,12 @@ export interface RankOptions {
   discountPreexisting: boolean;
 }
 
-export const defaultRankOptions: RankOptions = { targetThreshold: 2, evidenceThreshold: 5, nodeThreshold: 2, maxCauses: 10, row: 'peak', discountPreexisting: true };
+export const defaultRankOptions: RankOptions = rankSpec.defaults() as RankOptions;
 
-/** Merges and checks ranking options; every problem is named with its key. */
+/** Merges and checks ranking options (rankSpec); every problem is named with its key (`rca.<key>`). */
 export function validateRankOptions(o: Partial<RankOptions> = {}): RankOptions {
-  const opts = { ...defaultRankOptions, ...o };
-  const issues: ConfigIssue[] = [];
-  for (const k of ['targetThreshold', 'evidenceThreshold', 'nodeThreshold'] as const) {
-    if (typeof opts[k] !== 'number' || !Number.isFinite(opts[k]) || opts[k] < 0) issues.push({ path: `rca.${k}`, message: `expected a number ≥ 0, got ${JSON.stringify(opts[k])}` });
-  }
-  if (!Number.isInteger(opts.maxCauses) || opts.maxCauses < 1) issues.push({ path: 'rca.maxCauses', message: `expected an integer ≥ 1, got ${JSON.stringify(opts.maxCauses)}` });
-  if (opts.row !== 'peak' && opts.row !== 'first') issues.push({ path: 'rca.row', message: `expected "peak" or "first", got ${JSON.stringify(opts.row)}` });
-  if (typeof opts.discountPreexisting !== 'boolean') issues.push({ path: 'rca.discountPreexisting', message: 'expected a boolean' });
-  if (issues.length > 0) throw new ConfigError(issues);
-  return opts;
+  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return rankSpec.parse(given, 'rca') as RankOptions;
 }
 
 export interface NodeScores {

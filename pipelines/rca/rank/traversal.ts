@@ -4,7 +4,7 @@
  * root causes, ranked by their own anomaly score. Anomalous ancestors that do have an anomalous
  * parent follow, below every root, so top-3 still sees them.
  */
-import type { GraphIndex } from '../graph.ts';
+import type { GraphIndex } from '../../graph/index.ts';
 import { causalPath } from './scores.ts';
 
 export interface Candidate {

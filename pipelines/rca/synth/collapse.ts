@@ -3,7 +3,7 @@
  * out of the paths ranking walks: every A → U → B becomes A → B, and U keeps only its outgoing
  * edges so it stays in the graph as an unmeasured suspect upstream of what it affects.
  */
-import type { GraphEdge, GraphNode } from '../graph.ts';
+import type { GraphEdge, GraphNode } from '../../graph/index.ts';
 
 export function collapseUnobserved(nodes: GraphNode[], edges: GraphEdge[]): { edges: GraphEdge[]; collapsed: number; suspects: string[] } {
   let out = [...edges];

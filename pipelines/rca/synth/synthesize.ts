@@ -11,9 +11,9 @@
 import { InputError } from '../../core/errors.ts';
 import type { Frame } from '../frame.ts';
 import type { Catalog, CatalogPage, ComponentKind } from '../catalog.ts';
-import type { CausalGraphRecord, GraphEdge, GraphNode } from '../graph.ts';
-import { nodeId, splitNodeId, withVersion } from '../graph.ts';
-import { validateGraph, defaultValidateOptions } from '../validate.ts';
+import type { CausalGraphRecord, GraphEdge, GraphNode } from '../../graph/index.ts';
+import { nodeId, splitNodeId, withVersion } from '../../graph/index.ts';
+import { validateGraph, defaultValidateOptions } from '../../graph/index.ts';
 import { collapseUnobserved } from './collapse.ts';
 import { cacheKey, interactionOf, type CausalJudge, type JudgeAnswer, type NodeView, type PairQuestion } from './judge.ts';
 import { defaultDataValidationOptions, validateWithData, type DataValidationOptions, type DataValidationReport } from './validate-data.ts';

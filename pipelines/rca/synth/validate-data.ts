@@ -9,8 +9,8 @@
  * as DATA edges when strong enough.
  */
 import type { Frame } from '../frame.ts';
-import type { CausalGraphRecord, GraphEdge } from '../graph.ts';
-import { indexGraph, splitNodeId } from '../graph.ts';
+import type { CausalGraphRecord, GraphEdge } from '../../graph/index.ts';
+import { indexGraph, splitNodeId } from '../../graph/index.ts';
 import { dataMatrix, learnGraph } from '../learn.ts';
 import { correlationMatrix, fisherZPValue, partialCorrelation } from '../stats.ts';
 

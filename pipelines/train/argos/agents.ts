@@ -3,12 +3,7 @@
  * the answer schemas of argos-answers.ts, and wall time per agent for the training report (tokens
  * come from the client's own accounting). The same calls reach a model or the offline handlers.
  */
-import { argosAgents, detectionAnswerSchema, repairAnswerSchema, reviewAnswerSchema } from '../../llm/argos-answers.ts';
-import type { DetectionAnswer, RepairAnswer, ReviewAnswer } from '../../llm/argos-answers.ts';
-import type { LlmClient } from '../../llm/client.ts';
-import { prompt } from '../../llm/prompts.ts';
-import type { PromptVars } from '../../llm/prompts.ts';
-import type { JsonSchema } from '../../llm/types.ts';
+import { argosAgents, detectionAnswerSchema, repairAnswerSchema, reviewAnswerSchema, prompt, type DetectionAnswer, type RepairAnswer, type ReviewAnswer, type LlmClient, type PromptVars, type JsonSchema } from '../../llm/index.ts';
 
 export interface AgentCallOptions {
   /** Completion token cap per call (also what the budget reserves before a call). */

@@ -8,7 +8,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { Registry } from 'prom-client';
 import { InputError, UsageError } from '../../core/errors.ts';
 import type { CliIo, ParsedArgs } from '../../core/cli-types.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../../detect/base/index.ts';
+import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../../detect/index.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { parseLabelFile } from '../data/labels.ts';
 import { windowsToPointLabels } from '../data/series.ts';

@@ -7,7 +7,7 @@
  * to rank thresholds well, but they are exact for the templates used.
  */
 
-import { OrderStats } from '../../detect/windows/order-stats.ts';
+import { OrderStats } from '../../detect/index.ts';
 
 export type FeatureName = 'value' | 'z48' | 'z288' | 'rz48' | 'rz288' | 'std48' | 'std288' | 'shift12_288' | 'delta1' | 'qr288' | 'qr1440';
 

@@ -5,9 +5,7 @@
  * there rather than re-parsing the rendered prompt.
  */
 import { LlmError } from '../../core/errors.ts';
-import { argosAgents } from '../../llm/argos-answers.ts';
-import type { DetectionAnswer, RepairAnswer, ReviewAnswer } from '../../llm/argos-answers.ts';
-import type { OfflineHandler } from '../../llm/offline-provider.ts';
+import { argosAgents, type DetectionAnswer, type RepairAnswer, type ReviewAnswer, type OfflineHandler } from '../../llm/index.ts';
 import { OfflineSynthesizer } from './synthesizer.ts';
 import type { ChunkScore, DetectionContext } from './synthesizer.ts';
 import { improves } from './synthesizer.ts';

@@ -1,5 +1,5 @@
 /** The training report: every step of a run, as JSON and as Markdown for people. */
-import type { UsageSnapshot } from '../../llm/accounting.ts';
+import type { UsageSnapshot } from '../../llm/index.ts';
 
 export interface FitScore {
   eventF1: number | null;

@@ -9,9 +9,7 @@
  * A fault (RuleRuntimeError, or anything the program throws) quarantines the rule for the rest of
  * the series, as online; the message is returned for the repair agent.
  */
-import { compileProgram } from '../../detect/compiler.ts';
-import { TRUE } from '../../detect/program.ts';
-import type { CheckedRule } from '../../detect/rule.ts';
+import { compileProgram, TRUE, type CheckedRule } from '../../detect/index.ts';
 
 export interface RuleRun {
   /** 1 where the rule fired, for rows [0, end). */

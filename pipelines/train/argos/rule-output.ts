@@ -6,7 +6,7 @@
  * (trainer option `rangeRules`) are vetted on their own and say so in their comment.
  */
 import { stringify } from 'yaml';
-import type { CheckedRule } from '../../detect/rule.ts';
+import type { CheckedRule } from '../../detect/index.ts';
 import type { SeriesTrainingReport } from './report.ts';
 
 export function renderRuleFile(published: Array<{ rules: CheckedRule[]; report: SeriesTrainingReport }>, header: string[]): string {

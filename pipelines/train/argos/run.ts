@@ -4,9 +4,8 @@
  * evaluation protocol use.
  */
 import type { Registry } from 'prom-client';
-import { createLlmClient } from '../../llm/client.ts';
-import type { LlmClient, LlmClientOptions } from '../../llm/client.ts';
-import type { CheckedRule } from '../../detect/rule.ts';
+import { createLlmClient, type LlmClient, type LlmClientOptions } from '../../llm/index.ts';
+import type { CheckedRule } from '../../detect/index.ts';
 import type { LabelledSeries } from '../data/series.ts';
 import type { ArgosContext, BaseFn, LabelFn, RuleSet } from '../eval/detector.ts';
 import { ArgosAgents } from './agents.ts';

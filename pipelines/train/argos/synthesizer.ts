@@ -8,9 +8,8 @@
  * false and true alarms (FP), rounded to 3 significant digits so rules read well.
  * Same data, same chunk, same state → same rules.
  */
-import { combineTrace, lastAlarmBefore } from '../../detect/base/rest.ts';
-import type { BaseTrace } from '../../detect/base/rest.ts';
-import type { DetectionAnswer } from '../../llm/argos-answers.ts';
+import { combineTrace, lastAlarmBefore, type BaseTrace } from '../../detect/index.ts';
+import type { DetectionAnswer } from '../../llm/index.ts';
 import { eventMetrics, pointAdjustedMetrics } from '../metrics/event.ts';
 import { FEATURES, acceptedRows, computeFeature, persist } from './features.ts';
 import type { FeatureName } from './features.ts';

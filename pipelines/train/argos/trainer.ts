@@ -26,12 +26,8 @@
  * cannot lower the validation scores, so the guarantee holds for the whole published set.
  */
 import { BudgetExceededError, LlmError, LlmOutputError, describeError } from '../../core/errors.ts';
-import { combineTrace, traceOfLabels } from '../../detect/base/rest.ts';
-import type { BaseTrace } from '../../detect/base/rest.ts';
-import { formatDiagnostic } from '../../detect/diagnostics.ts';
-import { prepareRule } from '../../detect/rule.ts';
-import type { CheckedRule, RuleKind } from '../../detect/rule.ts';
-import type { UsageSnapshot } from '../../llm/accounting.ts';
+import { combineTrace, formatDiagnostic, prepareRule, traceOfLabels, type BaseTrace, type CheckedRule, type RuleKind } from '../../detect/index.ts';
+import type { UsageSnapshot } from '../../llm/index.ts';
 import { evaluateLabels } from '../metrics/index.ts';
 import { ArgosAgents, chunkCsv, chunkStats, runsOf, samplingInterval } from './agents.ts';
 import type { OfflineSession } from './offline-agents.ts';

@@ -2,8 +2,7 @@
  * What the evaluation protocols need from a detector, kept as plain functions so the training
  * loop can inject trained rules and pipelines/detect's streaming detectors can be adapted.
  */
-import { combineTrace, traceOfLabels } from '../../detect/base/rest.ts';
-import type { BaseTrace } from '../../detect/base/rest.ts';
+import { combineTrace, traceOfLabels, type BaseTrace } from '../../detect/index.ts';
 import type { Series } from '../data/series.ts';
 
 /** NAB protocol: unsupervised anomaly scores in [0, 1], one per point. */

@@ -17,7 +17,7 @@ import type { BaseDetectorName } from '../../detect/base/index.ts';
 import type { LabelledSeries, Series } from '../data/series.ts';
 import { contextScores } from '../detectors/context.ts';
 import { likelihoodScores } from '../detectors/likelihood.ts';
-import { traceBase } from '../../detect/base/rest.ts';
+import { traceBase } from '../../detect/index.ts';
 import { streamingScores } from './detector.ts';
 import type { ScoringDetector } from './detector.ts';
 

@@ -1,11 +1,16 @@
 /**
  * Shared pieces of the alerts integration tests: a runtime on the shared Kafka and registry under
  * a unique topic prefix, an alerts server over it, record producers, and a small SSE client.
+ * Servers get a master secret file (webhook secrets are sealed with it) and
+ * `webhookAllowPrivate`, since the tests' webhook receivers listen on 127.0.0.1.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { AlertsServer } from '../../../connectors/alerts/server.ts';
-import type { AlertsOptions } from '../../../connectors/alerts/config.ts';
+import type { AlertsOptions } from '../../../connectors/alerts/spec.ts';
 import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
 import type { Anomaly, Incident, RcaResult } from '../../../pipelines/core/records.ts';
 import { topicName } from '../../../pipelines/core/topics.ts';
@@ -14,6 +19,8 @@ import { ensureInfra, kafkaConfig, uniquePrefix } from '../../helpers/infra.ts';
 
 export interface Harness {
   prefix: string;
+  /** A master secret file (mode 600) the servers use unless told otherwise. */
+  secretFile: string;
   rt: Runtime;
   producer: Producer;
   registry: Registry;
@@ -31,6 +38,9 @@ export async function harness(name: string): Promise<Harness> {
   const rt = await createRuntime(kafkaConfig(prefix), { stage: 'alerts-test', metrics: new Registry() });
   const producer = await rt.transport.producer();
   const servers: AlertsServer[] = [];
+  const secretDir = mkdtempSync(join(tmpdir(), 'panoptes-alerts-'));
+  const secretFile = join(secretDir, 'master.key');
+  writeFileSync(secretFile, 'integration-test-master-secret-0123456789abcdef\n', { mode: 0o600 });
   let registry = new Registry();
   const send = async (key: 'anomalies' | 'incidents' | 'rca', k: string, v: unknown) => {
     const topic = topicName(key, prefix);
@@ -38,6 +48,7 @@ export async function harness(name: string): Promise<Harness> {
   };
   return {
     prefix,
+    secretFile,
     rt,
     producer,
     get registry() {
@@ -45,7 +56,7 @@ export async function harness(name: string): Promise<Harness> {
     },
     async server(opts = {}, fetchImpl) {
       registry = new Registry();
-      const s = new AlertsServer({ listen: '127.0.0.1:0', heartbeatMs: 500, ...opts }, { transport: rt.transport, serde: rt.serde, prefix, registry, fetch: fetchImpl });
+      const s = new AlertsServer({ listen: '127.0.0.1:0', heartbeatMs: 500, webhookSecretFile: secretFile, webhookAllowPrivate: true, ...opts }, { transport: rt.transport, serde: rt.serde, prefix, registry, fetch: fetchImpl });
       servers.push(s);
       await s.start();
       return s;
@@ -68,6 +79,7 @@ export async function harness(name: string): Promise<Harness> {
       for (const s of servers) await s.close().catch(() => undefined);
       await producer.close();
       await rt.close();
+      rmSync(secretDir, { recursive: true, force: true });
     },
   };
 }
@@ -87,10 +99,10 @@ export class SseClient {
   private req: ReturnType<typeof request> | null = null;
   body = '';
 
-  static async open(url: string, lastEventId?: string): Promise<SseClient> {
+  static async open(url: string, lastEventId?: string, headers: Record<string, string> = {}): Promise<SseClient> {
     const c = new SseClient();
     await new Promise<void>((resolve, reject) => {
-      c.req = request(url, { headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }, (res) => {
+      c.req = request(url, { headers: { accept: 'text/event-stream', ...headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }, (res) => {
         c.res = res;
         c.status = res.statusCode ?? 0;
         res.setEncoding('utf8');

@@ -75,6 +75,7 @@ for (const impl of impls) {
         { name: topic('tx-out'), partitions: 1 },
         { name: topic('split'), partitions: 4 },
         { name: topic('compact'), partitions: 1, cleanupPolicy: 'compact' },
+        { name: topic('times'), partitions: 2 },
       ]);
     });
 
@@ -202,6 +203,28 @@ for (const impl of impls) {
       const latest = new Map<string, string | null>();
       for (const r of recs) latest.set(r.key!.toString(), r.value ? r.value.toString() : null);
       assert.deepEqual(Object.fromEntries(latest), { r1: 'v2', r2: null });
+    });
+
+    test('offsetsForTimes finds the first record at or after a time; readToEnd reads from an offset', async () => {
+      const base = Date.now() - 3_600_000;
+      const p = await t.producer();
+      // Partition 0: ten records a minute apart; partition 1: two old records.
+      await p.send(Array.from({ length: 10 }, (_, i) => ({ topic: topic('times'), partition: 0, key: `k${i}`, value: Buffer.from(String(i)), timestamp: base + i * 60_000 })));
+      await p.send([0, 1].map((i) => ({ topic: topic('times'), partition: 1, key: `o${i}`, value: Buffer.from(`o${i}`), timestamp: base - 86_400_000 + i })));
+      await p.close();
+      const at = await t.offsetsForTimes(topic('times'), base + 4 * 60_000);
+      assert.equal(at.get(0), '4', 'exactly at a record: that record');
+      assert.equal(at.get(1), '2', 'no record that recent: the end');
+      assert.equal((await t.offsetsForTimes(topic('times'), base + 4 * 60_000 + 1, [0])).get(0), '5', 'between records: the next one');
+      const only0 = await t.offsetsForTimes(topic('times'), base - 2 * 86_400_000, [0]);
+      assert.deepEqual([...only0.entries()], [[0, '0']], 'older than every record: the first; only the partitions asked for');
+      // From offset 4 up to (not including) 8 on partition 0; partition 1 from its start.
+      const recs = await t.readToEnd(topic('times'), [0, 1], undefined, new Map([[0, '8']]), new Map([[0, at.get(0)!]]));
+      assert.deepEqual(recs.filter((r) => r.partition === 0).map((r) => r.value!.toString()), ['4', '5', '6', '7']);
+      assert.deepEqual(recs.filter((r) => r.partition === 1).map((r) => r.value!.toString()), ['o0', 'o1']);
+      assert.equal(recs.find((r) => r.partition === 0)!.timestamp, base + 4 * 60_000, 'the record keeps its timestamp');
+      // Starting at the end reads nothing (and returns at once).
+      assert.deepEqual(await t.readToEnd(topic('times'), [1], undefined, undefined, new Map([[1, '2']])), []);
     });
   });
 }

@@ -11,10 +11,8 @@ import type { Anomaly, MetricBatch } from '../../../pipelines/core/records.ts';
 import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
 import { topicName } from '../../../pipelines/core/topics.ts';
 import type { Producer } from '../../../pipelines/core/transport/types.ts';
-import { startDashboard, type RunningDashboard } from '../../../pipelines/dashboard/index.ts';
-import { dashboardOptions } from '../../../pipelines/dashboard/options.ts';
-import { DashboardView } from '../../../pipelines/dashboard/view.ts';
-import { InferenceStats } from '../../../pipelines/dashboard/inference-stats.ts';
+import { dashboardOptions, DashboardView, InferenceStats, startDashboard, type RunningDashboard } from '../../../pipelines/dashboard/index.ts';
+import { startAlertsStream } from '../../../connectors/alerts/index.ts';
 import { embeddedConfig, uniquePrefix, waitFor } from '../../helpers/infra.ts';
 import { FINGERPRINT, GRAPH, RCA, RULE, anomaly, incident, inferenceResults, metricBatches } from './seed.ts';
 
@@ -130,17 +128,17 @@ test('JSON API: series, anomalies with explanations, rules, incidents with root 
 
 test('clear errors: unknown paths and series, bad limits, writes, bad options, a taken port', async () => {
   assert.equal((await get('/api/nope')).status, 404);
-  assert.match((await get('/api/series/unknown')).body.error, /no series with fingerprint unknown/);
-  assert.match((await get('/api/anomalies?limit=-1')).body.error, /limit must be a positive integer/);
+  assert.match((await get('/api/series/unknown')).body.message, /no series with fingerprint unknown/);
+  assert.match((await get('/api/anomalies?limit=-1')).body.message, /limit must be a positive integer/);
   assert.equal((await get('/api/series/%E0%A4%A')).status, 400);
   assert.equal((await get('/api/events', { method: 'HEAD' })).status, 200);
   assert.equal((await get('/static/../../package.json')).status, 404);
   const post = await get('/api/rules', { method: 'POST', body: '{}' });
   assert.equal(post.status, 405);
-  assert.match(post.body.error, /read-only/);
+  assert.match(post.body.message, /read-only/);
   assert.throws(
     () => dashboardOptions({ listen: 'nope', start: 'middle' as 'latest', pointsPerSeries: 2 }),
-    (err: unknown) => err instanceof ConfigError && /listen: expected host:port/.test(err.message) && /start: expected earliest or latest/.test(err.message) && /points: expected an integer >= 10/.test(err.message),
+    (err: unknown) => err instanceof ConfigError && /listen: expected host:port/.test(err.message) && /start: expected one of earliest, latest/.test(err.message) && /pointsPerSeries: expected an integer ≥ 10/.test(err.message),
   );
   const port = new URL(dash.url).port;
   await assert.rejects(startDashboard(rt, { listen: `127.0.0.1:${port}` }), /listen: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
@@ -169,9 +167,8 @@ test('live feed: new records become events; a reconnect with Last-Event-ID resum
 });
 
 test('the alerts connector\'s SSE stream can be mounted on the dashboard\'s port', async () => {
-  const { mountAlertsStream } = await import('../../../pipelines/dashboard/alerts-mount.ts');
-  const mount = await mountAlertsStream(rt, { heartbeatMs: 200 });
-  const d2 = await startDashboard(rt, { listen: '127.0.0.1:0' }, mount.route);
+  const mount = await startAlertsStream({ transport: rt.transport, serde: rt.serde, prefix: rt.config.topicPrefix, registry: rt.metrics, log: rt.log }, { heartbeatMs: 200 });
+  const d2 = await startDashboard(rt, { listen: '127.0.0.1:0' }, mount.register);
   try {
     const a = anomaly(START, 50, 0.9);
     const got = new Promise<string>((resolve, reject) => {

@@ -11,8 +11,8 @@ import type { Anomaly, MetricBatch } from '../../../pipelines/core/records.ts';
 import { createRuntime, type Runtime } from '../../../pipelines/core/runtime.ts';
 import { groupName, topicName } from '../../../pipelines/core/topics.ts';
 import { startDetector } from '../../../pipelines/detect/consumer.ts';
-import { toRuleRecord } from '../../../pipelines/detect/rule-records.ts';
-import { defineRule, type CheckedRule } from '../../../pipelines/detect/rule.ts';
+import { toRuleRecord } from '../../../pipelines/detect/rules/rule-records.ts';
+import { defineRule, type CheckedRule } from '../../../pipelines/detect/rules/rule.ts';
 import { childEnv, ensureInfra, kafkaConfig, ROOT, uniquePrefix, waitFor } from '../../helpers/infra.ts';
 import { nabSeries, offlineAnomalies, toBatches } from '../../helpers/nab-stream.ts';
 

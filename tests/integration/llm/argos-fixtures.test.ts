@@ -17,9 +17,9 @@ import { detectionAnswerSchema, repairAnswerSchema, reviewAnswerSchema } from '.
 import type { DetectionAnswer, RepairAnswer, ReviewAnswer } from '../../../pipelines/llm/argos-answers.ts';
 import type { LlmClient } from '../../../pipelines/llm/client.ts';
 import { LlmError, LlmOutputError, RetriesExhaustedError } from '../../../pipelines/core/errors.ts';
-import { prepareRule } from '../../../pipelines/detect/rule.ts';
-import { formatDiagnostic } from '../../../pipelines/detect/diagnostics.ts';
-import { compileProgram } from '../../../pipelines/detect/compiler.ts';
+import { prepareRule } from '../../../pipelines/detect/rules/rule.ts';
+import { formatDiagnostic } from '../../../pipelines/detect/rules/diagnostics.ts';
+import { compileProgram } from '../../../pipelines/detect/rules/compiler.ts';
 import { pointAdjustedMetrics } from '../../../pipelines/train/metrics/event.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../helpers/llm-replay/fixtures');

@@ -121,3 +121,36 @@ test('the pusher keeps alerts due while an Alertmanager fails, and needs every o
   await p.tick(T0 + 3);
   assert.deepEqual(posts, [], 'nothing due once both accepted');
 });
+
+test('a record whose times are no dates is refused before it touches the state; the pusher counts and skips it', async () => {
+  const { InputError } = await import('../../../pipelines/core/errors.ts');
+  const { AlertmanagerPusher } = await import('../../../connectors/alerts/alertmanager.ts');
+  const { AlertLog } = await import('../../../connectors/alerts/log.ts');
+  const { alertsMetrics } = await import('../../../connectors/alerts/metrics.ts');
+  const { silentLogger } = await import('../../../pipelines/core/logger.ts');
+  const { Registry } = await import('prom-client');
+  const s = fresh();
+  for (const bad of [anomaly('p1', 9e15), { ...anomaly('p2', T0), detectedAtMs: -9e15 }, anomaly('p3', Number.NaN)]) {
+    assert.throws(() => s.apply(ev('anomaly', bad)), (err: unknown) => err instanceof InputError && /outside the date range/.test((err as Error).message));
+  }
+  assert.throws(() => s.apply(ev('incident', { ...incident('OPEN', [], T0), openedAtMs: 1e300 })), InputError);
+  assert.deepEqual(s.size, { firing: 0, resolved: 0 }, 'nothing half-applied');
+  s.apply(ev('anomaly', anomaly('ok', T0)));
+  assert.equal(s.due(T0 + 1).length, 1, 'later records still work');
+
+  // Through the log: the poison record is counted and skipped, the next one is pushed.
+  const registry = new Registry();
+  const metrics = alertsMetrics(registry);
+  const log = new AlertLog({ transport: {} as never, serde: {} as never, prefix: '', bufferPerPartition: 10, metrics });
+  const posted: unknown[][] = [];
+  const fetchImpl = (async (_u: string, init: RequestInit) => (posted.push(JSON.parse(String(init.body))), new Response('', { status: 200 }))) as unknown as typeof fetch;
+  const pusher = new AlertmanagerPusher({ urls: ['http://am'], tickMs: 3_600_000, timeoutMs: 1000, resendMs: 60_000, anomalyHoldMs: 60_000, externalUrl: '' }, { metrics, log: silentLogger, fetch: fetchImpl });
+  pusher.attach(log);
+  log.append(ev('anomaly', anomaly('poison', 9e15)));
+  log.append(ev('anomaly', anomaly('fine', Date.now(), { __name__: 'errors' })));
+  await pusher.tick(Date.now());
+  await pusher.stop();
+  assert.equal(posted.length, 1);
+  assert.deepEqual((posted[0] as { annotations: { anomaly_id: string } }[]).map((a) => a.annotations.anomaly_id), ['fine']);
+  assert.match(await registry.metrics(), /panoptes_alerts_skipped_records_total\{part="alertmanager",reason="input"\} 1/);
+});

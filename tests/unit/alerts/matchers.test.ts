@@ -71,3 +71,38 @@ test('errors name the problem', () => {
   ];
   for (const [text, re] of bad) assert.throws(() => compileSelectors([text]), re, text);
 });
+
+test('RE2 semantics: linear time whatever the pattern; what RE2 refuses is a one-line error; sizes are capped', async () => {
+  const { estimateRegexSize, MAX_REGEX_SIZE, newBudget } = await import('../../../connectors/alerts/matchers.ts');
+  // Catastrophic for a backtracking engine (JavaScript's RegExp runs for ages on these).
+  const evil = compileSelectors(['{__name__=~"(.*.*.*)*z"}', '{a=~"(a+)+$"}', '{a=~"(a|aa)*b"}']);
+  const long = `${'a'.repeat(50_000)}x`;
+  const t0 = performance.now();
+  assert.equal(matchesAny(evil, { __name__: long, a: long }), false);
+  assert.ok(performance.now() - t0 < 1000, `took ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.equal(matchesAny(evil, { __name__: `${long}z` }), true);
+  // Pasting the value between anchors would let `a)|(b` escape them: it is an error instead.
+  assert.throws(() => compileSelectors(['{a=~"a)|(b"}']), /invalid regular expression/);
+  for (const [re, why] of [['(x)\\\\1', /no backreferences or lookaround/], ['(?=x)', /no backreferences or lookaround/], ['(?<!x)y', /no backreferences or lookaround/], ['x{1001}', /invalid repeat count/]] as const) {
+    assert.throws(() => compileSelectors([`{a=~"${re}"}`]), (err: Error) => why.test(err.message) && !err.message.includes('\n'), re);
+  }
+  assert.equal(m('{service=~"[[:alpha:]]+"}'), true, 'POSIX classes, as RE2');
+  assert.equal(m('{service=~"\\\\p{L}+"}'), true, 'Unicode classes, as RE2');
+  assert.equal(m('{service=~"(?i:CHECK)out"}'), true, 'inline flag groups, as RE2');
+  // Size: estimated before compiling, per regex and per request.
+  assert.ok(estimateRegexSize('\\pL{1000}'.repeat(11)) > MAX_REGEX_SIZE);
+  assert.throws(() => compileSelectors([`{a=~"${'\\\\pL{1000}'.repeat(11)}"}`]), /too large/);
+  assert.ok(estimateRegexSize('(?:a{30}){30}') >= 900);
+  const budget = newBudget();
+  assert.throws(() => compileSelectors(Array.from({ length: 30 }, () => '{a=~"[a-z]{1000}"}'), budget), /over the request's allowance/);
+});
+
+test('the string fast paths (literals, alternations of literals, prefix, suffix, substring) agree with RE2', async () => {
+  const { RE2JS } = await import('re2js');
+  const patterns = ['abc', 'a|b|c', 'abc.*', '.*abc', '.*abc.*', '.*', '.*.*', 'a\\.b', 'x.*y', '', '|a', 'a|', 'a|b.*', '.*a|b', '\\.*'];
+  const values = ['abc', 'a', 'b', 'abcd', 'xabc', 'xabcx', '', 'a.b', 'axb', 'x\ny', 'ab\nc', 'abc\n', '\nabc', '...'];
+  for (const p of patterns) {
+    const sel = compileSelectors([`{l=~${JSON.stringify(p)}}`]);
+    for (const v of values) assert.equal(matchesAny(sel, { l: v }), RE2JS.compile(p, RE2JS.DOTALL).matches(v), `${JSON.stringify(p)} on ${JSON.stringify(v)}`);
+  }
+});

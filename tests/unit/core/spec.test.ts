@@ -51,3 +51,23 @@ test('the README table lists every field', () => {
   const md = spec.markdown();
   for (const k of ['base', 'maxSeries', 'threshold', 'listen', 'brokers', 'dryRun']) assert.match(md, new RegExp(`\\| \`${k}\` \\|`));
 });
+
+test('option types follow the field kind, not the literal type of the default', () => {
+  const s = defineSpec('t', {
+    name: f.string({ doc: 'optional string' }),
+    on: f.boolean({ doc: 'flag', default: false }),
+    items: f.list({ doc: 'list', default: [] }),
+    mode: f.enum(['a', 'b'], { doc: 'mode', default: 'a' }),
+  });
+  const o = s.defaults();
+  // These assignments do not compile when the types come out as {}, false, never[] or 'a'.
+  const name: string | undefined = o.name;
+  const on: boolean = o.on;
+  const items: string[] = o.items;
+  let mode: 'a' | 'b' = o.mode;
+  mode = 'b';
+  on satisfies boolean;
+  assert.deepEqual([name, on, items, mode], [undefined, false, [], 'b']);
+  const next = { ...o, on: true, items: ['x'], name: 'n' } satisfies typeof o;
+  assert.equal(next.on, true);
+});

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkRule, didYouMean } from '../../../pipelines/detect/checker.ts';
-import type { CheckOptions } from '../../../pipelines/detect/checker.ts';
-import { parseRule } from '../../../pipelines/detect/parser.ts';
+import { checkRule, didYouMean } from '../../../pipelines/detect/rules/checker.ts';
+import type { CheckOptions } from '../../../pipelines/detect/rules/checker.ts';
+import { parseRule } from '../../../pipelines/detect/rules/parser.ts';
 
 function check(src: string, opts: CheckOptions = {}): string[] {
   return checkRule(parseRule(src), opts).map((d) => `${d.line}:${d.col}: ${d.message}`);

@@ -119,7 +119,7 @@ describe('detect', () => {
 
   it('reports bad CSV lines, missing files and bad options', async () => {
     const bad = file('bad.csv', 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,x\n');
-    await assert.rejects(run('detect', { options: { csv: bad } }), (e: unknown) => e instanceof InputError && e.message === `${bad}:3: bad value 'x' (expected a number, empty or NaN)`);
+    await assert.rejects(run('detect', { options: { csv: bad } }), (e: unknown) => e instanceof InputError && e.message === `${bad}:3: bad value 'x' (expected a finite number, or empty/NaN for a missing sample)`);
     await assert.rejects(run('detect', { options: { csv: join(dir, 'missing.csv') } }), (e: unknown) => e instanceof InputError && e.message === `cannot read CSV file ${join(dir, 'missing.csv')}: no such file`);
     await assert.rejects(run('detect', { options: { csv, rules: file('e.yaml', 'value > nope(1h)') } }), (e: unknown) => e instanceof InputError && e.message.endsWith("e.yaml:1:9: unknown function 'nope'"));
     await assert.rejects(run('detect', { options: { csv, base: 'prophet' } }), UsageError);

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateCondition } from '../../../pipelines/detect/codegen.ts';
-import { CompiledProgram } from '../../../pipelines/detect/compiler.ts';
-import { defineRule } from '../../../pipelines/detect/rule.ts';
+import { generateCondition } from '../../../pipelines/detect/rules/codegen.ts';
+import { CompiledProgram } from '../../../pipelines/detect/rules/compiler.ts';
+import { defineRule } from '../../../pipelines/detect/rules/rule.ts';
 
 describe('generated condition', () => {
   it('holds no rule text: constants, names and windows are passed in, not spelled out', () => {

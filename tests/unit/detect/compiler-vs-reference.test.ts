@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { defineRule } from '../../../pipelines/detect/rule.ts';
-import type { CheckedRule } from '../../../pipelines/detect/rule.ts';
-import { SeriesDetector } from '../../../pipelines/detect/series-detector.ts';
+import { defineRule } from '../../../pipelines/detect/rules/rule.ts';
+import type { CheckedRule } from '../../../pipelines/detect/rules/rule.ts';
+import { SeriesDetector } from '../../../pipelines/detect/engine/series-detector.ts';
 
 const win = fc.oneof(fc.constantFrom('1m', '2m', '3m', '5m', '10m', '90s'), fc.constantFrom('1 samples', '2 samples', '3 samples', '5 samples', '8 samples'));
 const leaf: fc.Arbitrary<string> = fc.oneof(

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompiledProgram } from '../../../pipelines/detect/compiler.ts';
-import { FALSE, TRUE, UNKNOWN, RuleRuntimeError } from '../../../pipelines/detect/program.ts';
-import type { RuleProgram } from '../../../pipelines/detect/program.ts';
-import { ReferenceProgram } from '../../../pipelines/detect/reference.ts';
-import { defineRule } from '../../../pipelines/detect/rule.ts';
+import { CompiledProgram } from '../../../pipelines/detect/rules/compiler.ts';
+import { FALSE, TRUE, UNKNOWN, RuleRuntimeError } from '../../../pipelines/detect/rules/program.ts';
+import type { RuleProgram } from '../../../pipelines/detect/rules/program.ts';
+import { ReferenceProgram } from '../../../pipelines/detect/rules/reference.ts';
+import { defineRule } from '../../../pipelines/detect/rules/rule.ts';
 import { load } from './helpers.ts';
 
 const backends = [

@@ -2,7 +2,7 @@
  * Series written as text, after Prometheus's `load 1m` test format: `step` between samples, values
  * separated by spaces, `NaN` for a missing value, `_` for a gap (no sample at that step).
  */
-import { parseDuration } from '../../../pipelines/detect/lexer.ts';
+import { parseDuration } from '../../../pipelines/detect/rules/lexer.ts';
 
 export interface Sample {
   t: number;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OnlineDetector } from '../../../pipelines/detect/online.ts';
-import { RuleSet, toRuleRecord } from '../../../pipelines/detect/rule-records.ts';
-import { defineRule } from '../../../pipelines/detect/rule.ts';
+import { OnlineDetector } from '../../../pipelines/detect/engine/online.ts';
+import { RuleSet, toRuleRecord } from '../../../pipelines/detect/rules/rule-records.ts';
+import { defineRule } from '../../../pipelines/detect/rules/rule.ts';
 import { createBaseDetector } from '../../../pipelines/detect/base/index.ts';
 import type { MetricBatch } from '../../../pipelines/core/records.ts';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RuleSyntaxError } from '../../../pipelines/detect/diagnostics.ts';
-import { parseDuration } from '../../../pipelines/detect/lexer.ts';
-import { parseRule } from '../../../pipelines/detect/parser.ts';
-import { printRule } from '../../../pipelines/detect/printer.ts';
+import { RuleSyntaxError } from '../../../pipelines/detect/rules/diagnostics.ts';
+import { parseDuration } from '../../../pipelines/detect/rules/lexer.ts';
+import { parseRule } from '../../../pipelines/detect/rules/parser.ts';
+import { printRule } from '../../../pipelines/detect/rules/printer.ts';
 
 function syntaxError(src: string): string {
   try {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RuleDiagnosticsError } from '../../../pipelines/detect/diagnostics.ts';
-import { defineRule, ruleVersion } from '../../../pipelines/detect/rule.ts';
-import { parseRuleFile } from '../../../pipelines/detect/rule-file.ts';
+import { RuleDiagnosticsError } from '../../../pipelines/detect/rules/diagnostics.ts';
+import { defineRule, ruleVersion } from '../../../pipelines/detect/rules/rule.ts';
+import { parseRuleFile } from '../../../pipelines/detect/rules/rule-file.ts';
 
 const msgs = (src: string, file = 'r.yaml') => parseRuleFile(src, file).diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`);
 

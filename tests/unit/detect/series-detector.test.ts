@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { RuleError } from '../../../pipelines/core/errors.ts';
-import { combineLabels } from '../../../pipelines/detect/aggregate.ts';
+import { combineLabels } from '../../../pipelines/detect/engine/aggregate.ts';
 import type { BaseDetector, BaseResult } from '../../../pipelines/detect/base/types.ts';
-import { DetectMetrics } from '../../../pipelines/detect/metrics.ts';
-import { defineRule } from '../../../pipelines/detect/rule.ts';
-import type { Decision, RuleFault } from '../../../pipelines/detect/series-detector.ts';
-import { SeriesDetector } from '../../../pipelines/detect/series-detector.ts';
+import { DetectMetrics } from '../../../pipelines/detect/engine/metrics.ts';
+import { defineRule } from '../../../pipelines/detect/rules/rule.ts';
+import type { Decision, RuleFault } from '../../../pipelines/detect/engine/series-detector.ts';
+import { SeriesDetector } from '../../../pipelines/detect/engine/series-detector.ts';
 import { load } from './helpers.ts';
 
 function feed(d: SeriesDetector, samples: { t: number; v: number }[]): Decision[] {

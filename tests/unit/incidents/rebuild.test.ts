@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Anomaly, Incident } from '../../../pipelines/core/records.ts';
 import { correlateAll } from '../../../pipelines/incidents/correlate.ts';
 import { BoundedSet, componentDependencies, dependencyGraphOf, lifecycleKey, rebuildCorrelator } from '../../../pipelines/incidents/rebuild.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 
 const S = 1000;
 const graph = dependencyGraphOf([['web', 'api'], ['api', 'db']]);

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPrompt, renderPrompt } from '../../../pipelines/llm/prompts.ts';
-import { functionList } from '../../../pipelines/detect/functions.ts';
-import { prepareRule } from '../../../pipelines/detect/rule.ts';
+import { functionList } from '../../../pipelines/detect/rules/functions.ts';
+import { prepareRule } from '../../../pipelines/detect/rules/rule.ts';
 
 const vars: Record<string, string[]> = {
   'argos-detection': ['series', 'interval', 'kind', 'stats', 'data', 'base_errors', 'rules'],

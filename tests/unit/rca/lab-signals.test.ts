@@ -73,7 +73,7 @@ test('a killed callee: the synthesized graph links its `up` to its callers\' err
 
 test('the symptom to explain is the downstream series with anomalous causes, not a flat one that blipped', async () => {
   const { handleIncident } = await import('../../../pipelines/rca/rca.ts');
-  const { withVersion } = await import('../../../pipelines/rca/graph.ts');
+  const { withVersion } = await import('../../../pipelines/graph/index.ts');
   const { mulberry32 } = await import('../../../pipelines/core/random.ts');
   const n = (id: string) => ({ id, component: id.split(':')[0]!, metric: id.split(':')[1]!, observed: true });
   const e = (from: string, to: string) => ({ from, to, provenance: 'DOCS' as const, confidence: 1, reason: '' });

@@ -13,7 +13,7 @@ import { topicName } from '../../../pipelines/core/topics.ts';
 import { startIncidentCorrelator, type IncidentCorrelatorOptions } from '../../../pipelines/incidents/consumer.ts';
 import { lifecycleKey } from '../../../pipelines/incidents/rebuild.ts';
 import { startRcaConsumer } from '../../../pipelines/rca/consumer.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 import { waitFor } from '../../helpers/infra.ts';
 
 const STEP = 1000;
@@ -80,7 +80,7 @@ export function batches(data: Map<string, { t: number; v: number }[]>): MetricBa
   return out;
 }
 
-function anomaly(id: string, t: number, value: number): Anomaly {
+export function anomaly(id: string, t: number, value: number): Anomaly {
   const [component, signal] = id.split(':') as [string, string];
   return { id: `a-${id}-${t}`, fingerprint: `fp-${id}`, labels: { __name__: `lab:${signal}`, component, signal }, timestampMs: t, value, ruleId: null, ruleVersion: null, ruleKind: null, severity: 'warning', detector: 'test', baseScore: 6, explanation: 'test', clauses: [], detectedAtMs: Date.now() };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rankCauses, handleIncident, rankMethods } from '../../../pipelines/rca/rca.ts';
 import type { Frame } from '../../../pipelines/rca/frame.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 import { gaussian, rng } from '../../../pipelines/rca/stats.ts';
 import type { Incident } from '../../../pipelines/core/records.ts';
 
@@ -121,6 +121,6 @@ test('bad ranking options are rejected naming the key', async () => {
   const failure = simulate(5, 14, { db: 0.08 });
   assert.throws(
     () => rankCauses({ incidentId: 'x', graph, target: 'web:latency', telemetry: { normal, failure }, options: { targetThreshold: -1, row: 'last' as 'peak' } }),
-    (e: unknown) => e instanceof ConfigError && /rca\.targetThreshold: expected a number ≥ 0/.test(e.message) && /rca\.row: expected "peak" or "first"/.test(e.message),
+    (e: unknown) => e instanceof ConfigError && /rca\.targetThreshold: expected a finite number ≥ 0/.test(e.message) && /rca\.row: expected one of peak, first/.test(e.message),
   );
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { layeredLayout, toDot, toSvg } from '../../../pipelines/rca/render.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 
 const graph = withVersion({
   name: 'shop',

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { GraphStore, parseGraphJson } from '../../../pipelines/rca/store.ts';
-import { graphVersion, withVersion } from '../../../pipelines/rca/graph.ts';
-import type { CausalGraphRecord } from '../../../pipelines/rca/graph.ts';
+import { GraphStore, parseGraphJson } from '../../../pipelines/graph/index.ts';
+import { graphVersion, withVersion } from '../../../pipelines/graph/index.ts';
+import type { CausalGraphRecord } from '../../../pipelines/graph/index.ts';
 import { InputError } from '../../../pipelines/core/errors.ts';
 
 function g(edges: [string, string, number?][], nodes = ['a:latency', 'b:latency', 'c:latency']): CausalGraphRecord {

@@ -5,7 +5,7 @@ import { OfflineJudge } from '../../../pipelines/rca/synth/offline-judge.ts';
 import { collapseUnobserved } from '../../../pipelines/rca/synth/collapse.ts';
 import { synthesizeGraph } from '../../../pipelines/rca/synth/synthesize.ts';
 import { validateWithData } from '../../../pipelines/rca/synth/validate-data.ts';
-import { withVersion } from '../../../pipelines/rca/graph.ts';
+import { withVersion } from '../../../pipelines/graph/index.ts';
 import type { Frame } from '../../../pipelines/rca/frame.ts';
 import { gaussian, rng } from '../../../pipelines/rca/stats.ts';
 import { InputError } from '../../../pipelines/core/errors.ts';

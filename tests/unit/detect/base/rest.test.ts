@@ -7,8 +7,7 @@ import { describe, it } from 'node:test';
 import { mulberry32 } from '../../../../pipelines/core/random.ts';
 import { createBaseDetector } from '../../../../pipelines/detect/base/index.ts';
 import { RestGate, combineTrace, lastAlarmBefore, traceBase, traceOfLabels } from '../../../../pipelines/detect/base/rest.ts';
-import { defineRule } from '../../../../pipelines/detect/rule.ts';
-import { SeriesDetector } from '../../../../pipelines/detect/series-detector.ts';
+import { SeriesDetector, defineRule } from '../../../../pipelines/detect/index.ts';
 
 const STEP = 300_000;
 const T0 = Date.UTC(2024, 0, 1);

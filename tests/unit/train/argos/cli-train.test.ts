@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { commands } from '../../../../pipelines/train/cli.ts';
 import type { CliIo, ParsedArgs } from '../../../../pipelines/core/cli-types.ts';
 import { UsageError } from '../../../../pipelines/core/errors.ts';
-import { parseRuleFile } from '../../../../pipelines/detect/rule-file.ts';
+import { parseRuleFile } from '../../../../pipelines/detect/rules/rule-file.ts';
 import { defaultNabPaths } from '../../../../pipelines/train/data/corpus.ts';
 import { syntheticSeries } from './synthetic.ts';
 

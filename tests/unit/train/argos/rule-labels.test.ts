@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defineRule } from '../../../../pipelines/detect/rule.ts';
-import { SeriesDetector } from '../../../../pipelines/detect/series-detector.ts';
+import { defineRule } from '../../../../pipelines/detect/rules/rule.ts';
+import { SeriesDetector } from '../../../../pipelines/detect/engine/series-detector.ts';
 import { runRule } from '../../../../pipelines/train/argos/rule-labels.ts';
 import { syntheticSeries } from './synthetic.ts';
 

@@ -6,7 +6,7 @@ import { trainSeries } from '../../../../pipelines/train/argos/trainer.ts';
 import type { TrainSeriesInput } from '../../../../pipelines/train/argos/trainer.ts';
 import { mechanicalRepair } from '../../../../pipelines/train/argos/offline-agents.ts';
 import { niceBeyond } from '../../../../pipelines/train/argos/synthesizer.ts';
-import { prepareRule } from '../../../../pipelines/detect/rule.ts';
+import { prepareRule } from '../../../../pipelines/detect/rules/rule.ts';
 import { syntheticSeries } from './synthetic.ts';
 
 function input(seed: number, o: Parameters<typeof syntheticSeries>[1] = {}): TrainSeriesInput {

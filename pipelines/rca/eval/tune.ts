@@ -1,0 +1,70 @@
+/**
+ * The protocol that chooses the default ranking method and its thresholds: a fixed grid, scored on
+ * ONE split of a corpus in the PetShop layout (the generated lab corpus's `train`, whose root-cause
+ * components are disjoint from `test`'s), pooled over all its scenarios:
+ * 1. configurations whose specificity (share of no-incident windows with no root cause) is below
+ *    `minSpecificity` are out;
+ * 2. of the rest, the highest top-1, then the highest top-3, then the highest specificity; a tie
+ *    keeps the earlier configuration in grid order (the simpler one).
+ * Nothing of the split it reports on is read. Pure apart from the loading in `run.ts`.
+ */
+import type { RankOptions } from '../rank/scores.ts';
+import type { EvalMethod, EvalRow } from './petshop-eval.ts';
+
+export interface TuneConfig {
+  method: EvalMethod;
+  rank: Partial<RankOptions>;
+}
+
+export interface TuneScore {
+  config: TuneConfig;
+  issues: number;
+  top1: number;
+  top3: number;
+  specificity: number | null;
+  windows: number;
+}
+
+/** The grid, simplest first: the three single methods at their defaults, then hybrid's settings. */
+export function defaultGrid(): TuneConfig[] {
+  const out: TuneConfig[] = [{ method: 'attribution', rank: {} }, { method: 'traversal', rank: {} }, { method: 'random-walk', rank: {} }];
+  for (const residualEvidence of [true, false])
+    for (const componentThreshold of [3, 5, 8])
+      for (const explainRatio of [0.1, 0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold, explainRatio, residualEvidence } });
+  // Added after the first report (see pipelines/rca/README.md): a cap on the scores the explain test compares.
+  for (const explainCap of [10, 30]) for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio, residualEvidence: true, explainCap } });
+  return out;
+}
+
+/** Pools eval rows (one configuration) over scenarios and metrics, weighted by issues and windows. */
+export function pool(config: TuneConfig, rows: readonly EvalRow[]): TuneScore {
+  let issues = 0;
+  let t1 = 0;
+  let t3 = 0;
+  let windows = 0;
+  let ok = 0;
+  for (const r of rows) {
+    issues += r.issues;
+    t1 += (r.top1 ?? 0) * r.issues;
+    t3 += (r.top3 ?? 0) * r.issues;
+    if (r.specificity !== null) {
+      windows += r.specificityWindows;
+      ok += r.specificity * r.specificityWindows;
+    }
+  }
+  return { config, issues, top1: issues ? t1 / issues : 0, top3: issues ? t3 / issues : 0, specificity: windows ? ok / windows : null, windows };
+}
+
+export function choose(scores: readonly TuneScore[], minSpecificity = 0.9): TuneScore | null {
+  let best: TuneScore | null = null;
+  for (const s of scores) {
+    if (s.specificity !== null && s.specificity < minSpecificity) continue;
+    if (!best || s.top1 > best.top1 + 1e-12 || (Math.abs(s.top1 - best.top1) <= 1e-12 && (s.top3 > best.top3 + 1e-12 || (Math.abs(s.top3 - best.top3) <= 1e-12 && (s.specificity ?? 0) > (best.specificity ?? 0) + 1e-12)))) best = s;
+  }
+  return best;
+}
+
+export function describeConfig(c: TuneConfig): string {
+  const r = Object.entries(c.rank).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  return r ? `${c.method} ${r}` : c.method;
+}

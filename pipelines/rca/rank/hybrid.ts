@@ -1,0 +1,199 @@
+/**
+ * Hybrid ranking: traversal's structure on the component graph, attribution's evidence per
+ * component. It closes the blind spot of node-level methods, which only consider ancestors of the
+ * target whose own series in the graph's metric are anomalous: a crashed process has no error
+ * ratio at all (its `up` fell), and a failing dependency may barely move its own availability.
+ *
+ * - Candidates: the target's component and EVERY component upstream of it on the causal graph
+ *   (an edge u → v between series makes comp(u) a parent of comp(v)), anomalous or not.
+ * - Evidence of a component: the strongest of its series at the analysed row, over every metric the
+ *   telemetry has for it (not only the graph's), counted in the metric's bad direction and discounted
+ *   by what it already showed before the incident started. A series in the graph counts with the
+ *   smaller of its marginal score and its attribution residual (what its causal parents leave
+ *   unexplained), so a change passed on from upstream is not taken for a change of its own.
+ *   Metrics with no known bad direction (traffic, requests) are not evidence.
+ * - Structure: traversal on the component graph, from the target up through anomalous components
+ *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
+ *   its marginal score is at least `explainRatio` of the other's evidence. Ranking, in tiers: (1) roots: reached anomalous components with no
+ *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
+ *   of a root that are NOT anomalous — a fault that barely shows on its own component still sits
+ *   there, and nothing else explains the root's anomaly (those whose series went missing at the
+ *   analysed row — a restart — first); (3) reached anomalous components with an
+ *   anomalous one upstream; (4) anomalous components the walk did not reach (every path to the
+ *   target passes a normal component); (5) every other upstream component, strongest evidence
+ *   first, then nearest to the target.
+ * Each candidate says why: its tier, its strongest series, and the causal path to the target.
+ */
+import type { Frame } from '../frame.ts';
+import type { GraphIndex } from '../../graph/index.ts';
+import { splitNodeId } from '../../graph/index.ts';
+import { metricDirection } from './anomaly.ts';
+import { fitMechanism, residualScore } from './attribution.ts';
+import { causalPath } from './scores.ts';
+import type { Candidate } from './traversal.ts';
+
+export interface HybridOptions {
+  /** A component is anomalous from this evidence on. */
+  threshold: number;
+  /** Use the attribution residual for series in the graph (min of marginal and residual). */
+  residual: boolean;
+  /** Tier 2 (non-anomalous parents of roots) ranks before tier 3; false puts it after. */
+  suspectsFirst: boolean;
+  /** An anomalous component upstream explains c only when its evidence is at least this share of c's. */
+  explainRatio: number;
+  /** Scores are compared in the explain test only up to this cap (robust SDs): beyond it both are "certainly anomalous". */
+  explainCap: number;
+}
+
+export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5, explainCap: Infinity };
+
+interface CompEvidence {
+  comp: string;
+  score: number;
+  /** The series behind the score (null: no series with evidence). */
+  series: string | null;
+  marginal: number;
+}
+
+/** comp → parent comps, from the node graph. */
+export function componentParents(idx: GraphIndex): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const id of idx.nodes.keys()) {
+    const c = splitNodeId(id).component;
+    if (!out.has(c)) out.set(c, new Set());
+    for (const p of idx.parents.get(id) ?? []) {
+      const pc = splitNodeId(p).component;
+      if (pc !== c) out.get(c)!.add(pc);
+    }
+  }
+  return out;
+}
+
+function upstreamOf(parents: Map<string, Set<string>>, comp: string): Map<string, number> {
+  const dist = new Map<string, number>();
+  let frontier = [comp];
+  for (let d = 1; frontier.length > 0; d++) {
+    const next: string[] = [];
+    for (const c of frontier) {
+      for (const p of parents.get(c) ?? []) {
+        if (p === comp || dist.has(p)) continue;
+        dist.set(p, d);
+        next.push(p);
+      }
+    }
+    frontier = next;
+  }
+  return dist;
+}
+
+export function hybridRank(idx: GraphIndex, target: string, at: Map<string, number>, normal: Frame, failure: Frame, row: number, o: HybridOptions = defaultHybridOptions): Candidate[] {
+  const parents = componentParents(idx);
+  const targetComp = splitNodeId(target).component;
+  const dist = upstreamOf(parents, targetComp);
+  const cands = [targetComp, ...[...dist.keys()].sort()];
+  const candSet = new Set(cands);
+  const seriesOf = new Map<string, string[]>(cands.map((c) => [c, []]));
+  for (const id of at.keys()) {
+    const c = splitNodeId(id).component;
+    if (candSet.has(c) && metricDirection(splitNodeId(id).metric) !== 'both') seriesOf.get(c)!.push(id);
+  }
+  const ev = new Map<string, CompEvidence>();
+  /** The component's strongest marginal score (any series): what makes it anomalous and lets the walk pass. */
+  const marginalOf = new Map<string, number>();
+  for (const c of cands) {
+    marginalOf.set(c, Math.max(0, ...seriesOf.get(c)!.map((id) => at.get(id) ?? 0)));
+    let best: CompEvidence = { comp: c, score: 0, series: null, marginal: 0 };
+    for (const id of seriesOf.get(c)!.sort()) {
+      const m = at.get(id) ?? 0;
+      if (m <= best.score) continue;
+      let s = m;
+      if (o.residual && idx.nodes.has(id) && m > 0) {
+        const mech = fitMechanism(normal, id, idx.parents.get(id) ?? []);
+        if (mech && mech.parents.length > 0) s = Math.min(m, residualScore(mech, failure, id, row));
+      }
+      if (s > best.score) best = { comp: c, score: s, series: id, marginal: m };
+    }
+    ev.set(c, best);
+  }
+  // Series that were there in normal data and are missing at the analysed row: the process
+  // restarted or stopped reporting. Not a score (missing data is common), but it orders suspects.
+  const vanished = new Map<string, string[]>();
+  for (const c of cands) {
+    const gone: string[] = [];
+    for (const id of failure.series.keys()) {
+      if (splitNodeId(id).component !== c) continue;
+      const v = failure.series.get(id)![row];
+      if (v !== undefined && Number.isFinite(v)) continue;
+      const n = normal.series.get(id) ?? [];
+      const present = n.filter((x) => Number.isFinite(x)).length;
+      if (n.length > 0 && present >= 0.9 * n.length) gone.push(id);
+    }
+    vanished.set(c, gone.sort());
+  }
+  const anomalous = (c: string) => c === targetComp || (marginalOf.get(c) ?? 0) >= o.threshold;
+  // Traversal on the component graph: from the target up through anomalous components only. A
+  // component reached this way has a chain of anomalous components between it and the target; an
+  // anomalous component that is not reached would have had to pass its fault through normal ones.
+  const reached = new Set<string>([targetComp]);
+  const queue = [targetComp];
+  while (queue.length > 0) {
+    const c = queue.shift()!;
+    if (c !== targetComp && !anomalous(c)) continue;
+    for (const p of parents.get(c) ?? []) {
+      if (!candSet.has(p) || reached.has(p)) continue;
+      reached.add(p);
+      queue.push(p);
+    }
+  }
+  const connected = (c: string) => reached.has(c) && anomalous(c);
+
+  // An anomalous component upstream explains c's anomaly only when it is comparably strong: a
+  // wobble of a shared database does not explain a service's own large change.
+  // p's marginal change against what c's own causes leave unexplained (c's evidence).
+  const score = (c: string) => ev.get(c)?.score ?? 0;
+  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap))]));
+  const roots = cands.filter((c) => connected(c) && anomalousUp.get(c)!.length === 0);
+  const suspects = new Set<string>();
+  for (const r of roots) for (const p of parents.get(r) ?? []) if (candSet.has(p) && !anomalous(p)) suspects.add(p);
+  const tierOf = (c: string): number => (roots.includes(c) ? 1 : suspects.has(c) ? (o.suspectsFirst ? 2 : 3) : connected(c) ? (o.suspectsFirst ? 3 : 2) : anomalous(c) ? 4 : 5);
+
+  // A node of the graph for the component, to walk the path from: its evidence series when in
+  // the graph, else the component's node with the most anomalous value.
+  const graphNodeOf = (c: string): string | null => {
+    const e = ev.get(c)!;
+    if (e.series && idx.nodes.has(e.series)) return e.series;
+    const nodes = [...idx.nodes.keys()].filter((id) => splitNodeId(id).component === c);
+    return nodes.sort((a, b) => (at.get(b) ?? 0) - (at.get(a) ?? 0) || a.localeCompare(b))[0] ?? null;
+  };
+  const nodeAnomalous = (id: string) => id === target || anomalous(splitNodeId(id).component);
+  const out: (Candidate & { tier: number; d: number })[] = cands.map((c) => {
+    const e = ev.get(c)!;
+    const g = graphNodeOf(c);
+    let path = g ? causalPath(idx, g, target, nodeAnomalous) : [target];
+    if (e.series && path[0] !== e.series) path = [e.series, ...path];
+    const node = e.series ?? g ?? target;
+    const tier = tierOf(c);
+    const missing = vanished.get(c)!.length > 0 ? `; ${vanished.get(c)!.slice(0, 3).join(', ')} missing at the analysed row though always there before` : '';
+    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}` : `no signal of its own${missing}`;
+    const why =
+      tier === 1
+        ? `root: anomalous (${strongest}) and nothing upstream of it is`
+        : suspects.has(c)
+          ? `suspect: right upstream of root(s) ${roots.filter((r) => parents.get(r)?.has(c)).join(', ')}, ${strongest} (below ${o.threshold}); a fault that barely shows on its own component would look like this`
+          : connected(c)
+            ? `anomalous (${strongest}), but ${anomalousUp.get(c)!.join(', ')} upstream is comparably anomalous and explains it`
+            : anomalous(c)
+              ? `anomalous (${strongest}), but every path to ${targetComp} passes a component that is not`
+              : `upstream of ${targetComp} (${dist.get(c)} hop${dist.get(c) === 1 ? '' : 's'}), ${strongest}`;
+    return { node, score: e.score, path, why, tier, d: dist.get(c) ?? 0 };
+  });
+  const gone = (node: string) => (vanished.get(splitNodeId(node).component)!.length > 0 ? 1 : 0);
+  out.sort((a, b) => a.tier - b.tier || (a.tier === 2 || a.tier === 5 ? gone(b.node) - gone(a.node) : 0) || b.score - a.score || a.d - b.d || a.node.localeCompare(b.node));
+  // Scores stay monotone with rank: a lower tier never shows more than the tier above it.
+  let floor = Infinity;
+  return out.map(({ tier: _t, d: _d, ...c }) => {
+    const score = Math.min(c.score, floor);
+    floor = score;
+    return { ...c, score };
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Window's lazy accumulators: order statistics and min/max are brought up to date only when read,
+ * by replaying what they missed or rebuilding from the window. Whatever the reading pattern (every
+ * sample, bursts, long silences, never), what they return must equal the window computed from
+ * scratch — with the history trimmed as the compiler trims it, so a replay that would need an
+ * evicted sample has to rebuild instead.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { SampleHistory } from '../../../../../pipelines/detect/engine/windows/history.ts';
+import { interpolate } from '../../../../../pipelines/detect/engine/windows/order-stats.ts';
+import { Window } from '../../../../../pipelines/detect/engine/windows/window.ts';
+
+/** -0 and 0 are the same number to a rule (the native sort orders them, insertion does not). */
+const same = (a: number, b: number) => assert.ok(a === b, `${a} vs ${b}`);
+
+function brute(win: number[], q: number): { q: number; mad: number; min: number; max: number } {
+  const sorted = [...win].sort((a, b) => a - b);
+  const med = interpolate(sorted, sorted.length, 0.5);
+  const dev = win.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
+  return { q: interpolate(sorted, sorted.length, q), mad: interpolate(dev, dev.length, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const sample = fc.record({
+  dt: fc.constantFrom(1000, 1000, 1000, 2000, 5000, 40_000),
+  v: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double({ min: -1e3, max: 1e3, noNaN: true })),
+  // Reading pattern: runs of reads and of silences of every length.
+  read: fc.boolean(),
+});
+
+describe('Window (lazy order statistics and min/max)', () => {
+  for (const [name, ms, n] of [
+    ['duration window (30s)', 30_000, 0],
+    ['sample-count window (45 samples)', 0, 45],
+    ['sample-count window (3 samples)', 0, 3],
+  ] as const) {
+    it(`${name}: reads equal the window from scratch under any reading pattern`, () => {
+      fc.assert(
+        fc.property(fc.array(sample, { minLength: 1, maxLength: 400, size: 'max' }), fc.integer({ min: 1, max: 30 }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, runLen, q) => {
+          const h = new SampleHistory(4);
+          const w = new Window(h, ms, n);
+          w.need('order');
+          w.need('max');
+          w.need('min');
+          const ts: number[] = [];
+          const vs: number[] = [];
+          let t = 1_000_000;
+          xs.forEach((s, idx) => {
+            t += s.dt;
+            // Trim as the compiler does: every 64 samples, down to the window's start.
+            if (((idx - 1) & 63) === 0) h.trim(w.start);
+            h.push(t, s.v);
+            ts.push(t);
+            vs.push(s.v);
+            w.advance(idx, t, s.v, ts[0]!);
+            // Reads come in runs: `read` decides for a stretch of runLen samples.
+            if (!xs[Math.floor(idx / runLen) * runLen]!.read) return;
+            const from = n > 0 ? Math.max(0, idx - n + 1) : ts.findIndex((x) => x > t - ms);
+            assert.equal(w.start, from);
+            const want = brute(vs.slice(from, idx + 1), q);
+            const o = w.order();
+            assert.equal(o.n, idx - from + 1);
+            same(o.quantile(q), want.q);
+            same(o.mad(), want.mad);
+            same(w.max(), want.max);
+            same(w.min(), want.min);
+          });
+        }),
+        { seed: 21, numRuns: 100 },
+      );
+    });
+  }
+});
