@@ -20,6 +20,7 @@ import type { BaseFn, BaseOutput } from '../../pipelines/train/eval/detector.ts'
 import { getDetector } from '../../pipelines/train/eval/registry.ts';
 import type { SeriesTrainingReport } from '../../pipelines/train/argos/report.ts';
 import { argosRuleTrainer, createTrainingRun } from '../../pipelines/train/argos/run.ts';
+import { trainDefaultsFor } from '../../pipelines/train/argos/trainer.ts';
 
 export async function run(): Promise<void> {
   const paths = defaultNabPaths();
@@ -30,6 +31,8 @@ export async function run(): Promise<void> {
 
 async function runFor(name: string, corpus: LabelledSeries[]): Promise<void> {
   const det = getDetector(name);
+  // The training defaults `train --base NAME` and `eval --detector NAME` use (BASE_TRAIN_DEFAULTS).
+  const defaults = trainDefaultsFor(name);
   // The base's trace (alarm candidates + rest): rules combine with it exactly as online.
   const memo = new WeakMap<Series, BaseOutput>();
   const base: BaseFn = (s) => {
@@ -39,7 +42,7 @@ async function runFor(name: string, corpus: LabelledSeries[]): Promise<void> {
   };
   const reports: SeriesTrainingReport[] = [];
   const t0 = performance.now();
-  const trainRules = argosRuleTrainer(createTrainingRun({ registry: new Registry(), provider: 'offline' }), base, { seed: 1 }, reports);
+  const trainRules = argosRuleTrainer(createTrainingRun({ registry: new Registry(), provider: 'offline' }), base, { ...defaults, seed: 1 }, reports);
   const r = await runArgosEval(corpus, { name, base, trainRules });
   const ms = performance.now() - t0;
   const times = reports.map((x) => x.timeMs).sort((a, b) => a - b);
@@ -64,13 +67,13 @@ async function runFor(name: string, corpus: LabelledSeries[]): Promise<void> {
     })}`,
   );
   // The same run without range rules: what the agents' loop alone adds.
-  const loopOnly = await runArgosEval(corpus, { name, base, trainRules: argosRuleTrainer(createTrainingRun({ registry: new Registry(), provider: 'offline' }), base, { seed: 1, rangeRules: 'off' }, []) });
+  const loopOnly = await runArgosEval(corpus, { name, base, trainRules: argosRuleTrainer(createTrainingRun({ registry: new Registry(), provider: 'offline' }), base, { ...defaults, seed: 1, rangeRules: 'off' }, []) });
   const lo = loopOnly.summary;
   console.log(`base ${name}, range rules off (the agents' loop alone): base+rules event F1 ${f(lo['base+rules'].eventF1)} vs base ${f(lo.base.eventF1)} (Δ ${f((lo['base+rules'].eventF1 ?? 0) - (lo.base.eventF1 ?? 0))}); point-adjusted F1 ${f(lo['base+rules'].pointAdjustedF1)}`);
   console.log(`JSON: ${JSON.stringify({ bench: 'train-loop-only', base: name, summary: lo })}`);
   const h0 = performance.now();
   const run = createTrainingRun({ registry: new Registry(), provider: 'offline' });
-  const h = await runArgosHoldout(corpus, { name, base }, (options) => argosRuleTrainer(run, base, { seed: 1, ...options }, []));
+  const h = await runArgosHoldout(corpus, { name, base }, (options) => argosRuleTrainer(run, base, { ...defaults, seed: 1, ...options }, []));
   const d = h.holdout.delta;
   console.log(
     `base ${name}, holdout (seed 1): chosen on the tuning half (${h.holdout.tuningSeries.length} series, ${HOLDOUT_GRID.length} grid points): ${h.holdout.chosen!.label}; ` +
