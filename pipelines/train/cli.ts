@@ -16,10 +16,12 @@ import { ENSEMBLE_LOCO_GRID, runNabLoco } from './eval/loco.ts';
 import { progressLine, renderMarkdown, renderTerminal } from './eval/report.ts';
 import type { EvalResult } from './eval/report.ts';
 import type { Series } from './data/series.ts';
+import type { BaseFn, BaseOutput } from './eval/detector.ts';
 import { Registry } from 'prom-client';
 import { providerOption, runTrain, trainOptionsFrom } from './argos/cli-train.ts';
 import type { SeriesTrainingReport } from './argos/report.ts';
 import { argosRuleTrainer, createTrainingRun } from './argos/run.ts';
+import { trainDefaultsFor } from './argos/trainer.ts';
 import type { TrainOptions } from './argos/trainer.ts';
 import { HOLDOUT_GRID, runArgosHoldout } from './eval/holdout.ts';
 
@@ -71,11 +73,12 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
   } else {
     // A detector that decides for itself (pipelines/detect's base detectors) is used as deployed;
     // a pure scorer gets the threshold with the best train-split event F1.
-    const rawBase = detector.labels ? (s: Series) => detector.labels!(s) : labelsFromScores(detector);
+    // Its trace (alarm candidates + rest) lets rules combine with it exactly as online.
+    const rawBase: BaseFn = detector.trace ? (s) => detector.trace!(s) : detector.labels ? (s) => detector.labels!(s) : labelsFromScores(detector);
     // The protocol asks for base labels, then the trainer needs the same ones (and --holdout runs
     // every series several times): compute them once per series.
-    const memo = new WeakMap<Series, Uint8Array>();
-    const base: typeof rawBase = (s, ctx) => {
+    const memo = new WeakMap<Series, BaseOutput>();
+    const base: BaseFn = (s, ctx) => {
       let l = memo.get(s);
       if (!l) memo.set(s, (l = rawBase(s, ctx)));
       return l;
@@ -84,7 +87,8 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
     const holdout = args.options['holdout'] === true;
     const cross = args.options['cross'] === true;
     if (cross && !(holdout && train)) throw new UsageError('--cross needs --holdout and --train');
-    const userOptions = { ...trainOptionsFrom(args), signal: io.signal };
+    // Training defaults for this base detector (BASE_TRAIN_DEFAULTS), under what the user passed.
+    const userOptions = { ...trainDefaultsFor(detectorName), ...trainOptionsFrom(args), signal: io.signal };
     const runs: Array<{ options: Partial<TrainOptions>; reports: SeriesTrainingReport[] }> = [];
     const trainingRun = train ? createTrainingRun({ registry: new Registry(), provider: train, signal: io.signal }) : undefined;
     const factory = (options: Partial<TrainOptions>) => {
@@ -171,10 +175,11 @@ const evalCommand: CliCommand = {
     { name: 'candidates', type: 'number', placeholder: 'N', description: 'with --train: candidate rules asked per iteration (default 4)' },
     { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 1)' },
     { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.3)' },
-    { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'with --train: publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes, default); or any that do not lose (at-least); or only rule sets that improve there' },
+    { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'with --train: publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there (improves) (default: improves with --detector ensemble, proven-vetoes otherwise)' },
     { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
-    { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
-    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'with --train: also publish `value > hi` (above) and `value < lo` (both, default), hi/lo just beyond the fit split\'s normal range, when they raise no alarm on a normal row of the training split' },
+    { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past (default: off with --detector ensemble, on otherwise)' },
+    { name: 'range-recent', type: 'number', placeholder: 'N', description: 'with --train: range rules also ask for a new extreme of the last N samples (`value > hi and value >= max(N samples)`); 0: off (default: 288 with --detector ensemble, 0 otherwise)' },
+    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'with --train: also publish `value > hi` (above) and also `value < lo` (both) (default: above with --detector ensemble, both otherwise), hi/lo just beyond the fit split\'s normal range, when they raise no alarm on a normal row of the training split' },
     {
       name: 'holdout',
       type: 'boolean',
@@ -223,10 +228,11 @@ const trainCommand: CliCommand = {
     { name: 'iterations', type: 'number', default: 10, placeholder: 'N', description: 'training iterations per series' },
     { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
     { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
-    { name: 'gate', type: 'string', default: 'proven-vetoes', placeholder: 'proven-vetoes|at-least|improves', description: 'publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there' },
+    { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there (improves) (default: improves with --base ensemble, proven-vetoes otherwise)' },
     { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
-    { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past (default on)' },
-    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'after the agents: `value > hi` (above) and `value < lo` (both, default), hi/lo just beyond the fit split\'s normal range, published when they raise no alarm on a normal row of fit or validation' },
+    { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past (default: off with --base ensemble, on otherwise)' },
+    { name: 'range-recent', type: 'number', placeholder: 'N', description: 'range rules also ask for a new extreme of the last N samples (`value > hi and value >= max(N samples)`); 0: off (default: 288 with --base ensemble, 0 otherwise)' },
+    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'after the agents: `value > hi` (above) and also `value < lo` (both) (default: above with --base ensemble, both otherwise), hi/lo just beyond the fit split\'s normal range, published when they raise no alarm on a normal row of fit or validation' },
     { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
     { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
   ],

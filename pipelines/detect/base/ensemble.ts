@@ -37,6 +37,7 @@ import { formatDuration } from '../rules/ast.ts';
 import { fmt } from '../engine/explain.ts';
 import { validateNumbers } from './options.ts';
 import type { NumberRule } from './options.ts';
+import { RestGate } from './rest.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
 export interface EnsembleOptions {
@@ -95,6 +96,16 @@ const CAP = 20;
 const TOD_WEIGHT = 0.4;
 const COUNT_ALPHA = 0.1;
 const COUNT_CAP = 20_000;
+
+/** ln(c + COUNT_ALPHA) for whole counts 0..COUNT_CAP + 1: the pattern models read logs from here, not Math.log. */
+const LN_COUNT = Float64Array.from({ length: COUNT_CAP + 2 }, (_, c) => Math.log(c + COUNT_ALPHA));
+/** ln(T + COUNT_ALPHA · L) for row totals 0..COUNT_CAP + 1, one table per number of levels L (shared by every series). */
+const LN_TOTAL = new Map<number, Float64Array>();
+function lnTotals(L: number): Float64Array {
+  let t = LN_TOTAL.get(L);
+  if (!t) LN_TOTAL.set(L, (t = Float64Array.from({ length: COUNT_CAP + 2 }, (_, c) => Math.log(c + COUNT_ALPHA * L))));
+  return t;
+}
 const SPIKE_MARGIN = 1.5;
 const SPIKE_SHARE = 0.5;
 const SPIKE_DECAY = 0.0001;
@@ -114,6 +125,7 @@ export function normalTailDecades(z: number): number {
 class Likelihood {
   private readonly ring: Float64Array;
   private sum = 0;
+  private slot = 0;
   private k = 0;
   private mean = 0;
   private variance = 0;
@@ -125,7 +137,8 @@ class Likelihood {
 
   update(raw: number): number {
     const size = this.ring.length;
-    const slot = this.k % size;
+    const slot = this.slot;
+    this.slot = slot + 1 === size ? 0 : slot + 1;
     this.sum += raw - this.ring[slot]!;
     this.ring[slot] = raw;
     this.k++;
@@ -161,6 +174,7 @@ export type EnsembleReason = 'novelty' | 'spike' | 'residual' | 'level' | 'sprea
 class EnsembleResult implements BaseResult {
   score = 0;
   isAnomaly = false;
+  candidate = false;
   ready = false;
   reason: EnsembleReason = 'none';
   t = 0;
@@ -191,7 +205,7 @@ class EnsembleResult implements BaseResult {
   }
 
   toJSON(): BaseResult {
-    return { score: this.score, isAnomaly: this.isAnomaly, explanation: this.explanation, ready: this.ready };
+    return { score: this.score, isAnomaly: this.isAnomaly, candidate: this.candidate, explanation: this.explanation, ready: this.ready };
   }
 }
 
@@ -256,13 +270,14 @@ export class EnsembleDetector implements BaseDetector {
   private max = -Infinity;
   private zPeak = 0;
   private prevLevel = 0;
-  private readonly ctx: Float64Array;
-  private readonly ctxTot: Float64Array;
-  private readonly tod: Float64Array;
-  private readonly todTot: Float64Array;
+  private readonly lnTotal: Float64Array;
+  private readonly ctx: Int32Array;
+  private readonly ctxTot: Int32Array;
+  private readonly tod: Int32Array;
+  private readonly todTot: Int32Array;
   private readonly resLik: Likelihood;
   private readonly patLik: Likelihood;
-  private lastAlarm = -Infinity;
+  private readonly gate: RestGate;
   private readonly out = new EnsembleResult();
 
   constructor(options: Partial<EnsembleOptions> = {}) {
@@ -273,15 +288,25 @@ export class EnsembleDetector implements BaseDetector {
     this.season = new Float64Array(S);
     this.seasonW = new Float64Array(S);
     const L = o.levels;
-    this.ctx = new Float64Array(L * L);
-    this.ctxTot = new Float64Array(L);
-    this.tod = new Float64Array(24 * L);
-    this.todTot = new Float64Array(24);
+    this.ctx = new Int32Array(L * L);
+    this.ctxTot = new Int32Array(L);
+    this.tod = new Int32Array(24 * L);
+    this.todTot = new Int32Array(24);
+    this.lnTotal = lnTotals(L);
     this.resLik = new Likelihood(o.short, o.historyAlpha);
     this.patLik = new Likelihood(o.short, o.historyAlpha);
+    this.gate = new RestGate(o.rest);
     this.out.warmup = o.warmup;
     this.out.seasonMs = o.seasonMs;
     this.out.seasonBuckets = o.seasonBuckets;
+  }
+
+  get rest(): number {
+    return this.opts.rest;
+  }
+
+  veto(): void {
+    this.gate.veto();
   }
 
   /** Samples accepted so far. */
@@ -293,7 +318,9 @@ export class EnsembleDetector implements BaseDetector {
     const o = this.opts;
     const out = this.out;
     out.isAnomaly = false;
+    out.candidate = false;
     out.resting = false;
+    this.gate.clear();
     out.reason = 'none';
     out.t = t;
     out.value = v;
@@ -323,7 +350,9 @@ export class EnsembleDetector implements BaseDetector {
     let seasonal = 0;
     if (o.seasonMs > 0) {
       const S = o.seasonBuckets;
-      const phase = ((((t % o.seasonMs) + o.seasonMs) % o.seasonMs) / o.seasonMs) * S - 0.5;
+      // t mod season without a floating-point % (a libm call in V8); exact for integer ms.
+      const within = t - Math.floor(t / o.seasonMs) * o.seasonMs;
+      const phase = (within / o.seasonMs) * S - 0.5;
       const fl = Math.floor(phase);
       f = phase - fl;
       b = fl < 0 ? S - 1 : fl;
@@ -363,10 +392,13 @@ export class EnsembleDetector implements BaseDetector {
     else if (lv >= L) lv = L - 1;
     const prev = this.prevLevel;
     const pc = prev * L + lv;
-    const sCtx = -Math.log((this.ctx[pc]! + COUNT_ALPHA) / (this.ctxTot[prev]! + COUNT_ALPHA * L));
-    const h = ((Math.floor(t / HOUR) % 24) + 24) % 24;
+    const lnTotal = this.lnTotal;
+    // −ln P(level | previous level), additive smoothing COUNT_ALPHA.
+    const sCtx = lnTotal[this.ctxTot[prev]!]! - LN_COUNT[this.ctx[pc]!]!;
+    const hours = Math.floor(t / HOUR);
+    const h = hours - Math.floor(hours / 24) * 24;
     const ph = h * L + lv;
-    const sTod = -Math.log((this.tod[ph]! + COUNT_ALPHA) / (this.todTot[h]! + COUNT_ALPHA * L));
+    const sTod = lnTotal[this.todTot[h]!]! - LN_COUNT[this.tod[ph]!]!;
     // 3. Likelihoods.
     const lRes = this.resLik.update(zr);
     const lPat = this.patLik.update((1 - TOD_WEIGHT) * sCtx + TOD_WEIGHT * sTod);
@@ -382,10 +414,9 @@ export class EnsembleDetector implements BaseDetector {
     else if (lRes > o.residualThreshold) reason = which;
     else if (lPat > o.threshold) reason = 'pattern';
     if (ready && reason !== 'none') {
-      if (n - this.lastAlarm > o.rest) {
-        out.isAnomaly = true;
-        this.lastAlarm = n;
-      } else out.resting = true;
+      out.candidate = true;
+      if (this.gate.pass(n)) out.isAnomaly = true;
+      else out.resting = true;
     }
     out.score = ready ? score : 0;
     out.ready = ready;
@@ -433,13 +464,17 @@ export class EnsembleDetector implements BaseDetector {
     return out.isAnomaly ? out.copy() : out;
   }
 
-  /** One count in row `row`; a row past COUNT_CAP is halved, so old behaviour fades. */
-  private count(cells: Float64Array, totals: Float64Array, row: number, cell: number, L: number): void {
+  /** One count in row `row`; a row past COUNT_CAP is halved (whole counts, rounded down), so old behaviour fades. */
+  private count(cells: Int32Array, totals: Int32Array, row: number, cell: number, L: number): void {
     cells[cell] = cells[cell]! + 1;
     const tot = (totals[row] = totals[row]! + 1);
     if (tot > COUNT_CAP) {
       let s = 0;
-      for (let i = row * L; i < row * L + L; i++) s += cells[i] = cells[i]! / 2;
+      for (let i = row * L; i < row * L + L; i++) {
+        const c = cells[i]! >> 1;
+        cells[i] = c;
+        s += c;
+      }
       totals[row] = s;
     }
   }

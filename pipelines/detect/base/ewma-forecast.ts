@@ -9,6 +9,7 @@
 import { formatDuration } from '../rules/ast.ts';
 import { fmt } from '../engine/explain.ts';
 import { validateNumbers } from './options.ts';
+import { RestGate } from './rest.ts';
 import { ScoredResult, WarmingUp } from './types.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
@@ -41,7 +42,7 @@ export class EwmaForecastDetector implements BaseDetector {
   private meanAbs = NaN;
   private readonly season: Float64Array;
   private seen = 0;
-  private quietUntil = -1;
+  private readonly gate: RestGate;
 
   constructor(options: Partial<EwmaForecastOptions> = {}) {
     this.opts = { ...ewmaForecastDefaults, ...options };
@@ -56,6 +57,15 @@ export class EwmaForecastDetector implements BaseDetector {
       gamma: { min: 0, max: 1 },
     });
     this.season = new Float64Array(this.opts.seasonMs > 0 ? this.opts.seasonBuckets : 1);
+    this.gate = new RestGate(this.opts.cooldown);
+  }
+
+  get rest(): number {
+    return this.opts.cooldown;
+  }
+
+  veto(): void {
+    this.gate.veto();
   }
 
   private bucket(t: number): number {
@@ -67,12 +77,13 @@ export class EwmaForecastDetector implements BaseDetector {
 
   update(t: number, v: number): BaseResult {
     const o = this.opts;
-    if (!Number.isFinite(v)) return { score: 0, isAnomaly: false, explanation: 'value is not a finite number: skipped', ready: this.seen >= o.warmup };
+    if (!Number.isFinite(v)) return { score: 0, isAnomaly: false, candidate: false, explanation: 'value is not a finite number: skipped', ready: this.seen >= o.warmup };
     const b = this.bucket(t);
     if (this.seen === 0) {
+      this.gate.clear();
       this.level = v;
       this.seen = 1;
-      return { score: 0, isAnomaly: false, explanation: `warming up (1/${o.warmup} samples)`, ready: false };
+      return { score: 0, isAnomaly: false, candidate: false, explanation: `warming up (1/${o.warmup} samples)`, ready: false };
     }
     const seasonal = o.seasonMs > 0 ? this.season[b]! : 0;
     const forecast = this.level + seasonal;
@@ -83,13 +94,14 @@ export class EwmaForecastDetector implements BaseDetector {
     let result: BaseResult;
     let score = 0;
     if (this.seen < o.warmup || Number.isNaN(this.meanAbs)) {
+      this.gate.clear();
       result = new WarmingUp(this.seen, o.warmup);
     } else {
       score = Math.abs(r) / scale;
       const over = score > o.threshold;
-      const quiet = this.seen <= this.quietUntil;
-      const isAnomaly = over && !quiet;
-      if (isAnomaly) this.quietUntil = this.seen + o.cooldown;
+      const isAnomaly = over ? this.gate.pass(this.seen) : false;
+      const quiet = over && !isAnomaly;
+      if (!over) this.gate.clear();
       const level = this.level;
       const s = score;
       result = new ScoredResult(score, isAnomaly, () => {
@@ -98,7 +110,7 @@ export class EwmaForecastDetector implements BaseDetector {
           `value ${fmt(v)} is ${fmt(Number(s.toPrecision(3)))} σ ${r >= 0 ? 'above' : 'below'} the forecast ${fmt(forecast)}${seasonText}; ` +
           `typical residual σ ${fmt(scale)}, threshold ${o.threshold}${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`
         );
-      });
+      }, over);
     }
     // Learn: scale from the (clipped) residual, then level and season.
     const absR = Math.abs(r);

@@ -13,6 +13,7 @@
 import { fmt } from '../engine/explain.ts';
 import { OrderStats } from '../engine/windows/order-stats.ts';
 import { validateNumbers } from './options.ts';
+import { RestGate } from './rest.ts';
 import { ScoredResult, WarmingUp } from './types.ts';
 import type { BaseDetector, BaseResult } from './types.ts';
 
@@ -37,7 +38,7 @@ export class RobustZDetector implements BaseDetector {
   private readonly ring: Float64Array;
   private readonly order: OrderStats;
   private seen = 0;
-  private quietUntil = -1;
+  private readonly gate: RestGate;
 
   constructor(options: Partial<RobustZOptions> = {}) {
     const window = options.window ?? robustZDefaults.window;
@@ -51,14 +52,24 @@ export class RobustZDetector implements BaseDetector {
     });
     this.ring = new Float64Array(this.opts.window);
     this.order = new OrderStats(this.opts.window + 1);
+    this.gate = new RestGate(this.opts.cooldown);
+  }
+
+  get rest(): number {
+    return this.opts.cooldown;
+  }
+
+  veto(): void {
+    this.gate.veto();
   }
 
   update(_t: number, v: number): BaseResult {
-    const { window, threshold, warmup, cooldown, minScale } = this.opts;
+    const { window, threshold, warmup, minScale } = this.opts;
     let result: BaseResult;
     const n = this.order.n;
-    if (!Number.isFinite(v)) return { score: 0, isAnomaly: false, explanation: 'value is not a finite number: skipped', ready: this.seen >= warmup };
+    if (!Number.isFinite(v)) return { score: 0, isAnomaly: false, candidate: false, explanation: 'value is not a finite number: skipped', ready: this.seen >= warmup };
     if (this.seen < warmup || n < 3) {
+      this.gate.clear();
       result = new WarmingUp(this.seen, warmup);
     } else {
       const med = this.order.quantile(0.5);
@@ -78,15 +89,15 @@ export class RobustZDetector implements BaseDetector {
       const z = (v - med) / scale;
       const score = Math.abs(z);
       const over = score > threshold;
-      const quiet = this.seen <= this.quietUntil;
-      const isAnomaly = over && !quiet;
-      if (isAnomaly) this.quietUntil = this.seen + cooldown;
+      const isAnomaly = over ? this.gate.pass(this.seen) : false;
+      const quiet = over && !isAnomaly;
+      if (!over) this.gate.clear();
       const dir = z >= 0 ? 'above' : 'below';
       const sc = scale;
       const st = scaleText;
       result = new ScoredResult(score, isAnomaly, () =>
         `value ${fmt(v)} is ${fmt(Number(score.toPrecision(3)))} robust standard deviations ${dir} the median ${fmt(med)} of the last ${n} samples ` +
-        `(scale ${fmt(sc)} = ${st}; threshold ${threshold})${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`);
+        `(scale ${fmt(sc)} = ${st}; threshold ${threshold})${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`, over);
     }
     // Slide the window: the current sample joins after being scored.
     const slot = this.seen % window;

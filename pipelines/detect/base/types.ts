@@ -7,6 +7,11 @@ export interface BaseResult {
   /** How unusual the sample is, in the detector's own unit (robust z, residual sigmas); 0 while warming up. */
   score: number;
   isAnomaly: boolean;
+  /**
+   * The alarm condition held (after warm-up), whether or not the rest period let the alarm
+   * through: what the Argos trainer replays with FP vetoes (rest.ts). Absent: `isAnomaly`.
+   */
+  candidate?: boolean;
   /** Why, in one sentence with the numbers that produced the score. */
   explanation: string;
   /** False during warm-up: the detector never flags before it has seen enough data. */
@@ -25,6 +30,7 @@ export class ScoredResult implements BaseResult {
     readonly score: number,
     readonly isAnomaly: boolean,
     private readonly explain: () => string,
+    readonly candidate: boolean = isAnomaly,
   ) {}
 
   get ready(): boolean {
@@ -36,7 +42,7 @@ export class ScoredResult implements BaseResult {
   }
 
   toJSON(): BaseResult {
-    return { score: this.score, isAnomaly: this.isAnomaly, explanation: this.explanation, ready: true };
+    return { score: this.score, isAnomaly: this.isAnomaly, candidate: this.candidate, explanation: this.explanation, ready: true };
   }
 }
 
@@ -55,6 +61,10 @@ export class WarmingUp implements BaseResult {
     return false;
   }
 
+  get candidate(): boolean {
+    return false;
+  }
+
   get ready(): boolean {
     return false;
   }
@@ -64,11 +74,19 @@ export class WarmingUp implements BaseResult {
   }
 
   toJSON(): BaseResult {
-    return { score: 0, isAnomaly: false, explanation: this.explanation, ready: false };
+    return { score: 0, isAnomaly: false, candidate: false, explanation: this.explanation, ready: false };
   }
 }
 
 export interface BaseDetector {
   readonly name: string;
+  /** Accepted samples after a raised alarm during which no new alarm is raised (one alarm per event; absent: 0). */
+  readonly rest?: number;
   update(t: number, v: number): BaseResult;
+  /**
+   * The alarm returned by the last `update` was removed by an FP rule: it was never raised, so it
+   * starts no rest period (rest.ts). No effect when that update raised no alarm. SeriesDetector
+   * calls it; a detector without a rest need not implement it.
+   */
+  veto?(): void;
 }

@@ -189,6 +189,9 @@ export class SeriesDetector {
     }
     const base = this.base?.update(t, v);
     const baseLabel = base?.isAnomaly ?? false;
+    // An alarm an FP rule removes was never raised: it must not start the base's rest period, so
+    // the same event can still be detected a few samples later (base/rest.ts).
+    if (baseLabel && fp !== undefined) this.base!.veto?.();
     const isAnomaly = combineLabels(baseLabel, fp !== undefined, fn !== undefined);
     if (isAnomaly) this.metrics?.anomalies.inc();
     // One object shape for every decision (base always present, maybe undefined): consumers stay monomorphic.

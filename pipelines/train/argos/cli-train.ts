@@ -18,7 +18,7 @@ import type { TrainingReport } from './report.ts';
 import { renderTrainingMarkdown } from './report.ts';
 import { renderRuleFile } from './rule-output.ts';
 import { createTrainingRun } from './run.ts';
-import { RANGE_MODES, trainSeries } from './trainer.ts';
+import { RANGE_MODES, trainDefaultsFor, trainSeries } from './trainer.ts';
 import type { SeriesTrainingResult, TrainOptions } from './trainer.ts';
 
 export function intOption(args: ParsedArgs, key: string, min: number): number | undefined {
@@ -64,6 +64,8 @@ export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
     if (!mode) throw new UsageError(`--range-rules: expected ${RANGE_MODES.map((m) => `"${m}"`).join(', ')}, got "${String(range)}"`);
     o.rangeRules = mode;
   }
+  const recent = intOption(args, 'range-recent', 0);
+  if (recent !== undefined) o.rangeRecent = recent;
   const gate = args.options['gate'];
   if (gate !== undefined) {
     if (gate !== 'improves' && gate !== 'at-least' && gate !== 'proven-vetoes') throw new UsageError(`--gate: expected "at-least", "proven-vetoes" or "improves", got "${String(gate)}"`);
@@ -115,7 +117,8 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
   const provider = providerOption(args, 'provider');
   const filterOpt = args.options['filter'];
   const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
-  const options = trainOptionsFrom(args);
+  // Defaults for this base detector (BASE_TRAIN_DEFAULTS), under what the user passed.
+  const options = { ...trainDefaultsFor(baseName), ...trainOptionsFrom(args) };
   const t0 = performance.now();
   io.err(`loading ${data} with labels ${labels}`);
   const corpus = await loadTrainingData(data, labels, filter);
@@ -127,7 +130,7 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
     io.signal.throwIfAborted();
     const n = s.values.length;
     const r = await trainSeries(
-      { name: s.name, timestamps: s.timestamps, values: s.values, truth: windowsToPointLabels(s.windows, n), base: base.labels!(s), trainEnd: n },
+      { name: s.name, timestamps: s.timestamps, values: s.values, truth: windowsToPointLabels(s.windows, n), base: base.trace ? base.trace(s) : base.labels!(s), trainEnd: n },
       run,
       { ...options, idPrefix: `${s.name.replace(/\.csv$/, '')}:`, signal: io.signal, onProgress: (l) => io.err(l) },
     );

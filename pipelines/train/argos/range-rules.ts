@@ -38,6 +38,7 @@ export function rangeCandidates(
   fitEnd: number,
   mode: 'above' | 'both',
   minRows = 100,
+  recent = 0,
 ): RangeCandidate[] {
   let hi = -Infinity;
   let lo = Infinity;
@@ -56,7 +57,7 @@ export function rangeCandidates(
     side: 'above',
     extreme: hi,
     bound: up,
-    expr: `value > ${fmt(up)}`,
+    expr: `value > ${fmt(up)}${recent > 0 ? ` and value >= max(${recent} samples)` : ''}`,
     description: `value above ${fmt(up)}, higher than every normal value of the training data (its maximum outside labelled anomalies was ${fmt(hi)})`,
   });
   if (mode === 'both') {
@@ -65,7 +66,7 @@ export function rangeCandidates(
       side: 'below',
       extreme: lo,
       bound: down,
-      expr: `value < ${fmt(down)}`,
+      expr: `value < ${fmt(down)}${recent > 0 ? ` and value <= min(${recent} samples)` : ''}`,
       description: `value below ${fmt(down)}, lower than every normal value of the training data (its minimum outside labelled anomalies was ${fmt(lo)})`,
     });
   }

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from '../../llm/index.ts';
 import type { CheckedRule } from '../../detect/index.ts';
 import type { LabelledSeries } from '../data/series.ts';
-import type { ArgosContext, LabelFn, RuleSet } from '../eval/detector.ts';
+import type { ArgosContext, BaseFn, LabelFn, RuleSet } from '../eval/detector.ts';
 import { ArgosAgents } from './agents.ts';
 import { createOfflineSession, offlineHandlers } from './offline-agents.ts';
 import type { OfflineSession } from './offline-agents.ts';
@@ -65,7 +65,7 @@ export function ruleSetOf(rules: readonly CheckedRule[]): RuleSet {
  */
 export function argosRuleTrainer(
   run: TrainingRun,
-  base: LabelFn,
+  base: BaseFn,
   options: Partial<TrainOptions>,
   reports: SeriesTrainingReport[],
 ): (series: LabelledSeries, ctx: ArgosContext) => Promise<RuleSet> {

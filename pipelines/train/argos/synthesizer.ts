@@ -8,6 +8,7 @@
  * false and true alarms (FP), rounded to 3 significant digits so rules read well.
  * Same data, same chunk, same state → same rules.
  */
+import { combineTrace, lastAlarmBefore, type BaseTrace } from '../../detect/index.ts';
 import type { DetectionAnswer } from '../../llm/index.ts';
 import { eventMetrics, pointAdjustedMetrics } from '../metrics/event.ts';
 import { FEATURES, acceptedRows, computeFeature, persist } from './features.ts';
@@ -23,7 +24,8 @@ export interface DetectionContext {
   values: ArrayLike<number>;
   fitEnd: number;
   truth: Uint8Array;
-  base: Uint8Array;
+  /** The base detector's trace (alarm candidates + rest): a vetoed alarm starts no rest (pipelines/detect/base/rest.ts). */
+  base: BaseTrace;
   /** 1 where any accepted FP rule fires / any accepted FN rule fires. */
   fpVeto: Uint8Array;
   fnOr: Uint8Array;
@@ -80,7 +82,9 @@ interface Stretch {
   start: number;
   end: number;
   truth: Uint8Array;
-  base: Uint8Array;
+  /** The base's trace on the stretch, and the sample of the last alarm raised before it. */
+  trace: BaseTrace;
+  last0: number;
   veto: Uint8Array;
   fnOr: Uint8Array;
   cur: Uint8Array;
@@ -196,11 +200,12 @@ export class OfflineSynthesizer {
   private stretch(ctx: DetectionContext, start: number, end: number): Stretch {
     const len = end - start;
     const truth = ctx.truth.subarray(start, end);
-    const base = ctx.base.subarray(start, end);
+    const b = ctx.base;
+    const trace: BaseTrace = { candidates: b.candidates.subarray(start, end), sample: b.sample.subarray(start, end), rest: b.rest };
+    const last0 = lastAlarmBefore(b, ctx.fpVeto, start);
     const veto = ctx.fpVeto.subarray(start, end);
     const fnOr = ctx.fnOr.subarray(start, end);
-    const cur = new Uint8Array(len);
-    for (let i = 0; i < len; i++) cur[i] = (base[i]! & (veto[i]! ^ 1)) | fnOr[i]!;
+    const cur = combineTrace(trace, veto, fnOr, 0, len, last0);
     // Labelled events the current labels miss, and alarms an FP rule could veto.
     const missed: Array<[number, number]> = [];
     for (let i = 0; i < len; ) {
@@ -214,10 +219,12 @@ export class OfflineSynthesizer {
       if (!hit) missed.push([i, j]);
       i = j;
     }
+    // Every row where the base's alarm condition holds, not only the alarms raised: a veto frees
+    // the rest, so the next candidate of the same run would alarm unless the veto covers it too.
     const falseAlarms: number[] = [];
     const trueAlarms: number[] = [];
-    for (let i = 0; i < len; i++) if (base[i] && !veto[i] && !fnOr[i]) (truth[i] ? trueAlarms : falseAlarms).push(i);
-    return { start, end, truth, base, veto, fnOr, cur, before: chunkScore(cur, truth), missed, falseAlarms, trueAlarms };
+    for (let i = 0; i < len; i++) if (trace.candidates[i] && !veto[i] && !fnOr[i]) (truth[i] ? trueAlarms : falseAlarms).push(i);
+    return { start, end, truth, trace, last0, veto, fnOr, cur, before: chunkScore(cur, truth), missed, falseAlarms, trueAlarms };
   }
 
   /**
@@ -226,7 +233,7 @@ export class OfflineSynthesizer {
    * sides), else (and for FP rules) the most conservative one.
    */
   private search(ctx: DetectionContext, kind: RuleKindName, t: Template, st: Stretch): { k: number; s: ChunkScore } | undefined {
-    const { start, end, truth, base, veto, fnOr, cur } = st;
+    const { start, end, truth, trace, last0, veto, fnOr, cur } = st;
     const len = end - start;
     const f = this.feature(ctx, t).subarray(start, end);
     const up = t.op === '>';
@@ -253,12 +260,15 @@ export class OfflineSynthesizer {
     if (FEATURES[t.feature].positiveOnly) thresholds = thresholds.filter((k) => k > 0);
     if (t.feature === 'qr288' || t.feature === 'qr1440') thresholds = thresholds.filter((k) => k <= 1);
     const pred = new Uint8Array(len);
+    const vetoWith = new Uint8Array(len);
     const score = (k: number): ChunkScore => {
       for (let i = 0; i < len; i++) {
         const v = f[i]!;
         const fires = up ? v > k : v < k;
-        pred[i] = kind === 'FN' ? cur[i]! | (fires ? 1 : 0) : (base[i]! & (veto[i]! | (fires ? 1 : 0) ? 0 : 1)) | fnOr[i]!;
+        if (kind === 'FN') pred[i] = cur[i]! | (fires ? 1 : 0);
+        else vetoWith[i] = veto[i]! | (fires ? 1 : 0);
       }
+      if (kind === 'FP') combineTrace(trace, vetoWith, fnOr, 0, len, last0, pred);
       return chunkScore(pred, truth);
     };
     const scored = thresholds.map((k) => ({ k, s: score(k) }));

@@ -26,7 +26,7 @@
  * cannot lower the validation scores, so the guarantee holds for the whole published set.
  */
 import { BudgetExceededError, LlmError, LlmOutputError, describeError } from '../../core/errors.ts';
-import { formatDiagnostic, prepareRule, type CheckedRule, type RuleKind } from '../../detect/index.ts';
+import { combineTrace, formatDiagnostic, prepareRule, traceOfLabels, type BaseTrace, type CheckedRule, type RuleKind } from '../../detect/index.ts';
 import type { UsageSnapshot } from '../../llm/index.ts';
 import { evaluateLabels } from '../metrics/index.ts';
 import { ArgosAgents, chunkCsv, chunkStats, runsOf, samplingInterval } from './agents.ts';
@@ -44,8 +44,11 @@ export interface TrainSeriesInput {
   values: ArrayLike<number>;
   /** 0/1 truth for at least rows [0, trainEnd). */
   truth: ArrayLike<number>;
-  /** The base detector's 0/1 labels for at least rows [0, trainEnd). */
-  base: ArrayLike<number>;
+  /**
+   * The base detector for at least rows [0, trainEnd): its trace (alarm candidates + rest, so a
+   * vetoed alarm starts no rest, exactly as SeriesDetector runs it), or plain 0/1 labels (no rest).
+   */
+  base: ArrayLike<number> | BaseTrace;
   /** Rows [0, trainEnd) are the training split (fit + validation). */
   trainEnd: number;
 }
@@ -101,6 +104,13 @@ export interface TrainOptions {
    * `eval --holdout` chooses it on the tuning half.
    */
   rangeRules: 'off' | 'above' | 'both';
+  /**
+   * With N > 0, a range rule also asks for a new extreme of the last N samples
+   * (`value > hi and value >= max(N samples)`): it fires on the first excursion past the training
+   * range and on new highs after it, not on every sample of a series that has settled above it.
+   * 0 (default): plain `value > hi`.
+   */
+  rangeRecent: number;
   chunkMin: number;
   chunkMax: number;
   /** Prefix of rule ids, e.g. `nyc_taxi:` → `nyc_taxi:fn-1`. */
@@ -128,10 +138,29 @@ export const defaultTrainOptions: TrainOptions = {
   fpEvidence: false,
   fpRelative: true,
   rangeRules: 'both',
+  rangeRecent: 0,
   chunkMin: 500,
   chunkMax: 2500,
   idPrefix: '',
 };
+
+/**
+ * Training options that differ with the base detector the rules are combined with, over
+ * `defaultTrainOptions` (chosen with `ewma`). For `ensemble` (the default base): the point of
+ * HOLDOUT_GRID chosen on the tuning half with it (`eval --protocol argos --filter real --train
+ * offline --seed 1 --holdout --cross`), then `rangeRecent` 288 chosen on the tuning half among
+ * 0 / 288 / 2016 at that point (seed 1). A strong base leaves little to add and much to lose:
+ * the `improves` gate publishes the loop's rules only on a validation gain, range rules only above
+ * and only on a new 288-sample high. Figures: pipelines/train/README.md.
+ */
+export const BASE_TRAIN_DEFAULTS: Readonly<Record<string, Partial<TrainOptions>>> = {
+  ensemble: { gate: 'improves', validationFraction: 0.3, fpEvidence: false, fpRelative: false, rangeRules: 'above', rangeRecent: 288 },
+};
+
+/** The defaults for rules over base detector `base`, under the caller's options. */
+export function trainDefaultsFor(base: string): Partial<TrainOptions> {
+  return { ...BASE_TRAIN_DEFAULTS[base] };
+}
 
 export interface TrainContext {
   agents: ArgosAgents;
@@ -166,11 +195,16 @@ export function fitScore(pred: Uint8Array, truth: Uint8Array): FitScore {
   };
 }
 
-/** Argos's combination on rows [from, to): (base ∧ ¬any FP rule) ∨ any FN rule. */
-export function combine(base: ArrayLike<number>, fpVeto: Uint8Array, fnOr: Uint8Array, from: number, to: number): Uint8Array {
-  const out = new Uint8Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = ((base[i] ? 1 : 0) & (fpVeto[i]! ^ 1)) | fnOr[i]!;
-  return out;
+/**
+ * Argos's combination on rows [from, to) as SeriesDetector runs it: (base alarm ∧ ¬any FP rule) ∨
+ * any FN rule, where a vetoed base alarm starts no rest period (pipelines/detect/base/rest.ts).
+ */
+export function combine(base: BaseTrace, fpVeto: Uint8Array, fnOr: Uint8Array, from: number, to: number): Uint8Array {
+  return combineTrace(base, fpVeto, fnOr, from, to);
+}
+
+function isTrace(b: ArrayLike<number> | BaseTrace): b is BaseTrace {
+  return (b as BaseTrace).candidates !== undefined;
 }
 
 /** The accuracy guarantee's test on the validation rows. */
@@ -222,7 +256,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   const { name, timestamps, values, trainEnd } = input;
   const fitEnd = Math.floor(trainEnd * (1 - o.validationFraction));
   const truth = Uint8Array.from({ length: trainEnd }, (_, i) => (input.truth[i] ? 1 : 0));
-  const base = Uint8Array.from({ length: trainEnd }, (_, i) => (input.base[i] ? 1 : 0));
+  const base: BaseTrace = isTrace(input.base) ? input.base : traceOfLabels(input.base, trainEnd);
   const truthFit = truth.subarray(0, fitEnd);
   const fpVeto = new Uint8Array(trainEnd);
   const fnOr = new Uint8Array(trainEnd);
@@ -320,7 +354,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
       values,
       fitEnd,
       truth: truthFit,
-      base: base.subarray(0, fitEnd),
+      base,
       fpVeto: fpVeto.subarray(0, fitEnd),
       fnOr: fnOr.subarray(0, fitEnd),
       stateVersion,
@@ -511,7 +545,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   // The accuracy guarantee, on rows the loop never saw.
   const valTruth = truth.subarray(fitEnd, trainEnd);
   const hasEvents = valTruth.includes(1);
-  const vBase = fitScore(base.slice(fitEnd, trainEnd), valTruth);
+  const vBase = fitScore(combineTrace(base, null, null, fitEnd, trainEnd), valTruth);
   const vAll = fitScore(combine(base, fpVeto, fnOr, fitEnd, trainEnd), valTruth);
   let vRules = vAll;
   let keep = (_: Accepted) => true;
@@ -552,7 +586,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
   // Range rules, vetted on their own: no alarm on any normal row of the training split.
   const rangeRules: RangeRuleRecord[] = [];
   if (o.rangeRules !== 'off' && trainEnd > fitEnd) {
-    for (const c of rangeCandidates(timestamps, values, truth, fitEnd, o.rangeRules)) {
+    for (const c of rangeCandidates(timestamps, values, truth, fitEnd, o.rangeRules, 100, o.rangeRecent)) {
       const id = `${o.idPrefix}range-${c.side}`;
       const p = prepareRule({ id, kind: 'FN', severity: 'warning', description: `${c.description}. Range rule (${ctx.provider}, seed ${o.seed})`, expr: c.expr });
       const rec: RangeRuleRecord = { id, side: c.side, expr: c.expr, extreme: c.extreme, bound: c.bound, published: false, reason: '' };
@@ -585,7 +619,7 @@ export async function trainSeries(input: TrainSeriesInput, ctx: TrainContext, op
     series: name,
     provider: ctx.provider,
     seed: o.seed,
-    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, gateProvenVetoes: o.gate === 'proven-vetoes' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, rangeRules: RANGE_MODES.indexOf(o.rangeRules), chunkMin: o.chunkMin, chunkMax: o.chunkMax },
+    options: { iterations: o.iterations, candidates: o.candidates, patience: o.patience, validationFraction: o.validationFraction, gateImproves: o.gate === 'improves' ? 1 : 0, gateProvenVetoes: o.gate === 'proven-vetoes' ? 1 : 0, repairAttempts: o.repairAttempts, minSupport: o.minSupport, fpEvidence: o.fpEvidence ? 1 : 0, fpRelative: o.fpRelative ? 1 : 0, rangeRules: RANGE_MODES.indexOf(o.rangeRules), rangeRecent: o.rangeRecent, chunkMin: o.chunkMin, chunkMax: o.chunkMax },
     split: { fitRows: fitEnd, validationRows: trainEnd - fitEnd, trainEnd },
     baseFit,
     finalFit: current,

@@ -11,7 +11,7 @@ import { eventMetrics, pointAdjustedMetrics } from '../metrics/event.ts';
 import { pointMetrics } from '../metrics/point.ts';
 import type { PrfScores } from '../metrics/point.ts';
 import { combineWithRules } from './detector.ts';
-import type { ArgosContext, LabelFn, RuleSet, ScoringDetector } from './detector.ts';
+import type { ArgosContext, BaseFn, LabelFn, RuleSet, ScoringDetector } from './detector.ts';
 
 export type ArgosVariant = 'base' | 'rules' | 'base+rules';
 export const ARGOS_VARIANTS: ArgosVariant[] = ['base', 'rules', 'base+rules'];
@@ -54,7 +54,8 @@ export interface ArgosEvalResult {
 
 export interface ArgosDetectors {
   name: string;
-  base: LabelFn;
+  /** Labels, or the detector's trace (alarm candidates + rest) so rules combine as online. */
+  base: BaseFn;
   /** Trains rules for a series from its train split; absent → no rules. */
   trainRules?: (series: LabelledSeries, ctx: ArgosContext) => RuleSet | Promise<RuleSet>;
 }
@@ -89,7 +90,10 @@ export async function runArgosEval(corpus: readonly LabelledSeries[], dets: Argo
       if (l.length !== n) throw new Error(`${what} returned ${l.length} labels for ${n} points of ${s.name}`);
       return l;
     };
-    const base = full(dets.base, 'base detector');
+    const baseOut = dets.base(s, ctx);
+    const baseLen = baseOut instanceof Uint8Array ? baseOut.length : baseOut.candidates.length;
+    if (baseLen !== n) throw new Error(`base detector returned ${baseLen} labels for ${n} points of ${s.name}`);
+    const base = combineWithRules(baseOut, [], []);
     const rules = dets.trainRules ? await dets.trainRules(s, ctx) : { fnRules: [], fpRules: [] };
     const fnL = rules.fnRules.map((r, i) => full(r, `FN rule ${i}`));
     const fpL = rules.fpRules.map((r, i) => full(r, `FP rule ${i}`));
@@ -109,7 +113,7 @@ export async function runArgosEval(corpus: readonly LabelledSeries[], dets: Argo
       variants: {
         base: test(base),
         rules: hasRules ? test(rulesOnly) : null,
-        'base+rules': test(combineWithRules(base, fpL, fnL)),
+        'base+rules': test(combineWithRules(baseOut, fpL, fnL)),
       },
     });
     opts.onProgress?.(idx + 1, corpus.length, s.name);

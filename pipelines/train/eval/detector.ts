@@ -2,6 +2,7 @@
  * What the evaluation protocols need from a detector, kept as plain functions so the training
  * loop can inject trained rules and pipelines/detect's streaming detectors can be adapted.
  */
+import { combineTrace, traceOfLabels, type BaseTrace } from '../../detect/index.ts';
 import type { Series } from '../data/series.ts';
 
 /** NAB protocol: unsupervised anomaly scores in [0, 1], one per point. */
@@ -13,6 +14,12 @@ export interface ScoringDetector {
    * with their threshold and cooldown); the Argos protocol uses these as `base` labels.
    */
   labels?(series: Series): Uint8Array;
+  /**
+   * The detector's alarm candidates and rest period (pipelines/detect/base/rest.ts), so the Argos
+   * protocol and the trainer combine rules with it exactly as SeriesDetector does online (an
+   * alarm an FP rule vetoes starts no rest). Detectors without it are combined from `labels`.
+   */
+  trace?(series: Series): BaseTrace;
 }
 
 /** What a labelling function may see in the Argos protocol: labels of the train split only. */
@@ -25,6 +32,14 @@ export interface ArgosContext {
 
 /** 0/1 labels for EVERY point of the series (the protocol scores the test part). */
 export type LabelFn = (series: Series, ctx: ArgosContext) => Uint8Array;
+
+/** A base detector's output for the Argos protocol: plain labels (no rest), or its trace. */
+export type BaseOutput = Uint8Array | BaseTrace;
+export type BaseFn = (series: Series, ctx: ArgosContext) => BaseOutput;
+
+export function asTrace(b: BaseOutput): BaseTrace {
+  return b instanceof Uint8Array ? traceOfLabels(b) : b;
+}
 
 /** Argos's aggregator input: FN rules may add anomalies, FP rules may only remove them. */
 export interface RuleSet {
@@ -70,10 +85,23 @@ export function streamingScores(
   return { scores, labels, dropped };
 }
 
-/** Argos deployment: FP rules first (min with base), then FN rules (max). */
-export function combineWithRules(base: Uint8Array, fpLabels: readonly Uint8Array[], fnLabels: readonly Uint8Array[]): Uint8Array {
-  const out = Uint8Array.from(base);
-  for (const fp of fpLabels) for (let i = 0; i < out.length; i++) out[i] = Math.min(out[i]!, fp[i]!);
-  for (const fn of fnLabels) for (let i = 0; i < out.length; i++) out[i] = Math.max(out[i]!, fn[i]!);
-  return out;
+/**
+ * Argos deployment as SeriesDetector runs it: FP rules first (they remove base alarms; a removed
+ * alarm starts no rest period), then FN rules (they add). `fpLabels` are 0 where the FP rule
+ * vetoes (1 elsewhere), `fnLabels` 1 where the FN rule fires.
+ */
+export function combineWithRules(base: BaseOutput, fpLabels: readonly Uint8Array[], fnLabels: readonly Uint8Array[]): Uint8Array {
+  const trace = asTrace(base);
+  const n = trace.candidates.length;
+  let veto: Uint8Array | null = null;
+  for (const fp of fpLabels) {
+    veto ??= new Uint8Array(n);
+    for (let i = 0; i < n; i++) if (fp[i] === 0) veto[i] = 1;
+  }
+  let add: Uint8Array | null = null;
+  for (const fn of fnLabels) {
+    add ??= new Uint8Array(n);
+    for (let i = 0; i < n; i++) if (fn[i]) add[i] = 1;
+  }
+  return combineTrace(trace, veto, add);
 }

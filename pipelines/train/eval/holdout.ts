@@ -18,7 +18,7 @@ import type { LabelledSeries } from '../data/series.ts';
 import type { TrainOptions } from '../argos/trainer.ts';
 import { runArgosEval, summarizeArgos } from './argos.ts';
 import type { ArgosEvalOptions, ArgosEvalResult, ArgosSeriesResult, ArgosVariant, MeanF1 } from './argos.ts';
-import type { ArgosContext, LabelFn, RuleSet } from './detector.ts';
+import type { ArgosContext, BaseFn, RuleSet } from './detector.ts';
 
 export type HoldoutHalf = 'tuning' | 'reporting';
 
@@ -119,7 +119,7 @@ export interface HoldoutOptions extends ArgosEvalOptions {
  */
 export async function runArgosHoldout(
   corpus: readonly LabelledSeries[],
-  dets: { name: string; base: LabelFn },
+  dets: { name: string; base: BaseFn },
   trainer: RuleTrainerFactory | undefined,
   opts: HoldoutOptions = {},
 ): Promise<HoldoutEvalResult> {

@@ -17,6 +17,7 @@ import type { BaseDetectorName } from '../../detect/base/index.ts';
 import type { LabelledSeries, Series } from '../data/series.ts';
 import { contextScores } from '../detectors/context.ts';
 import { likelihoodScores } from '../detectors/likelihood.ts';
+import { traceBase } from '../../detect/index.ts';
 import { streamingScores } from './detector.ts';
 import type { ScoringDetector } from './detector.ts';
 
@@ -30,6 +31,7 @@ function detectBase(name: BaseDetectorName, raw: boolean): ScoringDetector {
       return Float64Array.from(r.labels);
     },
     labels: (s) => run(s).labels,
+    ...(raw ? {} : { trace: (s: Series) => traceBase(() => createBaseDetector(name), s.timestamps, s.values) }),
   };
 }
 
