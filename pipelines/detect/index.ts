@@ -43,7 +43,7 @@ export { OnlineDetector } from './engine/online.ts';
 
 // Base detectors.
 export type { BaseDetector, BaseResult } from './base/types.ts';
-export { DEFAULT_BASE_DETECTOR, baseDetectorNames, createBaseDetector } from './base/index.ts';
+export { DEFAULT_BASE_DETECTOR, baseDetectorNames, createBaseDetector, ensembleDefaults } from './base/index.ts';
 export { RestGate, combineTrace, lastAlarmBefore, traceAlarms, traceBase, traceOfLabels } from './base/rest.ts';
 export type { BaseTrace } from './base/rest.ts';
 export type { BaseDetectorName } from './base/index.ts';

@@ -12,8 +12,8 @@
  *   labelled window; it reads the labels, so it checks the scorer, it is not a detector).
  */
 import { UsageError } from '../../core/errors.ts';
-import { DEFAULT_BASE_DETECTOR, createBaseDetector, ensembleDefaults } from '../../detect/base/index.ts';
-import type { BaseDetectorName } from '../../detect/base/index.ts';
+import { DEFAULT_BASE_DETECTOR, createBaseDetector, ensembleDefaults } from '../../detect/index.ts';
+import type { BaseDetectorName } from '../../detect/index.ts';
 import type { LabelledSeries, Series } from '../data/series.ts';
 import { contextScores } from '../detectors/context.ts';
 import { likelihoodScores } from '../detectors/likelihood.ts';
