@@ -27,6 +27,6 @@ export function sampleRecords(): Partial<Record<TopicKey, unknown>> {
     causalGraphs: { name: 'shop', version: 'c0ffee123456', nodes: [{ id: 'db:latency', component: 'db', metric: 'latency', observed: true }, { id: 'checkout:latency', component: 'checkout', metric: 'latency', observed: true }], edges: [{ from: 'db:latency', to: 'checkout:latency', provenance: 'BOTH', confidence: 0.9, reason: 'checkout calls db' }], createdAtMs: 1764288000000, source: 'offline' },
     rca: { incidentId: 'inc-1', graphVersion: 'c0ffee123456', method: 'traversal', causes: [{ node: 'db:latency', component: 'db', score: 0.91, path: ['db:latency', 'checkout:latency'], evidence: [{ metric: 'db:latency', score: 7.2, detail: '7.2σ above normal' }] }], note: '', producedAtMs: 1764288070000 },
     inferenceRequests: { id: 'r-1', model: 'mlp-small', modelVersion: null, inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [0.5, 1, -2, 3.25] }], deadlineMs: 1764288000025, sentAtMs: 1764288000000 },
-    inferenceResults: { requestId: 'r-1', model: 'mlp-small', status: 'ok', outputs: [{ name: 'y', datatype: 'FP32', shape: [1, 2], data: [0.25, 0.75] }], error: null, queueMs: 1.5, batchWaitMs: 0.5, execMs: 2.25, totalMs: 4.5, batchSize: 4 },
+    inferenceResults: { requestId: 'r-1', model: 'mlp-small', status: 'ok', outputs: [{ name: 'y', datatype: 'FP32', shape: [1, 2], data: [0.25, 0.75] }], error: null, queueMs: 1.5, batchWaitMs: 0.5, execMs: 2.25, totalMs: 4.5, batchSize: 4, deadlineMs: 1_700_000_000_025 },
   };
 }

@@ -48,10 +48,12 @@ test('every schema round-trips through real Kafka and the registry', async () =>
     const viaLib = await official.deserialize(topicName(k, prefix), recs[0].value!);
     assert.equal(canon(viaLib), canon(samples[k]), `${k} via @confluentinc/schemaregistry`);
   }
-  const res = await fetch(`${REGISTRY}/subjects`);
-  assert.equal(res.status, 200);
-  const subjects = (await res.json()) as string[];
-  for (const k of keys) assert.ok(subjects.includes(`${topicName(k, prefix)}-value`), `registry holds ${topicName(k, prefix)}-value`);
+  // Asked one by one: the registry's subject list is paged (Apicurio answers 1,000 at most), and a
+  // registry shared by many test runs holds more.
+  for (const k of keys) {
+    const res = await fetch(`${REGISTRY}/subjects/${encodeURIComponent(`${topicName(k, prefix)}-value`)}/versions`);
+    assert.equal(res.status, 200, `registry holds ${topicName(k, prefix)}-value`);
+  }
   const cfg = await fetch(`${REGISTRY}/config/${encodeURIComponent(`${topicName('metrics', prefix)}-value`)}`);
   assert.equal(cfg.status, 200);
   assert.match(JSON.stringify(await cfg.json()), /BACKWARD/);
