@@ -8,15 +8,12 @@ import { createRuntime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
 import type { Anomaly, MetricBatch } from '../../pipelines/core/records.ts';
 import { Registry } from 'prom-client';
-import { createBaseDetector } from '../../pipelines/detect/base/index.ts';
-import { startDetector } from '../../pipelines/detect/consumer.ts';
-import { DetectMetrics } from '../../pipelines/detect/engine/metrics.ts';
-import { OnlineDetector } from '../../pipelines/detect/engine/online.ts';
-import { RuleSet, toRuleRecord } from '../../pipelines/detect/rules/rule-records.ts';
-import { defineRule } from '../../pipelines/detect/rules/rule.ts';
+import { createBaseDetector, DEFAULT_BASE_DETECTOR, DetectMetrics, OnlineDetector, RuleSet, defineRule, startDetector, toRuleRecord } from '../../pipelines/detect/index.ts';
 import { kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
 
 const SERIES = Number(process.env.PANOPTES_BENCH_SERIES ?? 10_000);
+/** The base detector measured: the default (what `panoptes detect` runs) unless PANOPTES_BENCH_BASE names another. */
+const BASE = process.env.PANOPTES_BENCH_BASE ?? DEFAULT_BASE_DETECTOR;
 // 30 rounds x 10 samples at 15 s steps = 75 minutes per series: the 1h rule windows and robust-z's
 // 288-sample window fill, so the figure is the steady state, not only the warm-up path.
 const ROUNDS = Number(process.env.PANOPTES_BENCH_ROUNDS ?? 30);
@@ -53,7 +50,7 @@ function benchRecord(s: number, round: number, samplesPer: number): MetricBatch 
 function runFixed(rounds: number): void {
   const rules = new RuleSet();
   for (const r of benchRules()) rules.apply(r.spec.id, toRuleRecord(r));
-  const online = new OnlineDetector(rules, { baseFactory: () => createBaseDetector('robust-z', {}), metrics: new DetectMetrics(new Registry()) });
+  const online = new OnlineDetector(rules, { baseFactory: () => createBaseDetector(BASE, {}), metrics: new DetectMetrics(new Registry()) });
   // Records built up front for the largest size, so building them costs the same at every size.
   const recs: MetricBatch[] = [];
   for (let round = 0; round < 12; round++) for (let s = 0; s < SERIES; s++) recs.push(benchRecord(s, round, PER_RECORD));
@@ -131,7 +128,7 @@ export async function run(): Promise<void> {
   const det = await startDetector(rt, {
     groupId: `${prefix}det`,
     instanceId: 'bench',
-    base: 'robust-z',
+    base: BASE,
     maxBatchSize: 1000,
     onCommitted: ({ records, anomalies: a }) => {
       transactions++;
@@ -187,9 +184,9 @@ export async function run(): Promise<void> {
   console.log(`detector e2e     ${(produced / detS).toFixed(0)} records/s = ${detRate.toFixed(0)} samples/s (${(detRate / rawRate).toFixed(2)} of raw consume), ${anomalies} anomalies`);
   console.log(`detector CPU     ${detCpuS.toFixed(2)} s of this process over ${detS.toFixed(2)} s wall = ${((detCpuS / samples) * 1e6).toFixed(2)} µs per sample (whole process: detector, Kafka client, serde, GC)`);
   console.log(`transactions     ${transactions} (one per input batch, ${(produced / transactions).toFixed(0)} records each on average, ${((detS / transactions) * 1000).toFixed(1)} ms wall each)`);
-  console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series (${seriesHeld} series, 1h rule windows + robust-z 288-sample window)`);
+  console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series (${seriesHeld} series, 1h rule windows + the ${BASE} base detector's state)`);
   console.log(`latency          produce → anomaly readable (read_committed): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms over ${lat.length}/${PROBES} probes`);
-  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
+  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', base: BASE, series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();
