@@ -64,7 +64,7 @@ function methodOf(v: string | undefined): RankMethod {
 async function makeJudge(provider: string, io: CliIo): Promise<CausalJudge> {
   if (provider === 'offline') return new OfflineJudge();
   if (provider !== 'llm') throw new UsageError(`--provider: expected offline or llm, got "${provider}"`);
-  const { createLlmClient } = await import('../llm/client.ts');
+  const { createLlmClient } = await import('../llm/index.ts');
   const client = createLlmClient({ registry: new Registry() });
   if (client.name !== 'openai') throw new UsageError('--provider llm needs an endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL, PANOPTES_LLM_MODEL)');
   io.err(`graph synthesize: asking ${client.config.defaultModel ?? 'the configured model'} (3 votes per question, shuffled options)`);

@@ -7,7 +7,7 @@ export { rankCauses, handleIncident, rankMethods, defaultRankMethod, type RankMe
 export { defaultRankOptions, validateRankOptions, type RankOptions } from './rank/scores.ts';
 export { RcaAnalyzer, type AnalysisOutcome } from './analyzer.ts';
 export { startRcaConsumer, type RcaConsumerOptions, type RunningRcaConsumer } from './consumer.ts';
-export { publishGraph, type Published } from './publish.ts';
+export { publishGraph, type Published, type PublishDeps } from './publish.ts';
 export { synthesizeGraph, type SynthesisInput, type SynthesisReport } from './synth/synthesize.ts';
 export { OfflineJudge } from './synth/offline-judge.ts';
 export { loadCatalogDir, readFrame, readGraph } from './io.ts';

@@ -3,10 +3,21 @@
  * validation the consumers apply (GraphStore): a graph they would reject is never published.
  */
 import { InputError } from '../core/errors.ts';
-import type { Runtime } from '../core/runtime.ts';
+import type { Serde } from '../core/serde.ts';
 import { topicName } from '../core/topics.ts';
 import type { CausalGraphRecord } from '../graph/index.ts';
 import { GraphStore } from '../graph/index.ts';
+import type { Transport } from '../core/transport/types.ts';
+
+/**
+ * What publishing needs, passed in by the caller (a CLI hands its Runtime, which has these fields):
+ * this file stays pure and never imports the runtime.
+ */
+export interface PublishDeps {
+  config: { topicPrefix: string };
+  transport: Pick<Transport, 'producer'>;
+  serde: Pick<Serde, 'encode'>;
+}
 
 export interface Published {
   topic: string;
@@ -18,7 +29,7 @@ export interface Published {
 }
 
 /** Validates (JSON text or a record) and publishes; throws InputError with the reason when rejected. */
-export async function publishGraph(rt: Runtime, input: CausalGraphRecord | string, opts: { name?: string; source?: string } = {}): Promise<Published> {
+export async function publishGraph(rt: PublishDeps, input: CausalGraphRecord | string, opts: { name?: string; source?: string } = {}): Promise<Published> {
   const store = new GraphStore();
   const res = store.propose(input);
   if (res.status === 'rejected') throw new InputError(`graph rejected, nothing published: ${res.reason}`, { details: { errors: res.errors } });

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LlmError, isPanoptesError } from '../../core/errors.ts';
-import type { ChatMessage, JsonSchema, LlmProvider } from '../../llm/types.ts';
+import type { ChatMessage, JsonSchema, LlmProvider } from '../../llm/index.ts';
 import { rng } from '../stats.ts';
 import { cacheKey, verdicts, type CausalJudge, type JudgeAnswer, type PairQuestion, type Verdict } from './judge.ts';
 
