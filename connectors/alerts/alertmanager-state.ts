@@ -14,6 +14,13 @@
  * keeps them while Panoptes runs and resolves them by itself if Panoptes stops for good.
  * Resolved alerts are sent until one push succeeds, then forgotten.
  *
+ * The state is capped (`maxAlerts`, one entry per label set, firing or resolved-not-yet-pushed):
+ * when full, a record that would start a new label set is refused (`onRefused`, counted by the
+ * caller) and leaves no trace, while the alerts already held keep updating, resolving and being
+ * pushed; a resolved alert leaves the state once pushed, which makes room again. Without the cap
+ * a flood of distinct series (a label with a request id, a hostile producer) would grow it until
+ * the process runs out of memory.
+ *
  * Times become dates only through `isoTime` (pipelines/core/time.ts): a record whose times are
  * outside the date range (a producer's bug, a hostile sample) is refused by `apply` with an
  * InputError before it touches the state, so the caller can count and skip it; it never becomes
@@ -37,7 +44,14 @@ export interface AmStateOptions {
   resendMs: number;
   /** Base of generatorURL (the alerts server's URL); empty leaves it out. */
   externalUrl: string;
+  /** Label sets held at most (default DEFAULT_MAX_ALERTS); a new one beyond it is refused. */
+  maxAlerts?: number;
 }
+
+/** The default of `--max-alertmanager-alerts`. */
+export const DEFAULT_MAX_ALERTS = 50_000;
+
+export type RefusedKind = 'anomaly' | 'incident';
 
 interface AmAlert {
   key: string;
@@ -97,8 +111,26 @@ export class AlertmanagerState {
   private static readonly MAX_INDEX = 200_000;
   /** Alerts dropped because their times could not be written as dates. */
   dropped = 0;
+  /** Records refused because the state was full and they would have started a new label set. */
+  refused = 0;
+  readonly maxAlerts: number;
 
-  constructor(private readonly o: AmStateOptions) {}
+  constructor(private readonly o: AmStateOptions, private readonly hooks: { onRefused?: (kind: RefusedKind) => void } = {}) {
+    this.maxAlerts = o.maxAlerts ?? DEFAULT_MAX_ALERTS;
+  }
+
+  /** Whether the state holds as many label sets as it may. */
+  get full(): boolean {
+    return this.alerts.size >= this.maxAlerts;
+  }
+
+  /** True when `key` is held already or there is room for it; otherwise counts a refusal. */
+  private admit(key: string, kind: RefusedKind): boolean {
+    if (this.alerts.has(key) || this.alerts.size < this.maxAlerts) return true;
+    this.refused++;
+    this.hooks.onRefused?.(kind);
+    return false;
+  }
 
   /** Set once the server knows its address (listen port 0). */
   setExternalUrl(url: string): void {
@@ -130,6 +162,7 @@ export class AlertmanagerState {
     const labels = anomalyAlertLabels(a);
     const key = labelKey(labels);
     const seen = Math.max(a.timestampMs, a.detectedAtMs || 0);
+    if (!this.admit(key, 'anomaly')) return;
     let al = this.alerts.get(key);
     if (!al || al.endsAtMs !== null) {
       // A new episode: a resolved alert with the same labels starts over.
@@ -148,6 +181,8 @@ export class AlertmanagerState {
     isoTime(i.updatedAtMs, 'incident updatedAtMs');
     if (i.resolvedAtMs !== null && i.resolvedAtMs !== undefined) isoTime(i.resolvedAtMs, 'incident resolvedAtMs');
     const labels = { alertname: 'PanoptesIncident', incident: i.id, severity: i.severity };
+    // Refused before any change when full (an escalation's new severity is a new label set too).
+    if (!this.admit(labelKey(labels), 'incident')) return;
     let key = this.incidentKeys.get(i.id);
     // Severity is a label: an incident that escalates is a new label set, so the old one resolves.
     if (key && key !== labelKey(labels)) {

@@ -29,8 +29,18 @@ export class AlertmanagerPusher {
   static readonly CHUNK = 500;
 
   constructor(private readonly o: PusherOptions, private readonly deps: { metrics: AlertsMetrics; log: Logger; fetch?: typeof fetch }) {
-    this.state = new AlertmanagerState(o);
+    this.state = new AlertmanagerState(o, {
+      onRefused: (kind) => {
+        this.deps.metrics.amRefused.inc({ kind });
+        if (this.warnedFull) return;
+        this.warnedFull = true;
+        this.deps.log.warn('alertmanager state full: records for new label sets are refused until pushed resolutions make room (alerts already held keep updating)', { maxAlerts: this.state.maxAlerts });
+      },
+    });
   }
+
+  /** One warning per time the state fills up, not one per refused record. */
+  private warnedFull = false;
 
   /** Subscribe before the log starts, so every event from the topics' start is folded in. */
   attach(log: AlertLog): void {
@@ -70,6 +80,7 @@ export class AlertmanagerPusher {
     const due = this.state.due(now);
     if (this.state.dropped > dropped) this.deps.metrics.skipped.inc({ part: 'alertmanager', reason: 'input' }, this.state.dropped - dropped);
     const size = this.state.size;
+    if (!this.state.full) this.warnedFull = false;
     this.deps.metrics.amAlerts.set({ state: 'firing' }, size.firing);
     this.deps.metrics.amAlerts.set({ state: 'resolved' }, size.resolved);
     for (let i = 0; i < due.length; i += AlertmanagerPusher.CHUNK) {
@@ -78,6 +89,8 @@ export class AlertmanagerPusher {
       if (results.every((ok) => ok)) this.state.sent(chunk, now);
       else break;
     }
+    // Pushed resolutions leave the state: room again, so the next time it fills up warns again.
+    if (!this.state.full) this.warnedFull = false;
   }
 
   private async post(base: string, alerts: PostableAlert[]): Promise<boolean> {

@@ -29,6 +29,7 @@ export interface AlertsMetrics {
   skipped: Counter<'part' | 'reason'>;
   amPushes: Counter<'result'>;
   amAlerts: Gauge<'state'>;
+  amRefused: Counter<'kind'>;
   amPushLatency: Histogram<string>;
 }
 
@@ -52,6 +53,7 @@ export function alertsMetrics(r: Registry): AlertsMetrics {
     skipped: once(r, 'panoptes_alerts_skipped_records_total', () => new Counter({ name: 'panoptes_alerts_skipped_records_total', help: 'Alert records a part of the server could not use and skipped (e.g. a time outside the date range for Alertmanager), by part and reason.', labelNames: ['part', 'reason'], registers: reg })),
     amPushes: once(r, 'panoptes_alerts_alertmanager_pushes_total', () => new Counter({ name: 'panoptes_alerts_alertmanager_pushes_total', help: 'POSTs to Alertmanager /api/v2/alerts by result (ok, error).', labelNames: ['result'], registers: reg })),
     amAlerts: once(r, 'panoptes_alerts_alertmanager_alerts', () => new Gauge({ name: 'panoptes_alerts_alertmanager_alerts', help: 'Alerts the pusher holds, by state (firing, resolved).', labelNames: ['state'], registers: reg })),
+    amRefused: once(r, 'panoptes_alerts_alertmanager_refused_total', () => new Counter({ name: 'panoptes_alerts_alertmanager_refused_total', help: 'Anomaly and incident records refused by the Alertmanager pusher because its state was full (--max-alertmanager-alerts) and they would have started a new alert (label set).', labelNames: ['kind'], registers: reg })),
     amPushLatency: once(r, 'panoptes_alerts_alertmanager_push_seconds', () => new Histogram({ name: 'panoptes_alerts_alertmanager_push_seconds', help: 'Duration of a POST to Alertmanager.', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: reg })),
   };
 }

@@ -100,7 +100,7 @@ export class AlertsServer {
     this.log = new AlertLog({ transport: deps.transport, serde: deps.serde, prefix: deps.prefix, bufferPerPartition: this.options.bufferPerPartition, log: this.logger, metrics: this.metrics });
     this.store = new SubscriptionStore(deps.transport, deps.prefix, this.logger);
     this.pusher = this.options.alertmanager.length > 0
-      ? new AlertmanagerPusher({ urls: this.options.alertmanager, tickMs: this.options.tickMs, timeoutMs: this.options.alertmanagerTimeoutMs, resendMs: this.options.resendMs, anomalyHoldMs: this.options.anomalyHoldMs, externalUrl: (this.options.externalUrl ?? '').replace(/\/+$/, '') }, { metrics: this.metrics, log: this.logger, fetch: deps.fetch })
+      ? new AlertmanagerPusher({ urls: this.options.alertmanager, tickMs: this.options.tickMs, timeoutMs: this.options.alertmanagerTimeoutMs, resendMs: this.options.resendMs, anomalyHoldMs: this.options.anomalyHoldMs, maxAlerts: this.options.maxAlertmanagerAlerts, externalUrl: (this.options.externalUrl ?? '').replace(/\/+$/, '') }, { metrics: this.metrics, log: this.logger, fetch: deps.fetch })
       : null;
     this.streams = new AlertStreams({ log: this.log, heartbeatMs: this.options.heartbeatMs, maxStreams: this.options.maxStreams, metrics: this.metrics });
     this.app = createHttpServer({

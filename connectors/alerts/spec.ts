@@ -4,6 +4,7 @@
  * line) and the option table of README.md all come from here.
  */
 import { defineSpec, f, HOSTPORT, type Options } from '../../pipelines/core/spec.ts';
+import { DEFAULT_MAX_ALERTS } from './alertmanager-state.ts';
 
 const URL_PATTERN = { re: /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/, says: 'http(s) URLs (e.g. http://127.0.0.1:9093)' };
 
@@ -22,6 +23,7 @@ export const alertsSpec = defineSpec(
     resendMs: f.int({ doc: 'Re-send interval of firing alerts to Alertmanager. Each push sets `endsAt` 4 intervals ahead, so Alertmanager resolves them by itself if Panoptes stops for good.', default: 60_000, min: 1 }),
     tickMs: f.int({ doc: 'How often new, changed and resolved alerts are pushed to Alertmanager; a failed push is retried on the next tick. At most --resend-ms.', default: 1000, min: 1 }),
     alertmanagerTimeoutMs: f.int({ doc: 'Timeout of one POST to Alertmanager.', default: 10_000, min: 1 }),
+    maxAlertmanagerAlerts: f.int({ doc: 'Alerts (label sets) the Alertmanager pusher holds in memory, firing or resolved and not yet pushed. When full, an anomaly or incident that would start a new alert is refused and counted (panoptes_alerts_alertmanager_refused_total, one warning in the log); alerts already held keep updating and resolving, and a resolved alert makes room once pushed.', default: DEFAULT_MAX_ALERTS, min: 1, max: 10_000_000, advanced: true }),
     anomalyHoldMs: f.int({ doc: 'How long an anomaly alert keeps firing after its latest anomaly when no open incident holds it.', default: 15 * 60_000, min: 1 }),
     heartbeatMs: f.int({ doc: 'Interval of SSE heartbeat comments (`: heartbeat <ms>`), so proxies do not close idle streams.', default: 15_000, min: 1 }),
     bufferPerPartition: f.int({ doc: 'Alert events kept in memory per partition for SSE replay (Last-Event-ID) and for webhooks catching up.', default: 10_000, min: 1, flag: 'buffer' }),

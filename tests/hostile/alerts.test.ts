@@ -3,7 +3,9 @@
  * transport (no broker needed): a ReDoS matcher answers at once and never stalls /healthz, regexes
  * RE2 refuses get a one-line 400, no credentials get 401, webhooks to cloud metadata, loopback and
  * private addresses are refused at creation and at delivery (DNS rebinding), /metrics tells
- * nothing about targets, caps on subscriptions and streams answer 429/503 with a reason, and a
+ * nothing about targets, caps on subscriptions and streams answer 429/503 with a reason, the
+ * Alertmanager state holds at most --max-alertmanager-alerts label sets under a flood of distinct
+ * series (new ones refused and counted, held ones still updating and resolving), and a
  * generative fuzzer over subscription bodies only ever gets a 201 or a one-line 4xx while
  * /healthz keeps answering within 1 s.
  */
@@ -19,7 +21,7 @@ import { AlertsServer } from '../../connectors/alerts/index.ts';
 import { EventBuilder } from '../../connectors/alerts/events.ts';
 import type { AlertsOptions } from '../../connectors/alerts/spec.ts';
 import { createLogger } from '../../pipelines/core/logger.ts';
-import type { Anomaly } from '../../pipelines/core/records.ts';
+import type { Anomaly, Incident } from '../../pipelines/core/records.ts';
 import { createRuntime, type Runtime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
 import { embeddedConfig, uniquePrefix, waitFor } from '../helpers/infra.ts';
@@ -103,6 +105,12 @@ const builder = new EventBuilder();
 function anomalyEvent(name: string, offset: number) {
   const a: Anomaly = { id: `hostile-${offset}`, fingerprint: `fp-${offset}`, labels: { __name__: name, service: 'checkout' }, timestampMs: Date.now(), value: 1, ruleId: null, ruleVersion: null, ruleKind: null, severity: 'critical', detector: 'z', baseScore: 0, explanation: '', clauses: [], detectedAtMs: Date.now() };
   return builder.build('anomaly', a, { topic: 'anomalies', partition: 0, offset: String(offset) }, Date.now());
+}
+
+function incidentEvent(id: string, status: Incident['status'], offset: number) {
+  const now = Date.now();
+  const i: Incident = { id, status, openedAtMs: now - 1000, updatedAtMs: now, resolvedAtMs: status === 'RESOLVED' ? now : null, severity: 'critical', components: ['checkout'], anomalyIds: [], anomalyCount: 0, summary: `incident ${id}` };
+  return builder.build('incident', i, { topic: 'incidents', partition: 0, offset: String(offset) }, now);
 }
 
 before(async () => {
@@ -282,6 +290,60 @@ test('caps: one subscription too many is a 429, one stream too many a 503, each 
   assert.equal(d.status, 200);
   b.close();
   d.close();
+});
+
+test('the Alertmanager state is capped: a flood of new series is refused and counted, held alerts still update, a pushed resolution makes room', async () => {
+  const own = await createRuntime(embeddedConfig(uniquePrefix('hostile-am-cap')), { stage: 'hostile-am-cap', metrics: new Registry() });
+  runtimes.push(own);
+  // A fake Alertmanager that accepts every push and keeps it.
+  const pushes: { labels: Record<string, string>; annotations: Record<string, string>; endsAt: string }[][] = [];
+  const amFetch = (async (_url: unknown, init?: RequestInit) => {
+    pushes.push(JSON.parse(String(init?.body)));
+    return new Response('', { status: 200 });
+  }) as typeof fetch;
+  const lines: string[] = [];
+  registry = new Registry();
+  const s = new AlertsServer(
+    { listen: '127.0.0.1:0', bearerTokenFile: tokenFile, alertmanager: ['http://alertmanager.test:9093'], maxAlertmanagerAlerts: 3, tickMs: 20, resendMs: 600_000, anomalyHoldMs: 600_000 },
+    { transport: own.transport, serde: own.serde, prefix: own.config.topicPrefix, registry, resolve, fetch: amFetch, log: createLogger('warn', {}, (l) => lines.push(l)) },
+  );
+  servers.push(s);
+  await s.start();
+  const state = s.pusher!.state;
+  const pushed = (pred: (a: { labels: Record<string, string>; annotations: Record<string, string>; endsAt: string }) => boolean) => pushes.flat().find(pred) ?? null;
+  let offset = 100_000;
+
+  s.log.append(incidentEvent('inc-held', 'OPEN', offset++));
+  // 5,000 distinct series: two fit next to the incident, every other one is refused.
+  for (let i = 0; i < 5000; i++) s.log.append(anomalyEvent(`flood_${i}`, offset++));
+  assert.deepEqual(state.size, { firing: 3, resolved: 0 });
+  assert.equal(state.refused, 4998);
+  s.log.append(incidentEvent('inc-new', 'OPEN', offset++));
+  assert.equal(state.refused, 4999, 'a new incident is refused too');
+  await waitFor(() => pushed((a) => a.labels.metric === 'flood_1'), 'the held alerts pushed', 5000, 20);
+  assert.equal(pushed((a) => a.labels.metric === 'flood_2' || a.labels.incident === 'inc-new'), null, 'nothing refused is ever pushed');
+
+  // A held alert still updates: its next push carries the new anomaly.
+  const update = offset++;
+  s.log.append(anomalyEvent('flood_1', update));
+  assert.equal(state.refused, 4999, 'an update of a held label set is not refused');
+  await waitFor(() => pushed((a) => a.labels.metric === 'flood_1' && a.annotations.anomaly_id === `hostile-${update}`), 'the updated alert pushed', 5000, 20);
+
+  // The held incident resolves; once its resolution is pushed the state has room for a new series.
+  s.log.append(incidentEvent('inc-held', 'RESOLVED', offset++));
+  await waitFor(() => pushed((a) => a.labels.incident === 'inc-held' && Date.parse(a.endsAt) <= Date.now()), 'the resolution pushed', 5000, 20);
+  await waitFor(() => (state.size.firing + state.size.resolved === 2 ? true : null), 'the resolved alert forgotten after its push', 5000, 20);
+  s.log.append(anomalyEvent('after_room', offset++));
+  assert.equal(state.refused, 4999);
+  await waitFor(() => pushed((a) => a.labels.metric === 'after_room'), 'the new series admitted and pushed', 5000, 20);
+  s.log.append(anomalyEvent('one_too_many', offset++));
+  assert.equal(state.refused, 5000, 'full again');
+
+  await healthWithin1s(s.url);
+  const m = (await call(`${s.url}/metrics`)).text;
+  assert.match(m, /panoptes_alerts_alertmanager_refused_total\{kind="anomaly"\} 4999/);
+  assert.match(m, /panoptes_alerts_alertmanager_refused_total\{kind="incident"\} 1/);
+  assert.equal(lines.filter((l) => /alertmanager state full/.test(l)).length, 2, 'one warning each time it filled up, not one per record');
 });
 
 test('fuzz: any subscription body gets a 201 or a one-line 4xx, and /healthz answers within 1 s', async () => {
