@@ -35,7 +35,7 @@ export const COMMAND_MODULES = [
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: CliOption[] = [
   { name: 'json', type: 'boolean', description: 'Print machine-readable JSON (one object per line for streams).' },
-  { name: 'config', type: 'string', placeholder: 'FILE', description: 'YAML/JSON config file (see README: Configuration); env PANOPTES_CONFIG.' },
+  { name: 'config', type: 'string', placeholder: 'FILE', description: 'YAML/JSON config file (see pipelines/core/README.md, Configuration); env PANOPTES_CONFIG.' },
   { name: 'help', type: 'boolean', description: 'Show help for the command.' },
 ];
 
@@ -74,15 +74,27 @@ export function checkTransport(c: CliCommand, args: ParsedArgs, env: NodeJS.Proc
   }
 }
 
-export async function loadCommands(): Promise<CliCommand[]> {
-  const all: CliCommand[] = [];
+/** One command module: its path, its directory (the stage whose README documents it) and its commands. */
+export interface CommandModule {
+  module: string;
+  dir: string;
+  commands: CliCommand[];
+}
+
+/** Every module of COMMAND_MODULES that exists, in help order, with its commands. */
+export async function loadCommandModules(): Promise<CommandModule[]> {
+  const out: CommandModule[] = [];
   for (const rel of COMMAND_MODULES) {
     const file = join(ROOT, rel);
     if (!existsSync(file)) continue;
     const mod = (await import(pathToFileURL(file).href)) as { commands?: CliCommand[] };
-    all.push(...(mod.commands ?? []));
+    out.push({ module: rel, dir: dirname(rel), commands: mod.commands ?? [] });
   }
-  return all;
+  return out;
+}
+
+export async function loadCommands(): Promise<CliCommand[]> {
+  return (await loadCommandModules()).flatMap((m) => m.commands);
 }
 
 function optionLine(o: CliOption): string {
