@@ -17,7 +17,7 @@ import { describeError, InputError } from '../../pipelines/core/errors.ts';
 import { silentLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { metricsHandler } from '../../pipelines/core/metrics.ts';
 import { parseListen } from '../../pipelines/core/config.ts';
-import { listenOn } from '../../pipelines/core/listen.ts';
+import { listenOn, warnIfOpen } from '../../pipelines/core/listen.ts';
 import { authChecker } from '../../pipelines/core/auth.ts';
 import { limitsAt, receiverOptions, type ReceiverOptions } from './spec.ts';
 import { receiverMetrics, type ReceiverMetrics } from './metrics.ts';
@@ -76,6 +76,7 @@ export class RemoteWriteReceiver {
     const { host, port } = parseListen(this.options.listen, 'listen');
     await listenOn(this.server, host, port);
     this.address = this.server.address() as AddressInfo;
+    warnIfOpen({ host, listen: this.options.listen, authed: this.auth.enabled, log: this.log, name: 'ingest' });
     return this.url;
   }
 

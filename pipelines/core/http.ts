@@ -19,6 +19,7 @@ import { parseListen } from './config.ts';
 import { ConfigError, isPanoptesError, type PanoptesError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { HealthCheck } from './metrics.ts';
+import { warnIfOpen } from './listen.ts';
 
 export interface HttpServerOptions {
   /** Used in log lines and the auth realm. */
@@ -122,8 +123,6 @@ export function createHttpServer(o: HttpServerOptions): FastifyInstance {
   return app;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 export interface Listening {
   url: string;
   port: number;
@@ -147,9 +146,7 @@ export async function listenHttp(app: FastifyInstance, listen: string, o: { path
   }
   const addr = app.server.address() as AddressInfo;
   const authed = (app as FastifyInstance & { panoptesAuth?: boolean }).panoptesAuth === true;
-  if (!LOOPBACK.test(host) && !authed) {
-    o.log?.warn(`${o.name ?? 'server'} listens on ${listen} beyond loopback without auth: anyone who reaches it can use its API (set --bearer-token-file)`, { listen });
-  }
+  warnIfOpen({ host, listen, authed, log: o.log, name: o.name });
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
     port: addr.port,

@@ -6,6 +6,19 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from './errors.ts';
+import type { Logger } from './logger.ts';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Logs one warning when a server listens beyond loopback without auth (every server that takes
+ * --bearer-token-file calls it once it listens, fastify or node:http).
+ */
+export function warnIfOpen(o: { host: string; listen: string; authed: boolean; log?: Logger; name?: string }): void {
+  if (!LOOPBACK.test(o.host) && !o.authed) {
+    o.log?.warn(`${o.name ?? 'server'} listens on ${o.listen} beyond loopback without auth: anyone who reaches it can use its API (set --bearer-token-file)`, { listen: o.listen });
+  }
+}
 
 export function listenOn(server: Server, host: string, port: number, path = 'listen'): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {

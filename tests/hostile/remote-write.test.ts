@@ -210,3 +210,21 @@ test('fuzzer: random, truncated and mutated bodies get a 4xx with one line (or 2
     { numRuns: 300, seed: 21 },
   );
 });
+
+test('ingest beyond loopback without auth says so at start, and not with a token', async () => {
+  const warnings: string[] = [];
+  const log = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {}, child() { return log; } };
+  const open = new RemoteWriteReceiver({ listen: '0.0.0.0:0' }, { sink: new MemorySink(), registry: new Registry(), logger: log });
+  await open.start();
+  started.push(open);
+  assert.ok(warnings.some((l) => /^ingest listens on 0\.0\.0\.0:0 beyond loopback without auth/.test(l)), warnings.join('\n'));
+  warnings.length = 0;
+  const guarded = new RemoteWriteReceiver({ listen: '0.0.0.0:0', bearerToken: 'secret' }, { sink: new MemorySink(), registry: new Registry(), logger: log });
+  await guarded.start();
+  started.push(guarded);
+  assert.deepEqual(warnings, [], 'no warning with a token');
+  const local = new RemoteWriteReceiver({ listen: '127.0.0.1:0' }, { sink: new MemorySink(), registry: new Registry(), logger: log });
+  await local.start();
+  started.push(local);
+  assert.deepEqual(warnings, [], 'no warning on loopback');
+});
