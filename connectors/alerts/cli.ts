@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM. Options come from spec.ts; Kafka, registry and topic prefix from the common
  * configuration.
  */
-import type { CliCommand } from '../../pipelines/core/cli-types.ts';
+import type { CliCommand, ReadmeSections } from '../../pipelines/core/cli-types.ts';
 import { alertsSpec, type AlertsOptions } from './spec.ts';
 
 export const commands: CliCommand[] = [
@@ -43,3 +43,6 @@ Example: panoptes alerts --listen 127.0.0.1:9095 --alertmanager http://127.0.0.1
     },
   },
 ];
+
+/** The README's option tables, generated from the spec by `npm run docs` (pipelines/core/docs.ts). */
+export const readmeSections: ReadmeSections = { options: () => alertsSpec.markdown() };

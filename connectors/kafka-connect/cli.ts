@@ -4,7 +4,7 @@
  * from the Panoptes config, so the connector reads the same topics the pipeline writes.
  */
 import { readFileSync } from 'node:fs';
-import type { CliCommand } from '../../pipelines/core/cli-types.ts';
+import type { CliCommand, ReadmeSections } from '../../pipelines/core/cli-types.ts';
 import { loadConfig, type Config } from '../../pipelines/core/config.ts';
 import { InputError, UsageError } from '../../pipelines/core/errors.ts';
 import { ConnectClient } from './client.ts';
@@ -122,3 +122,6 @@ state, updates its row). Nested fields become json columns. See connectors/kafka
     },
   },
 ];
+
+/** The README's option tables, generated from the spec by `npm run docs` (pipelines/core/docs.ts). */
+export const readmeSections: ReadmeSections = { options: () => connectSpec.markdown() };

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
-import type { CliCommand, CliIo, ParsedArgs } from '../../pipelines/core/cli-types.ts';
+import type { CliCommand, CliIo, ParsedArgs, ReadmeSections } from '../../pipelines/core/cli-types.ts';
 import { loadConfig, type Config } from '../../pipelines/core/config.ts';
 import { ConfigError } from '../../pipelines/core/errors.ts';
 import { untilAborted } from '../../pipelines/core/lifecycle.ts';
@@ -178,3 +178,6 @@ of processes are chosen at start and logged; PANOPTES_KAFKA_CLIENT and --workers
     run,
   },
 ];
+
+/** The README's option tables, generated from the spec by `npm run docs` (pipelines/core/docs.ts). */
+export const readmeSections: ReadmeSections = { 'ingest-options': () => ingestSpec.markdown() };

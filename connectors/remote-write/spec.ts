@@ -1,7 +1,7 @@
 /**
  * The receiver's options, declared once: `panoptes ingest`'s CLI options, the option table of
- * connectors/remote-write/README.md (rewritten by `node --import tsx connectors/remote-write/docs.ts`;
- * a unit test fails when it is stale) and the validation of
+ * connectors/remote-write/README.md (rewritten by `npm run docs`; a unit
+ * test fails when it is stale) and the validation of
  * a config object (`ingestSpec.check(obj, 'ingest')`, every problem with its path) all come from here.
  *
  * Limits follow what Prometheus and Mimir refuse, with defaults generous enough for any sender

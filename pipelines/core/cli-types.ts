@@ -57,3 +57,9 @@ export interface CliCommand {
   /** Returns the process exit code. Throw a PanoptesError for failures the user should read. */
   run(args: ParsedArgs, io: CliIo): Promise<number>;
 }
+
+/**
+ * README sections a command module generates from its spec: section name → markdown. `npm run docs`
+ * writes each between `<!-- generated:NAME -->` markers in the module's folder README.
+ */
+export type ReadmeSections = Record<string, () => string>;

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { transportChoice } from './config.ts';
 import { isPanoptesError, UsageError } from './errors.ts';
-import type { CliCommand, CliIo, CliOption, ParsedArgs } from './cli-types.ts';
+import type { CliCommand, CliIo, CliOption, ParsedArgs, ReadmeSections } from './cli-types.ts';
 import { shutdownSignal } from './lifecycle.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,6 +79,8 @@ export interface CommandModule {
   module: string;
   dir: string;
   commands: CliCommand[];
+  /** Option tables and other README sections the module generates from its spec. */
+  readmeSections: ReadmeSections;
 }
 
 /** Every module of COMMAND_MODULES that exists, in help order, with its commands. */
@@ -87,8 +89,8 @@ export async function loadCommandModules(): Promise<CommandModule[]> {
   for (const rel of COMMAND_MODULES) {
     const file = join(ROOT, rel);
     if (!existsSync(file)) continue;
-    const mod = (await import(pathToFileURL(file).href)) as { commands?: CliCommand[] };
-    out.push({ module: rel, dir: dirname(rel), commands: mod.commands ?? [] });
+    const mod = (await import(pathToFileURL(file).href)) as { commands?: CliCommand[]; readmeSections?: ReadmeSections };
+    out.push({ module: rel, dir: dirname(rel), commands: mod.commands ?? [], readmeSections: mod.readmeSections ?? {} });
   }
   return out;
 }

@@ -6,7 +6,9 @@
  *   full reference of its own commands between `<!-- generated:commands -->` markers;
  * - the root README gets only a command index (`generated:command-index`), one line per command
  *   linking to its stage README;
- * - pipelines/core/README.md gets the configuration table (`generated:config`).
+ * - pipelines/core/README.md gets the configuration table (`generated:config`);
+ * - a command module's `readmeSections` (its option tables, from its spec.ts) go to its folder's
+ *   README, between `<!-- generated:NAME -->` markers.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,6 +79,7 @@ export async function generatedSections(): Promise<Map<string, { name: string; b
   const byDir = new Map<string, CliCommand[]>();
   for (const m of modules) byDir.set(m.dir, [...(byDir.get(m.dir) ?? []), ...m.commands]);
   for (const [dir, commands] of byDir) add(`${dir}/README.md`, 'commands', commandsMarkdown(commands));
+  for (const m of modules) for (const [name, render] of Object.entries(m.readmeSections)) add(`${m.dir}/README.md`, name, render());
   add('pipelines/core/README.md', 'config', configMarkdown());
   return files;
 }

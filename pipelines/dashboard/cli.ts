@@ -4,7 +4,7 @@
  * process, so `--demo` feeds them with a small pipeline (see cli-demo.ts) to have something to
  * look at.
  */
-import type { CliCommand } from '../core/cli-types.ts';
+import type { CliCommand, ReadmeSections } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { untilAborted } from '../core/lifecycle.ts';
@@ -68,3 +68,6 @@ const dashboard: CliCommand = {
 };
 
 export const commands: CliCommand[] = [dashboard];
+
+/** The README's option tables, generated from the spec by `npm run docs` (pipelines/core/docs.ts). */
+export const readmeSections: ReadmeSections = { options: () => dashboardSpec.markdown() };

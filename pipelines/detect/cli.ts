@@ -4,7 +4,7 @@
  * options from the stage spec (spec.ts), so they take the same options with the same defaults.
  */
 import { UsageError } from '../core/errors.ts';
-import type { CliCommand, CliIo, CliOption, ParsedArgs } from '../core/cli-types.ts';
+import type { CliCommand, CliIo, CliOption, ParsedArgs, ReadmeSections } from '../core/cli-types.ts';
 import { parseSeriesCsv } from '../core/csv.ts';
 import { anomalyRecord } from './engine/anomaly.ts';
 import { SeriesDetector } from './engine/series-detector.ts';
@@ -117,3 +117,6 @@ const detect: CliCommand = {
 };
 
 export const commands: CliCommand[] = [rulesCheck, detect];
+
+/** The README's option tables, generated from the spec by `npm run docs` (pipelines/core/docs.ts). */
+export const readmeSections: ReadmeSections = { options: () => detectSpec.markdown() };

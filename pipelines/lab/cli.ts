@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CliCommand, CliIo } from '../core/cli-types.ts';
+import type { CliCommand, CliIo, ReadmeSections } from '../core/cli-types.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadProblemFile, problemById, selectSplit, SHIPPED_PROBLEMS_FILE, splitOf, type Split } from './problems/index.ts';
@@ -191,3 +191,6 @@ const run: CliCommand = {
 };
 
 export const commands: CliCommand[] = [list, run];
+
+/** The README's option tables, generated from the spec by `npm run docs` (pipelines/core/docs.ts). */
+export const readmeSections: ReadmeSections = { 'lab-run-options': () => LAB_RUN_SPEC.markdown(), 'lab-list-options': () => LAB_LIST_SPEC.markdown() };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCommandModules } from '../../../pipelines/core/cli.ts';
-import { commandAnchor, renderDocs } from '../../../pipelines/core/docs.ts';
+import { commandAnchor, generatedSections, renderDocs } from '../../../pipelines/core/docs.ts';
 import { CONFIG_SPEC } from '../../../pipelines/core/config.ts';
 import { ROOT } from '../../helpers/infra.ts';
 
@@ -57,4 +57,16 @@ test('each stage README holds its own commands\' reference; the root README only
   const config = section(read('pipelines/core/README.md'), 'config');
   assert.ok(config, 'pipelines/core/README.md has the configuration table');
   for (const s of CONFIG_SPEC) assert.ok(config.includes(`| \`${s.key}\` | \`${s.env}\` |`), s.key);
+});
+
+test('a stage\'s option tables are generated from its spec into its own README', async () => {
+  const sections = await generatedSections();
+  const names = (file: string) => (sections.get(file) ?? []).map((s) => s.name);
+  for (const [file, name] of [
+    ['pipelines/detect/README.md', 'options'], ['connectors/alerts/README.md', 'options'], ['pipelines/dashboard/README.md', 'options'],
+    ['connectors/kafka-connect/README.md', 'options'], ['connectors/remote-write/README.md', 'ingest-options'],
+    ['pipelines/lab/README.md', 'lab-run-options'], ['pipelines/lab/README.md', 'lab-list-options'],
+  ] as const) assert.ok(names(file).includes(name), `${file}: ${name}`);
+  const detect = sections.get('pipelines/detect/README.md')!.find((s) => s.name === 'options')!.body;
+  assert.match(detect, /threshold/, 'the detect table lists --threshold');
 });

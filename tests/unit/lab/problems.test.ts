@@ -156,11 +156,3 @@ describe('scores over runs and repeats', () => {
     assert.equal(sp.rca.mean, null);
   });
 });
-
-describe('lab README', () => {
-  it('its option tables are generated from spec.ts (node --import tsx pipelines/lab/docs.ts)', async () => {
-    const { LAB_README, renderLabReadme } = await import('../../../pipelines/lab/docs.ts');
-    const text = readFileSync(LAB_README, 'utf8');
-    assert.equal(renderLabReadme(text), text);
-  });
-});
