@@ -51,7 +51,7 @@ export { RobustZDetector, robustZDefaults } from './base/robust-z.ts';
 export { EwmaForecastDetector, ewmaForecastDefaults } from './base/ewma-forecast.ts';
 
 // Options and the online detector.
-export { detectSpec, baseOptionsOf, baseDetectorOf } from './spec.ts';
+export { detectSpec, baseOptionsOf } from './spec.ts';
 export type { DetectOptions } from './spec.ts';
 export { startDetector, startDetectorFromSpec } from './consumer.ts';
 export type { DetectorOptions, RunningDetector } from './consumer.ts';

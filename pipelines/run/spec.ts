@@ -29,7 +29,7 @@ import { loadConfig, readConfigFile, type Config } from '../core/config.ts';
 import { ConfigError, isPanoptesError, UsageError, type ConfigIssue } from '../core/errors.ts';
 import { didYouMean, type Field, type Spec } from '../core/spec.ts';
 import { dashboardAuth, dashboardSpec, type DashboardOptions } from '../dashboard/index.ts';
-import { baseDetectorOf, detectSpec, type DetectOptions } from '../detect/index.ts';
+import { baseOptionsOf, createBaseDetector, detectSpec, type DetectOptions } from '../detect/index.ts';
 import { incidentsRunSpec, readDependencyEdges, type IncidentsRunOptions } from '../incidents/index.ts';
 import { readRegistry, serveSpec, type ServeOptions } from '../inference/index.ts';
 import { rcaRunSpec, readFallbackGraph, type RcaRunOptions } from '../rca/index.ts';
@@ -90,7 +90,21 @@ export const STAGE_SPECS: { [N in StageName]: StageSpecEntry<N> } = {
     name: 'detect',
     command: 'detect',
     spec: spec(detectSpec),
-    check: (o) => attempt('', () => baseDetectorOf(o)),
+    check: (o) => {
+      if (o.base === 'none') return [];
+      try {
+        createBaseDetector(o.base, baseOptionsOf(o));
+        return [];
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        // The detector names its own keys (`robust-z.window`, `ewma.seasonMs`): back to the spec's.
+        const own: Record<string, string> = { threshold: 'threshold', window: 'window', seasonMs: 'season' };
+        return err.issues.map((i) => {
+          const key = own[i.path.replace(`${o.base}.`, '')];
+          return key ? { path: key, message: i.message } : { path: '', message: `${i.path}: ${i.message}` };
+        });
+      }
+    },
   },
   incidents: {
     name: 'incidents',
@@ -178,6 +192,8 @@ export function checkStages(raw: unknown): { stages: PipelineStage[]; issues: Co
 export function loadPipeline(file: string, env: NodeJS.ProcessEnv = process.env): Pipeline {
   const doc = readConfigFile(file);
   if (!('stages' in doc)) {
+    const near = Object.keys(doc).filter((k) => didYouMean(k, ['stages']) !== '');
+    if (near.length > 0) throw new ConfigError(near.map((k) => ({ path: k, message: `unknown key (did you mean stages?)` })));
     throw new UsageError(`${file} has no \`stages:\` map: it is a plain config file (connection settings only); \`panoptes run\` needs a pipeline file naming the stages to run, e.g. pipelines/run/pipeline.example.yaml`);
   }
   const issues: ConfigIssue[] = [];
