@@ -40,7 +40,8 @@ Example: panoptes run --config pipelines/run/pipeline.example.yaml`,
     const rt = await createRuntime(pipeline.config, { stage: 'run' });
     try {
       let running: Awaited<ReturnType<typeof startPipeline>> | null = null;
-      await rt.serveMetrics(() => running?.health() ?? { ok: true, detail: { ready: false } });
+      const metrics = await rt.serveMetrics(() => running?.health() ?? { ok: true, detail: { ready: false } });
+      if (metrics) io.err(`metrics: ${metrics.url}/metrics (/healthz, /readyz: every stage)`);
       try {
         running = await startPipeline(pipeline, { rt, ...(instance !== undefined ? { instance } : {}), warn: io.err });
       } catch (err) {
