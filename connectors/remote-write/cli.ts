@@ -8,19 +8,16 @@
  * is installed and the cores available (auto.ts), and the choice is logged with its reason. An
  * explicit `PANOPTES_KAFKA_CLIENT` (or `kafkaClient` in the config file) and `--workers` win.
  */
-import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import type { CliCommand, CliIo, ParsedArgs, ReadmeSections } from '../../pipelines/core/cli-types.ts';
 import { loadConfig, type Config } from '../../pipelines/core/config.ts';
-import { ConfigError } from '../../pipelines/core/errors.ts';
 import { untilAborted } from '../../pipelines/core/lifecycle.ts';
 import { createLogger, type Logger } from '../../pipelines/core/logger.ts';
 import { createRegistry } from '../../pipelines/core/metrics.ts';
 import { createRuntime, type Runtime } from '../../pipelines/core/runtime.ts';
 import { topicName } from '../../pipelines/core/topics.ts';
-import { readBasicAuthFile, readBearerTokenFile } from '../../pipelines/core/auth.ts';
 import { chooseKafkaClient, chooseWorkers, type Choice } from './auto.ts';
-import { ingestSpec, receiverOptions, type IngestOptions, type ReceiverOptions } from './spec.ts';
+import { ingestSpec, receiverOptionsOf, type IngestOptions, type ReceiverOptions } from './spec.ts';
 import { RemoteWriteReceiver, WRITE_PATH } from './server.ts';
 import { NullSink, type MetricSink } from './sink.ts';
 import { TopicSink } from './topic-sink.ts';
@@ -41,22 +38,7 @@ export function ingestOptionsFromArgs(args: ParsedArgs): IngestOptions {
 
 /** CLI values → one receiver's options; reads the secret and certificate files. */
 export function receiverOptionsFromArgs(args: ParsedArgs): ReceiverOptions {
-  const { bearerTokenFile, basicAuthFile, tlsCert, tlsKey, nullSink: _n, workers: _w, ...plain } = ingestOptionsFromArgs(args);
-  const out: Partial<ReceiverOptions> = { ...plain };
-  // The spec types fields without a default loosely: these are strings when present.
-  if (bearerTokenFile !== undefined) out.bearerToken = readBearerTokenFile(String(bearerTokenFile));
-  if (basicAuthFile !== undefined) out.basicAuth = readBasicAuthFile(String(basicAuthFile));
-  if (tlsCert !== undefined && tlsKey !== undefined) {
-    const read = (path: string, k: string) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new ConfigError([{ path: k, message: `cannot read ${path}: ${(err as Error).message}` }]);
-      }
-    };
-    out.tls = { cert: read(String(tlsCert), 'tlsCert'), key: read(String(tlsKey), 'tlsKey') };
-  }
-  return receiverOptions(out);
+  return receiverOptionsOf(ingestOptionsFromArgs(args));
 }
 
 /**

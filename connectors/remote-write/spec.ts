@@ -8,6 +8,8 @@
  * configured as the Prometheus documentation suggests; each refusal is a 4xx with a one-line
  * reason, decided before anything reaches Kafka.
  */
+import { readFileSync } from 'node:fs';
+import { readBasicAuthFile, readBearerTokenFile } from '../../pipelines/core/auth.ts';
 import type { ConfigIssue } from '../../pipelines/core/errors.ts';
 import { ConfigError } from '../../pipelines/core/errors.ts';
 import { defineSpec, f, HOSTPORT, type Options } from '../../pipelines/core/spec.ts';
@@ -91,6 +93,29 @@ export function receiverOptions(partial: Partial<ReceiverOptions>): ReceiverOpti
   if (basicAuth !== undefined) o.basicAuth = basicAuth;
   if (tls !== undefined) o.tls = tls;
   return o;
+}
+
+/**
+ * The spec's values (from the command line or a pipeline file) → one receiver's options: reads the
+ * secret and certificate files (ConfigError naming the key when one cannot be read).
+ */
+export function receiverOptionsOf(o: IngestOptions): ReceiverOptions {
+  const { bearerTokenFile, basicAuthFile, tlsCert, tlsKey, nullSink: _n, workers: _w, ...plain } = o;
+  const out: Partial<ReceiverOptions> = { ...plain };
+  // The spec types fields without a default loosely: these are strings when present.
+  if (bearerTokenFile !== undefined) out.bearerToken = readBearerTokenFile(String(bearerTokenFile));
+  if (basicAuthFile !== undefined) out.basicAuth = readBasicAuthFile(String(basicAuthFile));
+  if (tlsCert !== undefined && tlsKey !== undefined) {
+    const read = (path: string, k: string) => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new ConfigError([{ path: k, message: `cannot read ${path}: ${(err as Error).message}` }]);
+      }
+    };
+    out.tls = { cert: read(String(tlsCert), 'tlsCert'), key: read(String(tlsKey), 'tlsKey') };
+  }
+  return receiverOptions(out);
 }
 
 /** The decoder's limits for a request received at `nowMs`. */

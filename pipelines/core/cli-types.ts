@@ -62,4 +62,4 @@ export interface CliCommand {
  * README sections a command module generates from its spec: section name → markdown. `npm run docs`
  * writes each between `<!-- generated:NAME -->` markers in the module's folder README.
  */
-export type ReadmeSections = Record<string, () => string>;
+export type ReadmeSections = Record<string, () => string | Promise<string>>;

@@ -17,6 +17,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Modules that export `commands`, in help order. Missing ones are skipped (stages land over time). */
 export const COMMAND_MODULES = [
   'pipelines/start/cli.ts',
+  'pipelines/run/cli.ts',
   'pipelines/core/commands.ts',
   'connectors/remote-write/cli.ts',
   'pipelines/detect/cli.ts',

@@ -7,6 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
+import { didYouMean } from './spec.ts';
+
+/**
+ * Top-level keys of a pipeline file (`panoptes run --config`) that are not connection settings:
+ * a pipeline file is a config file plus `stages:`, so every other command given the same file
+ * reads its connection settings (brokers, registry, prefix) and leaves the stages to `run`.
+ */
+export const PIPELINE_KEYS: readonly string[] = ['stages'];
 
 export type TransportKind = 'embedded' | 'kafka';
 export type KafkaClient = 'kafkajs' | 'librdkafka';
@@ -120,6 +128,11 @@ export interface LoadOptions {
   overrides?: Partial<Config>;
 }
 
+/** The mapping a YAML/JSON config file holds; ConfigError (path `config`) when it cannot be read or is not one. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  return readFile(path);
+}
+
 function readFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -158,7 +171,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const issues: ConfigIssue[] = [];
   const known = new Set(CONFIG_SPEC.map((s) => s.key as string));
   for (const k of Object.keys(fromFile)) {
-    if (!known.has(k)) issues.push({ path: k, message: `unknown key (known keys: ${[...known].join(', ')})` });
+    if (!known.has(k) && !PIPELINE_KEYS.includes(k)) issues.push({ path: k, message: `unknown key${didYouMean(k, [...known, ...PIPELINE_KEYS])} (known keys: ${[...known].join(', ')})` });
   }
   const out: Partial<Config> = {};
   // Two passes so defaults may depend on other keys (transport on brokers, registry on transport).

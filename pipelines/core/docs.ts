@@ -79,7 +79,7 @@ export async function generatedSections(): Promise<Map<string, { name: string; b
   const byDir = new Map<string, CliCommand[]>();
   for (const m of modules) byDir.set(m.dir, [...(byDir.get(m.dir) ?? []), ...m.commands]);
   for (const [dir, commands] of byDir) add(`${dir}/README.md`, 'commands', commandsMarkdown(commands));
-  for (const m of modules) for (const [name, render] of Object.entries(m.readmeSections)) add(`${m.dir}/README.md`, name, render());
+  for (const m of modules) for (const [name, render] of Object.entries(m.readmeSections)) add(`${m.dir}/README.md`, name, await render());
   add('pipelines/core/README.md', 'config', configMarkdown());
   return files;
 }

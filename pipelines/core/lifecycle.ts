@@ -21,8 +21,22 @@ export function shutdownSignal(onSecond: () => void = () => process.exit(130)): 
   };
 }
 
-/** Resolves when the signal aborts. */
+/**
+ * Resolves when the signal aborts, keeping the process alive meanwhile: signal handlers do not, so
+ * a command with nothing else open (the embedded transport without a metrics port) would otherwise
+ * end with Node's "unsettled top-level await" (exit 13) instead of waiting for its signal.
+ */
 export function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  return new Promise((resolve) =>
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(keepAlive);
+        resolve();
+      },
+      { once: true },
+    ),
+  );
 }

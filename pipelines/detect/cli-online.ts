@@ -2,7 +2,6 @@
  * Commands that talk to the pipeline: publish and inspect rules on the `rules` topic, and run the
  * online detector. (`panoptes detect --csv` is the offline run, in cli.ts.)
  */
-import { hostname } from 'node:os';
 import { describeError, InputError, UsageError } from '../core/errors.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
@@ -10,10 +9,10 @@ import { untilAborted } from '../core/lifecycle.ts';
 import type { RuleRecord } from '../core/records.ts';
 import { createRuntime } from '../core/runtime.ts';
 import { topicName } from '../core/topics.ts';
-import { startDetector } from './consumer.ts';
+import { startDetectorFromSpec, type RunningDetector } from './consumer.ts';
 import { loadRules } from './rules/load.ts';
 import { RuleSet, toRuleRecord } from './rules/rule-records.ts';
-import { baseDetectorOf, rebuildLookbackMs, baseOptionsOf, type DetectOptions } from './spec.ts';
+import { baseDetectorOf, type DetectOptions } from './spec.ts';
 
 function parseSelector(items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -122,18 +121,9 @@ export async function runOnlineDetector(o: DetectOptions, io: CliIo): Promise<nu
   for (const flag of ignored) io.err(`warning: ${flag} is ignored by the ${o.base} base detector`);
   const rt = await createRuntime(loadConfig(), { stage: 'detect' });
   try {
-    let det: Awaited<ReturnType<typeof startDetector>> | undefined;
+    let det: RunningDetector | undefined;
     await rt.serveMetrics(() => det?.health() ?? { ok: true, detail: { stage: 'detect', ready: false } });
-    det = await startDetector(rt, {
-      groupId: o.group,
-      instanceId: o.instance ?? hostname(),
-      base: o.base,
-      baseOptions: baseOptionsOf(o),
-      maxBatchSize: o.maxBatch,
-      maxSeries: o.maxSeries,
-      ...(rebuildLookbackMs(o) !== undefined ? { rebuildLookbackMs: rebuildLookbackMs(o) } : {}),
-      onCommitted: io.json ? ({ anomalies }) => anomalies.forEach((a) => io.out(JSON.stringify(a))) : undefined,
-    });
+    det = await startDetectorFromSpec(rt, o, io.json ? { onCommitted: ({ anomalies }) => anomalies.forEach((a) => io.out(JSON.stringify(a))) } : {});
     io.err(`detector running on ${rt.config.transport} (group ${o.group}, base ${o.base}); Ctrl-C stops it`);
     const failed = await Promise.race([untilAborted(io.signal).then(() => null), det.failed]);
     await det.stop();

@@ -15,6 +15,7 @@
  *   rules stay in force and the detector never stops on one.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { describeError } from '../core/errors.ts';
 import type { Anomaly, MetricBatch, RuleRecord } from '../core/records.ts';
@@ -27,6 +28,7 @@ import { lookbackMs } from './engine/lookback.ts';
 import { DetectMetrics } from './engine/metrics.ts';
 import { OnlineDetector } from './engine/online.ts';
 import { RuleSet } from './rules/rule-records.ts';
+import { baseOptionsOf, rebuildLookbackMs, type DetectOptions } from './spec.ts';
 
 export interface DetectorOptions {
   groupId: string;
@@ -291,4 +293,22 @@ export async function startDetector(rt: Runtime, opts: DetectorOptions): Promise
 /** A lookback with room for the record time running ahead of sample time. */
 function slack(ms: number): number {
   return Math.ceil(ms * 1.1) + 60_000;
+}
+
+/**
+ * The online detector from the spec's values (`panoptes detect`'s flags, or `stages.detect` of a
+ * pipeline file): the instance defaults to the host name.
+ */
+export function startDetectorFromSpec(rt: Runtime, o: DetectOptions, extra: Pick<DetectorOptions, 'onCommitted'> & { instanceId?: string } = {}): Promise<RunningDetector> {
+  const lookback = rebuildLookbackMs(o);
+  return startDetector(rt, {
+    groupId: o.group,
+    instanceId: o.instance ?? extra.instanceId ?? hostname(),
+    base: o.base,
+    baseOptions: baseOptionsOf(o),
+    maxBatchSize: o.maxBatch,
+    maxSeries: o.maxSeries,
+    ...(lookback !== undefined ? { rebuildLookbackMs: lookback } : {}),
+    ...(extra.onCommitted ? { onCommitted: extra.onCommitted } : {}),
+  });
 }

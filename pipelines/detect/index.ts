@@ -53,5 +53,5 @@ export { EwmaForecastDetector, ewmaForecastDefaults } from './base/ewma-forecast
 // Options and the online detector.
 export { detectSpec, baseOptionsOf } from './spec.ts';
 export type { DetectOptions } from './spec.ts';
-export { startDetector } from './consumer.ts';
+export { startDetector, startDetectorFromSpec } from './consumer.ts';
 export type { DetectorOptions, RunningDetector } from './consumer.ts';

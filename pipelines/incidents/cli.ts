@@ -6,8 +6,8 @@ import type { CliCommand } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { Anomaly } from '../core/records.ts';
 import { readTextFile as readText } from '../core/csv.ts';
-import { parseCallGraph, parseGraphJson, splitNodeId } from '../graph/index.ts';
 import { correlateAll, dependencyGraphFromEdges } from './correlate.ts';
+import { readDependencyEdges } from './graph-file.ts';
 import { correlatorOptionsOf, correlatorSpec, runSpec } from './spec.ts';
 
 function parseAnomalies(text: string, path: string): Anomaly[] {
@@ -53,14 +53,6 @@ function parseAnomalies(text: string, path: string): Anomaly[] {
   });
 }
 
-/** Component pairs from a causal graph JSON or a PetShop graph.csv. */
-function readDependencyEdges(path: string): [string, string][] {
-  const text = readText(path, 'graph file');
-  return path.endsWith('.csv')
-    ? parseCallGraph(text).calls
-    : parseGraphJson(text).edges.map((e) => [splitNodeId(e.from).component, splitNodeId(e.to).component] as [string, string]);
-}
-
 const correlate: CliCommand = {
   name: 'incidents correlate',
   summary: 'Group anomalies (JSON lines) into incidents by time and dependency graph',
@@ -89,18 +81,14 @@ const run: CliCommand = {
   requiresBroker: true,
   summary: 'Run the online incident correlator: anomalies → incident lifecycle records (exactly-once)',
   usage: '[--graph FILE] [options below]',
-  options: [
-    { name: 'graph', type: 'string', description: 'Dependencies used until a graph arrives on causal-graphs: a causal graph JSON or a PetShop graph.csv', placeholder: 'FILE' },
-    ...runSpec.cliOptions(),
-  ],
+  options: runSpec.cliOptions(),
   help: 'Runs until SIGINT/SIGTERM; run one active instance (others in the group are standbys). With --json prints each incident record.\nExample: panoptes incidents run --quiet-ms 60000 --max-hops 2',
   async run(args, io) {
     // Checked before connecting, so a bad value is a usage error rather than a consumer failure.
     const o = runSpec.fromArgs(args);
-    const gpath = typeof args.options.graph === 'string' && args.options.graph !== '' ? args.options.graph : undefined;
+    const gpath = typeof o.graph === 'string' && o.graph !== '' ? o.graph : undefined;
     const fallbackGraph = gpath ? readDependencyEdges(gpath) : undefined;
-    const [{ hostname }, { loadConfig }, { createRuntime }, { untilAborted }, { startIncidentCorrelator }] = await Promise.all([
-      import('node:os'),
+    const [{ loadConfig }, { createRuntime }, { untilAborted }, { startIncidentsFromSpec }] = await Promise.all([
       import('../core/config.ts'),
       import('../core/runtime.ts'),
       import('../core/lifecycle.ts'),
@@ -110,16 +98,8 @@ const run: CliCommand = {
     try {
       await rt.serveMetrics(() => ({ ok: true }));
       const group = o.groupId;
-      const c = await startIncidentCorrelator(rt, {
-        groupId: group,
-        instanceId: typeof o.instanceId === 'string' ? o.instanceId : hostname(),
-        componentLabel: o.componentLabel,
-        graphName: typeof o.graphName === 'string' ? o.graphName : undefined,
+      const c = await startIncidentsFromSpec(rt, o, {
         fallbackGraph,
-        tickMs: o.tickMs,
-        publishedCapacity: o.publishedCapacity,
-        maxBatchSize: o.maxBatchSize,
-        correlator: correlatorOptionsOf(o),
         onOutput: (i) => io.out(io.json ? JSON.stringify(i) : `${i.status.padEnd(8)} ${i.id} ${i.summary}`),
       });
       io.err(`incident correlator running on ${rt.config.transport} (group ${group}, graph ${c.graphVersion() ?? (gpath ? `${gpath} until one arrives on causal-graphs` : 'none yet')}); Ctrl-C stops it`);

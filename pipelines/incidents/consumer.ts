@@ -35,6 +35,8 @@ import type { InRecord, OutRecord } from '../core/transport/types.ts';
 import { runStage, type RunningStage } from '../core/stage.ts';
 import { GraphStore, tailCausalGraphs, type GraphTail } from '../graph/index.ts';
 import { IncidentCorrelator, validateCorrelatorOptions, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
+import { readDependencyEdges } from './graph-file.ts';
+import { correlatorOptionsOf, type IncidentsRunOptions } from './spec.ts';
 import { BoundedSet, componentDependencies, dependencyGraphOf, lifecycleKey, rebuildCorrelator } from './rebuild.ts';
 
 export interface IncidentCorrelatorOptions {
@@ -264,4 +266,25 @@ export async function startIncidentCorrelator(rt: Runtime, opts: IncidentCorrela
       await graphTail.stop();
     },
   };
+}
+
+/**
+ * The online correlator from the spec's values (`incidents run`'s flags, or `stages.incidents` of
+ * a pipeline file). `graph` is read here unless the caller read it already (`fallbackGraph`); the
+ * instance defaults to the host name.
+ */
+export function startIncidentsFromSpec(rt: Runtime, o: IncidentsRunOptions, extra: Pick<IncidentCorrelatorOptions, 'fallbackGraph' | 'onOutput'> & { instanceId?: string } = {}): Promise<RunningIncidentCorrelator> {
+  const fallbackGraph = extra.fallbackGraph ?? (typeof o.graph === 'string' ? readDependencyEdges(o.graph) : undefined);
+  return startIncidentCorrelator(rt, {
+    groupId: o.groupId,
+    instanceId: typeof o.instanceId === 'string' ? o.instanceId : (extra.instanceId ?? hostname()),
+    componentLabel: o.componentLabel,
+    graphName: typeof o.graphName === 'string' ? o.graphName : undefined,
+    fallbackGraph,
+    tickMs: o.tickMs,
+    publishedCapacity: o.publishedCapacity,
+    maxBatchSize: o.maxBatchSize,
+    correlator: correlatorOptionsOf(o),
+    ...(extra.onOutput ? { onOutput: extra.onOutput } : {}),
+  });
 }

@@ -5,4 +5,6 @@
  */
 export { IncidentCorrelator, correlateAll, validateCorrelatorOptions, defaultCorrelatorOptions, dependencyGraphFromEdges, type CorrelatorOptions, type DependencyGraph } from './correlate.ts';
 export { lifecycleKey, rebuildCorrelator, componentDependencies, dependencyGraphOf } from './rebuild.ts';
-export { startIncidentCorrelator, type IncidentCorrelatorOptions, type RunningIncidentCorrelator } from './consumer.ts';
+export { startIncidentCorrelator, startIncidentsFromSpec, type IncidentCorrelatorOptions, type RunningIncidentCorrelator } from './consumer.ts';
+export { runSpec as incidentsRunSpec, type IncidentsRunOptions } from './spec.ts';
+export { readDependencyEdges } from './graph-file.ts';

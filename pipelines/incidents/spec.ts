@@ -3,7 +3,7 @@
  * correlate` and `incidents run`, validation with paths (`incidents.<key>`) and the README table
  * come from here.
  */
-import { defineSpec, f } from '../core/spec.ts';
+import { defineSpec, f, type Options } from '../core/spec.ts';
 import { defaultCorrelatorOptions, type CorrelatorOptions } from './correlate.ts';
 
 export const correlatorSpec = defineSpec(
@@ -21,6 +21,7 @@ export const correlatorSpec = defineSpec(
 export const runSpec = defineSpec(
   'incidents',
   {
+    graph: f.string({ doc: 'Dependencies used until a graph arrives on causal-graphs: a causal graph JSON or a PetShop graph.csv.', placeholder: 'FILE', nonEmpty: true }),
     ...correlatorSpec.fields,
     groupId: f.string({ doc: 'Consumer group on the anomalies topic (prefixed like topics).', default: 'panoptes-incidents', flag: 'group', nonEmpty: true }),
     instanceId: f.string({ doc: 'Instance name, its transactional id (default: the host name).', flag: 'instance', nonEmpty: true }),
@@ -32,6 +33,8 @@ export const runSpec = defineSpec(
   },
   { summary: 'The online incident correlator (exactly-once, on the stage loop)' },
 );
+
+export type IncidentsRunOptions = Options<typeof runSpec.fields>;
 
 /** The correlator's options from the spec's values (component labels come from the run options). */
 export function correlatorOptionsOf(v: { windowMs: number; quietMs: number; maxHops: number; maxAnomalyIds: number; dedupCapacity: number }): Partial<CorrelatorOptions> {

@@ -4,10 +4,7 @@ import { UsageError, describeError } from '../core/errors.ts';
 import { loadConfig } from '../core/config.ts';
 import { untilAborted } from '../core/lifecycle.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { groupName, topicName } from '../core/topics.ts';
-import type { RunningInferenceStage } from './consumer.ts';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
-import { poolOptionsOf } from './options.ts';
 import { serveSpec } from './spec.ts';
 
 function parseListen(v: string): { host: string; port: number } {
@@ -55,60 +52,33 @@ const serve: CliCommand = {
   help: 'HTTP: KServe v2, JSON tensors or the binary tensor data extension (POST /v2/models/NAME/infer, GET /v2/models/NAME, POST /v2/repository/index, GET /v2/health/ready, GET /metrics). A request the server cannot serve within its deadline is refused at once with 429 and the reason, before its body is read when the door can tell; a cold model\'s first request is refused while it loads.\nKafka (with a broker configured and --kafka auto): one result per request on inference.results, keyed by the request id; a result past its deadline is a rejection record, never a late answer; at-least-once; undecodable requests go to the dead-letter topic.\nExample: PANOPTES_BROKERS=127.0.0.1:9092 panoptes serve --models models/ --listen 127.0.0.1:8000',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     const o = serveSpec.fromArgs(args);
-    const addr = parseListen(o.listen);
+    parseListen(o.listen);
     // Config is validated before any worker starts, so a bad PANOPTES_* value fails at once.
     const config = o.kafka === 'auto' ? loadConfig() : null;
     const useKafka = config?.transport === 'kafka';
-    const [{ readRegistry }, { InferencePool }, { createInferenceServer }, { readBearerTokenFile, isLoopbackHost }, { ParsePool }, { Registry, collectDefaultMetrics }] = await Promise.all([
-      import('./models/registry.ts'),
-      import('./pool.ts'),
-      import('./http/server.ts'),
-      import('./http/auth.ts'),
-      import('./http/parse-pool.ts'),
-      import('prom-client'),
-    ]);
-    // Fields without a default come back loosely typed from the spec; they were checked there.
-    const tokenFile = o.bearerTokenFile as string | undefined;
-    const bearerToken = tokenFile !== undefined ? readBearerTokenFile(tokenFile) : undefined;
-    const models = readRegistry(resolve(o.models as string));
+    const [{ startServing }, { Registry, collectDefaultMetrics }] = await Promise.all([import('./index.ts'), import('prom-client')]);
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const pool = await InferencePool.start(models, registry, poolOptionsOf(o));
-    let parsePool: Awaited<ReturnType<typeof ParsePool.start>> | undefined;
-    let server: ReturnType<typeof createInferenceServer> | undefined;
-    let runtime: Runtime | null = null;
-    let stage: RunningInferenceStage | null = null;
+    // Loaded here only: the HTTP-only server never pays for the Kafka client and registry.
+    const runtime: Runtime | null = useKafka && config ? await (await import('../core/runtime.ts')).createRuntime(config, { stage: 'inference', metrics: registry }) : null;
     let code = 0;
     try {
-      parsePool = o.parseWorkers > 0 ? await ParsePool.start(o.parseWorkers, Math.round(o.parseOffloadKb * 1024)) : undefined;
-      server = createInferenceServer(pool, registry, { bodyLimit: Math.round(o.maxBodyMb * 1024 * 1024), ...(bearerToken !== undefined ? { bearerToken } : {}), ...(parsePool ? { parsePool } : {}) });
-      if (!bearerToken && !isLoopbackHost(addr.host))
-        io.err(`warning: serving on ${addr.host}, beyond loopback, without authentication: anyone who reaches it can run models and read model metadata (use --bearer-token-file FILE)`);
-      const bound = await server.listen(addr.host, addr.port);
-      const url = `http://${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`;
-      if (useKafka && config) {
-        // Loaded here only: the HTTP-only server never pays for the Kafka client and registry.
-        const { createRuntime } = await import('../core/runtime.ts');
-        const { startInferenceStage } = await import('./consumer.ts');
-        runtime = await createRuntime(config, { stage: 'inference', metrics: registry });
-        stage = await startInferenceStage(runtime, pool, { groupId: o.group, maxInFlight: o.maxInFlight });
+      const s = await startServing(o, { registry, runtime, warn: io.err });
+      try {
+        const models = s.pool.modelNames();
+        if (io.json) io.out(JSON.stringify({ listening: s.url, models, workers: s.pool.options.workers, kafka: s.kafka }));
+        else io.out(`serving ${models.length} models on ${s.url} (${s.pool.options.workers} worker(s), policy ${s.pool.options.policy})${s.kafka ? `; Kafka ${s.kafka.requests} -> ${s.kafka.results} (group ${s.kafka.group})` : ''}`);
+        const failure = await Promise.race([untilAborted(io.signal).then(() => null), s.failed]);
+        if (failure) {
+          io.err(`the Kafka interface stopped on an error: ${describeError(failure)}`);
+          code = 1;
+        }
+        io.err('stopping');
+      } finally {
+        await s.close();
       }
-      const kafka = stage && runtime ? { requests: topicName('inferenceRequests', runtime.config.topicPrefix), results: topicName('inferenceResults', runtime.config.topicPrefix), group: groupName(o.group, runtime.config.topicPrefix) } : null;
-      if (io.json) io.out(JSON.stringify({ listening: url, models: pool.modelNames(), workers: pool.options.workers, kafka }));
-      else io.out(`serving ${models.length} models on ${url} (${pool.options.workers} worker(s), policy ${pool.options.policy})${kafka ? `; Kafka ${kafka.requests} -> ${kafka.results} (group ${kafka.group})` : ''}`);
-      const failure = await Promise.race([untilAborted(io.signal).then(() => null), stage ? stage.failed : new Promise<never>(() => undefined)]);
-      if (failure) {
-        io.err(`the Kafka interface stopped on an error: ${describeError(failure)}`);
-        code = 1;
-      }
-      io.err('stopping');
     } finally {
-      // Kafka first: it answers what is in flight (which needs the pool) and commits.
-      await stage?.stop();
       await runtime?.close();
-      await server?.close();
-      await parsePool?.close();
-      await pool.close();
     }
     return code;
   },

@@ -3,7 +3,7 @@
  * table (`npm run docs`), config validation (`serveSpec.check`), and the pool's defaults
  * (options.ts takes them from here).
  */
-import { defineSpec, f, HOSTPORT } from '../core/spec.ts';
+import { defineSpec, f, HOSTPORT, type Options } from '../core/spec.ts';
 
 export const POLICIES = ['clockwork', 'fifo'] as const;
 export const KAFKA_MODES = ['auto', 'off'] as const;
@@ -35,3 +35,5 @@ export const serveSpec = defineSpec(
   },
   { summary: 'Serve a folder of ONNX models over KServe v2 HTTP (and Kafka) with Clockwork scheduling.' },
 );
+
+export type ServeOptions = Options<typeof serveSpec.fields>;

@@ -3,13 +3,10 @@
  * `graph publish` (a validated graph onto `causal-graphs`). Listed through rca/cli.ts; the
  * runtime and the consumer load lazily, so `panoptes --help` stays fast.
  */
-import { hostname } from 'node:os';
 import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { RcaResult } from '../core/records.ts';
-import type { RankMethod } from './rca.ts';
-import type { RankOptions } from './rank/scores.ts';
-import { consumerSpec, rankSpec } from './spec.ts';
+import { rcaRunSpec } from './spec.ts';
 
 function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.options[name];
@@ -28,53 +25,26 @@ const run: CliCommand = {
   requiresBroker: true,
   summary: 'Run the online RCA consumer: incidents + metric windows + causal-graphs → rca',
   usage: '[--method hybrid|attribution|traversal|random-walk] [--graph FILE] [options below]',
-  options: [
-    { name: 'graph', type: 'string', description: 'Causal graph JSON used until a good graph arrives on causal-graphs', placeholder: 'FILE' },
-    ...consumerSpec.cliOptions(),
-    ...rankSpec.cliOptions(),
-  ],
+  options: rcaRunSpec.cliOptions(),
   help: 'Runs until SIGINT/SIGTERM. Serves /metrics when metricsListen is configured. With --json prints each rca record.\nExample: panoptes rca run --method attribution --graph graph.json',
   async run(args: ParsedArgs, io: CliIo): Promise<number> {
     // Checked before connecting: bad values are usage errors naming the flag.
-    const o = consumerSpec.fromArgs(args);
-    const rank = rankSpec.fromArgs(args) as RankOptions;
-    const method = (o.method ?? 'hybrid') as RankMethod;
-    const [{ loadConfig }, { createRuntime }, { untilAborted }, { startRcaConsumer }, { readText }, { parseGraphJson, GraphStore }] = await Promise.all([
+    const o = rcaRunSpec.fromArgs(args);
+    const [{ loadConfig }, { createRuntime }, { untilAborted }, { startRcaFromSpec }, { readFallbackGraph }] = await Promise.all([
       import('../core/config.ts'),
       import('../core/runtime.ts'),
       import('../core/lifecycle.ts'),
       import('./consumer.ts'),
       import('./io.ts'),
-      import('../graph/index.ts'),
     ]);
-    const gpath = str(args, 'graph');
-    const fallbackGraph = gpath ? parseGraphJson(readText(gpath, 'graph file')) : undefined;
-    if (fallbackGraph) {
-      // Refused here with the reason, as graph publish does, rather than as a consumer start failure.
-      const verdict = new GraphStore().propose(fallbackGraph);
-      if (verdict.status === 'rejected') throw new InputError(`graph ${gpath} rejected: ${verdict.reason}`);
-    }
+    const fallbackGraph = typeof o.graph === 'string' ? readFallbackGraph(o.graph) : undefined;
+    const method = o.method;
     const rt = await createRuntime(loadConfig(), { stage: 'rca' });
     try {
       await rt.serveMetrics(() => ({ ok: true }));
       const group = o.groupId;
-      const c = await startRcaConsumer(rt, {
-        groupId: group,
-        instanceId: typeof o.instanceId === 'string' ? o.instanceId : hostname(),
-        method,
-        rank,
-        graphName: typeof o.graphName === 'string' ? o.graphName : undefined,
-        fallbackGraph,
-        componentLabel: o.componentLabel,
-        metricLabel: o.metricLabel,
-        debounceMs: o.debounceMs,
-        maxDelayMs: o.maxDelayMs,
-        stepMs: o.stepMs,
-        windowMs: o.windowMs,
-        normalGapMs: o.normalGapMs,
-        catchUpTimeoutMs: o.catchUpTimeoutMs,
-        maxPointsPerNode: o.maxPointsPerNode,
-        maxNodes: o.maxNodes,
+      const c = await startRcaFromSpec(rt, o, {
+        ...(fallbackGraph ? { fallbackGraph } : {}),
         onOutput: (r) => io.out(io.json ? JSON.stringify(r) : formatRca(r)),
       });
       io.err(`rca consumer running on ${rt.config.transport} (group ${group}, method ${method}, graph ${c.graph()?.version ?? 'none yet'}); Ctrl-C stops it`);

@@ -32,6 +32,8 @@ import { tailCausalGraphs } from '../graph/index.ts';
 import { validateRankOptions, type RankOptions } from './rank/scores.ts';
 import { defaultRankMethod, rankMethods, type RankMethod } from './rca.ts';
 import { GraphStore } from '../graph/index.ts';
+import { readFallbackGraph } from './io.ts';
+import { rankSpec, type RcaRunOptions } from './spec.ts';
 import { MetricWindows, telemetryFor, validateWindowOptions } from './windows.ts';
 
 export interface RcaConsumerOptions {
@@ -337,4 +339,33 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
       await producer.close();
     },
   };
+}
+
+/**
+ * The online consumer from the spec's values (`rca run`'s flags, or `stages.rca` of a pipeline
+ * file). `graph` is read and checked here unless the caller did (`fallbackGraph`); the instance
+ * defaults to the host name.
+ */
+export function startRcaFromSpec(rt: Runtime, o: RcaRunOptions, extra: Pick<RcaConsumerOptions, 'fallbackGraph' | 'onOutput'> & { instanceId?: string } = {}): Promise<RunningRcaConsumer> {
+  const rank = Object.fromEntries(Object.keys(rankSpec.fields).map((k) => [k, (o as Record<string, unknown>)[k]])) as unknown as RankOptions;
+  const fallbackGraph = extra.fallbackGraph ?? (typeof o.graph === 'string' ? readFallbackGraph(o.graph) : undefined);
+  return startRcaConsumer(rt, {
+    groupId: o.groupId,
+    instanceId: typeof o.instanceId === 'string' ? o.instanceId : (extra.instanceId ?? hostname()),
+    method: o.method as RankMethod,
+    rank,
+    graphName: typeof o.graphName === 'string' ? o.graphName : undefined,
+    ...(fallbackGraph ? { fallbackGraph } : {}),
+    componentLabel: o.componentLabel,
+    metricLabel: o.metricLabel,
+    debounceMs: o.debounceMs,
+    maxDelayMs: o.maxDelayMs,
+    stepMs: o.stepMs,
+    windowMs: o.windowMs,
+    normalGapMs: o.normalGapMs,
+    catchUpTimeoutMs: o.catchUpTimeoutMs,
+    maxPointsPerNode: o.maxPointsPerNode,
+    maxNodes: o.maxNodes,
+    ...(extra.onOutput ? { onOutput: extra.onOutput } : {}),
+  });
 }

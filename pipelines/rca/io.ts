@@ -8,7 +8,7 @@ import { InputError } from '../core/errors.ts';
 import { buildCatalog, parseCatalogFile, type Catalog } from './catalog.ts';
 import { frameFromCsv, parseCsv, type Frame } from './frame.ts';
 import type { CausalGraphRecord } from '../graph/index.ts';
-import { parseGraphJson } from '../graph/index.ts';
+import { GraphStore, parseGraphJson } from '../graph/index.ts';
 
 export function readText(path: string, what: string): string {
   if (!existsSync(path)) throw new InputError(`${what} ${path} does not exist`);
@@ -57,4 +57,13 @@ export function readFrame(path: string): Frame {
 
 export function readGraph(path: string): CausalGraphRecord {
   return parseGraphJson(readText(path, 'graph file'));
+}
+
+/** A graph file the consumers would accept (InputError with the reason otherwise): `rca run --graph`. */
+export function readFallbackGraph(path: string): CausalGraphRecord {
+  const graph = readGraph(path);
+  // Refused here with the reason, as graph publish does, rather than as a consumer start failure.
+  const verdict = new GraphStore().propose(graph);
+  if (verdict.status === 'rejected') throw new InputError(`graph ${path} rejected: ${verdict.reason}`);
+  return graph;
 }

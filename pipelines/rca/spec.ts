@@ -3,7 +3,7 @@
  * `rca eval` and `rca run` (`rankSpec`), and the online consumer's (`consumerSpec`). CLI options,
  * validation with paths (`rca.<key>`) and the README tables come from here.
  */
-import { defineSpec, f } from '../core/spec.ts';
+import { defineSpec, f, type Options } from '../core/spec.ts';
 
 export const RANK_METHODS = ['hybrid', 'traversal', 'attribution', 'random-walk'] as const;
 
@@ -44,3 +44,19 @@ export const consumerSpec = defineSpec(
   },
   { summary: 'The online rca consumer: incidents + metric windows + causal-graphs → rca' },
 );
+
+/**
+ * Everything `rca run` takes (and `stages.rca` of a pipeline file): the graph file used until one
+ * arrives on causal-graphs, the consumer's options and the ranking's.
+ */
+export const rcaRunSpec = defineSpec(
+  'rca',
+  {
+    graph: f.string({ doc: 'Causal graph JSON used until a good graph arrives on causal-graphs.', placeholder: 'FILE', nonEmpty: true }),
+    ...consumerSpec.fields,
+    ...rankSpec.fields,
+  },
+  { summary: consumerSpec.summary },
+);
+
+export type RcaRunOptions = Options<typeof rcaRunSpec.fields>;

@@ -65,7 +65,7 @@ test('a stage\'s option tables are generated from its spec into its own README',
   for (const [file, name] of [
     ['pipelines/detect/README.md', 'options'], ['connectors/alerts/README.md', 'options'], ['pipelines/dashboard/README.md', 'options'],
     ['connectors/kafka-connect/README.md', 'options'], ['connectors/remote-write/README.md', 'ingest-options'],
-    ['pipelines/lab/README.md', 'lab-run-options'], ['pipelines/lab/README.md', 'lab-list-options'],
+    ['pipelines/lab/README.md', 'lab-run-options'], ['pipelines/lab/README.md', 'lab-list-options'], ['pipelines/run/README.md', 'stages'],
   ] as const) assert.ok(names(file).includes(name), `${file}: ${name}`);
   const detect = sections.get('pipelines/detect/README.md')!.find((s) => s.name === 'options')!.body;
   assert.match(detect, /threshold/, 'the detect table lists --threshold');
