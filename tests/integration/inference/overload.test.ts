@@ -14,7 +14,7 @@
  *   not running the process for longer than any recent delay) can make one late, and on a shared
  *   machine that happens; a server that queues what it cannot serve (FIFO, or the door admitting
  *   blindly) answers most of its admitted requests late here;
- * - refusals come at once: at most 5% of the 429s came from the pool after the deadline (a
+ * - refusals come at once: at most max(5, 5% of the 429s) came from the pool after the deadline (a
  *   queued request dropped late because a stall delayed the pass that drops it);
  * - goodput does not collapse: the 200s are at least a fifth of the measured capacity over the
  *   overload (FIFO serves about a tenth of it in time).
@@ -147,7 +147,7 @@ test('an overloaded server answers 429 at once (no 504s) while admitted requests
     assert.ok(by(429).length > 0, `the overload is refused (${summary})`);
     assert.ok(atDoor > 0, `some refusals happen at the door, before the body is read (${summary})`);
     assert.ok(by(504).length <= Math.max(2, 0.02 * admitted), `late answers (504) are rare (${summary})`);
-    assert.ok(lateRefusals <= 0.05 * by(429).length, `refusals come before the deadline (${summary})`);
+    assert.ok(lateRefusals <= Math.max(5, 0.05 * by(429).length), `refusals come before the deadline (${summary})`);
     assert.ok(by(200).length >= 0.2 * capacity * OVERLOAD_S, `goodput holds under overload (${summary})`);
   } finally {
     agent.destroy();
