@@ -49,6 +49,31 @@ export class AgingWindow {
   }
 }
 
+/**
+ * The largest recent value, fading with age: a value counts in full when it is seen and by half
+ * every `halfLifeMs` after, until a larger (faded) one replaces it. The scheduler's noise margin:
+ * a stall of the process is felt by the decisions right after it and forgotten gradually, not
+ * held in full for seconds (with a 25 ms SLO, one 35 ms stall held for 2 s refused every request
+ * for those 2 s while the worker stood idle).
+ */
+export class DecayingPeak {
+  private peak = 0;
+  private at = 0;
+  constructor(private readonly halfLifeMs: number) {}
+
+  add(v: number, t: number): void {
+    if (v >= this.value(t)) {
+      this.peak = v;
+      this.at = t;
+    }
+  }
+
+  value(now: number): number {
+    if (this.peak === 0) return 0;
+    return this.peak * 0.5 ** (Math.max(0, now - this.at) / this.halfLifeMs);
+  }
+}
+
 export interface ProfileOptions {
   /** Measurements kept per key (Clockwork: 10). */
   window: number;

@@ -13,7 +13,7 @@
 import type { AdmissionController, AdmissionDecision } from './admission.ts';
 import { ModelStore } from './model-store.ts';
 import type { PredictionLog } from './prediction-log.ts';
-import { AgingWindow } from './profiles.ts';
+import { DecayingPeak } from './profiles.ts';
 import type { ProfileStore } from './profiles.ts';
 
 export interface QueuedRequest {
@@ -157,7 +157,8 @@ export class Scheduler {
   private readonly coldReserveMs: number;
   /** Cold models whose first request was refused, and since when: loaded when a worker can. */
   private readonly wantedLoads = new Map<string, number>();
-  private readonly noise = new AgingWindow(32, 2000);
+  /** Recent delays of results past their prediction, the largest fading by half every 250 ms. */
+  private readonly noise = new DecayingPeak(250);
 
   constructor(private readonly opts: SchedulerOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError(`workers must be a positive integer, got ${opts.workers}`);
@@ -211,15 +212,16 @@ export class Scheduler {
   /**
    * Scheduling noise, ms: how much later than predicted the results of recent INFER actions
    * reached the controller (a late start, a run longer than profiled, a late delivery; the
-   * largest of the last 32 within 2 s), or the controller loop's current lag if that is larger
+   * largest, fading by half every 250 ms), or the controller loop's current lag if that is larger
    * (a stall in progress delays every result). The largest, not a quantile: under overload
    * least-slack batching runs many requests close to their deadline, so any delay the margin
-   * leaves out turns into late answers. Every
+   * leaves out turns into late answers. Fading, not held for a fixed window: a delay held in full
+   * for 2 s refused everything for 2 s whenever it exceeded the SLO less the run. Every
    * feasibility check adds it, so on a machine whose cores are shared the scheduler plans with
    * the delays it actually sees rather than run requests into their deadlines.
    */
   noiseMs(now: number): number {
-    return Math.max(this.noise.quantile(1, now) ?? 0, this.opts.lagMs?.() ?? 0);
+    return Math.max(this.noise.value(now), this.opts.lagMs?.() ?? 0);
   }
 
   private earliestStart(model: string, now: number): number {

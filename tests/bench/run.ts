@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every tests/bench/*.bench.ts (or those named on the command line, e.g.
- * `npm run bench -- transport rules`). Benchmarks print figures; none passes or fails on speed.
+ * `npm run bench -- transport rules`; see `pick`). Benchmarks print figures; none passes or fails on speed.
  * Kafka-backed benchmarks need the real servers: this starts them through infra/up.sh first.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,10 +11,15 @@ import { cpus } from 'node:os';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
-  .sort();
+const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts'));
+// A name picks its own benchmark and those that extend it with a dot (`inference` runs
+// inference.bench.ts, not inference-door; `remote-write` also runs remote-write.inprocess), and
+// falls back to every file it prefixes (`detect` runs detect-e2e and detect-rebuild).
+const pick = (w: string): string[] => {
+  const own = all.filter((f) => f.startsWith(`${w}.`));
+  return own.length > 0 ? own : all.filter((f) => f.startsWith(w));
+};
+const files = (wanted.length === 0 ? all : [...new Set(wanted.flatMap(pick))]).sort();
 if (files.length === 0) {
   console.error(`no benchmark matches ${wanted.join(' ')}`);
   process.exit(2);

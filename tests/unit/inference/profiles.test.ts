@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgingWindow, ProfileStore, batchSizesUpTo } from '../../../pipelines/inference/profiles.ts';
+import { AgingWindow, DecayingPeak, ProfileStore, batchSizesUpTo } from '../../../pipelines/inference/profiles.ts';
 
 test('the estimate is the p99 of the last 10 measurements, forgetting old ones', () => {
   const w = new AgingWindow(10, 1000);
@@ -50,4 +50,18 @@ test('batch sizes are the powers of two up to the maximum', () => {
   assert.deepEqual(batchSizesUpTo(16), [1, 2, 4, 8, 16]);
   assert.deepEqual(batchSizesUpTo(12), [1, 2, 4, 8, 12]);
   assert.deepEqual(batchSizesUpTo(1), [1]);
+});
+
+test('the noise peak counts in full when seen, halves every half-life, and a larger one replaces it', () => {
+  const p = new DecayingPeak(250);
+  assert.equal(p.value(0), 0);
+  p.add(40, 1000);
+  assert.equal(p.value(1000), 40);
+  assert.equal(p.value(1250), 20);
+  assert.equal(p.value(1500), 10);
+  p.add(5, 1500); // smaller than the faded peak: ignored
+  assert.equal(p.value(1500), 10);
+  p.add(30, 1500);
+  assert.equal(p.value(1500), 30);
+  assert.equal(p.value(1750), 15);
 });
