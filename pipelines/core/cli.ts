@@ -11,6 +11,7 @@ import { transportChoice } from './config.ts';
 import { isPanoptesError, UsageError } from './errors.ts';
 import type { CliCommand, CliIo, CliOption, ParsedArgs, ReadmeSections } from './cli-types.ts';
 import { shutdownSignal } from './lifecycle.ts';
+import { didYouMean } from './spec.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -158,7 +159,10 @@ export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { 
   } catch (err) {
     // One line: node's message joined, and where the options are listed.
     const why = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' ');
-    throw new UsageError(`${why} (panoptes ${c.name} --help lists the options)`);
+    // An unknown flag gets the nearest known one: `--iteratons` → "did you mean --iterations?".
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^']+)'/.exec(why)?.[1] : undefined;
+    const hint = unknown ? didYouMean(unknown, all.map((o) => `--${o.name}`)) : '';
+    throw new UsageError(`${why}${hint} (panoptes ${c.name} --help lists the options)`);
   }
   const options: ParsedArgs['options'] = {};
   const help = parsed.values.help === true;

@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.ts';
-import type { CliCommand, ParsedArgs } from '../core/cli-types.ts';
+import type { CliCommand, ParsedArgs, ReadmeSections } from '../core/cli-types.ts';
 import { loadPrompt, renderPrompt } from './prompts.ts';
 import type { PromptVars } from './prompts.ts';
 import { startReplayServer } from './replay/server.ts';
+import { llmCheckSpec, llmPromptSpec, llmReplaySpec } from './spec.ts';
 
 function positional(args: ParsedArgs, what: string): string {
   const v = args.positionals[0];
@@ -37,18 +38,19 @@ export function parseVars(pairs: string[] | undefined, file: string | undefined)
 export const commands: CliCommand[] = [
   {
     name: 'llm replay',
-    summary: 'Serve a replay fixture as a chat-completions endpoint on 127.0.0.1 until interrupted.',
+    summary: llmReplaySpec.summary,
     usage: 'FIXTURE',
-    options: [{ name: 'quiet', type: 'boolean', description: 'Do not print each request as it is answered.' }],
+    options: llmReplaySpec.cliOptions(),
     help: 'Point OPENAI_BASE_URL at the printed URL (and set OPENAI_API_KEY to any value). Fixture format: pipelines/llm/README.md.',
     async run(args, io) {
+      const o = llmReplaySpec.fromArgs(args);
       const server = await startReplayServer(positional(args, 'FIXTURE (a .yaml or .json replay fixture)'));
       io.out(io.json ? JSON.stringify({ url: server.url, port: server.port, steps: server.fixture.steps.length }) : `replaying '${server.fixture.name}' at ${server.url}`);
       let seen = 0;
       const timer = setInterval(() => {
         for (; seen < server.requests.length; seen++) {
           const r = server.requests[seen]!;
-          if (!args.options.quiet) io.err(`request ${seen + 1}: agent=${r.agent ?? '-'} model=${r.model ?? '-'} step=${r.step ?? '-'} status=${r.status || 'hang'}`);
+          if (!o.quiet) io.err(`request ${seen + 1}: agent=${r.agent ?? '-'} model=${r.model ?? '-'} step=${r.step ?? '-'} status=${r.status || 'hang'}`);
         }
       }, 200);
       await new Promise<void>((resolve) => {
@@ -63,28 +65,25 @@ export const commands: CliCommand[] = [
   },
   {
     name: 'llm prompt',
-    summary: 'Render a versioned prompt template with variables and print its messages.',
+    summary: llmPromptSpec.summary,
     usage: 'NAME [--version N] [--var NAME=VALUE ...] [--vars FILE]',
-    options: [
-      { name: 'version', type: 'number', description: 'Template version (default: the highest present).' },
-      { name: 'var', type: 'string[]', placeholder: 'NAME=VALUE', description: 'A variable (values cannot contain commas; use --vars for those).' },
-      { name: 'vars', type: 'string', placeholder: 'FILE', description: 'YAML or JSON mapping of variables.' },
-    ],
+    options: llmPromptSpec.cliOptions(),
     async run(args, io) {
+      const o = llmPromptSpec.fromArgs(args);
       const name = positional(args, 'NAME (a template in pipelines/llm/prompts, e.g. argos-detection)');
-      const tpl = loadPrompt(name, args.options.version as number | undefined);
-      const messages = renderPrompt(tpl, parseVars(args.options.var as string[] | undefined, args.options.vars as string | undefined));
+      const tpl = loadPrompt(name, o.version);
+      const messages = renderPrompt(tpl, parseVars(o.var, o.vars));
       for (const m of messages) io.out(io.json ? JSON.stringify({ prompt: `${tpl.name}@v${tpl.version}`, ...m }) : `--- ${m.role} (${tpl.name}.v${tpl.version}) ---\n${m.content}`);
       return 0;
     },
   },
   {
     name: 'llm check',
-    summary: 'Make one small call through the configured LLM provider and report model, tokens and latency.',
-    options: [{ name: 'agent', type: 'string', default: 'check', description: 'Agent name (selects PANOPTES_LLM_MODEL_<AGENT>).' }],
+    summary: llmCheckSpec.summary,
+    options: llmCheckSpec.cliOptions(),
     help: 'Uses OPENAI_BASE_URL, OPENAI_API_KEY and PANOPTES_LLM_MODEL[_<AGENT>]. Without a key the provider is offline and there is nothing to check.',
     async run(args, io) {
-      const agent = args.options.agent as string;
+      const { agent } = llmCheckSpec.fromArgs(args);
       // Imported here: the openai package takes over a second to load, and --help needs none of it.
       const { createLlmClient } = await import('./client.ts');
       const llm = createLlmClient({ registry: new Registry() });
@@ -100,3 +99,9 @@ export const commands: CliCommand[] = [
     },
   },
 ];
+
+export const readmeSections: ReadmeSections = {
+  'llm-replay-options': () => llmReplaySpec.markdown(),
+  'llm-prompt-options': () => llmPromptSpec.markdown(),
+  'llm-check-options': () => llmCheckSpec.markdown(),
+};

@@ -7,7 +7,7 @@
  */
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CliIo, ParsedArgs } from '../core/cli-types.ts';
+import type { CliIo } from '../core/cli-types.ts';
 import { loadConfig } from '../core/config.ts';
 import type { Anomaly } from '../core/records.ts';
 import { topicName } from '../core/topics.ts';
@@ -15,17 +15,15 @@ import { fmt, loadRules, toRuleRecord } from '../detect/index.ts';
 import { defaultNabPaths, loadCorpus } from '../train/index.ts';
 import { fingerprintOf } from '../core/series-key.ts';
 import { replayBatches, seriesLabels } from './replay.ts';
+import type { StartOptions } from './spec.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_SERIES = ['realKnownCause/machine_temperature_system_failure.csv', 'realKnownCause/ec2_request_latency_system_failure.csv', 'realKnownCause/nyc_taxi.csv'];
-
-export async function runNab(args: ParsedArgs, io: CliIo): Promise<number> {
-  const o = args.options;
+export async function runNab(o: StartOptions, io: CliIo): Promise<number> {
   const nab = defaultNabPaths();
-  const wanted = (o.series as string[]) ?? DEFAULT_SERIES;
+  const wanted = o.series;
   const series = await loadCorpus(nab.data, nab.labels, { filter: wanted });
   if (series.length === 0) throw new Error(`none of ${wanted.join(', ')} found under ${nab.data}`);
-  const rulesFile = String(o.rules);
+  const rulesFile = o.rules;
   const rules = await loadRules(rulesFile.startsWith('/') ? rulesFile : join(HERE, '..', '..', rulesFile));
   // Loaded on use: the Kafka client and the stages are not needed for --help.
   const { createRuntime } = await import('../core/runtime.ts');
@@ -49,7 +47,7 @@ export async function runNab(args: ParsedArgs, io: CliIo): Promise<number> {
     const det = await startDetector(rt, {
       groupId: group,
       instanceId: 'start',
-      base: String(o.base),
+      base: o.base,
       onCommitted: ({ records, anomalies }) => {
         committedRecords += records;
         found.push(...anomalies);
@@ -59,7 +57,7 @@ export async function runNab(args: ParsedArgs, io: CliIo): Promise<number> {
     let produced = 0;
     let samples = 0;
     let pending: { topic: string; key: string; value: Buffer }[] = [];
-    for (const b of replayBatches(series, Number(o.chunk))) {
+    for (const b of replayBatches(series, o.chunk)) {
       pending.push({ topic: metricsTopic, key: b.fingerprint, value: rt.serde.encode(metricsTopic, b) });
       samples += b.samples.length;
       if (pending.length >= 200) {
@@ -86,7 +84,7 @@ export async function runNab(args: ParsedArgs, io: CliIo): Promise<number> {
     await det.stop();
     const seconds = (Date.now() - started) / 1000;
 
-    const show = Number(o.show);
+    const show = o.show;
     const summary = series.map((s) => {
       const fp = fingerprintOf(seriesLabels(s));
       const mine = found.filter((a) => a.fingerprint === fp).sort((a, b) => a.timestampMs - b.timestampMs);

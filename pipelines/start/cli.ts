@@ -12,13 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CliCommand } from '../core/cli-types.ts';
+import type { CliCommand, ReadmeSections } from '../core/cli-types.ts';
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../detect/index.ts';
-import { DEFAULT_SERIES } from './cli-nab.ts';
+import { START_BASES, startSpec } from './spec.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const START_PROBLEM = 'crash-geo-localization';
 
 /** Prometheus is a Debian package: install it when we may (root), else say how. */
 function ensurePrometheus(err: (l: string) => void): void {
@@ -35,31 +33,22 @@ function ensurePrometheus(err: (l: string) => void): void {
 export const commands: CliCommand[] = [
   {
     name: 'start',
-    summary: 'The main job: one lab problem end to end (services, Prometheus, fault, the whole pipeline, score); --nab replays NAB series instead',
-    usage: `[--problem ID] [--transport embedded|kafka] [--nab [--series PATH ...] [--rules FILE] [--base ${[...baseDetectorNames, 'none'].join('|')}] [--show N]] [--json]`,
-    options: [
-      { name: 'problem', type: 'string', placeholder: 'ID', description: 'Lab problem to run (`panoptes lab list`).', default: START_PROBLEM },
-      { name: 'transport', type: 'string', description: 'embedded (in-process topics) or kafka (real brokers).', default: 'embedded' },
-      { name: 'out', type: 'string', placeholder: 'DIR', description: 'Where the run report goes.', default: 'runs' },
-      { name: 'nab', type: 'boolean', description: 'Run the NAB replay instead of a lab problem (the options below).' },
-      { name: 'series', type: 'string[]', placeholder: 'PATH', description: 'With --nab: NAB series to replay, relative to the NAB data folder (repeatable).', default: DEFAULT_SERIES },
-      { name: 'rules', type: 'string', placeholder: 'FILE', description: 'With --nab: rule file deployed next to the base detector.', default: 'pipelines/start/demo-rules.yaml' },
-      { name: 'base', type: 'string', description: `With --nab: base detector: ${[...baseDetectorNames, 'none'].join(', ')} (the detect stage's default).`, default: DEFAULT_BASE_DETECTOR },
-      { name: 'chunk', type: 'number', description: 'With --nab: samples per metrics record.', default: 60 },
-      { name: 'show', type: 'number', description: 'With --nab: anomalies printed per series (all with --json).', default: 8 },
-    ],
+    summary: startSpec.summary,
+    usage: `[--problem ID] [--transport embedded|kafka] [--nab [--series PATH ...] [--rules FILE] [--base ${START_BASES.join('|')}] [--show N]] [--json]`,
+    options: startSpec.cliOptions(),
     help: 'Needs /usr/bin/prometheus (installed by infra/debian.sh; npm start runs it when root) and PostgreSQL and Redis on 127.0.0.1. About 1.5 minutes.\nWith --nab: reads NAB from $PANOPTES_DATASETS/nab (default ../shared/datasets/nab beside the repository).',
     async run(args, io) {
-      if (args.options.nab) {
+      const o = startSpec.fromArgs(args);
+      if (o.nab) {
         const { runNab } = await import('./cli-nab.ts');
-        return runNab(args, io);
+        return runNab(o, io);
       }
       ensurePrometheus(io.err);
       const { problemById, runLabCommand, DEFAULT_BASE_PORT } = await import('../lab/index.ts');
-      const problem = problemById(String(args.options.problem));
+      const problem = problemById(o.problem);
       io.err(`panoptes start: lab problem ${problem.id} — ${problem.description}`);
       const { report, files } = await runLabCommand(
-        { problems: [problem], agent: 'panoptes', transport: String(args.options.transport), outDir: resolve(String(args.options.out)), basePort: DEFAULT_BASE_PORT, command: `panoptes start --problem ${problem.id}` },
+        { problems: [problem], agent: 'panoptes', transport: o.transport, outDir: resolve(o.out), basePort: DEFAULT_BASE_PORT, command: `panoptes start --problem ${problem.id}` },
         io,
       );
       const p = report.problems[0]!;
@@ -74,3 +63,5 @@ export const commands: CliCommand[] = [
     },
   },
 ];
+
+export const readmeSections: ReadmeSections = { 'start-options': () => startSpec.markdown() };

@@ -5,32 +5,25 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../detect/index.ts';
-import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
+import type { CliCommand, CliIo, ReadmeSections } from '../core/cli-types.ts';
 import { defaultNabPaths, loadCorpus } from './data/corpus.ts';
 import { ARGOS_TRAIN_FRACTION } from './data/split.ts';
 import { labelsFromScores, runArgosEval } from './eval/argos.ts';
 import { runNabEval } from './eval/nab.ts';
-import { DEFAULT_DETECTOR, detectorList, getDetector, locoLabeller } from './eval/registry.ts';
+import { DEFAULT_DETECTOR, getDetector, locoLabeller } from './eval/registry.ts';
 import { ENSEMBLE_LOCO_GRID, runNabLoco } from './eval/loco.ts';
 import { progressLine, renderMarkdown, renderTerminal } from './eval/report.ts';
 import type { EvalResult } from './eval/report.ts';
 import type { Series } from './data/series.ts';
 import type { BaseFn, BaseOutput } from './eval/detector.ts';
 import { Registry } from 'prom-client';
-import { providerOption, runTrain, trainOptionsFrom } from './argos/cli-train.ts';
+import { runTrain } from './argos/cli-train.ts';
 import type { SeriesTrainingReport } from './argos/report.ts';
 import { argosRuleTrainer, createTrainingRun } from './argos/run.ts';
 import { trainDefaultsFor } from './argos/trainer.ts';
 import type { TrainOptions } from './argos/trainer.ts';
 import { HOLDOUT_GRID, runArgosHoldout } from './eval/holdout.ts';
-
-function str(args: ParsedArgs, key: string): string | undefined {
-  const v = args.options[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new UsageError(`--${key}: expected a string`);
-  return v;
-}
+import { evalOptionsFrom, evalSpec, trainOptionsOf, trainSpec, type EvalOptions } from './spec.ts';
 
 function progress(io: CliIo, label: string): (done: number, total: number, name: string) => void {
   let lastStep = -1;
@@ -44,20 +37,15 @@ function progress(io: CliIo, label: string): (done: number, total: number, name:
   };
 }
 
-export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> {
+export async function runEval(o: EvalOptions, io: CliIo): Promise<EvalResult> {
   const defaults = defaultNabPaths();
-  const data = str(args, 'data') ?? defaults.data;
-  const labels = str(args, 'labels') ?? defaults.labels;
-  const protocol = str(args, 'protocol') ?? 'nab';
-  if (protocol !== 'nab' && protocol !== 'argos') throw new UsageError(`--protocol: expected "argos" or "nab", got "${protocol}"`);
-  const detectorName = str(args, 'detector') ?? DEFAULT_DETECTOR[protocol];
+  const data = o.data ?? defaults.data;
+  const labels = o.labels ?? defaults.labels;
+  const protocol = o.protocol;
+  const detectorName = o.detector ?? DEFAULT_DETECTOR[protocol];
   const detector = getDetector(detectorName);
-  const loco = args.options['loco'] === true;
-  if (loco && protocol !== 'nab') throw new UsageError('--loco applies to --protocol nab');
-  const locoMake = loco ? locoLabeller(detectorName) : undefined;
-  const filterOpt = args.options['filter'];
-  const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
-  if (protocol === 'nab' && args.options['holdout'] === true) throw new UsageError('--holdout applies to --protocol argos');
+  const locoMake = o.loco ? locoLabeller(detectorName) : undefined;
+  const filter = o.filter;
   const t0 = performance.now();
   io.err(`loading ${data} with labels ${labels}`);
   const corpus = await loadCorpus(data, labels, filter ? { filter } : {});
@@ -83,12 +71,11 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
       if (!l) memo.set(s, (l = rawBase(s, ctx)));
       return l;
     };
-    const train = providerOption(args, 'train');
-    const holdout = args.options['holdout'] === true;
-    const cross = args.options['cross'] === true;
-    if (cross && !(holdout && train)) throw new UsageError('--cross needs --holdout and --train');
+    const train = o.train;
+    const holdout = o.holdout === true;
+    const cross = o.cross === true;
     // Training defaults for this base detector (BASE_TRAIN_DEFAULTS), under what the user passed.
-    const userOptions = { ...trainDefaultsFor(detectorName), ...trainOptionsFrom(args), signal: io.signal };
+    const userOptions = { ...trainDefaultsFor(detectorName), ...trainOptionsOf(o), signal: io.signal };
     const runs: Array<{ options: Partial<TrainOptions>; reports: SeriesTrainingReport[] }> = [];
     const trainingRun = train ? createTrainingRun({ registry: new Registry(), provider: train, signal: io.signal }) : undefined;
     const factory = (options: Partial<TrainOptions>) => {
@@ -101,11 +88,6 @@ export async function runEval(args: ParsedArgs, io: CliIo): Promise<EvalResult> 
     let reports: SeriesTrainingReport[] = [];
     const evalOpts = { trainFraction: ARGOS_TRAIN_FRACTION, onProgress: progress(io, 'argos'), signal: io.signal };
     if (holdout) {
-      if (train) {
-        for (const k of ['gate', 'min-support', 'validation', 'fp-evidence', 'fp-relative', 'range-rules']) {
-          if (args.options[k] !== undefined) throw new UsageError(`--holdout chooses --${k} on the tuning half (grid of ${HOLDOUT_GRID.length}); do not pass it`);
-        }
-      }
       const h = await runArgosHoldout(corpus, { name: detector.name, base }, train ? factory : undefined, {
         ...evalOpts,
         cross,
@@ -154,39 +136,9 @@ export function outPaths(out: string): { json: string; md: string } {
 
 const evalCommand: CliCommand = {
   name: 'eval',
-  summary: 'Score an anomaly detector on a labelled corpus (NAB score or Argos F1 protocol)',
+  summary: evalSpec.summary,
   usage: '[--data DIR] [--labels FILE] [--protocol argos|nab] [--detector NAME] [--loco] [--filter TEXT]... [--out FILE] [--json]',
-  options: [
-    { name: 'data', type: 'string', placeholder: 'DIR', description: 'folder of timestamp,value CSVs (default: NAB data under PANOPTES_DATASETS)' },
-    { name: 'labels', type: 'string', placeholder: 'FILE', description: 'labels in NAB combined_windows.json or combined_labels.json format (default: NAB combined_windows.json)' },
-    { name: 'protocol', type: 'string', default: 'nab', placeholder: 'argos|nab', description: 'nab: NAB score per profile; argos: 70/30 split, point and event F1' },
-    {
-      name: 'detector',
-      type: 'string',
-      placeholder: 'NAME',
-      description: `detector to score — ${detectorList()} (default: ${DEFAULT_DETECTOR.nab})`,
-    },
-    { name: 'loco', type: 'boolean', description: `nab protocol, detector ${DEFAULT_DETECTOR.nab}: also score leave-one-category-out (each category with settings chosen on the others over a ${ENSEMBLE_LOCO_GRID.length}-point grid)` },
-    { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'only series whose path contains TEXT (repeatable)' },
-    { name: 'out', type: 'string', placeholder: 'FILE', description: 'also write FILE.json and FILE.md reports' },
-    { name: 'train', type: 'string', placeholder: 'offline|openai', description: 'argos protocol: train Argos rules per series on its train split with this provider and report rules and base+rules' },
-    { name: 'seed', type: 'number', placeholder: 'N', description: 'with --train: seed of the chunk sampler (default 1)' },
-    { name: 'iterations', type: 'number', placeholder: 'N', description: 'with --train: training iterations per series (default 10)' },
-    { name: 'candidates', type: 'number', placeholder: 'N', description: 'with --train: candidate rules asked per iteration (default 4)' },
-    { name: 'min-support', type: 'number', placeholder: 'N', description: 'with --train: event-level mistakes a kept rule must fix on the fit split (default 1)' },
-    { name: 'validation', type: 'string', placeholder: 'FRACTION', description: 'with --train: share of the train split held out for the accuracy guarantee (default 0.3)' },
-    { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'with --train: publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there (improves) (default: improves with --detector ensemble, proven-vetoes otherwise)' },
-    { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'with --train: keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
-    { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'with --train, offline: no absolute `value < c` FP rule, only vetoes relative to the recent past (default: off with --detector ensemble, on otherwise)' },
-    { name: 'range-recent', type: 'number', placeholder: 'N', description: 'with --train: range rules also ask for a new extreme of the last N samples (`value > hi and value >= max(N samples)`); 0: off (default: 288 with --detector ensemble, 0 otherwise)' },
-    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'with --train: also publish `value > hi` (above) and also `value < lo` (both) (default: above with --detector ensemble, both otherwise), hi/lo just beyond the fit split\'s normal range, when they raise no alarm on a normal row of the training split' },
-    {
-      name: 'holdout',
-      type: 'boolean',
-      description: 'argos protocol: split the series in a tuning and a reporting half (fixed hash of the path); with --train, gate/validation/fp-evidence/fp-relative/range-rules are chosen on the tuning half (min-support 1); the summary is the reporting half\'s',
-    },
-    { name: 'cross', type: 'boolean', description: 'with --holdout --train: also choose on the reporting half and report on the tuning half (2-fold); the summary covers every series, each reported with options chosen on the other half' },
-  ],
+  options: evalSpec.cliOptions(),
   help: [
     'Examples:',
     '  panoptes eval --protocol nab                 # NAB score of the default detector on the full corpus',
@@ -198,8 +150,9 @@ const evalCommand: CliCommand = {
     '  panoptes eval --protocol argos --filter real --train offline --holdout --cross   # 2-fold: each half reported with options chosen on the other',
   ].join('\n'),
   async run(args, io) {
-    const result = await runEval(args, io);
-    const out = str(args, 'out');
+    const o = evalOptionsFrom(args);
+    const result = await runEval(o, io);
+    const out = o.out;
     if (out) {
       const p = outPaths(out);
       await mkdir(dirname(p.json), { recursive: true });
@@ -215,27 +168,9 @@ const evalCommand: CliCommand = {
 
 const trainCommand: CliCommand = {
   name: 'train',
-  summary: 'Train explainable anomaly rules (Argos agents, offline or an LLM) and write a rule file',
+  summary: trainSpec.summary,
   usage: '--data DIR|FILE --labels FILE --out FILE [--provider offline|openai] [--seed N] [--iterations N] [--base ensemble|ewma|robust-z] [--report FILE] [--gate proven-vetoes|at-least|improves] [--json]',
-  options: [
-    { name: 'data', type: 'string', placeholder: 'DIR|FILE', required: true, description: 'a timestamp,value CSV, or a folder of them (keys relative to it, as in the label file)' },
-    { name: 'labels', type: 'string', placeholder: 'FILE', required: true, description: 'labels in NAB combined_windows.json or combined_labels.json format' },
-    { name: 'out', type: 'string', placeholder: 'FILE', required: true, description: 'rule file to write (YAML, read by rules check / rules publish)' },
-    { name: 'report', type: 'string', placeholder: 'FILE', description: 'also write the training report as FILE.json and FILE.md' },
-    { name: 'provider', type: 'string', placeholder: 'offline|openai', description: 'who plays the agents (default: openai when OPENAI_API_KEY is set, else offline)' },
-    { name: 'base', type: 'string', default: DEFAULT_BASE_DETECTOR, placeholder: baseDetectorNames.join('|'), description: 'base detector the rules are combined with' },
-    { name: 'seed', type: 'number', default: 1, placeholder: 'N', description: 'seed of the chunk sampler (same data + seed = same rules offline)' },
-    { name: 'iterations', type: 'number', default: 10, placeholder: 'N', description: 'training iterations per series' },
-    { name: 'candidates', type: 'number', default: 4, placeholder: 'N', description: 'candidate rules asked per iteration (top-k)' },
-    { name: 'min-support', type: 'number', default: 1, placeholder: 'N', description: 'event-level mistakes (net) a kept rule must fix on the fit split' },
-    { name: 'gate', type: 'string', placeholder: 'proven-vetoes|at-least|improves', description: 'publish rules that do not lose on the validation split, FP rules only if they remove a false alarm there (proven-vetoes); or any that do not lose (at-least); or only rule sets that improve there (improves) (default: improves with --base ensemble, proven-vetoes otherwise)' },
-    { name: 'fp-evidence', type: 'string', placeholder: 'on|off', description: 'keep an FP rule only if the fit split has a detected event it keeps detecting (default off)' },
-    { name: 'fp-relative', type: 'string', placeholder: 'on|off', description: 'offline provider: no absolute `value < c` FP rule, only vetoes relative to the recent past (default: off with --base ensemble, on otherwise)' },
-    { name: 'range-recent', type: 'number', placeholder: 'N', description: 'range rules also ask for a new extreme of the last N samples (`value > hi and value >= max(N samples)`); 0: off (default: 288 with --base ensemble, 0 otherwise)' },
-    { name: 'range-rules', type: 'string', placeholder: 'off|above|both', description: 'after the agents: `value > hi` (above) and also `value < lo` (both) (default: above with --base ensemble, both otherwise), hi/lo just beyond the fit split\'s normal range, published when they raise no alarm on a normal row of fit or validation' },
-    { name: 'validation', type: 'string', default: '0.3', placeholder: 'FRACTION', description: 'share of each series held out at its end: rules are published only if base+rules scores at least the base there' },
-    { name: 'filter', type: 'string[]', placeholder: 'TEXT', description: 'with a folder: only series whose path contains TEXT (repeatable)' },
-  ],
+  options: trainSpec.cliOptions(),
   help: [
     'Each series is split: the first 70% (fit) is what the agents see; the last 30% (validation) decides',
     'whether the rules are published (base+rules must score at least the base alone there, and FP rules must',
@@ -248,3 +183,5 @@ const trainCommand: CliCommand = {
 };
 
 export const commands: CliCommand[] = [evalCommand, trainCommand];
+
+export const readmeSections: ReadmeSections = { 'eval-options': () => evalSpec.markdown(), 'train-options': () => trainSpec.markdown() };

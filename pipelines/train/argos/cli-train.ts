@@ -8,7 +8,6 @@ import { dirname, resolve, sep } from 'node:path';
 import { Registry } from 'prom-client';
 import { InputError, UsageError } from '../../core/errors.ts';
 import type { CliIo, ParsedArgs } from '../../core/cli-types.ts';
-import { DEFAULT_BASE_DETECTOR, baseDetectorNames } from '../../detect/index.ts';
 import { loadCorpus } from '../data/corpus.ts';
 import { parseLabelFile } from '../data/labels.ts';
 import { windowsToPointLabels } from '../data/series.ts';
@@ -18,67 +17,9 @@ import type { TrainingReport } from './report.ts';
 import { renderTrainingMarkdown } from './report.ts';
 import { renderRuleFile } from './rule-output.ts';
 import { createTrainingRun } from './run.ts';
-import { RANGE_MODES, trainDefaultsFor, trainSeries } from './trainer.ts';
-import type { SeriesTrainingResult, TrainOptions } from './trainer.ts';
-
-export function intOption(args: ParsedArgs, key: string, min: number): number | undefined {
-  const v = args.options[key];
-  if (v === undefined) return undefined;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${key}: expected an integer >= ${min}, got "${String(v)}"`);
-  return n;
-}
-
-export function providerOption(args: ParsedArgs, key: string): 'offline' | 'openai' | undefined {
-  const v = args.options[key];
-  if (v === undefined) return undefined;
-  if (v !== 'offline' && v !== 'openai') throw new UsageError(`--${key}: expected "offline" or "openai", got "${String(v)}"`);
-  return v;
-}
-
-export function onOffOption(args: ParsedArgs, key: string): boolean | undefined {
-  const v = args.options[key];
-  if (v === undefined) return undefined;
-  if (v !== 'on' && v !== 'off') throw new UsageError(`--${key}: expected "on" or "off", got "${String(v)}"`);
-  return v === 'on';
-}
-
-/** Common training flags of `train` and `eval --train`. */
-export function trainOptionsFrom(args: ParsedArgs): Partial<TrainOptions> {
-  const o: Partial<TrainOptions> = {};
-  const seed = intOption(args, 'seed', 0);
-  const iterations = intOption(args, 'iterations', 1);
-  const candidates = intOption(args, 'candidates', 1);
-  const minSupport = intOption(args, 'min-support', 1);
-  if (minSupport !== undefined) o.minSupport = minSupport;
-  if (seed !== undefined) o.seed = seed;
-  if (iterations !== undefined) o.iterations = iterations;
-  if (candidates !== undefined) o.candidates = candidates;
-  const fpEvidence = onOffOption(args, 'fp-evidence');
-  if (fpEvidence !== undefined) o.fpEvidence = fpEvidence;
-  const fpRelative = onOffOption(args, 'fp-relative');
-  if (fpRelative !== undefined) o.fpRelative = fpRelative;
-  const range = args.options['range-rules'];
-  if (range !== undefined) {
-    const mode = RANGE_MODES.find((m) => m === range);
-    if (!mode) throw new UsageError(`--range-rules: expected ${RANGE_MODES.map((m) => `"${m}"`).join(', ')}, got "${String(range)}"`);
-    o.rangeRules = mode;
-  }
-  const recent = intOption(args, 'range-recent', 0);
-  if (recent !== undefined) o.rangeRecent = recent;
-  const gate = args.options['gate'];
-  if (gate !== undefined) {
-    if (gate !== 'improves' && gate !== 'at-least' && gate !== 'proven-vetoes') throw new UsageError(`--gate: expected "at-least", "proven-vetoes" or "improves", got "${String(gate)}"`);
-    o.gate = gate;
-  }
-  const v = args.options['validation'];
-  if (v !== undefined) {
-    const x = Number(v);
-    if (!(x > 0 && x < 1)) throw new UsageError(`--validation: expected a fraction in (0, 1), got "${String(v)}"`);
-    o.validationFraction = x;
-  }
-  return o;
-}
+import { trainDefaultsFor, trainSeries } from './trainer.ts';
+import type { SeriesTrainingResult } from './trainer.ts';
+import { trainOptionsOf, trainSpec } from '../spec.ts';
 
 /** `--data` as a folder, or one CSV whose path ends with a key of the label file. */
 async function loadTrainingData(data: string, labels: string, filter: string[] | undefined): Promise<LabelledSeries[]> {
@@ -105,20 +46,11 @@ async function loadTrainingData(data: string, labels: string, filter: string[] |
 }
 
 export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
-  const str = (k: string): string | undefined => (typeof args.options[k] === 'string' ? (args.options[k] as string) : undefined);
-  const data = str('data');
-  const labels = str('labels');
-  const out = str('out');
-  if (!data) throw new UsageError('train needs --data DIR|FILE');
-  if (!labels) throw new UsageError('train needs --labels FILE');
-  if (!out) throw new UsageError('train needs --out FILE (the rule file to write)');
-  const baseName = str('base') ?? DEFAULT_BASE_DETECTOR;
-  if (!(baseDetectorNames as readonly string[]).includes(baseName)) throw new UsageError(`--base: expected one of ${baseDetectorNames.join(', ')}, got "${baseName}"`);
-  const provider = providerOption(args, 'provider');
-  const filterOpt = args.options['filter'];
-  const filter = Array.isArray(filterOpt) ? filterOpt : typeof filterOpt === 'string' ? [filterOpt] : undefined;
+  const o = trainSpec.fromArgs(args);
+  const { data, labels, out, provider, filter } = o;
+  const baseName = o.base;
   // Defaults for this base detector (BASE_TRAIN_DEFAULTS), under what the user passed.
-  const options = { ...trainDefaultsFor(baseName), ...trainOptionsFrom(args) };
+  const options = { ...trainDefaultsFor(baseName), ...trainOptionsOf(o) };
   const t0 = performance.now();
   io.err(`loading ${data} with labels ${labels}`);
   const corpus = await loadTrainingData(data, labels, filter);
@@ -161,7 +93,7 @@ export async function runTrain(args: ParsedArgs, io: CliIo): Promise<number> {
   );
   await mkdir(dirname(resolve(out)), { recursive: true });
   await writeFile(out, ruleText);
-  const reportPath = str('report');
+  const reportPath = o.report;
   let paths: { json: string; md: string } | undefined;
   if (reportPath) {
     const b = reportPath.replace(/\.(json|md)$/, '');

@@ -86,7 +86,7 @@ test('train rejects bad usage with the flag named', async () => {
   );
   await assert.rejects(
     cmd('train').run(args({ data: nab.data, labels: nab.labels, out: '/tmp/x.yaml', 'range-rules': 'maybe' }), t.io),
-    (e: unknown) => e instanceof UsageError && /--range-rules: expected "off", "above", "both", got "maybe"/.test(e.message),
+    (e: unknown) => e instanceof UsageError && /--range-rules: expected one of off, above, both, got "maybe"/.test(e.message),
   );
   await assert.rejects(
     cmd('eval').run(args({ protocol: 'argos', train: 'offline', holdout: true, 'range-rules': 'off' }), t.io),
