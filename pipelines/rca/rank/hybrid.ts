@@ -12,9 +12,12 @@
  *   smaller of its marginal score and its attribution residual (what its causal parents leave
  *   unexplained), so a change passed on from upstream is not taken for a change of its own.
  *   Metrics with no known bad direction (traffic, requests) are not evidence.
+ *   A series present in fewer than `minSupport` of the normal rows is not evidence either.
  * - Structure: traversal on the component graph, from the target up through anomalous components
  *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
- *   its marginal score is at least `explainRatio` of the other's evidence. Ranking, in tiers: (1) roots: reached anomalous components with no
+ *   its marginal score is at least `explainRatio` of the other's evidence, or — when the other's
+ *   evidence is a failure ratio — when it failed at least `explainRatio` as many requests beyond
+ *   normal (`countFailures`). Ranking, in tiers: (1) roots: reached anomalous components with no
  *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
  *   of a root that are NOT anomalous — a fault that barely shows on its own component still sits
  *   there, and nothing else explains the root's anomaly (those whose series went missing at the
@@ -229,7 +232,9 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
     return fc.excess > 0 && fp.excess >= o.explainRatio * fc.excess;
   };
-  const explains = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap) || byCount(p, c);
+  const byScore = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
+  const explains = (p: string, c: string) => byScore(p, c) || byCount(p, c);
+  const explainer = (p: string, c: string) => (byScore(p, c) ? p : `${p} (failed ${failuresOf.get(p)!.excess.toFixed(1)} requests beyond normal against ${c}'s ${failuresOf.get(c)!.excess.toFixed(1)})`);
   const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && explains(p, c))]));
   const roots = cands.filter((c) => connected(c) && anomalousUp.get(c)!.length === 0);
   const suspects = new Set<string>();
@@ -260,7 +265,7 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
         : suspects.has(c)
           ? `suspect: right upstream of root(s) ${roots.filter((r) => parents.get(r)?.has(c)).join(', ')}, ${strongest} (below ${o.threshold}); a fault that barely shows on its own component would look like this`
           : connected(c)
-            ? `anomalous (${strongest}), but ${anomalousUp.get(c)!.join(', ')} upstream is comparably anomalous and explains it`
+            ? `anomalous (${strongest}), but ${anomalousUp.get(c)!.map((p) => explainer(p, c)).join(', ')} upstream is comparably anomalous and explains it`
             : anomalous(c)
               ? `anomalous (${strongest}), but every path to ${targetComp} passes a component that is not`
               : `upstream of ${targetComp} (${dist.get(c)} hop${dist.get(c) === 1 ? '' : 's'}), ${strongest}`;
