@@ -16,8 +16,8 @@
  * - Structure: traversal on the component graph, from the target up through anomalous components
  *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
  *   its marginal score is at least `explainRatio` of the other's evidence, or — when the other's
- *   evidence is a failure ratio — when it failed at least `explainRatio` as many requests beyond
- *   normal (`countFailures`). Ranking, in tiers: (1) roots: reached anomalous components with no
+ *   evidence is a failure ratio — when it failed more requests beyond normal than the other did
+ *   (`countFailures`). Ranking, in tiers: (1) roots: reached anomalous components with no
  *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
  *   of a root that are NOT anomalous — a fault that barely shows on its own component still sits
  *   there, and nothing else explains the root's anomaly (those whose series went missing at the
@@ -48,7 +48,7 @@ export interface HybridOptions {
   explainCap: number;
   /** A series is evidence only when it has a value in at least this share of the normal rows (0: any series with a model). */
   minSupport: number;
-  /** Failure ratios (availability, errors) with a request count are also compared as failed requests in the explain test. */
+  /** Failure ratios (availability, errors) with a request count are also compared as failed requests in the explain test (upstream failed more). */
   countFailures: boolean;
 }
 
@@ -223,14 +223,17 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
   // wobble of a shared database does not explain a service's own large change.
   // p's marginal change against what c's own causes leave unexplained (c's evidence).
   const score = (c: string) => ev.get(c)?.score ?? 0;
-  // When c's evidence is a failure ratio, p also explains it by failed requests: p failed at
-  // least `explainRatio` of the requests c failed beyond normal (scores of ratios over different
-  // volumes are not comparable: 2 of 24 is −8 points, 21 of 1013 is −2).
+  // When c's evidence is a failure ratio, p also explains it by failed requests: p failed MORE
+  // requests beyond normal than c did (scores of ratios over different volumes are not comparable:
+  // 2 of 24 is −8 points, 21 of 1013 is −2). Not "as many": a callee counts the failed calls its
+  // callers make, so failures that could all be c's own calls (a misconfigured service sending
+  // bad queries) say nothing about which of the two is behind them; failing more than c sent
+  // does (p fails for others too).
   const byCount = (p: string, c: string): boolean => {
     const fc = failuresOf.get(c);
     const fp = failuresOf.get(p);
     if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
-    return fc.excess > 0 && fp.excess >= o.explainRatio * fc.excess;
+    return fc.excess > 0 && fp.excess > fc.excess;
   };
   const byScore = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
   const explains = (p: string, c: string) => byScore(p, c) || byCount(p, c);
