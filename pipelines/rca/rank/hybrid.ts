@@ -82,7 +82,7 @@ export function excessFailures(normal: Frame, failure: Frame, ratioId: string, v
   const v = failure.series.get(ratioId)?.[row];
   const q = failure.series.get(volumeId)?.[row];
   if (v === undefined || q === undefined || !Number.isFinite(v) || !Number.isFinite(q)) return null;
-  const percent = Math.max(v, ...nr.filter(Number.isFinite)) > 1;
+  const percent = nr.reduce((m, x) => (Number.isFinite(x) && x > m ? x : m), v) > 1;
   const unit = percent ? 100 : 1;
   const failed = (r: number, vol: number) => Math.max(0, kind === 'success' ? 1 - r / unit : r / unit) * Math.max(0, vol);
   const base: number[] = [];
@@ -261,7 +261,9 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const node = e.series ?? g ?? target;
     const tier = tierOf(c);
     const missing = vanished.get(c)!.length > 0 ? `; ${vanished.get(c)!.slice(0, 3).join(', ')} missing at the analysed row though always there before` : '';
-    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}` : `no signal of its own${missing}`;
+    const ignored = [...sparse].filter((id) => splitNodeId(id).component === c && (at.get(id) ?? 0) >= o.threshold);
+    const sparseNote = ignored.length > 0 ? `; ${ignored.slice(0, 3).map((id) => `${id} (${(at.get(id) ?? 0).toFixed(1)})`).join(', ')} not counted: values in fewer than ${Math.round(o.minSupport * 100)} % of the normal rows` : '';
+    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}${sparseNote}` : `no signal of its own${missing}${sparseNote}`;
     const why =
       tier === 1
         ? `root: anomalous (${strongest}) and nothing upstream of it is`
