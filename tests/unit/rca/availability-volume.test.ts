@@ -89,6 +89,9 @@ test('a dependency called now and then is not evidence: its handful of normal va
   const after = rank(nf, ff, calls, {});
   assert.equal(after.causes[0]!.component, 'search');
   assert.match(after.causes[0]!.evidence.at(-1)!.detail, /^hybrid: root: anomalous \(strongest signal search:errors/);
+  // Still a candidate, and its explanation says why its latency did not count.
+  const images = after.causes.find((c) => c.component === 'images')!;
+  assert.match(images.evidence.at(-1)!.detail, /images:latency \(\d+\.\d\) not counted: values in fewer than 50 % of the normal rows/);
 });
 
 test('equal failed counts of a caller and its database do not move the cause to the database', () => {
