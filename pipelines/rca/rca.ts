@@ -132,7 +132,7 @@ export function rankCauses(req: RankRequest): RankOutcome {
       .sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
     note = `${req.target} is not in ${graph ? `graph ${graph.version}` : 'any graph'}: ranked by anomaly evidence alone, paths are not causal`;
   } else {
-    if (method === 'hybrid') cands = hybridRank(idx, req.target, at, normal, failure, row, { ...defaultHybridOptions, threshold: opts.componentThreshold, explainRatio: opts.explainRatio, explainCap: opts.explainCap > 0 ? opts.explainCap : Infinity, residual: opts.residualEvidence });
+    if (method === 'hybrid') cands = hybridRank(idx, req.target, at, normal, failure, row, { ...defaultHybridOptions, threshold: opts.componentThreshold, explainRatio: opts.explainRatio, explainCap: opts.explainCap > 0 ? opts.explainCap : Infinity, residual: opts.residualEvidence, minSupport: opts.minSupport, countFailures: opts.countFailures });
     else if (method === 'traversal') cands = traversalRank(idx, req.target, at, opts.nodeThreshold);
     else if (method === 'random-walk') cands = randomWalkRank(idx, req.target, at, normal, failure, row, opts.nodeThreshold);
     else cands = attributionRank(idx, req.target, normal, failure, row, at, opts.nodeThreshold);

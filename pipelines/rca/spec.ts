@@ -17,6 +17,8 @@ export const rankSpec = defineSpec(
     explainRatio: f.number({ doc: 'hybrid: an anomalous component upstream explains another only when its evidence is at least this share of the other\'s.', default: 0.5, min: 0 }),
     explainCap: f.number({ doc: 'hybrid: scores are compared in the explain test only up to this many robust SDs (0: no cap).', default: 0, min: 0, advanced: true }),
     residualEvidence: f.boolean({ doc: 'hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual.', default: true, advanced: true }),
+    minSupport: f.number({ doc: 'hybrid: a series is evidence only when it has a value in at least this share of the normal rows (a dependency called now and then has no basis for normal).', default: 0.5, min: 0, max: 1, advanced: true }),
+    countFailures: f.boolean({ doc: 'hybrid: a failure ratio (availability, errors) with a request count is also compared as failed requests in the explain test (the upstream component explains when it failed more).', default: true, advanced: true }),
     maxCauses: f.int({ doc: 'Causes returned at most.', default: 10, min: 1, advanced: true }),
     row: f.enum(['peak', 'first'] as const, { doc: 'Row of the incident window analysed: the target\'s peak, or the first row where it is anomalous.', default: 'peak', advanced: true }),
     discountPreexisting: f.boolean({ doc: 'A non-target node\'s score is reduced by its highest score before the incident start.', default: true, advanced: true }),

@@ -33,6 +33,10 @@ export function defaultGrid(): TuneConfig[] {
       for (const explainRatio of [0.1, 0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold, explainRatio, residualEvidence } });
   // Added after the first report (see pipelines/rca/README.md): a cap on the scores the explain test compares.
   for (const explainCap of [10, 30]) for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio, residualEvidence: true, explainCap } });
+  // The two rules set on principle (README: sparse series, failed requests), switched off, for comparison.
+  out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, countFailures: false } });
+  out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, minSupport: 0 } });
+  out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, countFailures: false, minSupport: 0 } });
   return out;
 }
 

@@ -12,9 +12,12 @@
  *   smaller of its marginal score and its attribution residual (what its causal parents leave
  *   unexplained), so a change passed on from upstream is not taken for a change of its own.
  *   Metrics with no known bad direction (traffic, requests) are not evidence.
+ *   A series present in fewer than `minSupport` of the normal rows is not evidence either.
  * - Structure: traversal on the component graph, from the target up through anomalous components
  *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
- *   its marginal score is at least `explainRatio` of the other's evidence. Ranking, in tiers: (1) roots: reached anomalous components with no
+ *   its marginal score is at least `explainRatio` of the other's evidence, or — when the other's
+ *   evidence is a failure ratio — when it failed more requests beyond normal than the other did
+ *   (`countFailures`). Ranking, in tiers: (1) roots: reached anomalous components with no
  *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
  *   of a root that are NOT anomalous — a fault that barely shows on its own component still sits
  *   there, and nothing else explains the root's anomaly (those whose series went missing at the
@@ -43,9 +46,51 @@ export interface HybridOptions {
   explainRatio: number;
   /** Scores are compared in the explain test only up to this cap (robust SDs): beyond it both are "certainly anomalous". */
   explainCap: number;
+  /** A series is evidence only when it has a value in at least this share of the normal rows (0: any series with a model). */
+  minSupport: number;
+  /** Failure ratios (availability, errors) with a request count are also compared as failed requests in the explain test (upstream failed more). */
+  countFailures: boolean;
 }
 
-export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5, explainCap: Infinity };
+export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5, explainCap: Infinity, minSupport: 0.5, countFailures: true };
+
+/** A failure ratio: a success share (availability) or a failure share (errors); anything else is not. */
+function failureRatioKind(metric: string): 'success' | 'failure' | null {
+  const m = metric.toLowerCase();
+  if (/(availability|success)/.test(m)) return 'success';
+  if (/(error|fail)/.test(m) && !/(count|total)/.test(m)) return 'failure';
+  return null;
+}
+
+/** The request count (or rate) series of a component, when the telemetry has one. */
+function volumeSeries(ids: readonly string[]): string | null {
+  return ids.filter((id) => /^(requests|traffic|throughput|calls)$/i.test(splitNodeId(id).metric)).sort()[0] ?? null;
+}
+
+/**
+ * Failed requests of a component at a row beyond its normal median, from a failure ratio and the
+ * request volume: (share failed) × requests. A ratio is in percent when its values exceed 1.
+ * What a callee passes to its callers is failed requests, not percentage points: a load balancer
+ * that forwarded 24 requests and failed 2 of them (−8 points) is explained by the service behind
+ * it failing 21 of 1013 (−2 points). Null when the component has no ratio or no volume.
+ */
+export function excessFailures(normal: Frame, failure: Frame, ratioId: string, volumeId: string, row: number): number | null {
+  const kind = failureRatioKind(splitNodeId(ratioId).metric);
+  if (!kind) return null;
+  const nr = normal.series.get(ratioId) ?? [];
+  const nv = normal.series.get(volumeId) ?? [];
+  const v = failure.series.get(ratioId)?.[row];
+  const q = failure.series.get(volumeId)?.[row];
+  if (v === undefined || q === undefined || !Number.isFinite(v) || !Number.isFinite(q)) return null;
+  const percent = nr.reduce((m, x) => (Number.isFinite(x) && x > m ? x : m), v) > 1;
+  const unit = percent ? 100 : 1;
+  const failed = (r: number, vol: number) => Math.max(0, kind === 'success' ? 1 - r / unit : r / unit) * Math.max(0, vol);
+  const base: number[] = [];
+  for (let i = 0; i < Math.min(nr.length, nv.length); i++) if (Number.isFinite(nr[i]!) && Number.isFinite(nv[i]!)) base.push(failed(nr[i]!, nv[i]!));
+  if (base.length === 0) return null;
+  base.sort((a, b) => a - b);
+  return Math.max(0, failed(v, q) - base[base.length >> 1]!);
+}
 
 interface CompEvidence {
   comp: string;
@@ -93,9 +138,22 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
   const cands = [targetComp, ...[...dist.keys()].sort()];
   const candSet = new Set(cands);
   const seriesOf = new Map<string, string[]>(cands.map((c) => [c, []]));
+  const allOf = new Map<string, string[]>(cands.map((c) => [c, []]));
+  // A series seen in only a few normal rows (a dependency called now and then) has no basis for
+  // "normal": its model is fitted on a handful of values and its score is not evidence.
+  const normalRows = normal.timestamps.length;
+  const sparse = new Set<string>();
   for (const id of at.keys()) {
     const c = splitNodeId(id).component;
-    if (candSet.has(c) && metricDirection(splitNodeId(id).metric) !== 'both') seriesOf.get(c)!.push(id);
+    if (!candSet.has(c)) continue;
+    allOf.get(c)!.push(id);
+    if (metricDirection(splitNodeId(id).metric) === 'both') continue;
+    const present = (normal.series.get(id) ?? []).filter(Number.isFinite).length;
+    if (normalRows > 0 && present < o.minSupport * normalRows) {
+      sparse.add(id);
+      continue;
+    }
+    seriesOf.get(c)!.push(id);
   }
   const ev = new Map<string, CompEvidence>();
   /** The component's strongest marginal score (any series): what makes it anomalous and lets the walk pass. */
@@ -114,6 +172,20 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
       if (s > best.score) best = { comp: c, score: s, series: id, marginal: m };
     }
     ev.set(c, best);
+  }
+  // Failed requests beyond normal, per component, from its failure ratios and request volume.
+  const failuresOf = new Map<string, { ratio: string; excess: number }>();
+  if (o.countFailures) {
+    for (const c of cands) {
+      const vol = volumeSeries(allOf.get(c)!);
+      if (!vol) continue;
+      let best: { ratio: string; excess: number } | null = null;
+      for (const id of seriesOf.get(c)!.filter((x) => failureRatioKind(splitNodeId(x).metric)).sort()) {
+        const e = excessFailures(normal, failure, id, vol, row);
+        if (e !== null && (!best || e > best.excess)) best = { ratio: id, excess: e };
+      }
+      if (best) failuresOf.set(c, best);
+    }
   }
   // Series that were there in normal data and are missing at the analysed row: the process
   // restarted or stopped reporting. Not a score (missing data is common), but it orders suspects.
@@ -151,7 +223,22 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
   // wobble of a shared database does not explain a service's own large change.
   // p's marginal change against what c's own causes leave unexplained (c's evidence).
   const score = (c: string) => ev.get(c)?.score ?? 0;
-  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap))]));
+  // When c's evidence is a failure ratio, p also explains it by failed requests: p failed MORE
+  // requests beyond normal than c did (scores of ratios over different volumes are not comparable:
+  // 2 of 24 is −8 points, 21 of 1013 is −2). Not "as many": a callee counts the failed calls its
+  // callers make, so failures that could all be c's own calls (a misconfigured service sending
+  // bad queries) say nothing about which of the two is behind them; failing more than c sent
+  // does (p fails for others too).
+  const byCount = (p: string, c: string): boolean => {
+    const fc = failuresOf.get(c);
+    const fp = failuresOf.get(p);
+    if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
+    return fc.excess > 0 && fp.excess > fc.excess;
+  };
+  const byScore = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
+  const explains = (p: string, c: string) => byScore(p, c) || byCount(p, c);
+  const explainer = (p: string, c: string) => (byScore(p, c) ? p : `${p} (failed ${failuresOf.get(p)!.excess.toFixed(1)} requests beyond normal against ${c}'s ${failuresOf.get(c)!.excess.toFixed(1)})`);
+  const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && explains(p, c))]));
   const roots = cands.filter((c) => connected(c) && anomalousUp.get(c)!.length === 0);
   const suspects = new Set<string>();
   for (const r of roots) for (const p of parents.get(r) ?? []) if (candSet.has(p) && !anomalous(p)) suspects.add(p);
@@ -174,14 +261,16 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const node = e.series ?? g ?? target;
     const tier = tierOf(c);
     const missing = vanished.get(c)!.length > 0 ? `; ${vanished.get(c)!.slice(0, 3).join(', ')} missing at the analysed row though always there before` : '';
-    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}` : `no signal of its own${missing}`;
+    const ignored = [...sparse].filter((id) => splitNodeId(id).component === c && (at.get(id) ?? 0) >= o.threshold);
+    const sparseNote = ignored.length > 0 ? `; ${ignored.slice(0, 3).map((id) => `${id} (${(at.get(id) ?? 0).toFixed(1)})`).join(', ')} not counted: values in fewer than ${Math.round(o.minSupport * 100)} % of the normal rows` : '';
+    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}${sparseNote}` : `no signal of its own${missing}${sparseNote}`;
     const why =
       tier === 1
         ? `root: anomalous (${strongest}) and nothing upstream of it is`
         : suspects.has(c)
           ? `suspect: right upstream of root(s) ${roots.filter((r) => parents.get(r)?.has(c)).join(', ')}, ${strongest} (below ${o.threshold}); a fault that barely shows on its own component would look like this`
           : connected(c)
-            ? `anomalous (${strongest}), but ${anomalousUp.get(c)!.join(', ')} upstream is comparably anomalous and explains it`
+            ? `anomalous (${strongest}), but ${anomalousUp.get(c)!.map((p) => explainer(p, c)).join(', ')} upstream is comparably anomalous and explains it`
             : anomalous(c)
               ? `anomalous (${strongest}), but every path to ${targetComp} passes a component that is not`
               : `upstream of ${targetComp} (${dist.get(c)} hop${dist.get(c) === 1 ? '' : 's'}), ${strongest}`;

@@ -29,6 +29,10 @@ export interface RankOptions {
   explainCap: number;
   /** hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual. */
   residualEvidence: boolean;
+  /** hybrid: a series is evidence only when it has a value in at least this share of the normal rows. */
+  minSupport: number;
+  /** hybrid: failure ratios with a request count are also compared as failed requests in the explain test. */
+  countFailures: boolean;
   /** At most this many causes are returned. */
   maxCauses: number;
   /**
