@@ -36,7 +36,7 @@ const LANES = Number(process.env.PANOPTES_BENCH_RW_LANES ?? 2);
 const SERIES = 1000;
 const SAMPLES = 10;
 const HERE = dirname(fileURLToPath(import.meta.url));
-const RWLOAD_DIR = process.env.PANOPTES_RWLOAD_DIR ?? join(ROOT, '..', '..', 'shared', 'tools', 'rwload');
+const RWLOAD_DIR = process.env.PANOPTES_RWLOAD_DIR ?? join(ROOT, '..', 'shared', 'tools', 'rwload');
 const PROMETHEUS = '/usr/bin/prometheus';
 const CLK_TCK = 100;
 
