@@ -307,6 +307,12 @@ class FastConn implements Exchange {
   /** The exchange is over on both sides (answered, body read or skipped): the next request. */
   private next(): void {
     if (this.state === 'gone') return;
+    if (this.door.isClosing && (this.buf === null || this.buf.length === 0)) {
+      // The server is closing and nothing more was sent: close now, not after the idle timeout.
+      this.state = 'gone';
+      this.socket.destroy();
+      return;
+    }
     this.state = 'head';
     this.headers = {};
     if (this.socket.isPaused()) this.socket.resume();
