@@ -18,6 +18,11 @@
  * capacity = the median of those three goodputs), then 0.5×, 1×, 2×, 3×, 4× its capacity for
  * PANOPTES_BENCH_SECONDS (default 5 s, the first 1 s excluded). Only one server runs at a time.
  * PANOPTES_BENCH_LOADS and PANOPTES_BENCH_MULTIPLIERS narrow a run (e.g. `mlp-l-8` and `1,2`).
+ * To compare two revisions on a busy machine, where a capacity search measures the noise:
+ * PANOPTES_BENCH_CAPACITY=mlp-l-8:2303,all-1:6305 skips the search and sweeps multiples of the
+ * given capacities (e.g. a quiet run's), and PANOPTES_BENCH_BASELINE_ENCODING=binary drives the
+ * baseline with binary tensors (for a baseline revision that speaks them), so both servers see
+ * the same offered requests in the same run.
  *
  * Prints a markdown table ready to paste, the issue's goals met or not, and how long it took; writes docs/inference-bench.md, docs/inference-bench.json and
  * docs/inference-goodput.png (goodput and SLO attainment vs offered load). With
@@ -44,6 +49,14 @@ const POINT_S = Number(env('PANOPTES_BENCH_SECONDS', '5'));
 const PROBE_S = 2;
 const MULTIPLIERS = env('PANOPTES_BENCH_MULTIPLIERS', '0.5,1,2,3,4').split(',').map(Number);
 const BASELINE_REV = env('PANOPTES_BENCH_BASELINE_REV', '7848295');
+const BASELINE_ENCODING = env('PANOPTES_BENCH_BASELINE_ENCODING', 'json') === 'binary' ? 'binary' : 'json';
+/** PANOPTES_BENCH_CAPACITY=mlp-l-8:2303,all-1:6305: given capacities, no search. */
+const GIVEN_CAPACITY = new Map(
+  (process.env['PANOPTES_BENCH_CAPACITY'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])] as const),
+);
 
 interface Workload {
   key: string;
@@ -69,7 +82,7 @@ interface Config {
   capacityOf?: string;
 }
 const ALL_CONFIGS: Config[] = [
-  { key: 'baseline', label: `baseline ${BASELINE_REV} (JSON)`, server: 'baseline', policy: 'clockwork', encoding: 'json' },
+  { key: 'baseline', label: `baseline ${BASELINE_REV} (${BASELINE_ENCODING === 'json' ? 'JSON' : 'binary'})`, server: 'baseline', policy: 'clockwork', encoding: BASELINE_ENCODING },
   { key: 'clockwork-binary', label: 'this: clockwork, binary tensors', server: 'this', policy: 'clockwork', encoding: 'binary' },
   { key: 'clockwork-json', label: 'this: clockwork, JSON tensors', server: 'this', policy: 'clockwork', encoding: 'json' },
   { key: 'fifo-binary', label: 'this: FIFO, binary tensors', server: 'this', policy: 'fifo', encoding: 'binary', capacityOf: 'clockwork-binary' },
@@ -253,7 +266,10 @@ export async function run(): Promise<void> {
           await load(s.url, w, c.encoding, Math.min(200, w.probeFrom), 3, 0, 3);
           let cap: number;
           if (c.capacityOf) cap = caps.get(`${w.key}/${c.capacityOf}`) ?? NaN;
-          else {
+          else if (GIVEN_CAPACITY.has(w.key)) {
+            cap = GIVEN_CAPACITY.get(w.key)!;
+            probes.push(`${w.key} ${c.key}: capacity ${cap}/s given (PANOPTES_BENCH_CAPACITY), not measured`);
+          } else {
             const found = await capacity(s.url, w, c.encoding);
             cap = found.capacityRps;
             probes.push(`${w.key} ${c.key}: capacity ${Math.round(cap)}/s from probes ${found.probes}`);

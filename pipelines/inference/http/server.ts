@@ -20,7 +20,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -34,6 +34,8 @@ import { BodyError, HEADER_LENGTH, decodeBinaryBody, decodeJsonBody, encodeRespo
 import type { DecodedRequest } from './binary.ts';
 import { Door } from './door.ts';
 import type { DoorEstimate, Encoding } from './door.ts';
+import { FastDoor } from './fast-door.ts';
+import type { Exchange } from './fast-door.ts';
 import type { ParsePool } from './parse-pool.ts';
 import { repositoryIndexSchema } from './schema.ts';
 
@@ -46,6 +48,11 @@ export interface InferenceServerOptions {
   doorAdmission?: boolean;
   /** Parse JSON bodies of at least `parsePool.offloadBytes` on these worker threads. */
   parsePool?: ParsePool;
+  /**
+   * Read the hot route straight off the socket (http/fast-door.ts) instead of through node:http.
+   * Default true; false serves it through node:http (same door, same answers, dearer per request).
+   */
+  fastDoor?: boolean;
 }
 
 export interface InferenceServer {
@@ -86,10 +93,8 @@ function parameters(r: InferResult): Record<string, string | number | boolean> {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+function sendJson(ex: Exchange, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
+  ex.send(status, { 'content-type': JSON_TYPE, ...headers }, JSON.stringify(body));
 }
 
 function decodePart(s: string): string | undefined {
@@ -100,6 +105,38 @@ function decodePart(s: string): string | undefined {
   }
 }
 
+/** The door's view of a node:http request (connections node:http serves: see fast-door.ts). */
+class NodeExchange implements Exchange {
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {}
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+  send(status: number, headers: Record<string, string | number>, body: Buffer | string): void {
+    this.res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+    this.res.end(body);
+  }
+  readBody(limit: number, done: (body: Buffer | null) => void, gone: () => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    this.req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else if (!over) chunks.push(c);
+    });
+    this.req.on('error', gone);
+    this.req.on('close', gone);
+    this.req.on('end', () => done(over ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  }
+  get destroyed(): boolean {
+    return this.res.destroyed;
+  }
+}
+
 export function createInferenceServer(pool: InferencePool, registry: Registry, opts: InferenceServerOptions = {}): InferenceServer {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const auth = bearerAuth(opts.bearerToken);
@@ -107,27 +144,27 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
   const doorAdmission = opts.doorAdmission ?? true;
 
   /** 401 unless the request carries the token; true when it may go on. */
-  const authorized = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const a = auth.check(req.headers.authorization);
+  const authorized = (ex: Exchange): boolean => {
+    const a = auth.check(ex.header('authorization'));
     if (a === 'ok') return true;
-    sendJson(res, 401, { error: a === 'missing' ? 'credentials required: Authorization: Bearer <token>' : 'invalid credentials' }, { 'www-authenticate': auth.challenge });
+    sendJson(ex, 401, { error: a === 'missing' ? 'credentials required: Authorization: Bearer <token>' : 'invalid credentials' }, { 'www-authenticate': auth.challenge });
     return false;
   };
 
-  const refuse = (res: ServerResponse, status: number, error: string, extra: Record<string, unknown> = {}, headers: Record<string, string | number> = {}) =>
+  const refuse = (res: Exchange, status: number, error: string, extra: Record<string, unknown> = {}, headers: Record<string, string | number> = {}) =>
     sendJson(res, status, { error, ...extra }, { 'x-panoptes-status': status === 429 ? 'rejected' : 'error', ...headers });
 
   /** The hot path: door admission, body, decode, pool, answer. */
-  const infer = (req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): void => {
+  const infer = (res: Exchange, name: string, version: string | undefined): void => {
     const seen = nowMs();
     const model = pool.model(name);
     if (!model || (version !== undefined && version !== model.version))
       return refuse(res, 404, `model ${JSON.stringify(name)}${version !== undefined ? ` version ${JSON.stringify(version)}` : ''} is not served`);
     const served = model;
-    const declared = req.headers['content-length'];
+    const declared = res.header('content-length');
     const length = declared === undefined ? undefined : Number(declared);
     if (length !== undefined && length > bodyLimit) return refuse(res, 413, `request body of ${length} bytes is over the limit of ${bodyLimit} bytes`, {}, { connection: 'close' });
-    const hl = req.headers[HEADER_LENGTH];
+    const hl = res.header(HEADER_LENGTH);
     const headerLength = hl === undefined ? undefined : Number(hl);
     if (headerLength !== undefined && !(Number.isInteger(headerLength) && headerLength >= 2)) return refuse(res, 400, `${HEADER_LENGTH} must be a positive integer, got ${JSON.stringify(hl)}`);
     const enc: Encoding = headerLength === undefined ? 'json' : 'binary';
@@ -161,22 +198,11 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
         door.leave(est);
       }
     };
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > bodyLimit) over = true;
-      else if (!over) chunks.push(c);
-    });
-    req.on('error', leave);
-    req.on('close', leave);
-    req.on('end', () => {
-      if (over) {
+    res.readBody(bodyLimit, (body) => {
+      if (body === null) {
         leave();
         return refuse(res, 413, `request body over the limit of ${bodyLimit} bytes`, {}, { connection: 'close' });
       }
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const bytes = body.length;
       const run = (decoded: DecodedRequest): void => {
         const pending = pool.infer({
@@ -209,17 +235,17 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
       run(decoded);
       // run() checked the tensors synchronously (pool.infer): that is part of the parse.
       door.cost.observe(enc, bytes, performance.now() - t0);
-    });
+    }, leave);
   };
 
-  const answer = (res: ServerResponse, name: string, decoded: DecodedRequest, result: InferResult): void => {
+  const answer = (res: Exchange, name: string, decoded: DecodedRequest, result: InferResult): void => {
     if (res.destroyed) return;
     const id = decoded.id !== undefined ? { id: decoded.id } : {};
     const headers = { 'x-panoptes-status': result.status };
     if (result.status === 'ok') {
       const enc = encodeResponse({ model_name: name, model_version: result.version, ...id, parameters: parameters(result) }, result.outputs, decoded.binaryOutputs);
-      res.writeHead(200, { ...enc.headers, ...headers });
-      res.end(enc.body);
+      const { 'content-length': _length, ...encHeaders } = enc.headers;
+      res.send(200, { ...encHeaders, ...headers }, enc.body);
       return;
     }
     const error =
@@ -227,25 +253,41 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
     sendJson(res, statusCode(result), { error, ...id, parameters: parameters(result) }, result.status === 'rejected' && result.cold ? { ...headers, 'retry-after': 1 } : headers);
   };
 
+  /** `POST …/infer` (path already matched by INFER_ROUTE): auth, percent-decoding, the door. */
+  const route = (ex: Exchange, path: string, m: RegExpExecArray): void => {
+    if (!authorized(ex)) return;
+    const name = decodePart(m[1]!);
+    const version = m[2] === undefined ? undefined : decodePart(m[2]);
+    if (name === undefined || (m[2] !== undefined && version === undefined)) return refuse(ex, 400, `malformed percent-encoding in ${JSON.stringify(path.slice(0, 200))}`);
+    infer(ex, name, version);
+  };
+
   let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let fast: FastDoor | undefined;
   const app = Fastify({
     bodyLimit,
     serverFactory: (handler) => {
       fastifyHandler = handler;
-      return createServer((req, res) => {
+      const server = createServer((req, res) => {
         if (req.method === 'POST') {
           const path = (req.url ?? '/').split('?')[0]!;
           const m = INFER_ROUTE.exec(path);
-          if (m) {
-            if (!authorized(req, res)) return;
-            const name = decodePart(m[1]!);
-            const version = m[2] === undefined ? undefined : decodePart(m[2]);
-            if (name === undefined || (m[2] !== undefined && version === undefined)) return refuse(res, 400, `malformed percent-encoding in ${JSON.stringify(path.slice(0, 200))}`);
-            return infer(req, res, name, version);
-          }
+          if (m) return route(new NodeExchange(req, res), path, m);
         }
         fastifyHandler!(req, res);
       });
+      if (opts.fastDoor ?? true) {
+        // Every connection starts with the fast door; it hands to node:http what it does not serve.
+        const httpConnection = server.listeners('connection')[0] as (socket: Socket) => void;
+        server.removeListener('connection', httpConnection);
+        fast = new FastDoor(
+          (path) => INFER_ROUTE.test(path),
+          (ex, path) => route(ex, path, INFER_ROUTE.exec(path)!),
+          (socket) => httpConnection.call(server, socket),
+        );
+        server.on('connection', (socket: Socket) => fast!.accept(socket));
+      }
+      return server;
     },
   });
 
@@ -316,6 +358,7 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
       // connections at once, busy ones when their response is written.
       const closed = new Promise<void>((resolve) => (app.server.listening ? app.server.close(() => resolve()) : resolve()));
       app.server.closeIdleConnections();
+      fast?.close();
       await app.close();
       await closed;
     },
