@@ -138,6 +138,7 @@ export async function run(): Promise<void> {
   // 3. The detector over the same records.
   fullGc();
   const heapBefore = process.memoryUsage().heapUsed;
+  const buffersBefore = process.memoryUsage().arrayBuffers;
   let detGot = 0;
   let anomalies = 0;
   let transactions = 0;
@@ -163,6 +164,8 @@ export async function run(): Promise<void> {
   fullGc();
   const seriesHeld = det.seriesCount();
   const perSeries = (process.memoryUsage().heapUsed - heapBefore) / seriesHeld;
+  // Typed arrays above 64 bytes keep their elements outside the JS heap (ArrayBuffer backing stores).
+  const buffersPerSeries = (process.memoryUsage().arrayBuffers - buffersBefore) / seriesHeld;
 
   // 4. Latency: probes whose sample trips the `probe` rule, timed until the anomaly is readable.
   const anomaliesTopic = topicName('anomalies', prefix);
@@ -204,9 +207,9 @@ export async function run(): Promise<void> {
   console.log(`detector e2e     ${(produced / detS).toFixed(0)} records/s = ${detRate.toFixed(0)} samples/s (${(detRate / rawRate).toFixed(2)} of raw consume), ${anomalies} anomalies`);
   console.log(`detector CPU     ${detCpuS.toFixed(2)} s of this process over ${detS.toFixed(2)} s wall = ${((detCpuS / samples) * 1e6).toFixed(2)} µs per sample (whole process: detector, Kafka client, serde, GC)`);
   console.log(`transactions     ${transactions} (one per input batch, ${(produced / transactions).toFixed(0)} records each on average, ${((detS / transactions) * 1000).toFixed(1)} ms wall each)`);
-  console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series (${seriesHeld} series, 1h rule windows + the ${BASE} base detector's state)`);
+  console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series + ${(buffersPerSeries / 1024).toFixed(1)} KiB of array buffers outside the heap (${seriesHeld} series, 1h rule windows + the ${BASE} base detector's state; after forced GCs)`);
   console.log(`latency          produce → anomaly readable (read_committed): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms over ${lat.length}/${PROBES} probes`);
-  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', base: BASE, series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
+  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', base: BASE, series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, bufferBytesPerSeries: buffersPerSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();
