@@ -1,8 +1,8 @@
 /**
  * The default base detector: an ensemble of cheap online scores, each judged against the series'
  * own history, with one alarm per event. Everything is learned as samples arrive (no value range
- * or length known in advance), state is a few typed arrays (≈ 3 KiB per series), and replaying
- * the same samples rebuilds the same state.
+ * or length known in advance), state is one buffer of typed arrays (1,768 bytes with the
+ * defaults) and a few objects, and replaying the same samples rebuilds the same state.
  *
  * Per sample (t, v):
  * 1. **Forecast residual.** forecast = level (EWMA of the deseasonalized value, `alpha`) + daily
