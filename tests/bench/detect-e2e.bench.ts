@@ -10,6 +10,8 @@ import type { Anomaly, MetricBatch } from '../../pipelines/core/records.ts';
 import { Registry } from 'prom-client';
 import { createBaseDetector, DEFAULT_BASE_DETECTOR, DetectMetrics, OnlineDetector, RuleSet, defineRule, startDetector, toRuleRecord } from '../../pipelines/detect/index.ts';
 import { kafkaConfig, uniquePrefix } from '../helpers/infra.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const SERIES = Number(process.env.PANOPTES_BENCH_SERIES ?? 10_000);
 /** The base detector measured: the default (what `panoptes detect` runs) unless PANOPTES_BENCH_BASE names another. */
@@ -17,7 +19,21 @@ const BASE = process.env.PANOPTES_BENCH_BASE ?? DEFAULT_BASE_DETECTOR;
 // 30 rounds x 10 samples at 15 s steps = 75 minutes per series: the 1h rule windows and robust-z's
 // 288-sample window fill, so the figure is the steady state, not only the warm-up path.
 const ROUNDS = Number(process.env.PANOPTES_BENCH_ROUNDS ?? 30);
-const PER_RECORD = 10; // samples per record: one remote-write request's worth per series
+const PER_RECORD = 10;
+/** Fixed-size mode: rounds of records built up front (the most it can feed). */
+const FIXED_BUILT = Number(process.env.PANOPTES_BENCH_DETECT_BUILT ?? 12); // samples per record: one remote-write request's worth per series
+
+/**
+ * A full garbage collection, whether or not node was started with --expose-gc (`npm run bench`
+ * does not pass it): without it the heap figure is whatever garbage happened to be live.
+ * Twice, so objects freed by the first pass's finalizers go too.
+ */
+function fullGc(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -44,8 +60,12 @@ function benchRecord(s: number, round: number, samplesPer: number): MetricBatch 
  * SERIES × ROUNDS records (the benchmark's records, already decoded) through the consumer's
  * OnlineDetector with the same base detector, rules and metrics. Under callgrind at two values of
  * ROUNDS, the difference is the detection cost per sample of the consumer path:
- *   PANOPTES_BENCH_DETECT_FIXED=4 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
- *     node --single-threaded --import tsx tests/bench/detect-e2e.bench.ts   (then =12)
+ *   PANOPTES_BENCH_DETECT_FIXED=2 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+ *     node --predictable --hash-seed=1 --random-seed=1 --import tsx tests/bench/detect-e2e.bench.ts   (then =6)
+ * With at most 12 rounds (120 samples per series) that is the warm-up path of every base detector
+ * that waits longer (ensemble: 300 samples). PANOPTES_BENCH_DETECT_BUILT=60 builds 60 rounds up
+ * front (default 12) and allows up to that many, so =30 and =60 (with PANOPTES_BENCH_SERIES=1000)
+ * measure the steady state: full windows, base detector past its warm-up.
  */
 function runFixed(rounds: number): void {
   const rules = new RuleSet();
@@ -53,7 +73,7 @@ function runFixed(rounds: number): void {
   const online = new OnlineDetector(rules, { baseFactory: () => createBaseDetector(BASE, {}), metrics: new DetectMetrics(new Registry()) });
   // Records built up front for the largest size, so building them costs the same at every size.
   const recs: MetricBatch[] = [];
-  for (let round = 0; round < 12; round++) for (let s = 0; s < SERIES; s++) recs.push(benchRecord(s, round, PER_RECORD));
+  for (let round = 0; round < FIXED_BUILT; round++) for (let s = 0; s < SERIES; s++) recs.push(benchRecord(s, round, PER_RECORD));
   let anomalies = 0;
   for (let i = 0; i < rounds * SERIES; i++) anomalies += online.process(0, recs[i]!).length;
   console.log(`fixed: ${rounds * SERIES} records, ${rounds * SERIES * PER_RECORD} samples, ${SERIES} series, ${anomalies} anomalies`);
@@ -69,7 +89,7 @@ function benchRules() {
 export async function run(): Promise<void> {
   const fixed = process.env.PANOPTES_BENCH_DETECT_FIXED;
   if (fixed) {
-    if (!(Number(fixed) >= 1 && Number(fixed) <= 12)) throw new Error('PANOPTES_BENCH_DETECT_FIXED wants a number of rounds, 1 to 12');
+    if (!(Number(fixed) >= 0 && Number(fixed) <= FIXED_BUILT)) throw new Error(`PANOPTES_BENCH_DETECT_FIXED wants a number of rounds, 0 (build the records only) to ${FIXED_BUILT} (PANOPTES_BENCH_DETECT_BUILT)`);
     return runFixed(Number(fixed));
   }
   const prefix = uniquePrefix('bench-detect');
@@ -116,8 +136,9 @@ export async function run(): Promise<void> {
   await raw.stop();
 
   // 3. The detector over the same records.
-  if (global.gc) global.gc();
+  fullGc();
   const heapBefore = process.memoryUsage().heapUsed;
+  const buffersBefore = process.memoryUsage().arrayBuffers;
   let detGot = 0;
   let anomalies = 0;
   let transactions = 0;
@@ -140,9 +161,11 @@ export async function run(): Promise<void> {
   const detS = (performance.now() - detStart) / 1000;
   const detCpuU = process.cpuUsage(detCpu0);
   const detCpuS = (detCpuU.user + detCpuU.system) / 1e6;
-  if (global.gc) global.gc();
+  fullGc();
   const seriesHeld = det.seriesCount();
   const perSeries = (process.memoryUsage().heapUsed - heapBefore) / seriesHeld;
+  // Typed arrays above 64 bytes keep their elements outside the JS heap (ArrayBuffer backing stores).
+  const buffersPerSeries = (process.memoryUsage().arrayBuffers - buffersBefore) / seriesHeld;
 
   // 4. Latency: probes whose sample trips the `probe` rule, timed until the anomaly is readable.
   const anomaliesTopic = topicName('anomalies', prefix);
@@ -184,9 +207,9 @@ export async function run(): Promise<void> {
   console.log(`detector e2e     ${(produced / detS).toFixed(0)} records/s = ${detRate.toFixed(0)} samples/s (${(detRate / rawRate).toFixed(2)} of raw consume), ${anomalies} anomalies`);
   console.log(`detector CPU     ${detCpuS.toFixed(2)} s of this process over ${detS.toFixed(2)} s wall = ${((detCpuS / samples) * 1e6).toFixed(2)} µs per sample (whole process: detector, Kafka client, serde, GC)`);
   console.log(`transactions     ${transactions} (one per input batch, ${(produced / transactions).toFixed(0)} records each on average, ${((detS / transactions) * 1000).toFixed(1)} ms wall each)`);
-  console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series (${seriesHeld} series, 1h rule windows + the ${BASE} base detector's state)`);
+  console.log(`memory           ${(perSeries / 1024).toFixed(1)} KiB heap per series + ${(buffersPerSeries / 1024).toFixed(1)} KiB of array buffers outside the heap (${seriesHeld} series, 1h rule windows + the ${BASE} base detector's state; after forced GCs)`);
   console.log(`latency          produce → anomaly readable (read_committed): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms over ${lat.length}/${PROBES} probes`);
-  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', base: BASE, series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
+  console.log('JSON:' + JSON.stringify({ bench: 'detect-e2e', base: BASE, series: SERIES, records: produced, samples, rawSamplesPerS: rawRate, detectSamplesPerS: detRate, detectCpuS: detCpuS, transactions, ratio: detRate / rawRate, bytesPerSeries: perSeries, bufferBytesPerSeries: buffersPerSeries, latencyMs: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length } }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,8 +1,8 @@
 /**
  * The default base detector: an ensemble of cheap online scores, each judged against the series'
  * own history, with one alarm per event. Everything is learned as samples arrive (no value range
- * or length known in advance), state is a few typed arrays (≈ 3 KiB per series), and replaying
- * the same samples rebuilds the same state.
+ * or length known in advance), state is one buffer of typed arrays (1,768 bytes with the
+ * defaults) and a few objects, and replaying the same samples rebuilds the same state.
  *
  * Per sample (t, v):
  * 1. **Forecast residual.** forecast = level (EWMA of the deseasonalized value, `alpha`) + daily
@@ -131,8 +131,9 @@ class Likelihood {
   private variance = 0;
   private n = 0;
 
-  constructor(short: number, private readonly alpha: number) {
-    this.ring = new Float64Array(short);
+  /** `ring`: `short` zeroed slots, a view on the detector's one buffer. */
+  constructor(ring: Float64Array, private readonly alpha: number) {
+    this.ring = ring;
   }
 
   update(raw: number): number {
@@ -255,6 +256,24 @@ function hourText(t: number): string {
   return `${String(h).padStart(2, '0')}:00`;
 }
 
+const ENSEMBLE_RULES: Record<string, NumberRule> = Object.fromEntries(Object.entries(ENSEMBLE_OPTIONS).map(([k, d]) => [k, d.rule]));
+/** The defaults, validated once: a detector created without options (one per series online) shares them. */
+let validatedDefaults: Readonly<EnsembleOptions> | undefined;
+
+/** Options merged over the defaults and validated (ConfigError naming each bad key). */
+function ensembleOptions(options: Partial<EnsembleOptions>): EnsembleOptions {
+  let given = false;
+  for (const _ in options) {
+    given = true;
+    break;
+  }
+  if (!given && validatedDefaults) return validatedDefaults;
+  const o = { ...ensembleDefaults, ...options };
+  validateNumbers('ensemble', { ...o }, ENSEMBLE_RULES);
+  if (!given) validatedDefaults = Object.freeze(o);
+  return o;
+}
+
 export class EnsembleDetector implements BaseDetector {
   readonly name = 'ensemble';
   readonly opts: EnsembleOptions;
@@ -281,20 +300,36 @@ export class EnsembleDetector implements BaseDetector {
   private readonly out = new EnsembleResult();
 
   constructor(options: Partial<EnsembleOptions> = {}) {
-    const o = { ...ensembleDefaults, ...options };
+    const o = ensembleOptions(options);
     this.opts = o;
-    validateNumbers('ensemble', { ...o }, Object.fromEntries(Object.entries(ENSEMBLE_OPTIONS).map(([k, d]) => [k, d.rule])));
+    // One buffer for all the typed state, viewed below: a series is created with one backing
+    // store instead of ten (each costs an allocation and the GC's tracking of external memory,
+    // which made constructing a detector cost more than a hundred of its samples).
     const S = o.seasonMs > 0 ? o.seasonBuckets : 1;
-    this.season = new Float64Array(S);
-    this.seasonW = new Float64Array(S);
     const L = o.levels;
-    this.ctx = new Int32Array(L * L);
-    this.ctxTot = new Int32Array(L);
-    this.tod = new Int32Array(24 * L);
-    this.todTot = new Int32Array(24);
+    const f64 = 2 * S + 2 * o.short;
+    const i32 = L * L + L + 24 * L + 24;
+    const buf = new ArrayBuffer(8 * f64 + 4 * i32);
+    let at = 0;
+    const f = (n: number): Float64Array => {
+      const a = new Float64Array(buf, at, n);
+      at += 8 * n;
+      return a;
+    };
+    const i = (n: number): Int32Array => {
+      const a = new Int32Array(buf, at, n);
+      at += 4 * n;
+      return a;
+    };
+    this.season = f(S);
+    this.seasonW = f(S);
+    this.resLik = new Likelihood(f(o.short), o.historyAlpha);
+    this.patLik = new Likelihood(f(o.short), o.historyAlpha);
+    this.ctx = i(L * L);
+    this.ctxTot = i(L);
+    this.tod = i(24 * L);
+    this.todTot = i(24);
     this.lnTotal = lnTotals(L);
-    this.resLik = new Likelihood(o.short, o.historyAlpha);
-    this.patLik = new Likelihood(o.short, o.historyAlpha);
     this.gate = new RestGate(o.rest);
     this.out.warmup = o.warmup;
     this.out.seasonMs = o.seasonMs;
