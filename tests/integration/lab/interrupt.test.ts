@@ -43,7 +43,12 @@ async function startOrchestrator(basePort: number, handlers: boolean): Promise<{
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const ready = await new Promise<{ runId: string; pids: number[]; prometheusPid: number }>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`orchestrator not ready in 40 s: ${err}`)), 40_000);
+    // Not ready in time (a loaded machine): the orchestrator is killed and what it started is
+    // cleaned up, so a failed test leaves nothing running that would keep the test run alive.
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      void cleanupLeftovers().finally(() => reject(new Error(`orchestrator not ready in 90 s: ${err}`)));
+    }, 90_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /READY (.*)\n/.exec(out);
@@ -76,7 +81,7 @@ async function tableCount(runId: string): Promise<number> {
   }
 }
 
-test('SIGKILL of the orchestrator with five faults active: cleanupLeftovers leaves nothing behind', { timeout: 80_000 }, async () => {
+test('SIGKILL of the orchestrator with five faults active: cleanupLeftovers leaves nothing behind', { timeout: 150_000 }, async () => {
   const base = 18660;
   await cleanupLeftovers(); // runs of test processes that died, holding our ports
   const { child, ready } = await startOrchestrator(base, false);
@@ -107,8 +112,9 @@ test('SIGKILL of the orchestrator with five faults active: cleanupLeftovers leav
   assert.deepEqual(await cleanupLeftovers(), { killed: [], faultsRecovered: [], tablesDropped: [], keysDeleted: 0 });
 });
 
-test('SIGTERM: the lab\'s signal handlers recover every fault and stop everything before exiting', { timeout: 80_000 }, async () => {
+test('SIGTERM: the lab\'s signal handlers recover every fault and stop everything before exiting', { timeout: 150_000 }, async () => {
   const base = 18680;
+  await cleanupLeftovers(); // runs of test processes that died, holding our ports
   const { child, ready } = await startOrchestrator(base, true);
   assert.equal(readState().faults.filter((f) => f.runId === ready.runId).length, 5);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
