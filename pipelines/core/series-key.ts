@@ -19,6 +19,14 @@ export class Fnv64 {
   private h2 = 0x9ce4;
   private h3 = 0xcbf2;
 
+  /** Back to the offset basis, to hash another series with the same object. */
+  reset(): void {
+    this.h0 = 0x2325;
+    this.h1 = 0x8422;
+    this.h2 = 0x9ce4;
+    this.h3 = 0xcbf2;
+  }
+
   byte(b: number): void {
     this.h0 ^= b;
     // Multiply by the prime 0x100000001b3 = 2^40 + 0x1b3, keeping 64 bits.
@@ -71,9 +79,25 @@ export class Fnv64 {
   hex(): string {
     return hex4(this.h3) + hex4(this.h2) + hex4(this.h1) + hex4(this.h0);
   }
+
+  /** Writes `hex()` as 16 ASCII bytes into `out` at `at` (no string built). */
+  hexInto(out: Uint8Array, at: number): void {
+    const limbs = [this.h3, this.h2, this.h1, this.h0];
+    for (let k = 0; k < 4; k++) {
+      const limb = limbs[k]!;
+      const hi = limb >>> 8;
+      const lo = limb & 0xff;
+      out[at + 4 * k] = HEX_CODES[2 * hi]!;
+      out[at + 4 * k + 1] = HEX_CODES[2 * hi + 1]!;
+      out[at + 4 * k + 2] = HEX_CODES[2 * lo]!;
+      out[at + 4 * k + 3] = HEX_CODES[2 * lo + 1]!;
+    }
+  }
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The same as character codes: byte b's two digits at 2b and 2b + 1. */
+const HEX_CODES = Uint8Array.from(HEX.flatMap((h) => [h.charCodeAt(0), h.charCodeAt(1)]));
 
 function hex4(n: number): string {
   return HEX[n >>> 8]! + HEX[n & 0xff]!;

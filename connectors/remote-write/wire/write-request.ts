@@ -25,6 +25,7 @@
  * whole request is refused and nothing of it is kept.
  */
 import { isUtf8 } from 'node:buffer';
+import { Fnv64 } from '../../../pipelines/core/series-key.ts';
 import { reject } from './reject.ts';
 
 export interface Limits {
@@ -347,12 +348,8 @@ function ensureScratch(count: number): void {
   lab = new Int32Array(4 * cap);
 }
 
-const HEX = new Uint8Array(512);
-for (let i = 0; i < 256; i++) {
-  const s = i.toString(16).padStart(2, '0');
-  HEX[2 * i] = s.charCodeAt(0);
-  HEX[2 * i + 1] = s.charCodeAt(1);
-}
+/** One hasher for every series (decoding is synchronous: one series at a time). */
+const hash = new Fnv64();
 
 interface State {
   readonly r: Reader;
@@ -537,12 +534,8 @@ function encodeSeries(st: State, end: number): void {
   out.pos = valueStart + 6 + KEY_BYTES;
   const countAt = out.pos++;
 
-  // FNV-1a 64 over `name 0xff value 0xff` of every kept label (series-key.ts), in four 16-bit
-  // limbs (least significant first): small-integer arithmetic only, the fastest form measured.
-  let h0 = 0x2325;
-  let h1 = 0x8422;
-  let h2 = 0x9ce4;
-  let h3 = 0xcbf2;
+  // The series key (core/series-key.ts) over every kept label.
+  hash.reset();
   let kept = 0;
   let hasName = false;
   let prevNs = -1;
@@ -570,71 +563,9 @@ function encodeSeries(st: State, end: number): void {
       continue;
     }
     if (ve - vs > limits.maxLabelValueBytes) throw reject('label_value_too_long', `${where(st, labels)}: value of label ${show(buf, ns, ne)} is ${ve - vs} bytes, more than ${limits.maxLabelValueBytes}`);
-    // Hash `name 0xff value 0xff` while checking the value for non-ASCII bytes (the step is
-    // written out four times: a helper would have to share the limbs through memory).
+    hash.label(buf, ns, ne, vs, ve);
     let any = 0;
-    for (let k = ns; k < ne; k++) {
-      h0 ^= buf[k]!;
-      {
-        const t0 = h0 * 0x1b3;
-        let t1 = h1 * 0x1b3;
-        let t2 = h2 * 0x1b3 + h0 * 0x100;
-        let t3 = h3 * 0x1b3 + h1 * 0x100;
-        t1 += t0 >>> 16;
-        t2 += t1 >>> 16;
-        t3 += t2 >>> 16;
-        h0 = t0 & 0xffff;
-        h1 = t1 & 0xffff;
-        h2 = t2 & 0xffff;
-        h3 = t3 & 0xffff;
-      }
-    }
-    h0 ^= 0xff;
-    {
-      const t0 = h0 * 0x1b3;
-      let t1 = h1 * 0x1b3;
-      let t2 = h2 * 0x1b3 + h0 * 0x100;
-      let t3 = h3 * 0x1b3 + h1 * 0x100;
-      t1 += t0 >>> 16;
-      t2 += t1 >>> 16;
-      t3 += t2 >>> 16;
-      h0 = t0 & 0xffff;
-      h1 = t1 & 0xffff;
-      h2 = t2 & 0xffff;
-      h3 = t3 & 0xffff;
-    }
-    for (let k = vs; k < ve; k++) {
-      const b = buf[k]!;
-      any |= b;
-      h0 ^= b;
-      {
-        const t0 = h0 * 0x1b3;
-        let t1 = h1 * 0x1b3;
-        let t2 = h2 * 0x1b3 + h0 * 0x100;
-        let t3 = h3 * 0x1b3 + h1 * 0x100;
-        t1 += t0 >>> 16;
-        t2 += t1 >>> 16;
-        t3 += t2 >>> 16;
-        h0 = t0 & 0xffff;
-        h1 = t1 & 0xffff;
-        h2 = t2 & 0xffff;
-        h3 = t3 & 0xffff;
-      }
-    }
-    h0 ^= 0xff;
-    {
-      const t0 = h0 * 0x1b3;
-      let t1 = h1 * 0x1b3;
-      let t2 = h2 * 0x1b3 + h0 * 0x100;
-      let t3 = h3 * 0x1b3 + h1 * 0x100;
-      t1 += t0 >>> 16;
-      t2 += t1 >>> 16;
-      t3 += t2 >>> 16;
-      h0 = t0 & 0xffff;
-      h1 = t1 & 0xffff;
-      h2 = t2 & 0xffff;
-      h3 = t3 & 0xffff;
-    }
+    for (let k = vs; k < ve; k++) any |= buf[k]!;
     if (any >= 0x80 && !isUtf8(buf.subarray(vs, ve))) throw reject('invalid_utf8', `${where(st, labels)}: value of label ${show(buf, ns, ne)} is not valid UTF-8`);
     out.smallInt(ne - ns);
     out.copy(buf, ns, ne - ns);
@@ -667,17 +598,8 @@ function encodeSeries(st: State, end: number): void {
   out.ensure(1);
   out.buf[out.pos++] = 0; // end of the labels map
   // The fingerprint, in the key and in the value.
-  {
-    const b = out.buf;
-    const f = valueStart + 6;
-    // 16 hex digits, most significant limb first.
-    for (let k = 0; k < 8; k++) {
-      const limb = k < 2 ? h3 : k < 4 ? h2 : k < 6 ? h1 : h0;
-      const byte = k % 2 === 0 ? limb >>> 8 : limb & 0xff;
-      b[keyStart + 2 * k] = b[f + 2 * k] = HEX[2 * byte]!;
-      b[keyStart + 2 * k + 1] = b[f + 2 * k + 1] = HEX[2 * byte + 1]!;
-    }
-  }
+  hash.hexInto(out.buf, keyStart);
+  out.buf.copy(out.buf, valueStart + 6, keyStart, keyStart + KEY_BYTES);
   const headEnd = out.pos;
 
   // Samples, in the sender's order, at most maxSamplesPerRecord per record.
