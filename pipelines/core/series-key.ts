@@ -82,17 +82,21 @@ export class Fnv64 {
 
   /** Writes `hex()` as 16 ASCII bytes into `out` at `at` (no string built). */
   hexInto(out: Uint8Array, at: number): void {
-    const limbs = [this.h3, this.h2, this.h1, this.h0];
-    for (let k = 0; k < 4; k++) {
-      const limb = limbs[k]!;
-      const hi = limb >>> 8;
-      const lo = limb & 0xff;
-      out[at + 4 * k] = HEX_CODES[2 * hi]!;
-      out[at + 4 * k + 1] = HEX_CODES[2 * hi + 1]!;
-      out[at + 4 * k + 2] = HEX_CODES[2 * lo]!;
-      out[at + 4 * k + 3] = HEX_CODES[2 * lo + 1]!;
-    }
+    limbInto(out, at, this.h3);
+    limbInto(out, at + 4, this.h2);
+    limbInto(out, at + 8, this.h1);
+    limbInto(out, at + 12, this.h0);
   }
+}
+
+/** Four hex digits of a 16-bit limb as character codes. */
+function limbInto(out: Uint8Array, at: number, limb: number): void {
+  const hi = 2 * (limb >>> 8);
+  const lo = 2 * (limb & 0xff);
+  out[at] = HEX_CODES[hi]!;
+  out[at + 1] = HEX_CODES[hi + 1]!;
+  out[at + 2] = HEX_CODES[lo]!;
+  out[at + 3] = HEX_CODES[lo + 1]!;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
