@@ -130,10 +130,6 @@ export interface LoadOptions {
 
 /** The mapping a YAML/JSON config file holds; ConfigError (path `config`) when it cannot be read or is not one. */
 export function readConfigFile(path: string): Record<string, unknown> {
-  return readFile(path);
-}
-
-function readFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -158,16 +154,22 @@ function readFile(path: string): Record<string, unknown> {
 export function transportChoice(opts: LoadOptions = {}): { transport: TransportKind; explicit: boolean } {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.PANOPTES_CONFIG;
-  const config = loadConfig(opts);
-  const explicit = (env.PANOPTES_TRANSPORT !== undefined && env.PANOPTES_TRANSPORT !== '') || (file !== undefined && file !== '' && readFile(file).transport !== undefined);
+  const fromFile = file ? readConfigFile(file) : {};
+  const config = configFrom(opts, fromFile);
+  const explicit = (env.PANOPTES_TRANSPORT !== undefined && env.PANOPTES_TRANSPORT !== '') || fromFile.transport !== undefined;
   return { transport: config.transport, explicit };
 }
 
 /** Loads and validates the configuration; throws one ConfigError listing every problem. */
 export function loadConfig(opts: LoadOptions = {}): Config {
+  const file = opts.file ?? (opts.env ?? process.env).PANOPTES_CONFIG;
+  return configFrom(opts, file ? readConfigFile(file) : {});
+}
+
+/** The configuration from an already-read file's mapping, the environment and the overrides. */
+function configFrom(opts: LoadOptions, fromFile: Record<string, unknown>): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.PANOPTES_CONFIG;
-  const fromFile = file ? readFile(file) : {};
   const issues: ConfigIssue[] = [];
   const known = new Set(CONFIG_SPEC.map((s) => s.key as string));
   for (const k of Object.keys(fromFile)) {
