@@ -101,8 +101,19 @@ export async function loadCommands(): Promise<CliCommand[]> {
   return (await loadCommandModules()).flatMap((m) => m.commands);
 }
 
+/** A boolean option that defaults to true can be turned off with `--no-NAME` (Node 20's parseArgs has no such form). */
+function negatable(o: CliOption): boolean {
+  return o.type === 'boolean' && o.default === true;
+}
+
+/** The flag as help and the generated docs show it: `--max-series N`, `--json`, `--[no-]count-failures`. */
+export function flagLabel(o: CliOption): string {
+  if (o.type === 'boolean') return negatable(o) ? `--[no-]${o.name}` : `--${o.name}`;
+  return `--${o.name} ${o.placeholder ?? (o.type === 'number' ? 'N' : o.type === 'string[]' ? 'VALUE...' : 'VALUE')}`;
+}
+
 function optionLine(o: CliOption): string {
-  const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'number' ? 'N' : o.type === 'string[]' ? 'VALUE...' : 'VALUE')}`}`;
+  const flag = flagLabel(o);
   const def = o.default !== undefined ? ` (default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)})` : '';
   const req = o.required ? ' (required)' : '';
   return `  ${flag.padEnd(34)} ${o.description}${def}${req}`;
@@ -152,7 +163,10 @@ export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { 
   const own = commandOptions(c);
   const all = [...own, ...GLOBAL_OPTIONS.filter((g) => !own.some((o) => o.name === g.name))];
   const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
-  for (const o of all) spec[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.type === 'string[]' ? { multiple: true } : {}) };
+  for (const o of all) {
+    spec[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.type === 'string[]' ? { multiple: true } : {}) };
+    if (negatable(o) && !all.some((x) => x.name === `no-${o.name}`)) spec[`no-${o.name}`] = { type: 'boolean' };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
@@ -161,13 +175,17 @@ export function parseCommandArgs(c: CliCommand, argv: string[]): ParsedArgs & { 
     const why = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' ');
     // An unknown flag gets the nearest known one: `--iteratons` → "did you mean --iterations?".
     const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^']+)'/.exec(why)?.[1] : undefined;
-    const hint = unknown ? didYouMean(unknown, all.map((o) => `--${o.name}`)) : '';
+    const hint = unknown ? didYouMean(unknown, Object.keys(spec).map((n) => `--${n}`)) : '';
     throw new UsageError(`${why}${hint} (panoptes ${c.name} --help lists the options)`);
   }
   const options: ParsedArgs['options'] = {};
   const help = parsed.values.help === true;
   for (const o of all) {
-    const raw = (parsed.values as Record<string, unknown>)[o.name];
+    let raw = (parsed.values as Record<string, unknown>)[o.name];
+    if (negatable(o) && (parsed.values as Record<string, unknown>)[`no-${o.name}`] === true && spec[`no-${o.name}`]) {
+      if (raw !== undefined) throw new UsageError(`--${o.name} and --no-${o.name} contradict each other (panoptes ${c.name} --help lists the options)`);
+      raw = false;
+    }
     if (raw === undefined) {
       if (o.required && !help) throw new UsageError(`--${o.name} is required (panoptes ${c.name} --help lists the options)`);
       options[o.name] = o.default;

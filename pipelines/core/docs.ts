@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliCommand } from './cli-types.ts';
-import { commandOptions, GLOBAL_OPTIONS, loadCommandModules, type CommandModule } from './cli.ts';
+import { commandOptions, flagLabel, GLOBAL_OPTIONS, loadCommandModules, type CommandModule } from './cli.ts';
 import { CONFIG_SPEC } from './config.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -32,7 +32,7 @@ export function commandsMarkdown(commands: CliCommand[]): string {
     if (options.length > 0) {
       out.push('| option | description | default |', '|---|---|---|');
       for (const o of options) {
-        const flag = `--${o.name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
+        const flag = flagLabel(o);
         const def = o.required ? '(required)' : o.default === undefined ? '' : Array.isArray(o.default) ? o.default.join(', ') : String(o.default);
         out.push(`| \`${flag}\` | ${cell(o.description)} | ${cell(def)} |`);
       }

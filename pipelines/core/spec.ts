@@ -314,7 +314,8 @@ export function defineSpec<const S extends Record<string, Field>>(name: string, 
       const rows = ordered().map((k) => {
         const fl = fields[k]!;
         const def = fl.required ? '(required)' : fl.default === undefined ? '' : Array.isArray(fl.default) ? fl.default.join(', ') : String(fl.default);
-        const flag = fl.flag === false ? '' : `\`${flagOf(k)}\``;
+        const negatable = fl.kind === 'boolean' && fl.default === true;
+        const flag = fl.flag === false ? '' : `\`${negatable ? flagOf(k).replace(/^--/, '--[no-]') : flagOf(k)}\``;
         return `| \`${k}\` | ${flag} | ${cell(typeWords(fl))} | ${cell(def === '' ? '' : `\`${def}\``)} | ${cell(fl.doc)} |`;
       });
       return ['| key | flag | type | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');

@@ -38,3 +38,14 @@ test('only commands that require a broker get --transport and the check; a per-i
   assert.doesNotMatch(commandHelp(plain), /--transport/);
   assert.throws(() => checkTransport(server, args(server, ['--transport', 'carrier-pigeon']), {}), (e: unknown) => e instanceof UsageError && /embedded or kafka/.test(e.message));
 });
+
+test('a boolean option that defaults to true is turned off with --no-NAME; both at once is a usage error', () => {
+  const c: CliCommand = { name: 'rank', summary: 'x', options: [{ name: 'count-failures', type: 'boolean', default: true, description: 'x' }, { name: 'verbose', type: 'boolean', description: 'x' }], run: async () => 0 };
+  assert.equal(args(c, []).options['count-failures'], true);
+  assert.equal(args(c, ['--count-failures']).options['count-failures'], true);
+  assert.equal(args(c, ['--no-count-failures']).options['count-failures'], false);
+  assert.throws(() => args(c, ['--count-failures', '--no-count-failures']), (e: unknown) => e instanceof UsageError && /contradict/.test(e.message));
+  assert.throws(() => args(c, ['--no-verbose']), (e: unknown) => e instanceof UsageError && /--verbose/.test(e.message), 'only options that default to true get a --no- form');
+  assert.match(commandHelp(c), /--\[no-\]count-failures/);
+  assert.doesNotMatch(commandHelp(c), /--\[no-\]verbose/);
+});
