@@ -28,7 +28,7 @@ export async function runNab(o: StartOptions, io: CliIo): Promise<number> {
   // Loaded on use: the Kafka client and the stages are not needed for --help.
   const { createRuntime } = await import('../core/runtime.ts');
   const { startDetector } = await import('../detect/index.ts');
-  const config = loadConfig();
+  const config = loadConfig(o.transport ? { overrides: { transport: o.transport } } : {});
   // The job's own output is the point here: stage logs only for warnings unless asked for.
   if (!process.env.PANOPTES_LOG_LEVEL) config.logLevel = 'warn';
   const started = Date.now();

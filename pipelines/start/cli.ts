@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliCommand, ReadmeSections } from '../core/cli-types.ts';
-import { ConfigError } from '../core/errors.ts';
-import { START_BASES, startSpec } from './spec.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import { START_BASES, startSpec, startUsageProblems } from './spec.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -39,6 +39,8 @@ export const commands: CliCommand[] = [
     help: 'Needs /usr/bin/prometheus (installed by infra/debian.sh; npm start runs it when root) and PostgreSQL and Redis on 127.0.0.1. About 1.5 minutes.\nWith --nab: reads NAB from $PANOPTES_DATASETS/nab (default ../shared/datasets/nab beside the repository).',
     async run(args, io) {
       const o = startSpec.fromArgs(args);
+      const problems = startUsageProblems(o);
+      if (problems.length > 0) throw new UsageError(problems.join('\n'));
       if (o.nab) {
         const { runNab } = await import('./cli-nab.ts');
         return runNab(o, io);
@@ -48,7 +50,7 @@ export const commands: CliCommand[] = [
       const problem = problemById(o.problem);
       io.err(`panoptes start: lab problem ${problem.id} — ${problem.description}`);
       const { report, files } = await runLabCommand(
-        { problems: [problem], agent: 'panoptes', transport: o.transport, outDir: resolve(o.out), basePort: DEFAULT_BASE_PORT, command: `panoptes start --problem ${problem.id}` },
+        { problems: [problem], agent: 'panoptes', transport: o.transport ?? 'embedded', outDir: resolve(o.out), basePort: DEFAULT_BASE_PORT, command: `panoptes start --problem ${problem.id}` },
         io,
       );
       const p = report.problems[0]!;

@@ -17,7 +17,7 @@ export const startSpec = defineSpec(
   'start',
   {
     problem: f.string({ doc: 'Lab problem to run (`panoptes lab list`).', default: START_PROBLEM, placeholder: 'ID', nonEmpty: true }),
-    transport: f.enum(['embedded', 'kafka'] as const, { doc: 'embedded (in-process topics) or kafka (real brokers).', default: 'embedded' }),
+    transport: f.enum(['embedded', 'kafka'] as const, { doc: 'embedded (in-process topics) or kafka (real brokers). Default: embedded for a lab problem; with --nab, the configured transport (kafka when PANOPTES_BROKERS or the config file names brokers).' }),
     out: f.string({ doc: 'Where the run report goes.', default: 'runs', placeholder: 'DIR', nonEmpty: true }),
     nab: f.boolean({ doc: 'Run the NAB replay instead of a lab problem (the options below).' }),
     series: f.list({ doc: 'With --nab: NAB series to replay, relative to the NAB data folder (repeatable).', default: DEFAULT_SERIES, placeholder: 'PATH', minItems: 1 }),
@@ -30,3 +30,17 @@ export const startSpec = defineSpec(
 );
 
 export type StartOptions = Options<typeof startSpec.fields>;
+
+/** The lab problem's options and the NAB replay's: each applies to one mode only. */
+const LAB_ONLY = ['problem', 'out'] as const;
+const NAB_ONLY = ['series', 'rules', 'base', 'chunk', 'show'] as const;
+
+/**
+ * Options that the chosen mode would ignore, one message each (empty: fine). An option is taken as
+ * given when its value is not the default (the parsed arguments carry defaults, not presence).
+ */
+export function startUsageProblems(o: StartOptions): string[] {
+  const given = (k: keyof StartOptions) => JSON.stringify(o[k]) !== JSON.stringify((startSpec.fields[k] as { default?: unknown }).default);
+  if (o.nab) return LAB_ONLY.filter(given).map((k) => `${startSpec.flagOf(k)} applies to a lab problem, not to --nab`);
+  return NAB_ONLY.filter(given).map((k) => `${startSpec.flagOf(k)} applies with --nab`);
+}

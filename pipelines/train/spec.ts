@@ -135,6 +135,12 @@ export function evalUsageProblems(o: EvalOptions): string[] {
   if (o.loco && o.protocol !== 'nab') out.push(`${evalSpec.flagOf('loco')} applies to --protocol nab`);
   if (o.holdout && o.protocol !== 'argos') out.push(`${evalSpec.flagOf('holdout')} applies to --protocol argos`);
   if (o.cross && !(o.holdout && o.train)) out.push(`${evalSpec.flagOf('cross')} needs --holdout and --train`);
+  if (o.train && o.protocol !== 'argos') out.push(`${evalSpec.flagOf('train')} applies to --protocol argos`);
+  if (!o.train) {
+    for (const k of Object.keys(evalTraining) as (keyof typeof evalTraining)[]) {
+      if (o[k] !== undefined) out.push(`${evalSpec.flagOf(k)} applies with --train (it sets how rules are trained)`);
+    }
+  }
   if (o.holdout && o.train) {
     for (const k of HOLDOUT_CHOOSES) {
       if (o[k] !== undefined) out.push(`--holdout chooses ${evalSpec.flagOf(k)} on the tuning half (grid of ${HOLDOUT_GRID.length}); do not pass it`);

@@ -56,6 +56,13 @@ test('eval: bad values, then the rules between options, all in one usage error',
     assert.match(e.message, /--holdout chooses --validation on the tuning half/);
     return true;
   });
+  // Training options without --train, and --train outside the Argos protocol, would be ignored: they are usage errors.
+  assert.throws(() => evalOptionsFrom(args({ protocol: 'argos', seed: 3, gate: 'at-least' })), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.deepEqual(e.message.split('\n').sort(), ['--gate applies with --train (it sets how rules are trained)', '--seed applies with --train (it sets how rules are trained)']);
+    return true;
+  });
+  assert.throws(() => evalOptionsFrom(args({ protocol: 'nab', train: 'offline' })), { message: '--train applies to --protocol argos' });
   // Without --holdout the same options are fine, and unset ones stay unset (the trainer's defaults for the base apply).
   const o = evalOptionsFrom(args({ protocol: 'argos', train: 'offline', gate: 'at-least', 'fp-relative': 'off' }));
   assert.deepEqual(trainOptionsOf(o), { gate: 'at-least', fpRelative: false });
