@@ -165,6 +165,7 @@ export class InferencePool {
 
   private onWorkerMessage(index: number, slot: WorkerSlot, m: FromWorker): void {
     if (this.slots[index] !== slot) return;
+    if (m.type === 'closed') return;
     if (m.type === 'ready') {
       slot.ready = true;
       this.scheduler.workerUp(index, nowMs());
@@ -417,6 +418,28 @@ export class InferencePool {
     const now = nowMs();
     for (const p of [...this.pending.values()])
       this.finish(p, { status: 'error', model: p.req.model, error: { code: 'PANOPTES_INTERNAL', message: 'the pool shut down while the request ran' }, latency: emptyLatency(now - p.req.arrival) });
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => closeWorker(s.worker)));
   }
+}
+
+/** How long a worker may take to finish the action in hand and release its sessions before it is terminated. */
+const WORKER_CLOSE_MS = 5_000;
+
+/**
+ * Ends a worker without aborting the process: it is asked to close (it finishes the action in hand
+ * and releases its onnxruntime sessions) and terminated only if it has not exited in
+ * WORKER_CLOSE_MS. Terminating it while onnxruntime creates or runs a session aborts the process.
+ */
+async function closeWorker(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  try {
+    worker.postMessage({ type: 'close' } satisfies ToWorker);
+  } catch {
+    // Already gone.
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), WORKER_CLOSE_MS)));
+  const how = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (how === 'late') await worker.terminate();
 }

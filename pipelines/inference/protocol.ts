@@ -25,10 +25,8 @@ export type WireAction =
   | { kind: 'UNLOAD'; id: number; model: string; earliest: number; latest: number }
   | { kind: 'INFER'; id: number; model: string; earliest: number; latest: number; inputs: WireBatchTensor[]; rows: number[]; outputs: string[] };
 
-export interface ToWorker {
-  type: 'action';
-  action: WireAction;
-}
+/** An action to run, or `close`: finish the action in hand, release every session, answer `closed` and exit. */
+export type ToWorker = { type: 'action'; action: WireAction } | { type: 'close' };
 
 export interface WireOutput {
   name: string;
@@ -39,6 +37,7 @@ export interface WireOutput {
 
 export type FromWorker =
   | { type: 'ready' }
+  | { type: 'closed' }
   | {
       type: 'result';
       id: number;

@@ -2,7 +2,9 @@
  * A worker thread: owns onnxruntime InferenceSessions (one intra-op and one inter-op thread each,
  * so a worker is exactly one core's worth of work) and runs exactly one action at a time, in the
  * order received. An action that cannot start inside its [earliest, latest] window is refused with
- * a typed result rather than run late.
+ * a typed result rather than run late. On `close` it finishes the action in hand, releases every
+ * session and exits by itself: terminating a thread while onnxruntime creates or runs a session
+ * aborts the whole process (`terminate called after throwing an instance of 'Napi::Error'`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -15,7 +17,9 @@ const data = (workerData ?? {}) as WorkerData;
 
 const sessions = new Map<string, ort.InferenceSession>();
 const queue: WireAction[] = [];
-let running = false;
+/** The loop running queued actions, while there is one. */
+let draining: Promise<void> | null = null;
+let closing = false;
 
 // 'basic' (constant folding, redundant-node removal) rather than 'all': the extended/layout
 // optimizations cost several ms per LOAD and bought nothing measurable on these small graphs.
@@ -140,22 +144,43 @@ async function runOne(a: WireAction): Promise<void> {
   }
 }
 
-async function drain(): Promise<void> {
-  if (running) return;
-  running = true;
-  while (queue.length > 0) await runOne(queue.shift()!);
-  running = false;
+function drain(): void {
+  if (draining) return;
+  draining = (async () => {
+    while (queue.length > 0 && !closing) await runOne(queue.shift()!);
+    draining = null;
+  })();
 }
 
-port.on('message', (m: ToWorker) => {
-  if (m.type !== 'action') return;
-  queue.push(m.action);
-  void drain();
-});
-
-if (data.warmup) {
-  const s = await ort.InferenceSession.create(data.warmup, sessionOptions);
+/** Warms onnxruntime up once; `close` waits for it too (it creates a session). */
+async function warmUp(bytes: Uint8Array): Promise<void> {
+  const s = await ort.InferenceSession.create(bytes, sessionOptions);
   await s.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4]) });
   await s.release();
 }
-post({ type: 'ready' });
+const warmed = data.warmup ? warmUp(data.warmup) : Promise.resolve();
+
+/** Stops taking actions, lets the one in hand finish, releases every session, says so and lets the thread end. */
+async function close(): Promise<void> {
+  closing = true;
+  queue.length = 0;
+  await warmed.catch(() => {});
+  while (draining) await draining;
+  for (const s of sessions.values()) await s.release().catch(() => {});
+  sessions.clear();
+  post({ type: 'closed' });
+  port!.close();
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'close') {
+    if (!closing) void close();
+    return;
+  }
+  if (closing) return;
+  queue.push(m.action);
+  drain();
+});
+
+await warmed;
+if (!closing) post({ type: 'ready' });
