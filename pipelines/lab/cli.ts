@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { UsageError } from '../core/errors.ts';
 import { loadProblemFile, problemById, selectSplit, SHIPPED_PROBLEMS_FILE, splitOf, type Split } from './problems/index.ts';
 import type { Problem } from './problems/problem.ts';
+import type { RankMethod } from '../rca/index.ts';
 import { DEFAULT_BASE_PORT, DEFAULT_OUT, LAB_LIST_SPEC, LAB_RUN_SPEC, type LabListOptions, type LabRunOptions } from './spec.ts';
 
 export { DEFAULT_BASE_PORT, DEFAULT_OUT };
@@ -138,7 +139,7 @@ export async function runLabCommand(a: LabRunArgs, io: CliIo) {
       notes,
       ...(a.warmupMs !== undefined ? { timings: { warmupMs: a.warmupMs } } : {}),
       ...(a.budgetMs !== undefined ? { budgetMs: a.budgetMs } : {}),
-      ...(a.rcaMethod !== undefined ? { rcaMethod: a.rcaMethod as 'traversal' } : {}),
+      ...(a.rcaMethod !== undefined ? { rcaMethod: a.rcaMethod as RankMethod } : {}),
       ...(a.repeats !== undefined ? { repeats: a.repeats } : {}),
       ...(a.problemsFile !== undefined ? { problemsFile: a.problemsFile } : {}),
       ...(a.split !== undefined ? { split: a.split } : {}),

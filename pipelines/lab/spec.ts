@@ -4,6 +4,7 @@
  */
 import { defineSpec, f } from '../core/spec.ts';
 import { TASKS } from './problems/problem.ts';
+import { defaultRankMethod, rankMethods, type RankMethod } from '../rca/index.ts';
 
 export const DEFAULT_BASE_PORT = 18800;
 export const DEFAULT_OUT = 'runs';
@@ -32,7 +33,7 @@ export const LAB_RUN_SPEC = defineSpec(
     basePort: f.int({ doc: 'App services use base..base+12, Prometheus base+20, the receiver base+21.', default: DEFAULT_BASE_PORT, min: 1024, max: 65_000 }),
     warmupMs: f.int({ doc: 'Baseline under workload before the injection (ms).', default: 30_000, min: 5_000, max: 600_000, advanced: true }),
     budgetMs: f.int({ doc: 'Overrides every problem\'s budget (ms after the injection).', min: 5_000, max: 600_000, advanced: true }),
-    rcaMethod: f.enum(['traversal', 'attribution', 'random-walk'] as const, { doc: "Ranking method of the pipeline's RCA stage.", default: 'traversal', advanced: true }),
+    rcaMethod: f.enum(rankMethods, { doc: "Ranking method of the pipeline's RCA stage (default: the rca stage's own, chosen on the lab corpus's train split).", default: defaultRankMethod, advanced: true }),
   },
   {
     summary: 'Run lab problems end to end and score them.',
@@ -65,5 +66,5 @@ export interface LabRunOptions extends LabListOptions {
   basePort: number;
   warmupMs: number;
   budgetMs?: number;
-  rcaMethod: 'traversal' | 'attribution' | 'random-walk';
+  rcaMethod: RankMethod;
 }

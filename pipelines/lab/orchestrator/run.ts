@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { RankMethod } from '../../rca/index.ts';
 import { AgentCloud } from '../interface/cloud.ts';
 import { markOf as markOfAnomaly } from '../agents/detection.ts';
 import type { LabAgent } from '../agents/agent.ts';
@@ -46,8 +47,8 @@ export interface RunOptions {
   progress: Progress;
   /** 1-based repeat of the problem (`--repeat N`), recorded in its report. */
   repeat?: number;
-  /** The RCA stage's ranking method (default traversal). */
-  rcaMethod?: 'traversal' | 'attribution' | 'random-walk';
+  /** The RCA stage's ranking method (default: the rca stage's). */
+  rcaMethod?: RankMethod;
   log?: Logger;
 }
 

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { RankMethod } from '../../rca/index.ts';
 import type { Anomaly, CausalGraphRecord, Incident, RcaResult } from '../../core/records.ts';
 import type { Runtime } from '../../core/runtime.ts';
 import { topicName } from '../../core/topics.ts';
@@ -55,8 +56,8 @@ export interface PipelineOptions {
   resources: readonly string[];
   log?: Logger;
   progress?: (line: string) => void;
-  /** The RCA stage's ranking method (default traversal: on the lab it put the slow service above its callers where attribution did not). */
-  rcaMethod?: 'traversal' | 'attribution' | 'random-walk';
+  /** The RCA stage's ranking method (default: the rca stage's, hybrid: traversal's structure with attribution's evidence). */
+  rcaMethod?: RankMethod;
 }
 
 export interface RunningPipeline {
@@ -154,7 +155,7 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
     const rca = await startRcaConsumer(rt, {
       groupId: `lab-rca-${id}`,
       instanceId: `lab-${id}`,
-      method: o.rcaMethod ?? 'traversal',
+      ...(o.rcaMethod ? { method: o.rcaMethod } : {}),
       componentLabel: 'component',
       metricLabel: 'signal',
       ...(graph ? { fallbackGraph: graph } : {}),
