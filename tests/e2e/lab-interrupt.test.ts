@@ -15,7 +15,7 @@ import { ROOT, childEnv } from '../helpers/infra.ts';
 const dir = mkdtempSync(join(tmpdir(), 'panoptes-lab-interrupt-'));
 const STATE = join(dir, 'state.json');
 process.env.PANOPTES_LAB_STATE = STATE;
-const { activeFaults, readState } = await import('../../pipelines/lab/faults/index.ts');
+const { activeFaults, cleanupLeftovers, readState } = await import('../../pipelines/lab/faults/index.ts');
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -41,12 +41,24 @@ it('SIGINT after the injection recovers the fault and stops everything', { timeo
     child.once('exit', (code) => reject(new Error(`exited (${code}) before injecting:\n${stderr}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await injected;
+  // Never injecting (a loaded machine, a port taken): kill it and clean up, so a failed test leaves
+  // nothing running that would keep the whole test run alive.
+  const slow = setTimeout(() => {
+    child.kill('SIGKILL');
+    void cleanupLeftovers();
+  }, 90_000);
+  try {
+    await injected;
+  } finally {
+    clearTimeout(slow);
+  }
   // The fault is on record (and in effect) once the injector returned.
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(activeFaults(undefined, STATE).length, 1, stderr);
   child.kill('SIGINT');
+  const stuck = setTimeout(() => child.kill('SIGKILL'), 60_000); // the assertions below then say what was left
   const code = await exited;
+  clearTimeout(stuck);
   assert.notEqual(code, 0, 'an interrupted run does not exit 0');
   assert.match(stderr, /recovered and stopped/);
   assert.deepEqual(activeFaults(undefined, STATE), []);

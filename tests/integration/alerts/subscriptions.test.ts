@@ -79,7 +79,12 @@ async function startCli(prefix: string, listen: string): Promise<ChildProcess> {
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  await waitFor(() => out.includes('"url"') || child.exitCode !== null, 'panoptes alerts to listen', 30000);
+  try {
+    await waitFor(() => out.includes('"url"') || child.exitCode !== null, 'panoptes alerts to listen', 30000);
+  } catch (e) {
+    child.kill('SIGKILL'); // a child left running would keep the test run alive
+    throw e;
+  }
   assert.equal(child.exitCode, null, `panoptes alerts exited: ${err}`);
   assert.equal(JSON.parse(out.trim().split('\n')[0]).url, `http://${listen}`);
   return child;
