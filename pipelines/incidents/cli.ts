@@ -3,12 +3,12 @@
  * incident records it would publish (the same records, in the same order, as the consumer).
  */
 import type { CliCommand } from '../core/cli-types.ts';
-import { InputError, UsageError } from '../core/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { Anomaly } from '../core/records.ts';
 import { readTextFile as readText } from '../core/csv.ts';
 import { correlateAll, dependencyGraphFromEdges } from './correlate.ts';
 import { readDependencyEdges } from './graph-file.ts';
-import { correlatorOptionsOf, correlatorSpec, runSpec } from './spec.ts';
+import { correlateSpec, correlatorOptionsOf, runSpec } from './spec.ts';
 
 function parseAnomalies(text: string, path: string): Anomaly[] {
   const trimmed = text.trim();
@@ -55,20 +55,13 @@ function parseAnomalies(text: string, path: string): Anomaly[] {
 
 const correlate: CliCommand = {
   name: 'incidents correlate',
-  summary: 'Group anomalies (JSON lines) into incidents by time and dependency graph',
+  summary: correlateSpec.summary,
   usage: '--anomalies FILE [--graph FILE] [--window-ms N] [--quiet-ms N] [--max-hops N]',
-  options: [
-    { name: 'anomalies', type: 'string', description: 'Anomaly records, one JSON object per line (or a JSON array)', required: true, placeholder: 'FILE' },
-    { name: 'graph', type: 'string', description: 'Dependencies: a causal graph JSON or a PetShop graph.csv', placeholder: 'FILE' },
-    ...correlatorSpec.cliOptions(),
-  ],
+  options: correlateSpec.cliOptions(),
   async run(args, io) {
-    const o = correlatorSpec.fromArgs(args);
-    const path = args.options.anomalies;
-    if (typeof path !== 'string' || !path) throw new UsageError('--anomalies is required');
-    const anomalies = parseAnomalies(readText(path, 'anomalies file'), path);
-    const gpath = args.options.graph;
-    const edges = typeof gpath === 'string' && gpath ? readDependencyEdges(gpath) : [];
+    const o = correlateSpec.fromArgs(args);
+    const anomalies = parseAnomalies(readText(o.anomalies, 'anomalies file'), o.anomalies);
+    const edges = o.graph !== undefined ? readDependencyEdges(o.graph) : [];
     const incidents = correlateAll(dependencyGraphFromEdges(edges), anomalies, correlatorOptionsOf(o), Number.MAX_SAFE_INTEGER);
     for (const inc of incidents) io.out(io.json ? JSON.stringify(inc) : `${inc.status.padEnd(8)} ${inc.id} ${inc.summary}`);
     io.err(`incidents correlate: ${anomalies.length} anomalies, ${new Set(incidents.map((i) => i.id)).size} incidents`);

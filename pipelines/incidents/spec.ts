@@ -18,6 +18,17 @@ export const correlatorSpec = defineSpec(
   { summary: 'Anomalies → incident lifecycle records (OPEN / UPDATED / RESOLVED)' },
 );
 
+/** `incidents correlate`: a file of anomalies, offline. */
+export const correlateSpec = defineSpec(
+  'incidents',
+  {
+    anomalies: f.string({ doc: 'Anomaly records, one JSON object per line (or a JSON array).', required: true, placeholder: 'FILE', nonEmpty: true }),
+    graph: f.string({ doc: 'Dependencies: a causal graph JSON or a PetShop graph.csv.', placeholder: 'FILE', nonEmpty: true }),
+    ...correlatorSpec.fields,
+  },
+  { summary: 'Group anomalies (JSON lines) into incidents by time and dependency graph' },
+);
+
 export const runSpec = defineSpec(
   'incidents',
   {
