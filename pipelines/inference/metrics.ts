@@ -20,6 +20,8 @@ export class InferenceMetrics {
   readonly predictionError: Histogram<'action'>;
   readonly underpredictions: Counter<'action'>;
   readonly actions: Counter<'action' | 'outcome'>;
+  readonly late: Counter<'cause'>;
+  readonly slack: Histogram;
   readonly workerRestarts: Counter;
   readonly evictions: Counter;
 
@@ -44,6 +46,18 @@ export class InferenceMetrics {
     });
     this.underpredictions = new Counter({ name: 'panoptes_inference_underpredictions_total', help: 'Actions that ran longer than predicted.', labelNames: ['action'], registers });
     this.actions = new Counter({ name: 'panoptes_inference_actions_total', help: 'Worker actions by kind and outcome (done, window, failed, lost).', labelNames: ['action', 'outcome'], registers });
+    this.late = new Counter({
+      name: 'panoptes_inference_late_total',
+      help: 'Results past their deadline by the part that overran its plan most: queue (dispatched too late to make it), start (the worker started the batch late), exec (ran longer than predicted), delivery (the result reached the controller late).',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.slack = new Histogram({
+      name: 'panoptes_inference_slack_seconds',
+      help: "Time left before the SLO deadline when an ok result was ready: what delays outside the server's view (the client's send lag, loopback, the response's way back) may still use.",
+      buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05],
+      registers,
+    });
     this.workerRestarts = new Counter({ name: 'panoptes_inference_worker_restarts_total', help: 'Worker threads replaced after a crash.', registers });
     this.evictions = new Counter({ name: 'panoptes_inference_evictions_total', help: 'Models evicted from a worker to make room.', registers });
     new Gauge({

@@ -68,6 +68,13 @@ function warmupBytes(): Uint8Array {
   return warmupModel;
 }
 
+/** The part of a late result's way that overran its plan most (`panoptes_inference_late_total`). */
+export function lateCause(dispatchedTooLate: boolean, startMs: number, execOverMs: number, deliverMs: number): 'queue' | 'start' | 'exec' | 'delivery' {
+  if (dispatchedTooLate) return 'queue';
+  if (deliverMs >= startMs && deliverMs >= execOverMs) return 'delivery';
+  return execOverMs >= startMs ? 'exec' : 'start';
+}
+
 function emptyLatency(totalMs: number): LatencyBreakdown {
   return { queueMs: totalMs, batchWaitMs: 0, execMs: 0, totalMs, batchSize: 0 };
 }
@@ -189,8 +196,13 @@ export class InferencePool {
           const p = this.pending.get(r.id);
           if (!p) return;
           const outputs: TensorOutput[] = (m.outputs ?? []).map((o) => ({ name: o.name, datatype: 'FP32', shape: [r.rows, ...o.featureShape], data: o.parts[i]! }));
-          const latency: LatencyBreakdown = { queueMs: p.dispatchedAt - r.arrival, batchWaitMs: Math.max(0, m.startedAt - p.dispatchedAt), execMs: m.ms, totalMs: now - r.arrival, batchSize: action.rows };
-          this.finish(p, { status: now <= p.sloDeadline ? 'ok' : 'late', model: r.model, version: p.model.version, outputs, latency });
+          const batchWaitMs = Math.max(0, m.startedAt - p.dispatchedAt);
+          const deliverMs = Math.max(0, now - (m.startedAt + m.ms));
+          const latency: LatencyBreakdown = { queueMs: p.dispatchedAt - r.arrival, batchWaitMs, execMs: m.ms, totalMs: now - r.arrival, batchSize: action.rows, deliverMs };
+          const onTime = now <= p.sloDeadline;
+          if (onTime) this.metrics.slack.observe((p.sloDeadline - now) / 1000);
+          else this.metrics.late.inc({ cause: lateCause(p.dispatchedAt + predictedMs > p.sloDeadline, batchWaitMs, m.ms - predictedMs, deliverMs) });
+          this.finish(p, { status: onTime ? 'ok' : 'late', model: r.model, version: p.model.version, outputs, latency });
         });
       } else if (m.status === 'failed') {
         this.failAction(action, 'PANOPTES_INTERNAL', `worker ${index} failed the batch: ${m.message}`, now);

@@ -89,6 +89,7 @@ function parameters(r: InferResult): Record<string, string | number | boolean> {
     exec_ms: l.execMs,
     total_ms: l.totalMs,
     batch_size: l.batchSize,
+    ...(l.deliverMs !== undefined ? { deliver_ms: l.deliverMs } : {}),
     ...(r.status === 'rejected' && r.cold ? { panoptes_cold: true } : {}),
   };
 }
