@@ -137,6 +137,7 @@ export class InferencePool {
       predictions: this.predictions,
       profileRuns: this.options.profileRuns,
       lagMs: () => this.loopLag.ms,
+      admissionHeadroomMs: this.options.admissionHeadroomMs,
     });
     this.metrics = new InferenceMetrics(registry, {
       queueDepth: () => this.scheduler.queueDepth,
