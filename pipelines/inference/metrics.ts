@@ -12,7 +12,11 @@ export interface MetricsSources {
   noiseMs?: () => number;
 }
 
+type AdmissionKey = 'admitted arrival' | 'refused arrival' | 'refused door' | 'refused queue';
+
 export class InferenceMetrics {
+  /** Admission decisions not yet handed to `admission` (see there). */
+  private readonly admissions: Record<AdmissionKey, number> = { 'admitted arrival': 0, 'refused arrival': 0, 'refused door': 0, 'refused queue': 0 };
   readonly requests: Counter<'model' | 'status'>;
   readonly admission: Counter<'decision' | 'stage'>;
   readonly goodput: Counter<'model'>;
@@ -25,10 +29,32 @@ export class InferenceMetrics {
   readonly workerRestarts: Counter;
   readonly evictions: Counter;
 
+  /** Counts one admission decision in `panoptes_inference_admission_total`. */
+  admit(key: AdmissionKey): void {
+    this.admissions[key]++;
+  }
+
   constructor(registry: Registry, sources: MetricsSources) {
     const registers = [registry];
     this.requests = new Counter({ name: 'panoptes_inference_requests_total', help: 'Requests by final status (ok, rejected, late, error).', labelNames: ['model', 'status'], registers });
-    this.admission = new Counter({ name: 'panoptes_inference_admission_total', help: 'Admission decisions: admitted or refused, at arrival or before batching.', labelNames: ['decision', 'stage'], registers });
+    // Counted in plain numbers and handed to prom-client when scraped: past capacity the door
+    // refuses tens of thousands of requests a second, and a labelled inc() hashes its labels.
+    const admissions = this.admissions;
+    this.admission = new Counter({
+      name: 'panoptes_inference_admission_total',
+      help: 'Admission decisions: admitted or refused, at arrival or before batching.',
+      labelNames: ['decision', 'stage'],
+      registers,
+      collect() {
+        for (const k of Object.keys(admissions) as AdmissionKey[]) {
+          const n = admissions[k];
+          if (n === 0) continue;
+          admissions[k] = 0;
+          const [decision, stage] = k.split(' ') as [string, string];
+          this.inc({ decision, stage }, n);
+        }
+      },
+    });
     this.goodput = new Counter({ name: 'panoptes_inference_goodput_total', help: 'Requests completed within their deadline (rate() of it is goodput).', labelNames: ['model'], registers });
     this.latency = new Histogram({
       name: 'panoptes_inference_latency_seconds',

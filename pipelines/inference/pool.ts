@@ -260,7 +260,7 @@ export class InferencePool {
     for (const d of plan.dropped) {
       const p = this.pending.get(d.request.id);
       if (!p) continue;
-      this.metrics.admission.inc({ decision: 'refused', stage: 'queue' });
+      this.metrics.admit('refused queue');
       this.finish(p, { status: 'rejected', model: d.request.model, reason: d.reason, latency: emptyLatency(now - d.request.arrival) });
     }
     for (const a of plan.actions) this.dispatch(a, now);
@@ -356,13 +356,13 @@ export class InferencePool {
       this.pending.set(q.id, p);
       const decision = this.scheduler.submit(q, arrival);
       if (!decision.ok) {
-        this.metrics.admission.inc({ decision: 'refused', stage: 'arrival' });
+        this.metrics.admit('refused arrival');
         this.finish(p, { status: 'rejected', model: model.name, reason: decision.reason, ...(decision.cold ? { cold: true } : {}), latency: emptyLatency(nowMs() - arrival) });
         // A cold model's load is wanted: let the scheduler start it.
         if (decision.cold) this.pump();
         return;
       }
-      this.metrics.admission.inc({ decision: 'admitted', stage: 'arrival' });
+      this.metrics.admit('admitted arrival');
       this.pump();
     });
   }
@@ -379,7 +379,7 @@ export class InferencePool {
     if (!model || this.options.policy !== 'clockwork') return { ok: true };
     const decision = this.scheduler.probe(model.name, Math.min(rows, this.options.maxBatch), deadlineAt - this.options.deadlineBufferMs, atScheduler);
     if (!decision.ok) {
-      this.metrics.admission.inc({ decision: 'refused', stage: 'door' });
+      this.metrics.admit('refused door');
       if (decision.cold) this.pump();
     }
     return decision;
