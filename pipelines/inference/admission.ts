@@ -12,12 +12,13 @@ export interface AdmissionRequest {
 /** `cold`: refused because the model is not loaded and its load cannot meet the deadline. */
 export type AdmissionDecision = { ok: true } | { ok: false; reason: string; cold?: boolean; estimate?: ArrivalEstimate };
 
-/** Why a request cannot finish in time, ms from its arrival: start on a worker, work queued ahead, its own run, recent noise. */
+/** Why a request cannot finish in time, ms from its arrival: start on a worker, work queued ahead, its own run, recent noise, and the headroom admission keeps. */
 export interface ArrivalEstimate {
   startMs: number;
   aheadMs: number;
   ownMs: number;
   noiseMs: number;
+  headroomMs: number;
 }
 
 export interface AdmissionController {

@@ -12,7 +12,11 @@ export interface MetricsSources {
   noiseMs?: () => number;
 }
 
+type AdmissionKey = 'admitted arrival' | 'refused arrival' | 'refused door' | 'refused queue';
+
 export class InferenceMetrics {
+  /** Admission decisions not yet handed to `admission` (see there). */
+  private readonly admissions: Record<AdmissionKey, number> = { 'admitted arrival': 0, 'refused arrival': 0, 'refused door': 0, 'refused queue': 0 };
   readonly requests: Counter<'model' | 'status'>;
   readonly admission: Counter<'decision' | 'stage'>;
   readonly goodput: Counter<'model'>;
@@ -20,13 +24,37 @@ export class InferenceMetrics {
   readonly predictionError: Histogram<'action'>;
   readonly underpredictions: Counter<'action'>;
   readonly actions: Counter<'action' | 'outcome'>;
+  readonly late: Counter<'cause'>;
+  readonly slack: Histogram;
   readonly workerRestarts: Counter;
   readonly evictions: Counter;
+
+  /** Counts one admission decision in `panoptes_inference_admission_total`. */
+  admit(key: AdmissionKey): void {
+    this.admissions[key]++;
+  }
 
   constructor(registry: Registry, sources: MetricsSources) {
     const registers = [registry];
     this.requests = new Counter({ name: 'panoptes_inference_requests_total', help: 'Requests by final status (ok, rejected, late, error).', labelNames: ['model', 'status'], registers });
-    this.admission = new Counter({ name: 'panoptes_inference_admission_total', help: 'Admission decisions: admitted or refused, at arrival or before batching.', labelNames: ['decision', 'stage'], registers });
+    // Counted in plain numbers and handed to prom-client when scraped: past capacity the door
+    // refuses tens of thousands of requests a second, and a labelled inc() hashes its labels.
+    const admissions = this.admissions;
+    this.admission = new Counter({
+      name: 'panoptes_inference_admission_total',
+      help: 'Admission decisions: admitted or refused, at arrival or before batching.',
+      labelNames: ['decision', 'stage'],
+      registers,
+      collect() {
+        for (const k of Object.keys(admissions) as AdmissionKey[]) {
+          const n = admissions[k];
+          if (n === 0) continue;
+          admissions[k] = 0;
+          const [decision, stage] = k.split(' ') as [string, string];
+          this.inc({ decision, stage }, n);
+        }
+      },
+    });
     this.goodput = new Counter({ name: 'panoptes_inference_goodput_total', help: 'Requests completed within their deadline (rate() of it is goodput).', labelNames: ['model'], registers });
     this.latency = new Histogram({
       name: 'panoptes_inference_latency_seconds',
@@ -44,6 +72,18 @@ export class InferenceMetrics {
     });
     this.underpredictions = new Counter({ name: 'panoptes_inference_underpredictions_total', help: 'Actions that ran longer than predicted.', labelNames: ['action'], registers });
     this.actions = new Counter({ name: 'panoptes_inference_actions_total', help: 'Worker actions by kind and outcome (done, window, failed, lost).', labelNames: ['action', 'outcome'], registers });
+    this.late = new Counter({
+      name: 'panoptes_inference_late_total',
+      help: 'Results past their deadline by the part that overran its plan most: queue (dispatched too late to make it), start (the worker started the batch late), exec (ran longer than predicted), delivery (the result reached the controller late).',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.slack = new Histogram({
+      name: 'panoptes_inference_slack_seconds',
+      help: "Time left before the SLO deadline when an ok result was ready: what delays outside the server's view (the client's send lag, loopback, the response's way back) may still use.",
+      buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05],
+      registers,
+    });
     this.workerRestarts = new Counter({ name: 'panoptes_inference_worker_restarts_total', help: 'Worker threads replaced after a crash.', registers });
     this.evictions = new Counter({ name: 'panoptes_inference_evictions_total', help: 'Models evicted from a worker to make room.', registers });
     new Gauge({

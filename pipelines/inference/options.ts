@@ -19,6 +19,8 @@ export interface PoolOptions {
   maxLoadShare: number;
   /** Subtracted from every deadline to cover message passing and result delivery. */
   deadlineBufferMs: number;
+  /** Admission at arrival wants the predicted finish this much before the (internal) deadline, ms. */
+  admissionHeadroomMs: number;
   /** SLO for requests without a deadline, overriding each model's `sloMs` when set. */
   sloMs?: number;
   /** 'clockwork' (admission + least-slack batching) or 'fifo' (the baseline). */
@@ -45,6 +47,7 @@ export const defaultPoolOptions: PoolOptions = {
   maxLoadsInFlight: SPEC.maxLoadsInFlight,
   maxLoadShare: SPEC.maxLoadShare,
   deadlineBufferMs: SPEC.deadlineBufferMs,
+  admissionHeadroomMs: SPEC.admissionHeadroomMs,
   policy: SPEC.policy as Policy,
   profileWindow: SPEC.profileWindow,
   profileQuantile: SPEC.profileQuantile,
@@ -61,6 +64,7 @@ export function poolOptionsOf(o: Options<typeof serveSpec.fields>): Partial<Pool
     maxLoadsInFlight: o.maxLoadsInFlight,
     maxLoadShare: o.maxLoadShare,
     deadlineBufferMs: o.deadlineBufferMs,
+    admissionHeadroomMs: o.admissionHeadroomMs,
     policy: o.policy as Policy,
     profileWindow: o.profileWindow,
     profileQuantile: o.profileQuantile,
@@ -89,6 +93,7 @@ export function validatePoolOptions(partial: Partial<PoolOptions>): PoolOptions 
   posInt('profileRuns');
   posInt('predictionLogSize');
   if (typeof o.deadlineBufferMs !== 'number' || !(o.deadlineBufferMs >= 0)) issues.push({ path: 'deadlineBufferMs', message: `expected a number ≥ 0, got ${JSON.stringify(o.deadlineBufferMs)}` });
+  if (typeof o.admissionHeadroomMs !== 'number' || !(o.admissionHeadroomMs >= 0)) issues.push({ path: 'admissionHeadroomMs', message: `expected a number ≥ 0, got ${JSON.stringify(o.admissionHeadroomMs)}` });
   if (typeof o.maxLoadShare !== 'number' || !(o.maxLoadShare > 0 && o.maxLoadShare <= 1)) issues.push({ path: 'maxLoadShare', message: `expected a number in (0, 1], got ${JSON.stringify(o.maxLoadShare)}` });
   if (o.sloMs !== undefined && (typeof o.sloMs !== 'number' || !(o.sloMs > 0))) issues.push({ path: 'sloMs', message: `expected a positive number of ms, got ${JSON.stringify(o.sloMs)}` });
   if (o.policy !== 'clockwork' && o.policy !== 'fifo') issues.push({ path: 'policy', message: `expected "clockwork" or "fifo", got ${JSON.stringify(o.policy)}` });

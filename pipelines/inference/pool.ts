@@ -68,6 +68,13 @@ function warmupBytes(): Uint8Array {
   return warmupModel;
 }
 
+/** The part of a late result's way that overran its plan most (`panoptes_inference_late_total`). */
+export function lateCause(dispatchedTooLate: boolean, startMs: number, execOverMs: number, deliverMs: number): 'queue' | 'start' | 'exec' | 'delivery' {
+  if (dispatchedTooLate) return 'queue';
+  if (deliverMs >= startMs && deliverMs >= execOverMs) return 'delivery';
+  return execOverMs >= startMs ? 'exec' : 'start';
+}
+
 function emptyLatency(totalMs: number): LatencyBreakdown {
   return { queueMs: totalMs, batchWaitMs: 0, execMs: 0, totalMs, batchSize: 0 };
 }
@@ -130,6 +137,7 @@ export class InferencePool {
       predictions: this.predictions,
       profileRuns: this.options.profileRuns,
       lagMs: () => this.loopLag.ms,
+      admissionHeadroomMs: this.options.admissionHeadroomMs,
     });
     this.metrics = new InferenceMetrics(registry, {
       queueDepth: () => this.scheduler.queueDepth,
@@ -190,8 +198,13 @@ export class InferencePool {
           const p = this.pending.get(r.id);
           if (!p) return;
           const outputs: TensorOutput[] = (m.outputs ?? []).map((o) => ({ name: o.name, datatype: 'FP32', shape: [r.rows, ...o.featureShape], data: o.parts[i]! }));
-          const latency: LatencyBreakdown = { queueMs: p.dispatchedAt - r.arrival, batchWaitMs: Math.max(0, m.startedAt - p.dispatchedAt), execMs: m.ms, totalMs: now - r.arrival, batchSize: action.rows };
-          this.finish(p, { status: now <= p.sloDeadline ? 'ok' : 'late', model: r.model, version: p.model.version, outputs, latency });
+          const batchWaitMs = Math.max(0, m.startedAt - p.dispatchedAt);
+          const deliverMs = Math.max(0, now - (m.startedAt + m.ms));
+          const latency: LatencyBreakdown = { queueMs: p.dispatchedAt - r.arrival, batchWaitMs, execMs: m.ms, totalMs: now - r.arrival, batchSize: action.rows, deliverMs };
+          const onTime = now <= p.sloDeadline;
+          if (onTime) this.metrics.slack.observe((p.sloDeadline - now) / 1000);
+          else this.metrics.late.inc({ cause: lateCause(p.dispatchedAt + predictedMs > p.sloDeadline, batchWaitMs, m.ms - predictedMs, deliverMs) });
+          this.finish(p, { status: onTime ? 'ok' : 'late', model: r.model, version: p.model.version, outputs, latency });
         });
       } else if (m.status === 'failed') {
         this.failAction(action, 'PANOPTES_INTERNAL', `worker ${index} failed the batch: ${m.message}`, now);
@@ -248,7 +261,7 @@ export class InferencePool {
     for (const d of plan.dropped) {
       const p = this.pending.get(d.request.id);
       if (!p) continue;
-      this.metrics.admission.inc({ decision: 'refused', stage: 'queue' });
+      this.metrics.admit('refused queue');
       this.finish(p, { status: 'rejected', model: d.request.model, reason: d.reason, latency: emptyLatency(now - d.request.arrival) });
     }
     for (const a of plan.actions) this.dispatch(a, now);
@@ -344,13 +357,13 @@ export class InferencePool {
       this.pending.set(q.id, p);
       const decision = this.scheduler.submit(q, arrival);
       if (!decision.ok) {
-        this.metrics.admission.inc({ decision: 'refused', stage: 'arrival' });
+        this.metrics.admit('refused arrival');
         this.finish(p, { status: 'rejected', model: model.name, reason: decision.reason, ...(decision.cold ? { cold: true } : {}), latency: emptyLatency(nowMs() - arrival) });
         // A cold model's load is wanted: let the scheduler start it.
         if (decision.cold) this.pump();
         return;
       }
-      this.metrics.admission.inc({ decision: 'admitted', stage: 'arrival' });
+      this.metrics.admit('admitted arrival');
       this.pump();
     });
   }
@@ -367,7 +380,7 @@ export class InferencePool {
     if (!model || this.options.policy !== 'clockwork') return { ok: true };
     const decision = this.scheduler.probe(model.name, Math.min(rows, this.options.maxBatch), deadlineAt - this.options.deadlineBufferMs, atScheduler);
     if (!decision.ok) {
-      this.metrics.admission.inc({ decision: 'refused', stage: 'door' });
+      this.metrics.admit('refused door');
       if (decision.cold) this.pump();
     }
     return decision;

@@ -10,7 +10,7 @@
  * every deadline in it, a LOAD being a model nobody can serve in time. FIFO policy (the baseline):
  * no admission, the oldest request's model goes next, batched greedily, deadlines ignored.
  */
-import type { AdmissionController, AdmissionDecision } from './admission.ts';
+import type { AdmissionController, AdmissionDecision, ArrivalEstimate } from './admission.ts';
 import { ModelStore } from './model-store.ts';
 import type { PredictionLog } from './prediction-log.ts';
 import { DecayingPeak } from './profiles.ts';
@@ -102,6 +102,14 @@ export interface SchedulerOptions {
   coldReserveMs?: number;
   /** The controller loop's current lag, ms (added to every predicted finish). */
   lagMs?: () => number;
+  /**
+   * Admission at arrival (and the door's probe) requires the predicted finish this much before
+   * the deadline; the checks after it (dropping, batching, the worker's window) use the deadline
+   * itself. Admitted requests then keep this slack for what no estimate foresees (a stall of the
+   * controller when the result comes back, time outside the server), instead of being queued up
+   * to their deadline. Default 0.
+   */
+  admissionHeadroomMs?: number;
 }
 
 const LOAD_SHARE_WINDOW_MS = 1000;
@@ -251,7 +259,7 @@ export class Scheduler {
   }
 
   /** The parts of `arrivalFinish`, ms from `now` (a refusal reports them). */
-  explainArrival(model: string, rows: number, deadline: number, now: number): { startMs: number; aheadMs: number; ownMs: number; noiseMs: number } {
+  explainArrival(model: string, rows: number, deadline: number, now: number): ArrivalEstimate {
     let start = this.earliestStart(model, now);
     // A cold model that has waited too long for its load reserves a worker for it: arrivals count
     // the load as work ahead of them, so the queue drains until the load fits.
@@ -266,7 +274,7 @@ export class Scheduler {
     }
     const own = this.work(model, ownRows, now);
     const ownAlone = this.work(model, rows, now);
-    return { startMs: start - now, aheadMs: others / this.upWorkers() + (own - ownAlone), ownMs: ownAlone, noiseMs: this.noiseMs(now) };
+    return { startMs: start - now, aheadMs: others / this.upWorkers() + (own - ownAlone), ownMs: ownAlone, noiseMs: this.noiseMs(now), headroomMs: this.opts.admissionHeadroomMs ?? 0 };
   }
 
   private upWorkers(): number {
@@ -304,7 +312,7 @@ export class Scheduler {
     if (!this.opts.modelBytes.has(req.model)) throw new RangeError(`unknown model ${req.model}`);
     if (req.rows > this.opts.profiles.maxBatch) return { ok: false, reason: `request has ${req.rows} rows, more than the largest batch ${this.opts.profiles.maxBatch}` };
     const e = this.explainArrival(req.model, req.rows, req.deadline, now);
-    const decision = this.opts.admission.tryAcquire(req, now + e.startMs + e.aheadMs + e.ownMs + e.noiseMs);
+    const decision = this.opts.admission.tryAcquire(req, now + e.startMs + e.aheadMs + e.ownMs + e.noiseMs + e.headroomMs);
     if (!decision.ok) {
       decision.estimate = e;
       // Clockwork loads a cold model for its first request; when that load cannot meet the

@@ -19,6 +19,7 @@ export const serveSpec = defineSpec(
     sloMs: f.number({ doc: "SLO for requests without a deadline of their own, ms (default: each model's `sloMs` in models.json).", min: 0, exclusive: true, placeholder: 'MS' }),
     policy: f.enum(POLICIES, { doc: 'clockwork: admission control and least-slack batching; fifo: the baseline that admits everything.', default: 'clockwork' }),
     deadlineBufferMs: f.number({ doc: 'Subtracted from every deadline for result delivery (writing the response, producing the record), ms.', default: 1, min: 0, placeholder: 'MS' }),
+    admissionHeadroomMs: f.number({ doc: 'Admission at arrival wants the predicted finish this long before the deadline; later checks use the deadline itself, so admitted requests keep this slack for stalls and for time outside the server (the client, the network), ms.', default: 0, min: 0, placeholder: 'MS' }),
     maxBodyMb: f.number({ doc: 'Largest HTTP request body, MiB (413 above it, refused before it is read when Content-Length says so).', default: 8, min: 0, exclusive: true, placeholder: 'MB' }),
     parseWorkers: f.int({ doc: "Worker threads that parse large JSON bodies off the scheduler's thread (0: parse on it).", default: 1, min: 0, max: 64, placeholder: 'N' }),
     parseOffloadKb: f.number({ doc: 'JSON bodies of at least this size go to a parse worker; smaller ones and binary tensors parse inline, KiB.', default: 16, min: 0, placeholder: 'KB' }),

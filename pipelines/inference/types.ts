@@ -37,6 +37,8 @@ export interface LatencyBreakdown {
   /** Arrival → result. */
   totalMs: number;
   batchSize: number;
+  /** Worker finished → the controller saw its result (a stall of either thread, or the message's wait), when it ran. */
+  deliverMs?: number;
 }
 
 interface ResultBase {

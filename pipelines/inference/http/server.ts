@@ -27,7 +27,7 @@ import type { Registry } from 'prom-client';
 import { listenOn } from '../../core/listen.ts';
 import { PLATFORM } from '../models/registry.ts';
 import { nowMs } from '../protocol.ts';
-import type { InferResult } from '../types.ts';
+import type { InferResult, PoolModel } from '../types.ts';
 import type { InferencePool } from '../pool.ts';
 import { bearerAuth } from './auth.ts';
 import { BodyError, HEADER_LENGTH, decodeBinaryBody, decodeJsonBody, encodeResponse } from './binary.ts';
@@ -89,6 +89,7 @@ function parameters(r: InferResult): Record<string, string | number | boolean> {
     exec_ms: l.execMs,
     total_ms: l.totalMs,
     batch_size: l.batchSize,
+    ...(l.deliverMs !== undefined ? { deliver_ms: l.deliverMs } : {}),
     ...(r.status === 'rejected' && r.cold ? { panoptes_cold: true } : {}),
   };
 }
@@ -174,20 +175,22 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
     const slo = pool.sloOf(model.name)!;
     if (doorAdmission) {
       // Rows are known before parsing only for binary data: its size over one row's bytes.
-      const rowBytes = model.signature.inputs.reduce((a, t) => a + 4 * t.shape.slice(1).reduce((x, y) => x * Math.max(1, y), 1), 0);
-      const rows = enc === 'binary' && length !== undefined && headerLength !== undefined ? Math.max(1, Math.floor((length - headerLength) / rowBytes)) : 1;
+      const rows = enc === 'binary' && length !== undefined && headerLength !== undefined ? Math.max(1, Math.floor((length - headerLength) / rowBytesOf(model))) : 1;
       const d = pool.admitAtDoor(model.name, rows, est.arrivedAt + slo, est.atScheduler);
       if (!d.ok) {
+        // The refusal past capacity, tens of thousands a second: its body is written as text, with
+        // constant headers, instead of through objects and JSON.stringify.
         const e = d.estimate;
-        const params = {
-          panoptes_status: 'rejected',
-          panoptes_stage: 'door',
-          lag_ms: round(est.lagMs),
-          parse_backlog_ms: round(door.parseBacklogMs),
-          ...(e ? { start_ms: round(e.startMs), queued_ahead_ms: round(e.aheadMs), exec_ms: round(e.ownMs), noise_ms: round(e.noiseMs) } : {}),
-          ...(d.cold ? { panoptes_cold: true } : {}),
-        };
-        return refuse(res, 429, `rejected at the door: ${d.reason}`, { parameters: params }, d.cold ? { 'retry-after': 1 } : {});
+        const body =
+          '{"error":' +
+          JSON.stringify('rejected at the door: ' + d.reason) +
+          ',"parameters":{"panoptes_status":"rejected","panoptes_stage":"door","lag_ms":' +
+          num(est.lagMs) +
+          ',"parse_backlog_ms":' +
+          num(door.parseBacklogMs) +
+          (e ? ',"start_ms":' + num(e.startMs) + ',"queued_ahead_ms":' + num(e.aheadMs) + ',"exec_ms":' + num(e.ownMs) + ',"noise_ms":' + num(e.noiseMs) + ',"headroom_ms":' + num(e.headroomMs) : '') +
+          (d.cold ? ',"panoptes_cold":true}}' : '}}');
+        return res.send(429, d.cold ? DOOR_COLD_HEADERS : DOOR_HEADERS, body);
       }
     }
     if (!offload) door.enter(est);
@@ -281,8 +284,8 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
         const httpConnection = server.listeners('connection')[0] as (socket: Socket) => void;
         server.removeListener('connection', httpConnection);
         fast = new FastDoor(
-          (path) => INFER_ROUTE.test(path),
-          (ex, path) => route(ex, path, INFER_ROUTE.exec(path)!),
+          (path) => INFER_ROUTE.exec(path),
+          route,
           (socket) => httpConnection.call(server, socket),
         );
         server.on('connection', (socket: Socket) => fast!.accept(socket));
@@ -367,4 +370,21 @@ export function createInferenceServer(pool: InferencePool, registry: Registry, o
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+/** A number as JSON text, rounded to 0.01 (JSON.stringify's null for a non-finite one). */
+function num(v: number): string {
+  return Number.isFinite(v) ? String(round(v)) : 'null';
+}
+
+/** The headers of a door refusal (the same as `refuse` writes for a 429). */
+const DOOR_HEADERS: Record<string, string | number> = { 'content-type': JSON_TYPE, 'x-panoptes-status': 'rejected' };
+const DOOR_COLD_HEADERS: Record<string, string | number> = { ...DOOR_HEADERS, 'retry-after': 1 };
+
+const rowBytes = new WeakMap<PoolModel, number>();
+/** Bytes of one row of a model's FP32 inputs (binary tensor data), computed once per model. */
+function rowBytesOf(model: PoolModel): number {
+  let b = rowBytes.get(model);
+  if (b === undefined) rowBytes.set(model, (b = model.signature.inputs.reduce((a, t) => a + 4 * t.shape.slice(1).reduce((x, y) => x * Math.max(1, y), 1), 0)));
+  return b;
 }

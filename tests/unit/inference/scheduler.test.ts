@@ -6,6 +6,7 @@ import { PredictionLog } from '../../../pipelines/inference/prediction-log.ts';
 import { Scheduler } from '../../../pipelines/inference/scheduler.ts';
 import type { Action, Policy, QueuedRequest } from '../../../pipelines/inference/scheduler.ts';
 import { mulberry32 } from '../../../pipelines/core/random.ts';
+import { lateCause } from '../../../pipelines/inference/pool.ts';
 
 const BATCHES = [1, 2, 4, 8, 16];
 /** The fake executor's exact cost model, also seeded into the profiles (accurate profiles). */
@@ -13,7 +14,7 @@ const execCost = (bucket: number) => 0.6 + 0.15 * bucket;
 const LOAD_MS = 3;
 const UNLOAD_MS = 0.5;
 
-function setup(opts: { models: string[]; budgetModels: number; workers?: number; policy?: Policy }) {
+function setup(opts: { models: string[]; budgetModels: number; workers?: number; policy?: Policy; admissionHeadroomMs?: number }) {
   const profiles = new ProfileStore({ batchSizes: BATCHES, loadMaxAgeMs: Infinity, execMaxAgeMs: Infinity });
   for (const m of opts.models) {
     for (const b of BATCHES) profiles.recordExec(m, b, execCost(b), 0);
@@ -30,6 +31,7 @@ function setup(opts: { models: string[]; budgetModels: number; workers?: number;
     profiles,
     predictions: new PredictionLog(100),
     unloadMs: UNLOAD_MS,
+    ...(opts.admissionHeadroomMs !== undefined ? { admissionHeadroomMs: opts.admissionHeadroomMs } : {}),
   });
   return { sched, profiles };
 }
@@ -166,6 +168,37 @@ test('admission refuses at arrival a request whose deadline cannot be met, befor
   assert.ok(!seen.has(100));
   assert.ok(seen.has(101));
   assert.equal(seen.size, 17);
+});
+
+test('admission headroom: arrival wants the finish that much before the deadline; an admitted request keeps its place after', () => {
+  for (const headroom of [0, 5]) {
+    const { sched } = setup({ models: ['a'], budgetModels: 1, admissionHeadroomMs: headroom });
+    // Load a first (3 ms), so that the worker is idle and holds it.
+    assert.ok(sched.submit({ id: 1, model: 'a', rows: 1, arrival: 0, deadline: 100 }, 0).ok);
+    const load = sched.schedule(0).actions[0]!;
+    sched.complete(load.worker, load.id, { status: 'done', ms: LOAD_MS }, LOAD_MS);
+    const run = sched.schedule(LOAD_MS).actions[0]!;
+    sched.complete(run.worker, run.id, { status: 'done', ms: execCost(1) }, LOAD_MS + execCost(1));
+    const now = 10;
+    // One row finishes 0.75 ms after now: a deadline 3 ms away is met, but not with 5 ms of headroom.
+    const tight = sched.submit({ id: 2, model: 'a', rows: 1, arrival: now, deadline: now + 3 }, now);
+    assert.equal(tight.ok, headroom === 0, `headroom ${headroom}`);
+    if (!tight.ok) assert.equal(tight.estimate?.headroomMs, headroom);
+    // Admitted with room to spare, then left queued until its slack is below the headroom: it is
+    // still batched, not dropped (later checks use the deadline itself).
+    assert.ok(sched.submit({ id: 3, model: 'a', rows: 1, arrival: now, deadline: now + 10 }, now).ok);
+    const plan = sched.schedule(now + 8);
+    assert.deepEqual(plan.dropped.map((d) => d.request.id), headroom === 0 ? [2] : []);
+    const batched = plan.actions.flatMap((a) => (a.kind === 'INFER' ? a.requests.map((r) => r.id) : []));
+    assert.ok(batched.includes(3), `headroom ${headroom}: the admitted request runs (${JSON.stringify(batched)})`);
+  }
+});
+
+test('a late result is put down to the part that overran its plan most', () => {
+  assert.equal(lateCause(true, 9, 9, 9), 'queue');
+  assert.equal(lateCause(false, 1, 2, 12), 'delivery');
+  assert.equal(lateCause(false, 1, 7, 3), 'exec');
+  assert.equal(lateCause(false, 8, 7, 3), 'start');
 });
 
 test('a queued request is dropped as soon as its deadline becomes unreachable', () => {
