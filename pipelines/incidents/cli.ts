@@ -89,12 +89,13 @@ const run: CliCommand = {
     ]);
     const rt = await createRuntime(loadConfig(), { stage: 'incidents' });
     try {
-      await rt.serveMetrics(() => ({ ok: true }));
+      let running: { health(): { ok: boolean; detail: Record<string, unknown> } } | undefined;
+      await rt.serveMetrics(() => running?.health() ?? { ok: true, detail: { stage: 'incidents', ready: false } });
       const group = o.groupId;
-      const c = await startIncidentsFromSpec(rt, o, {
+      const c = (running = await startIncidentsFromSpec(rt, o, {
         fallbackGraph,
         onOutput: (i) => io.out(io.json ? JSON.stringify(i) : `${i.status.padEnd(8)} ${i.id} ${i.summary}`),
-      });
+      }));
       io.err(`incident correlator running on ${rt.config.transport} (group ${group}, graph ${c.graphVersion() ?? (gpath ? `${gpath} until one arrives on causal-graphs` : 'none yet')}); Ctrl-C stops it`);
       const failed = await Promise.race([untilAborted(io.signal).then(() => null), c.failed]);
       await c.stop();

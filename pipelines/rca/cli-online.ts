@@ -41,12 +41,13 @@ const run: CliCommand = {
     const method = o.method;
     const rt = await createRuntime(loadConfig(), { stage: 'rca' });
     try {
-      await rt.serveMetrics(() => ({ ok: true }));
+      let running: { health(): { ok: boolean; detail: Record<string, unknown> } } | undefined;
+      await rt.serveMetrics(() => running?.health() ?? { ok: true, detail: { stage: 'rca', ready: false } });
       const group = o.groupId;
-      const c = await startRcaFromSpec(rt, o, {
+      const c = (running = await startRcaFromSpec(rt, o, {
         ...(fallbackGraph ? { fallbackGraph } : {}),
         onOutput: (r) => io.out(io.json ? JSON.stringify(r) : formatRca(r)),
-      });
+      }));
       io.err(`rca consumer running on ${rt.config.transport} (group ${group}, method ${method}, graph ${c.graph()?.version ?? 'none yet'}); Ctrl-C stops it`);
       const failed = await Promise.race([untilAborted(io.signal).then(() => null), c.failed]);
       await c.stop();

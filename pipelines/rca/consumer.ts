@@ -20,9 +20,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { deadLetterRecord, decodeBatch } from '../core/dead-letter.ts';
-import { InputError } from '../core/errors.ts';
+import { describeError, InputError } from '../core/errors.ts';
 import { isDateTime, MAX_TIME_MS } from '../core/time.ts';
 import { transportMetrics } from '../core/metrics.ts';
+import { stageMetrics } from '../core/stage.ts';
 import type { CausalGraphRecord, Incident, MetricBatch, RcaResult } from '../core/records.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { groupName, topicName } from '../core/topics.ts';
@@ -83,6 +84,12 @@ export interface RunningRcaConsumer {
   nodes(): string[];
   /** Incidents waiting for their (debounced) analysis. */
   pending(): number;
+  /**
+   * Ready once the incidents consumer has its first assignment and the metrics tail has read what
+   * the topic held at start (an analysis before that would see too few samples); for `/healthz`
+   * and `panoptes_stage_ready{stage="rca"}`.
+   */
+  health(): { ok: boolean; detail: Record<string, unknown> };
 }
 
 interface Pending {
@@ -142,6 +149,14 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
   let stopped = false;
   let fail!: (err: unknown) => void;
   const failed = new Promise<unknown>((resolve) => (fail = resolve));
+  let failure: unknown = null;
+  void failed.then((err) => (failure = err ?? new Error('stopped')));
+  const readyGauge = stageMetrics(rt.metrics).ready;
+  let assigned = false;
+  let metricsCaughtUp = false;
+  const isReady = () => failure === null && assigned && metricsCaughtUp;
+  const setReady = () => readyGauge.labels('rca').set(isReady() ? 1 : 0);
+  setReady();
   const die = (what: string) => (err: unknown) => {
     tm.errors.labels(what).inc();
     log.error(`${what} failed; stopping`, { err });
@@ -225,7 +240,11 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
 
   await incidentsConsumer.run({
     onError: die('incidents consumer'),
-    onAssign: async (partitions) => log.info('incident partitions assigned', { partitions: partitions.map((p) => p.partition) }),
+    onAssign: async (partitions) => {
+      assigned = true;
+      setReady();
+      log.info('incident partitions assigned', { partitions: partitions.map((p) => p.partition) });
+    },
     onRevoke: async (partitions) => {
       // Analyses of those partitions' incidents may still run here; their offsets stay
       // uncommitted, so the new owner analyses them again (at-least-once).
@@ -322,6 +341,13 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
   };
   const timer = setInterval(() => void tick().catch(die('rca analysis')), Math.max(20, Math.min(250, Math.floor(debounceMs / 4) || 20)));
   timer.unref?.();
+  // Ready once the metrics tail has read what the topic held at start.
+  void (async () => {
+    while (!stopped && !(await catchUp())) log.info('metrics tail still reading the topic; not ready yet');
+    metricsCaughtUp = !stopped;
+    setReady();
+  })().catch(die('metrics tail catch-up'));
+  void failed.then(() => setReady());
 
   log.info('rca consumer running', { group: groupId, method, graph: store.current()?.version ?? null });
   return {
@@ -329,8 +355,10 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
     graph: () => store.current(),
     nodes: () => windows.nodeIds(),
     pending: () => pending.size,
+    health: () => ({ ok: failure === null, detail: { stage: 'rca', ready: isReady(), assigned, metricsCaughtUp, pending: pending.size, graph: store.current()?.version ?? null, ...(failure !== null ? { error: describeError(failure) } : {}) } }),
     async stop() {
       stopped = true;
+      readyGauge.labels('rca').set(0);
       clearInterval(timer);
       while (busy) await new Promise((r) => setTimeout(r, 20));
       await incidentsConsumer.stop();

@@ -80,7 +80,7 @@ export const STAGES: { [N in StageName]: StageEntry<N> } = {
     ...STAGE_SPECS.rca,
     async launch(o, { rt, instance }) {
       const c = await startRcaFromSpec(rt, o, instance !== undefined ? { instanceId: instance } : {});
-      return { name: 'rca', description: `rca consumer (group ${o.groupId}, method ${o.method})`, failed: c.failed, health: tracked('rca', c.failed), close: () => c.stop() };
+      return { name: 'rca', description: `rca consumer (group ${o.groupId}, method ${o.method})`, failed: c.failed, health: () => c.health(), close: () => c.stop() };
     },
   },
   alerts: {

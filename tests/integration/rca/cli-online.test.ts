@@ -103,6 +103,14 @@ test('incidents run and rca run: incident records and an rca naming the root, me
     assert.match(rcaMetrics, /panoptes_rca_analyses_total\{[^}]*outcome="ranked"/);
     assert.match(rcaMetrics, /panoptes_rca_analysis_duration_seconds_count/);
     assert.match(rcaMetrics, /panoptes_rca_window_nodes\{[^}]*\} 6/);
+    // Readiness: each command's /readyz says ready once its consumer is assigned (rca: and its metrics tail caught up).
+    assert.match(rcaMetrics, /panoptes_stage_ready\{stage="rca"\} 1/);
+    for (const [port, stage] of [[18101, 'incidents'], [18102, 'rca']] as const) {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const body = (await r.json()) as { status: string; stage: string };
+      assert.equal(r.status, 200, JSON.stringify(body));
+      assert.deepEqual([body.status, body.stage], ['ready', stage]);
+    }
   } finally {
     stopRca.abort();
     stopInc.abort();
