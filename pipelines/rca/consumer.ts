@@ -346,7 +346,9 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
     while (!stopped && !(await catchUp())) log.info('metrics tail still reading the topic; not ready yet');
     metricsCaughtUp = !stopped;
     setReady();
-  })().catch(die('metrics tail catch-up'));
+  })().catch((err: unknown) => {
+    if (!stopped) die('metrics tail catch-up')(err); // after stop() the transport may be gone: not a failure
+  });
   void failed.then(() => setReady());
 
   log.info('rca consumer running', { group: groupId, method, graph: store.current()?.version ?? null });
