@@ -33,6 +33,8 @@ export interface RankOptions {
   minSupport: number;
   /** hybrid: failure ratios with a request count are also compared as failed requests in the explain test. */
   countFailures: boolean;
+  /** hybrid: a series counts with its strongest score from the incident start to the analysed row, not only at it. */
+  windowEvidence: boolean;
   /** At most this many causes are returned. */
   maxCauses: number;
   /**
@@ -114,6 +116,29 @@ export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, ro
     at.set(id, Math.max(0, s - before));
   }
   return at;
+}
+
+/**
+ * A series' strongest score from the incident start up to the analysed row, and the row where it
+ * had it: by the symptom's peak the faulty component may already be back (a frozen process
+ * resumed, a restarted one answers again), so its evidence at that row is gone.
+ */
+export type WindowPeaks = Map<string, { score: number; row: number }>;
+
+/**
+ * Each series' strongest score on the rows from the incident start to the analysed row (each
+ * discounted, like the analysed row's, by its highest score before the start), and that row.
+ */
+export function windowPeaks(models: Map<string, AnomalyModelEx>, failure: Frame, start: number, row: number, discount: boolean, target: string): WindowPeaks {
+  const out: WindowPeaks = new Map();
+  const preRows = discount ? Array.from({ length: Math.min(start, row) }, (_, i) => i) : [];
+  for (let r = Math.min(start, row); r <= row; r++) {
+    for (const [id, s] of scoresAt(models, failure, r, preRows, target)) {
+      const p = out.get(id);
+      if (!p || s > p.score || (s === p.score && r > p.row)) out.set(id, { score: s, row: r });
+    }
+  }
+  return out;
 }
 
 /** Shortest directed path cause → … → target, preferring anomalous intermediate nodes. */
