@@ -7,8 +7,9 @@
  * - Candidates: the target's component and EVERY component upstream of it on the causal graph
  *   (an edge u → v between series makes comp(u) a parent of comp(v)), anomalous or not.
  * - Evidence of a component: the strongest of its series at the analysed row (with `windowEvidence`:
- *   the strongest from the incident start up to that row, as the symptom's peak may come after the
- *   faulty component is back — a frozen process resumed, a restarted one answering again), over
+ *   or the strongest it held on two consecutive rows from the incident start up to that row, as the
+ *   symptom's peak may come after the faulty component is back — a frozen process resumed, a
+ *   restarted one answering again; scores.ts `windowPeaks`), over
  *   every metric the telemetry has for it (not only the graph's), counted in the metric's bad
  *   direction and discounted by what it already showed before the incident started. A series in the graph counts with the
  *   smaller of its marginal score and its attribution residual (what its causal parents leave

@@ -75,3 +75,19 @@ test('window peaks: the strongest discounted score from the start to the row, an
   const one = windowPeaks(models, f, last, last, true, 'frontend:errors');
   assert.equal(one.get('geo:up')!.score, 0);
 });
+
+test('one missed scrape is not evidence: a score counts on the window only when held on two rows', () => {
+  const f = hangGeo.failure;
+  const start = startRowFor(f, hangGeo.targetTimestampMs);
+  const last = f.timestamps.length - 1;
+  const blip = (rows: number[]) => {
+    const up = f.series.get('rate:up')!.map((v, r) => (rows.includes(r) ? 0 : v));
+    return { timestamps: f.timestamps, series: new Map([...f.series, ['rate:up', up]]) };
+  };
+  const models = fitModels(s.normal!, ['rate:up']);
+  assert.equal(windowPeaks(models, blip([start + 1]), start, last, true, 'frontend:errors').get('rate:up')!.score, 0, 'one row');
+  assert.equal(windowPeaks(models, blip([start + 1, start + 2]), start, last, true, 'frontend:errors').get('rate:up')!.score, 1000, 'two rows');
+  assert.equal(windowPeaks(models, blip([start + 1]), start, last, true, 'frontend:errors', 1).get('rate:up')!.score, 1000, 'hold 1: the plain peak');
+  // At the analysed row itself one row is enough, as without the window.
+  assert.equal(windowPeaks(models, blip([last]), start, last, true, 'frontend:errors').get('rate:up')!.score, 1000);
+});
