@@ -58,6 +58,14 @@ export interface HybridOptions {
 
 export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5, explainCap: Infinity, minSupport: 0.5, countFailures: true };
 
+/**
+ * Failed-request counts within this share of each other are equal (`countFailures`): they are
+ * products of a ratio and a rate, each stored rounded (6 significant digits in the corpus's CSV),
+ * so PostgreSQL failing 0.0277778 of 24 calls/s (0.6666672) is the same count as reservation
+ * failing 1 of 0.666667 requests/s, not more.
+ */
+export const COUNT_TIE = 1e-3;
+
 /** A failure ratio: a success share (availability) or a failure share (errors); anything else is not. */
 function failureRatioKind(metric: string): 'success' | 'failure' | null {
   const m = metric.toLowerCase();
@@ -240,7 +248,7 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const fc = failuresOf.get(c);
     const fp = failuresOf.get(p);
     if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
-    return fc.excess > 0 && fp.excess > fc.excess;
+    return fc.excess > 0 && fp.excess > fc.excess * (1 + COUNT_TIE);
   };
   const byScore = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
   const explains = (p: string, c: string) => byScore(p, c) || byCount(p, c);
