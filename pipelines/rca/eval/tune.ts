@@ -37,7 +37,10 @@ export function defaultGrid(): TuneConfig[] {
   out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, countFailures: false } });
   out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, minSupport: 0 } });
   out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, countFailures: false, minSupport: 0 } });
-  // Added in the third pass (README): evidence over the incident window up to the analysed row, on the main hybrid settings.
+  // Added in the third pass (README): evidence over the incident window up to the analysed row, on
+  // the main hybrid settings. Every entry above says windowEvidence=false, so the grid means the same
+  // whatever the default.
+  for (const c of out) if (c.method === 'hybrid') c.rank = { ...c.rank, windowEvidence: false };
   for (const componentThreshold of [3, 5]) for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold, explainRatio, residualEvidence: true, windowEvidence: true } });
   return out;
 }
