@@ -9,7 +9,7 @@ import type { Frame } from './frame.ts';
 import type { CausalGraphRecord } from '../graph/index.ts';
 import { indexGraph, splitNodeId } from '../graph/index.ts';
 import { attributionRank } from './rank/attribution.ts';
-import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, validateRankOptions, type RankOptions } from './rank/scores.ts';
+import { ancestors, candidateRows, defaultRankOptions, fitModels, scoreOf, scoresAt, validateRankOptions, windowPeaks, type RankOptions } from './rank/scores.ts';
 
 const defaultTargetThreshold = defaultRankOptions.targetThreshold;
 const defaultNodeThreshold = defaultRankOptions.nodeThreshold;
@@ -132,7 +132,10 @@ export function rankCauses(req: RankRequest): RankOutcome {
       .sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
     note = `${req.target} is not in ${graph ? `graph ${graph.version}` : 'any graph'}: ranked by anomaly evidence alone, paths are not causal`;
   } else {
-    if (method === 'hybrid') cands = hybridRank(idx, req.target, at, normal, failure, row, { ...defaultHybridOptions, threshold: opts.componentThreshold, explainRatio: opts.explainRatio, explainCap: opts.explainCap > 0 ? opts.explainCap : Infinity, residual: opts.residualEvidence, minSupport: opts.minSupport, countFailures: opts.countFailures });
+    if (method === 'hybrid') {
+      const peaks = opts.windowEvidence ? windowPeaks(models, failure, start, row, opts.discountPreexisting, req.target) : undefined;
+      cands = hybridRank(idx, req.target, at, normal, failure, row, { ...defaultHybridOptions, threshold: opts.componentThreshold, explainRatio: opts.explainRatio, explainCap: opts.explainCap > 0 ? opts.explainCap : Infinity, residual: opts.residualEvidence, minSupport: opts.minSupport, countFailures: opts.countFailures }, peaks);
+    }
     else if (method === 'traversal') cands = traversalRank(idx, req.target, at, opts.nodeThreshold);
     else if (method === 'random-walk') cands = randomWalkRank(idx, req.target, at, normal, failure, row, opts.nodeThreshold);
     else cands = attributionRank(idx, req.target, normal, failure, row, at, opts.nodeThreshold);

@@ -19,6 +19,7 @@ export const rankSpec = defineSpec(
     residualEvidence: f.boolean({ doc: 'hybrid: a series in the graph counts with the smaller of its marginal score and its attribution residual.', default: true, advanced: true }),
     minSupport: f.number({ doc: 'hybrid: a series is evidence only when it has a value in at least this share of the normal rows (a dependency called now and then has no basis for normal).', default: 0.5, min: 0, max: 1, advanced: true }),
     countFailures: f.boolean({ doc: 'hybrid: a failure ratio (availability, errors) with a request count is also compared as failed requests in the explain test (the upstream component explains when it failed more).', default: true, advanced: true }),
+    windowEvidence: f.boolean({ doc: 'hybrid: a series counts with its score at the analysed row or the strongest it held on two consecutive rows since the incident start (a frozen or restarted component may be back by the symptom\'s peak).', default: true, advanced: true }),
     maxCauses: f.int({ doc: 'Causes returned at most.', default: 10, min: 1, advanced: true }),
     row: f.enum(['peak', 'first'] as const, { doc: 'Row of the incident window analysed: the target\'s peak, or the first row where it is anomalous.', default: 'peak', advanced: true }),
     discountPreexisting: f.boolean({ doc: 'A non-target node\'s score is reduced by its highest score before the incident start.', default: true, advanced: true }),

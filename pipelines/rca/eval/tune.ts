@@ -5,10 +5,12 @@
  * 1. configurations whose specificity (share of no-incident windows with no root cause) is below
  *    `minSpecificity` are out;
  * 2. of the rest, the highest top-1, then the highest top-3, then the highest specificity; a tie
- *    keeps the earlier configuration in grid order (the simpler one).
+ *    keeps the configuration that changes the fewest settings of the standing default (what the
+ *    split cannot tell apart is not changed), then the earlier one in grid order.
  * Nothing of the split it reports on is read. Pure apart from the loading in `run.ts`.
  */
-import type { RankOptions } from '../rank/scores.ts';
+import { defaultRankOptions, type RankOptions } from '../rank/scores.ts';
+import { defaultRankMethod } from '../rca.ts';
 import type { EvalMethod, EvalRow } from './petshop-eval.ts';
 
 export interface TuneConfig {
@@ -37,6 +39,11 @@ export function defaultGrid(): TuneConfig[] {
   out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, countFailures: false } });
   out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, minSupport: 0 } });
   out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio: 0.5, residualEvidence: true, countFailures: false, minSupport: 0 } });
+  // Added in the third pass (README): evidence over the incident window up to the analysed row, on
+  // the main hybrid settings. Every entry above says windowEvidence=false, so the grid means the same
+  // whatever the default.
+  for (const c of out) if (c.method === 'hybrid') c.rank = { ...c.rank, windowEvidence: false };
+  for (const componentThreshold of [3, 5]) for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold, explainRatio, residualEvidence: true, windowEvidence: true } });
   return out;
 }
 
@@ -59,11 +66,34 @@ export function pool(config: TuneConfig, rows: readonly EvalRow[]): TuneScore {
   return { config, issues, top1: issues ? t1 / issues : 0, top3: issues ? t3 / issues : 0, specificity: windows ? ok / windows : null, windows };
 }
 
-export function choose(scores: readonly TuneScore[], minSpecificity = 0.9): TuneScore | null {
+/** Settings of `c` that differ from the standing default (the method counts as one). */
+export function changesFrom(c: TuneConfig, standing: TuneConfig): number {
+  const rank = { ...defaultRankOptions, ...c.rank } as Record<string, unknown>;
+  const base = { ...defaultRankOptions, ...standing.rank } as Record<string, unknown>;
+  let n = c.method === standing.method ? 0 : 1;
+  for (const k of Object.keys(base)) if (rank[k] !== base[k]) n++;
+  return n;
+}
+
+/** The standing default: the method and ranking options every command uses when given none. */
+export const standingDefault: TuneConfig = { method: defaultRankMethod, rank: {} };
+
+/** Compares two scores by the protocol: > 0 when `a` is better, < 0 when `b` is, 0 for a full tie. */
+function better(a: TuneScore, b: TuneScore, standing: TuneConfig): number {
+  const eps = 1e-12;
+  if (Math.abs(a.top1 - b.top1) > eps) return a.top1 - b.top1;
+  if (Math.abs(a.top3 - b.top3) > eps) return a.top3 - b.top3;
+  const sa = a.specificity ?? 0;
+  const sb = b.specificity ?? 0;
+  if (Math.abs(sa - sb) > eps) return sa - sb;
+  return changesFrom(b.config, standing) - changesFrom(a.config, standing);
+}
+
+export function choose(scores: readonly TuneScore[], minSpecificity = 0.9, standing: TuneConfig = standingDefault): TuneScore | null {
   let best: TuneScore | null = null;
   for (const s of scores) {
     if (s.specificity !== null && s.specificity < minSpecificity) continue;
-    if (!best || s.top1 > best.top1 + 1e-12 || (Math.abs(s.top1 - best.top1) <= 1e-12 && (s.top3 > best.top3 + 1e-12 || (Math.abs(s.top3 - best.top3) <= 1e-12 && (s.specificity ?? 0) > (best.specificity ?? 0) + 1e-12)))) best = s;
+    if (!best || better(s, best, standing) > 0) best = s;
   }
   return best;
 }

@@ -6,9 +6,12 @@
  *
  * - Candidates: the target's component and EVERY component upstream of it on the causal graph
  *   (an edge u → v between series makes comp(u) a parent of comp(v)), anomalous or not.
- * - Evidence of a component: the strongest of its series at the analysed row, over every metric the
- *   telemetry has for it (not only the graph's), counted in the metric's bad direction and discounted
- *   by what it already showed before the incident started. A series in the graph counts with the
+ * - Evidence of a component: the strongest of its series at the analysed row (with `windowEvidence`:
+ *   or the strongest it held on two consecutive rows from the incident start up to that row, as the
+ *   symptom's peak may come after the faulty component is back — a frozen process resumed, a
+ *   restarted one answering again; scores.ts `windowPeaks`), over
+ *   every metric the telemetry has for it (not only the graph's), counted in the metric's bad
+ *   direction and discounted by what it already showed before the incident started. A series in the graph counts with the
  *   smaller of its marginal score and its attribution residual (what its causal parents leave
  *   unexplained), so a change passed on from upstream is not taken for a change of its own.
  *   Metrics with no known bad direction (traffic, requests) are not evidence.
@@ -32,7 +35,7 @@ import type { GraphIndex } from '../../graph/index.ts';
 import { splitNodeId } from '../../graph/index.ts';
 import { metricDirection } from './anomaly.ts';
 import { fitMechanism, residualScore } from './attribution.ts';
-import { causalPath } from './scores.ts';
+import { causalPath, type WindowPeaks } from './scores.ts';
 import type { Candidate } from './traversal.ts';
 
 export interface HybridOptions {
@@ -52,7 +55,16 @@ export interface HybridOptions {
   countFailures: boolean;
 }
 
+
 export const defaultHybridOptions: HybridOptions = { threshold: 3, residual: true, suspectsFirst: true, explainRatio: 0.5, explainCap: Infinity, minSupport: 0.5, countFailures: true };
+
+/**
+ * Failed-request counts within this share of each other are equal (`countFailures`): they are
+ * products of a ratio and a rate, each stored rounded (6 significant digits in the corpus's CSV),
+ * so PostgreSQL failing 0.0277778 of 24 calls/s (0.6666672) is the same count as reservation
+ * failing 1 of 0.666667 requests/s, not more.
+ */
+export const COUNT_TIE = 1e-3;
 
 /** A failure ratio: a success share (availability) or a failure share (errors); anything else is not. */
 function failureRatioKind(metric: string): 'success' | 'failure' | null {
@@ -131,7 +143,10 @@ function upstreamOf(parents: Map<string, Set<string>>, comp: string): Map<string
   return dist;
 }
 
-export function hybridRank(idx: GraphIndex, target: string, at: Map<string, number>, normal: Frame, failure: Frame, row: number, o: HybridOptions = defaultHybridOptions): Candidate[] {
+export function hybridRank(idx: GraphIndex, target: string, at: Map<string, number>, normal: Frame, failure: Frame, row: number, o: HybridOptions = defaultHybridOptions, peaks?: WindowPeaks): Candidate[] {
+  // A series' evidence: its score at the analysed row, or (with window peaks) its strongest since the incident start.
+  const scoreOfId = (id: string) => peaks?.get(id)?.score ?? at.get(id) ?? 0;
+  const rowOfId = (id: string) => peaks?.get(id)?.row ?? row;
   const parents = componentParents(idx);
   const targetComp = splitNodeId(target).component;
   const dist = upstreamOf(parents, targetComp);
@@ -159,15 +174,15 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
   /** The component's strongest marginal score (any series): what makes it anomalous and lets the walk pass. */
   const marginalOf = new Map<string, number>();
   for (const c of cands) {
-    marginalOf.set(c, Math.max(0, ...seriesOf.get(c)!.map((id) => at.get(id) ?? 0)));
+    marginalOf.set(c, Math.max(0, ...seriesOf.get(c)!.map(scoreOfId)));
     let best: CompEvidence = { comp: c, score: 0, series: null, marginal: 0 };
     for (const id of seriesOf.get(c)!.sort()) {
-      const m = at.get(id) ?? 0;
+      const m = scoreOfId(id);
       if (m <= best.score) continue;
       let s = m;
       if (o.residual && idx.nodes.has(id) && m > 0) {
         const mech = fitMechanism(normal, id, idx.parents.get(id) ?? []);
-        if (mech && mech.parents.length > 0) s = Math.min(m, residualScore(mech, failure, id, row));
+        if (mech && mech.parents.length > 0) s = Math.min(m, residualScore(mech, failure, id, rowOfId(id)));
       }
       if (s > best.score) best = { comp: c, score: s, series: id, marginal: m };
     }
@@ -233,7 +248,7 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const fc = failuresOf.get(c);
     const fp = failuresOf.get(p);
     if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
-    return fc.excess > 0 && fp.excess > fc.excess;
+    return fc.excess > 0 && fp.excess > fc.excess * (1 + COUNT_TIE);
   };
   const byScore = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
   const explains = (p: string, c: string) => byScore(p, c) || byCount(p, c);
@@ -250,7 +265,7 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const e = ev.get(c)!;
     if (e.series && idx.nodes.has(e.series)) return e.series;
     const nodes = [...idx.nodes.keys()].filter((id) => splitNodeId(id).component === c);
-    return nodes.sort((a, b) => (at.get(b) ?? 0) - (at.get(a) ?? 0) || a.localeCompare(b))[0] ?? null;
+    return nodes.sort((a, b) => scoreOfId(b) - scoreOfId(a) || a.localeCompare(b))[0] ?? null;
   };
   const nodeAnomalous = (id: string) => id === target || anomalous(splitNodeId(id).component);
   const out: (Candidate & { tier: number; d: number })[] = cands.map((c) => {
@@ -261,9 +276,11 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const node = e.series ?? g ?? target;
     const tier = tierOf(c);
     const missing = vanished.get(c)!.length > 0 ? `; ${vanished.get(c)!.slice(0, 3).join(', ')} missing at the analysed row though always there before` : '';
-    const ignored = [...sparse].filter((id) => splitNodeId(id).component === c && (at.get(id) ?? 0) >= o.threshold);
-    const sparseNote = ignored.length > 0 ? `; ${ignored.slice(0, 3).map((id) => `${id} (${(at.get(id) ?? 0).toFixed(1)})`).join(', ')} not counted: values in fewer than ${Math.round(o.minSupport * 100)} % of the normal rows` : '';
-    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}${sparseNote}` : `no signal of its own${missing}${sparseNote}`;
+    const ignored = [...sparse].filter((id) => splitNodeId(id).component === c && scoreOfId(id) >= o.threshold);
+    const sparseNote = ignored.length > 0 ? `; ${ignored.slice(0, 3).map((id) => `${id} (${scoreOfId(id).toFixed(1)})`).join(', ')} not counted: values in fewer than ${Math.round(o.minSupport * 100)} % of the normal rows` : '';
+    const earlier = e.series ? row - rowOfId(e.series) : 0;
+    const when = earlier > 0 ? `, ${earlier} row${earlier === 1 ? '' : 's'} before the analysed row` : '';
+    const strongest = e.series ? `strongest signal ${e.series} at ${e.score.toFixed(1)} robust SDs${when}${e.marginal > e.score + 0.05 ? ` (marginal ${e.marginal.toFixed(1)}, the rest explained by its causes)` : ''}${missing}${sparseNote}` : `no signal of its own${missing}${sparseNote}`;
     const why =
       tier === 1
         ? `root: anomalous (${strongest}) and nothing upstream of it is`

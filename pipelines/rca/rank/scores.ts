@@ -33,6 +33,8 @@ export interface RankOptions {
   minSupport: number;
   /** hybrid: failure ratios with a request count are also compared as failed requests in the explain test. */
   countFailures: boolean;
+  /** hybrid: a series counts with its score at the analysed row or the strongest it held on two consecutive rows since the incident start (windowPeaks). */
+  windowEvidence: boolean;
   /** At most this many causes are returned. */
   maxCauses: number;
   /**
@@ -114,6 +116,47 @@ export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, ro
     at.set(id, Math.max(0, s - before));
   }
   return at;
+}
+
+/**
+ * A series' evidence over the incident window (`windowEvidence`) and the row it is read at: by the
+ * symptom's peak the faulty component may already be back (a frozen process resumed, a restarted
+ * one answers again), so its evidence at the analysed row alone is gone.
+ */
+export type WindowPeaks = Map<string, { score: number; row: number }>;
+
+/**
+ * Each series' evidence on the rows from the incident start to the analysed row (each discounted,
+ * like the analysed row's, by its highest score before the start): its score at the analysed row,
+ * or the strongest score it held on `hold` consecutive rows before (the smallest of them, read at
+ * that row), whichever is larger. Held, because one row is one scrape: a process that misses a
+ * single scrape on a loaded machine reads as `up` 0 for a row, while a frozen or restarting one
+ * stays down for several.
+ */
+export function windowPeaks(models: Map<string, AnomalyModelEx>, failure: Frame, start: number, row: number, discount: boolean, target: string, hold = 2): WindowPeaks {
+  const from = Math.min(start, row);
+  const preRows = discount ? Array.from({ length: from }, (_, i) => i) : [];
+  const byRow: Map<string, number>[] = [];
+  for (let r = from; r <= row; r++) byRow.push(scoresAt(models, failure, r, preRows, target));
+  const out: WindowPeaks = new Map();
+  for (const [id, s] of byRow.at(-1)!) out.set(id, { score: s, row });
+  const h = Math.max(1, Math.floor(hold));
+  for (let k = 0; k + h <= byRow.length; k++) {
+    for (const id of byRow[k]!.keys()) {
+      let held = Infinity;
+      let at = k;
+      for (let j = k; j < k + h; j++) {
+        const s = byRow[j]!.get(id) ?? 0;
+        if (s <= held) {
+          held = s;
+          at = j;
+        }
+      }
+      const p = out.get(id)!;
+      if (held > p.score) out.set(id, { score: held, row: from + at });
+    }
+  }
+  return out;
 }
 
 /** Shortest directed path cause → … → target, preferring anomalous intermediate nodes. */

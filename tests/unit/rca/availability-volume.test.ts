@@ -100,3 +100,13 @@ test('equal failed counts of a caller and its database do not move the cause to 
   assert.match(r.causes[0]!.evidence.at(-1)!.detail, /^hybrid: root: anomalous \(strongest signal user:errors/);
   assert.ok(r.causes.slice(0, 3).some((c) => c.component === 'postgres'), 'postgres is still a close candidate');
 });
+
+test('failed counts equal up to the rounding of stored rates are equal: a tie, not "more"', () => {
+  // The same incident with PostgreSQL's error ratio as a 6-digit CSV rounds it: 0.0277778 × 24
+  // calls/s is 0.6666672 failed calls/s against the caller's 1 × 0.666667 (high_traffic_s2, train).
+  const f = misconfigUser.failure;
+  const bump = (xs: number[]) => xs.map((x) => (x > 0 ? x * (1 + 1e-6) : x));
+  const failure = { timestamps: f.timestamps, series: new Map([...f.series, ['postgres:errors', bump(f.series.get('postgres:errors')!)]]) };
+  const r = rankCauses({ incidentId: 'misconfig-user-rounded', graph: truthGraph(s.callGraph, 'errors'), target: 'frontend:errors', telemetry: { normal: s.normal!, failure }, startRow: startRowFor(failure, misconfigUser.targetTimestampMs), method: 'hybrid' });
+  assert.equal(r.causes[0]!.component, 'user');
+});

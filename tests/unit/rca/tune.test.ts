@@ -1,0 +1,32 @@
+/** The protocol `rca tune` chooses by (pipelines/rca/eval/tune.ts): specificity floor, top-1, top-3, specificity, then the fewest changes. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { changesFrom, choose, defaultGrid, standingDefault, type TuneConfig, type TuneScore } from '../../../pipelines/rca/eval/tune.ts';
+
+const score = (config: TuneConfig, top1: number, top3: number, specificity: number): TuneScore => ({ config, issues: 100, top1, top3, specificity, windows: 50 });
+
+test('tune: the floor, then top-1, top-3 and specificity decide', () => {
+  const a = score({ method: 'attribution', rank: {} }, 0.9, 0.95, 0.95);
+  const b = score({ method: 'traversal', rank: {} }, 0.95, 0.95, 0.85); // below the floor
+  const c = score({ method: 'random-walk', rank: {} }, 0.9, 0.97, 0.92);
+  assert.equal(choose([a, b, c], 0.9), c);
+  assert.equal(choose([a, b, c], 0.8), b);
+  assert.equal(choose([b], 0.9), null);
+});
+
+test('tune: a full tie keeps the configuration closest to the standing default, whatever the grid order', () => {
+  assert.equal(changesFrom(standingDefault, standingDefault), 0);
+  const standing = { method: 'hybrid' as const, rank: { explainRatio: 0.5, componentThreshold: 3 } };
+  const farther = score({ method: 'hybrid', rank: { explainRatio: 0.25, componentThreshold: 3 } }, 0.95, 0.975, 0.986);
+  const same = score({ method: 'hybrid', rank: { explainRatio: 0.5, componentThreshold: 3 } }, 0.95, 0.975, 0.986);
+  assert.equal(changesFrom(farther.config, standing), 1);
+  assert.equal(choose([farther, same], 0.9, standing), same);
+  assert.equal(choose([same, farther], 0.9, standing), same);
+  // Equally far: the earlier one in grid order.
+  const other = score({ method: 'hybrid', rank: { explainRatio: 1, componentThreshold: 3 } }, 0.95, 0.975, 0.986);
+  assert.equal(choose([farther, other], 0.9, standing), farther);
+});
+
+test('tune: the grid holds the standing default', () => {
+  assert.ok(defaultGrid().some((c) => changesFrom(c, standingDefault) === 0), 'the default is one of the configurations scored');
+});
