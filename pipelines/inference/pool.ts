@@ -194,6 +194,7 @@ export class InferencePool {
     }
     if (action.kind === 'INFER') {
       if (m.status === 'done') {
+        this.metrics.deliver.observe(Math.max(0, now - (m.startedAt + m.ms)) / 1000);
         action.requests.forEach((r, i) => {
           const p = this.pending.get(r.id);
           if (!p) return;
