@@ -88,7 +88,7 @@ export class InferenceMetrics {
     this.deliver = new Histogram({
       name: 'panoptes_inference_deliver_seconds',
       help: "Time from a worker finishing a batch to the controller thread seeing its result (a busy or descheduled controller shows here), one observation per completed INFER.",
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1],
       registers,
     });
     this.workerRestarts = new Counter({ name: 'panoptes_inference_worker_restarts_total', help: 'Worker threads replaced after a crash.', registers });
