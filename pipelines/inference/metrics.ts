@@ -26,6 +26,7 @@ export class InferenceMetrics {
   readonly actions: Counter<'action' | 'outcome'>;
   readonly late: Counter<'cause'>;
   readonly slack: Histogram;
+  readonly deliver: Histogram;
   readonly workerRestarts: Counter;
   readonly evictions: Counter;
 
@@ -82,6 +83,12 @@ export class InferenceMetrics {
       name: 'panoptes_inference_slack_seconds',
       help: "Time left before the SLO deadline when an ok result was ready: what delays outside the server's view (the client's send lag, loopback, the response's way back) may still use.",
       buckets: [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05],
+      registers,
+    });
+    this.deliver = new Histogram({
+      name: 'panoptes_inference_deliver_seconds',
+      help: "Time from a worker finishing a batch to the controller thread seeing its result (a busy or descheduled controller shows here), one observation per completed INFER.",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1],
       registers,
     });
     this.workerRestarts = new Counter({ name: 'panoptes_inference_worker_restarts_total', help: 'Worker threads replaced after a crash.', registers });

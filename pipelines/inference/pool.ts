@@ -4,7 +4,8 @@
  * results, replaces crashed workers, and keeps the metrics. `infer` is the in-process API;
  * `handle` takes and returns the Avro-shaped records of the inference topics, for a Kafka consumer.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import { NotFoundError, describeError, isPanoptesError } from '../core/errors.ts';
 import type { ErrorCode } from '../core/errors.ts';
@@ -40,6 +41,8 @@ interface Pending {
 
 interface WorkerSlot {
   worker: Worker;
+  /** The controller's end of the worker's result channel (WorkerData.results). */
+  results: MessagePort;
   generation: number;
   ready: boolean;
 }
@@ -54,7 +57,7 @@ const TSX_API = import.meta.resolve('tsx/esm/api');
  */
 export function spawnWorker(data: WorkerData): Worker {
   const code = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
-  return new Worker(code, { eval: true, workerData: data });
+  return new Worker(code, { eval: true, workerData: data, ...(data.results ? { transferList: [data.results] } : {}) });
 }
 
 let warmupModel: Uint8Array | undefined;
@@ -162,10 +165,13 @@ export class InferencePool {
   }
 
   private startWorker(index: number, generation: number): void {
-    const data: WorkerData = { warmup: warmupBytes(), ...(this.options.crashHook ? { crash: this.options.crashHook } : {}) };
+    const channel = new MessageChannel();
+    const data: WorkerData = { warmup: warmupBytes(), results: channel.port2, ...(this.options.crashHook ? { crash: this.options.crashHook } : {}) };
     const worker = spawnWorker(data);
-    const slot: WorkerSlot = { worker, generation, ready: false };
+    const slot: WorkerSlot = { worker, results: channel.port1, generation, ready: false };
     this.slots[index] = slot;
+    // Results come by this event when the loop is free, and earlier through deliverResults().
+    channel.port1.on('message', (m: FromWorker) => this.onWorkerMessage(index, slot, m));
     worker.on('message', (m: FromWorker) => this.onWorkerMessage(index, slot, m));
     worker.on('error', (err) => this.onWorkerDeath(index, slot, describeError(err)));
     worker.on('exit', (code) => this.onWorkerDeath(index, slot, `exited with code ${code}`));
@@ -194,6 +200,7 @@ export class InferencePool {
     }
     if (action.kind === 'INFER') {
       if (m.status === 'done') {
+        this.metrics.deliver.observe(Math.max(0, now - (m.startedAt + m.ms)) / 1000);
         action.requests.forEach((r, i) => {
           const p = this.pending.get(r.id);
           if (!p) return;
@@ -213,8 +220,30 @@ export class InferencePool {
     this.pump();
   }
 
+  /**
+   * Takes the results the workers have posted and the loop has not yet delivered, synchronously
+   * (`receiveMessageOnPort`), and completes them: a busy controller thread (a flood of arrivals,
+   * a long scheduling pass) would otherwise see a finished batch only once its loop reaches the
+   * port's event. Called at cheap points on the hot path (each arrival at the door and at the
+   * scheduler, each scheduling pass); each result is taken from its port once, in order, by this
+   * or by the port's 'message' event, never by both. An empty port costs ≈ 0.25 µs.
+   */
+  deliverResults(): void {
+    for (let i = 0; i < this.slots.length; i++) this.drainSlot(i, this.slots[i]!);
+  }
+
+  private drainSlot(index: number, slot: WorkerSlot): void {
+    for (let r = receiveMessageOnPort(slot.results); r !== undefined; r = receiveMessageOnPort(slot.results)) {
+      this.onWorkerMessage(index, slot, r.message as FromWorker);
+      if (this.slots[index] !== slot) return;
+    }
+  }
+
   private onWorkerDeath(index: number, slot: WorkerSlot, why: string): void {
     if (this.slots[index] !== slot || this.closed) return;
+    // Results the worker posted before it died are still in its port: complete them first.
+    this.drainSlot(index, slot);
+    slot.results.close();
     const now = nowMs();
     // Replace first so the dead slot ignores the 'exit' that follows an 'error'.
     this.restarts++;
@@ -256,6 +285,7 @@ export class InferencePool {
   }
 
   private runSchedule(): void {
+    this.deliverResults();
     const now = nowMs();
     const plan = this.scheduler.schedule(now);
     for (const d of plan.dropped) {
@@ -352,6 +382,8 @@ export class InferencePool {
     const slo = this.options.sloMs ?? model.sloMs;
     const sloDeadline = req.deadlineAt !== undefined ? req.deadlineAt : arrival + (req.deadlineMs ?? slo);
     const q: QueuedRequest = { id: this.nextRequestId++, model: model.name, rows: checked.rows, arrival, deadline: sloDeadline - this.options.deadlineBufferMs };
+    // Finished batches first, so that admission sees the workers as they are.
+    this.deliverResults();
     return new Promise<InferResult>((resolve) => {
       const p: Pending = { req: q, model, tensors: checked.tensors, sloDeadline, dispatchedAt: arrival, resolve };
       this.pending.set(q.id, p);
@@ -378,6 +410,7 @@ export class InferencePool {
     if (this.closed) return { ok: false, reason: 'the pool is closed' };
     const model = this.models.get(modelName);
     if (!model || this.options.policy !== 'clockwork') return { ok: true };
+    this.deliverResults();
     const decision = this.scheduler.probe(model.name, Math.min(rows, this.options.maxBatch), deadlineAt - this.options.deadlineBufferMs, atScheduler);
     if (!decision.ok) {
       this.metrics.admit('refused door');
@@ -432,6 +465,7 @@ export class InferencePool {
     for (const p of [...this.pending.values()])
       this.finish(p, { status: 'error', model: p.req.model, error: { code: 'PANOPTES_INTERNAL', message: 'the pool shut down while the request ran' }, latency: emptyLatency(now - p.req.arrival) });
     await Promise.all(this.slots.map((s) => closeWorker(s.worker)));
+    for (const s of this.slots) s.results.close();
   }
 }
 

@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 /**
  * Messages between the controller and a worker thread. Times are absolute milliseconds
  * (`performance.timeOrigin + performance.now()`), comparable across threads.
@@ -58,6 +60,12 @@ export interface CrashHook {
 }
 
 export interface WorkerData {
+  /**
+   * The worker's own channel for its `result` messages (transferred in workerData), so that the
+   * controller can also take them synchronously with `receiveMessageOnPort` while its thread is
+   * busy. `ready` and `closed` stay on parentPort. Without it, results go to parentPort.
+   */
+  results?: MessagePort;
   crash?: CrashHook;
   /** A tiny model loaded and run once before 'ready', so native start-up cost is not a LOAD's. */
   warmup?: Uint8Array;

@@ -25,8 +25,11 @@ let closing = false;
 // optimizations cost several ms per LOAD and bought nothing measurable on these small graphs.
 const sessionOptions: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'basic' };
 
+/** Results go to their own channel when the controller gave one (see WorkerData.results). */
+const results = data.results ?? port;
+
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(msg, transfer);
+  (msg.type === 'result' ? results : port!).postMessage(msg, transfer);
 }
 
 function feedsFor(inputs: WireTensorSpec[], batch: number): Record<string, ort.Tensor> {
@@ -169,6 +172,7 @@ async function close(): Promise<void> {
   for (const s of sessions.values()) await s.release().catch(() => {});
   sessions.clear();
   post({ type: 'closed' });
+  if (results !== port) results.close();
   port!.close();
 }
 

@@ -23,6 +23,16 @@
  * given capacities (e.g. a quiet run's), and PANOPTES_BENCH_BASELINE_ENCODING=binary drives the
  * baseline with binary tensors (for a baseline revision that speaks them), so both servers see
  * the same offered requests in the same run.
+ * PANOPTES_BENCH_SERVE_ARGS (space-separated, e.g. `--admission-headroom-ms 6`) adds flags to
+ * every `serve` of this checkout, PANOPTES_BENCH_BASELINE_SERVE_ARGS to the baseline's (an older
+ * revision may not know a flag). Two settings of this server in one run, e.g. headroom 0 and 6:
+ * PANOPTES_BENCH_BASELINE_REV=HEAD PANOPTES_BENCH_BASELINE_ENCODING=binary
+ * PANOPTES_BENCH_CONFIGS=baseline,clockwork-binary PANOPTES_BENCH_LOADS=mlp-l-8
+ * PANOPTES_BENCH_MULTIPLIERS=2,3,4 PANOPTES_BENCH_CAPACITY=mlp-l-8:2108
+ * PANOPTES_BENCH_BASELINE_SERVE_ARGS='--admission-headroom-ms 0'
+ * PANOPTES_BENCH_SERVE_ARGS='--admission-headroom-ms 6' (the labels and the header name the flags).
+ * PANOPTES_BENCH_OUT=DIR writes the outputs there instead of docs/ (a comparison run then leaves
+ * the committed figures alone).
  *
  * Prints a markdown table ready to paste, the issue's goals met or not, and how long it took; writes docs/inference-bench.md, docs/inference-bench.json and
  * docs/inference-goodput.png (goodput and SLO attainment vs offered load). With
@@ -50,6 +60,11 @@ const PROBE_S = 2;
 const MULTIPLIERS = env('PANOPTES_BENCH_MULTIPLIERS', '0.5,1,2,3,4').split(',').map(Number);
 const BASELINE_REV = env('PANOPTES_BENCH_BASELINE_REV', '7848295');
 const BASELINE_ENCODING = env('PANOPTES_BENCH_BASELINE_ENCODING', 'json') === 'binary' ? 'binary' : 'json';
+const words = (s: string) => s.split(/\s+/).filter(Boolean);
+/** Extra `serve` flags for this checkout's server and for the baseline's (space-separated). */
+const SERVE_ARGS = words(env('PANOPTES_BENCH_SERVE_ARGS', ''));
+const BASELINE_SERVE_ARGS = words(env('PANOPTES_BENCH_BASELINE_SERVE_ARGS', ''));
+const withArgs = (label: string, args: string[]) => (args.length > 0 ? `${label}, ${args.join(' ')}` : label);
 /** PANOPTES_BENCH_CAPACITY=mlp-l-8:2303,all-1:6305: given capacities, no search. */
 const GIVEN_CAPACITY = new Map(
   (process.env['PANOPTES_BENCH_CAPACITY'] ?? '')
@@ -82,10 +97,10 @@ interface Config {
   capacityOf?: string;
 }
 const ALL_CONFIGS: Config[] = [
-  { key: 'baseline', label: `baseline ${BASELINE_REV} (${BASELINE_ENCODING === 'json' ? 'JSON' : 'binary'})`, server: 'baseline', policy: 'clockwork', encoding: BASELINE_ENCODING },
-  { key: 'clockwork-binary', label: 'this: clockwork, binary tensors', server: 'this', policy: 'clockwork', encoding: 'binary' },
-  { key: 'clockwork-json', label: 'this: clockwork, JSON tensors', server: 'this', policy: 'clockwork', encoding: 'json' },
-  { key: 'fifo-binary', label: 'this: FIFO, binary tensors', server: 'this', policy: 'fifo', encoding: 'binary', capacityOf: 'clockwork-binary' },
+  { key: 'baseline', label: withArgs(`baseline ${BASELINE_REV} (${BASELINE_ENCODING === 'json' ? 'JSON' : 'binary'})`, BASELINE_SERVE_ARGS), server: 'baseline', policy: 'clockwork', encoding: BASELINE_ENCODING },
+  { key: 'clockwork-binary', label: withArgs('this: clockwork, binary tensors', SERVE_ARGS), server: 'this', policy: 'clockwork', encoding: 'binary' },
+  { key: 'clockwork-json', label: withArgs('this: clockwork, JSON tensors', SERVE_ARGS), server: 'this', policy: 'clockwork', encoding: 'json' },
+  { key: 'fifo-binary', label: withArgs('this: FIFO, binary tensors', SERVE_ARGS), server: 'this', policy: 'fifo', encoding: 'binary', capacityOf: 'clockwork-binary' },
 ];
 /**
  * PANOPTES_BENCH_CONFIGS picks the servers; by default all but clockwork-json (the door with
@@ -133,8 +148,8 @@ interface Server {
   child: ChildProcess;
 }
 
-async function startServer(root: string, models: string, policy: string): Promise<Server> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'panoptes.js'), 'serve', '--models', models, '--listen', '127.0.0.1:0', '--slo-ms', String(SLO_MS), '--policy', policy, '--kafka', 'off', '--json'], {
+async function startServer(root: string, models: string, policy: string, extra: string[]): Promise<Server> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'panoptes.js'), 'serve', '--models', models, '--listen', '127.0.0.1:0', '--slo-ms', String(SLO_MS), '--policy', policy, '--kafka', 'off', '--json', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PANOPTES_BROKERS: '' },
   });
@@ -260,7 +275,7 @@ export async function run(): Promise<void> {
       const order = wi % 2 === 0 ? CONFIGS : [...CONFIGS.filter((c) => !c.capacityOf).reverse(), ...CONFIGS.filter((c) => c.capacityOf)];
       for (const c of order) {
         if (c.server === 'baseline' && !baselineRoot) continue;
-        const s = await startServer(c.server === 'baseline' ? baselineRoot! : ROOT, models, c.policy);
+        const s = await startServer(c.server === 'baseline' ? baselineRoot! : ROOT, models, c.policy, c.server === 'baseline' ? BASELINE_SERVE_ARGS : SERVE_ARGS);
         try {
           // Warm-up: load the models (a cold model's first requests are refused while it loads).
           await load(s.url, w, c.encoding, Math.min(200, w.probeFrom), 3, 0, 3);
@@ -331,14 +346,15 @@ export async function run(): Promise<void> {
     const n = caps.get(`${w.key}/clockwork-binary`) ?? NaN;
     return `${w.key} goals: admitted within SLO at 2–4× min ${over.length ? (100 * minSlo).toFixed(2) + '%' : '-'} (${yes(over.length > 0 && minSlo >= 0.999)}); goodput/capacity at 2–4× min ${over.length ? minGood.toFixed(2) : '-'} (${yes(over.length > 0 && minGood >= 0.9)}); rejected below capacity max ${under.length ? (100 * maxRej).toFixed(2) + '%' : '-'} (${yes(under.length > 0 && maxRej < 0.01)}); capacity ${fmt(n / b, 2)}× baseline (${yes(n / b >= 2)})`;
   });
-  const header = `Measured ${new Date(started).toISOString()}, ${elapsed.toFixed(0)} s, SLO ${SLO_MS} ms, 1 worker, ${POINT_S} s per point (first 1 s excluded); load average ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end (2 cores shared with other work).`;
+  const header = `Measured ${new Date(started).toISOString()}, ${elapsed.toFixed(0)} s, SLO ${SLO_MS} ms, 1 worker, ${POINT_S} s per point (first 1 s excluded); load average ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end (2 cores shared with other work).${SERVE_ARGS.length > 0 ? ` Extra serve flags: \`${SERVE_ARGS.join(' ')}\` (this checkout)` : ''}${BASELINE_SERVE_ARGS.length > 0 ? `${SERVE_ARGS.length > 0 ? ',' : ' Extra serve flags:'} \`${BASELINE_SERVE_ARGS.join(' ')}\` (baseline)` : ''}${SERVE_ARGS.length + BASELINE_SERVE_ARGS.length > 0 ? '.' : ''}`;
   for (const l of [header, '', ...ratios, ...versusFifo, ...goals, '', ...table, '', ...probes]) console.log(l);
   console.log(`\nbench inference took ${elapsed.toFixed(0)} s (${(elapsed / 60).toFixed(1)} min)`);
-  const docs = join(ROOT, 'docs');
+  const docs = process.env['PANOPTES_BENCH_OUT'] ?? join(ROOT, 'docs');
+  mkdirSync(docs, { recursive: true });
   writeFileSync(join(docs, 'inference-bench.md'), `# Inference benchmark from outside (measured)\n\nCommand: \`npm run bench -- inference\`. ${header}\n\n${[...ratios, ...versusFifo, ...goals].map((r) => `- ${r}`).join('\n')}\n\n${table.join('\n')}\n\nCapacity probes (offered→goodput req/s):\n\n${probes.map((p) => `- ${p}`).join('\n')}\n`);
-  writeFileSync(join(docs, 'inference-bench.json'), `${JSON.stringify({ started: new Date(started).toISOString(), elapsedS: elapsed, loadAverage: [load0, load1], sloMs: SLO_MS, baselineRev: BASELINE_REV, capacities: Object.fromEntries(caps), rows }, null, 2)}\n`);
+  writeFileSync(join(docs, 'inference-bench.json'), `${JSON.stringify({ started: new Date(started).toISOString(), elapsedS: elapsed, loadAverage: [load0, load1], sloMs: SLO_MS, baselineRev: BASELINE_REV, serveArgs: SERVE_ARGS, baselineServeArgs: BASELINE_SERVE_ARGS, capacities: Object.fromEntries(caps), rows }, null, 2)}\n`);
   const png = writePlot(join(docs, 'inference-goodput'), renderSvg(plot(rows, caps, header), `from outside over HTTP, SLO ${SLO_MS} ms, 1 worker; ${new Date(started).toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)}–${load1.toFixed(1)}`));
-  log(png ? `wrote ${png}` : 'wrote docs/inference-goodput.svg (install librsvg2-bin for the PNG)');
+  log(png ? `wrote ${png}` : `wrote ${join(docs, 'inference-goodput.svg')} (install librsvg2-bin for the PNG)`);
   if (process.env['PANOPTES_BENCH_INPROCESS'] === '1') {
     const { formatTable, runInferenceBenchmark } = await import('../../pipelines/inference/bench/benchmark.ts');
     console.log('\nIn process (second table; the load generator runs on the controller thread):');

@@ -116,3 +116,41 @@ test('handle() maps Kafka request records to result records', async () => {
     await pool.close();
   }
 });
+
+test('a busy controller thread takes finished results synchronously (deliverResults), each exactly once', async () => {
+  const { pool, registry } = await startPool();
+  try {
+    const call = (k: number) => pool.infer({ model: 'mlp-s', inputs: [{ name: 'input', shape: [1, 32], data: rowOf(32, k) }] });
+    // Warm (the model loaded and profiled), and each row's answer alone for comparison.
+    const solo: number[][] = [];
+    for (let k = 0; k < 6; k++) {
+      const r = await call(k);
+      assert.equal(r.status, 'ok');
+      if (r.status === 'ok') solo.push(Array.from(r.outputs[0]!.data));
+    }
+    const before = pool.counts.ok;
+    const results = Array.from({ length: 6 }, (_, k) => call(k));
+    // Let the scheduler dispatch them all, then hold the thread without yielding to the loop: the
+    // results can only come through deliverResults (a port's 'message' event needs the loop).
+    for (let i = 0; i < 1000 && pool.queueDepth > 0; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(pool.queueDepth, 0);
+    const until = performance.now() + 10_000;
+    while (pool.counts.ok < before + 6 && performance.now() < until) pool.deliverResults();
+    assert.equal(pool.counts.ok, before + 6, 'all six results taken while the thread stayed busy');
+    const got = await Promise.all(results);
+    got.forEach((r, k) => {
+      assert.equal(r.status, 'ok');
+      if (r.status === 'ok') Array.from(r.outputs[0]!.data).forEach((v, i) => assert.ok(Math.abs(v - solo[k]![i]!) < 1e-5));
+    });
+    // Once each: the ports' 'message' events that follow find nothing more to complete.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pool.counts.ok, before + 6);
+    const text = await registry.metrics();
+    assert.match(text, new RegExp(`panoptes_inference_requests_total\\{model="mlp-s",status="ok"\\} ${before + 6}\\b`));
+    const done = Number(/panoptes_inference_actions_total\{action="INFER",outcome="done"\} (\d+)/.exec(text)![1]);
+    const delivered = Number(/panoptes_inference_deliver_seconds_count (\d+)/.exec(text)![1]);
+    assert.equal(delivered, done, 'one delivery per completed batch');
+  } finally {
+    await pool.close();
+  }
+});
