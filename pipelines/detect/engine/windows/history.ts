@@ -1,7 +1,12 @@
 /**
  * The recent samples of one series for one rule, in a growable ring buffer addressed by absolute
  * sample index (0 = first accepted sample). Windows, lags and seasonal lookups read it; the owner
- * trims what no reader needs any more.
+ * trims what no reader needs any more — before the ring grows (`full()`), so the ring holds about
+ * what the longest reader needs, not that plus the samples since the last trim.
+ *
+ * Times and values share one ArrayBuffer (times in the first half, values in the second): one
+ * backing store per ring instead of two, each with its own allocation and external-memory
+ * bookkeeping.
  */
 export class SampleHistory {
   times: Float64Array;
@@ -15,9 +20,15 @@ export class SampleHistory {
   constructor(capacity = 64) {
     let cap = 16;
     while (cap < capacity) cap *= 2;
-    this.times = new Float64Array(cap);
-    this.values = new Float64Array(cap);
+    const buf = new ArrayBuffer(16 * cap);
+    this.times = new Float64Array(buf, 0, cap);
+    this.values = new Float64Array(buf, 8 * cap, cap);
     this.mask = cap - 1;
+  }
+
+  /** True when the next push has to grow the ring (trim first to avoid that). */
+  full(): boolean {
+    return this.next - this.first > this.mask;
   }
 
   push(t: number, v: number): number {
@@ -43,8 +54,9 @@ export class SampleHistory {
 
   private grow(): void {
     const cap = (this.mask + 1) * 2;
-    const times = new Float64Array(cap);
-    const values = new Float64Array(cap);
+    const buf = new ArrayBuffer(16 * cap);
+    const times = new Float64Array(buf, 0, cap);
+    const values = new Float64Array(buf, 8 * cap, cap);
     for (let i = this.first; i < this.next; i++) {
       times[i & (cap - 1)] = this.times[i & this.mask]!;
       values[i & (cap - 1)] = this.values[i & this.mask]!;
