@@ -1,7 +1,7 @@
 /**
  * The default base detector: an ensemble of cheap online scores, each judged against the series'
  * own history, with one alarm per event. Everything is learned as samples arrive (no value range
- * or length known in advance), state is one buffer of typed arrays (1,768 bytes with the
+ * or length known in advance), state is one buffer seen as two typed arrays (1,444 bytes with the
  * defaults) and a few objects, and replaying the same samples rebuilds the same state.
  *
  * Per sample (t, v):
@@ -121,48 +121,50 @@ export function normalTailDecades(z: number): number {
   return (x * x - Math.log(poly / 2)) / LN10;
 }
 
-/** Numenta-style anomaly likelihood over one score stream: ring of the last `short` scores, EW mean/variance of their mean. */
-class Likelihood {
-  private readonly ring: Float64Array;
-  private sum = 0;
-  private slot = 0;
-  private k = 0;
-  private mean = 0;
-  private variance = 0;
-  private n = 0;
+/** Slots of one likelihood's state in the detector's Float64Array, after its ring of `short` scores. */
+const LIK_SUM = 0;
+const LIK_SLOT = 1;
+const LIK_K = 2;
+const LIK_MEAN = 3;
+const LIK_VAR = 4;
+const LIK_N = 5;
+const LIK_STATE = 6;
 
-  /** `ring`: `short` zeroed slots, a view on the detector's one buffer. */
-  constructor(ring: Float64Array, private readonly alpha: number) {
-    this.ring = ring;
+/**
+ * Numenta-style anomaly likelihood over one score stream: ring of the last `short` scores, EW
+ * mean/variance of their mean. Its state lives in the detector's one Float64Array from `at`:
+ * `size` ring slots, then LIK_STATE numbers (sum, next slot, count, mean, variance, n; all zero
+ * at the start). Counts are whole numbers, exact in a double.
+ */
+function likelihood(f: Float64Array, at: number, size: number, alpha: number, raw: number): number {
+  const st = at + size;
+  const slot = f[st + LIK_SLOT]!;
+  f[st + LIK_SLOT] = slot + 1 === size ? 0 : slot + 1;
+  const sum = (f[st + LIK_SUM] = f[st + LIK_SUM]! + (raw - f[at + slot]!));
+  f[at + slot] = raw;
+  const k = (f[st + LIK_K] = f[st + LIK_K]! + 1);
+  const avg = sum / (k < size ? k : size);
+  const n = f[st + LIK_N]!;
+  const mean = f[st + LIK_MEAN]!;
+  const variance = f[st + LIK_VAR]!;
+  // Below 2σ (a tail above 2%) the score reads 0: no threshold is that low, and the tail costs a log and an exp.
+  let out = 0;
+  if (n > 10) {
+    const z = (avg - mean) / (Math.sqrt(variance) + 1e-3);
+    if (z > 2) out = normalTailDecades(z);
   }
-
-  update(raw: number): number {
-    const size = this.ring.length;
-    const slot = this.slot;
-    this.slot = slot + 1 === size ? 0 : slot + 1;
-    this.sum += raw - this.ring[slot]!;
-    this.ring[slot] = raw;
-    this.k++;
-    const avg = this.sum / (this.k < size ? this.k : size);
-    // Below 2σ (a tail above 2%) the score reads 0: no threshold is that low, and the tail costs a log and an exp.
-    let out = 0;
-    if (this.n > 10) {
-      const z = (avg - this.mean) / (Math.sqrt(this.variance) + 1e-3);
-      if (z > 2) out = normalTailDecades(z);
-    }
-    const a = this.alpha > 1 / (this.n + 1) ? this.alpha : 1 / (this.n + 1);
-    const d = avg - this.mean;
-    this.mean += a * d;
-    this.variance = (1 - a) * (this.variance + a * d * d);
-    this.n++;
-    // The running sum drifts after millions of updates: recompute it once per wrap of 2^20.
-    if ((this.k & 0xfffff) === 0) {
-      let s = 0;
-      for (let i = 0; i < size; i++) s += this.ring[i]!;
-      this.sum = s;
-    }
-    return out;
+  const a = alpha > 1 / (n + 1) ? alpha : 1 / (n + 1);
+  const d = avg - mean;
+  f[st + LIK_MEAN] = mean + a * d;
+  f[st + LIK_VAR] = (1 - a) * (variance + a * d * d);
+  f[st + LIK_N] = n + 1;
+  // The running sum drifts after millions of updates: recompute it once per wrap of 2^20.
+  if ((k & 0xfffff) === 0) {
+    let s = 0;
+    for (let i = 0; i < size; i++) s += f[at + i]!;
+    f[st + LIK_SUM] = s;
   }
+  return out;
 }
 
 /** Why the ensemble fired (or would have), for the explanation. */
@@ -280,8 +282,6 @@ export class EnsembleDetector implements BaseDetector {
   private n = 0;
   private lastT = -Infinity;
   private level = 0;
-  private readonly season: Float64Array;
-  private readonly seasonW: Float64Array;
   private absRes = 0;
   private shortRes = 0;
   private shortAbs = 0;
@@ -290,45 +290,39 @@ export class EnsembleDetector implements BaseDetector {
   private zPeak = 0;
   private prevLevel = 0;
   private readonly lnTotal: Float64Array;
-  private readonly ctx: Int32Array;
-  private readonly ctxTot: Int32Array;
-  private readonly tod: Int32Array;
-  private readonly todTot: Int32Array;
-  private readonly resLik: Likelihood;
-  private readonly patLik: Likelihood;
+  /** The float state: season (S), season weights (S), then each likelihood's ring and numbers. */
+  private readonly f64: Float64Array;
+  /** The counts: ctx (L × L), ctxTot (L), tod (24 × L), todTot (24); at most COUNT_CAP + 1 each. */
+  private readonly u16: Uint16Array;
+  private readonly S: number;
+  private readonly resAt: number;
+  private readonly patAt: number;
+  private readonly ctxTot: number;
+  private readonly tod: number;
+  private readonly todTot: number;
   private readonly gate: RestGate;
   private readonly out = new EnsembleResult();
 
   constructor(options: Partial<EnsembleOptions> = {}) {
     const o = ensembleOptions(options);
     this.opts = o;
-    // One buffer for all the typed state, viewed below: a series is created with one backing
-    // store instead of ten (each costs an allocation and the GC's tracking of external memory,
-    // which made constructing a detector cost more than a hundred of its samples).
+    // One buffer for all the typed state, seen through two views (floats, then counts): a series
+    // is created with one backing store and two typed arrays instead of ten (each costs an
+    // allocation, ~100 bytes of heap, and the GC's tracking of external memory). Counts never
+    // exceed COUNT_CAP + 1 (a row is halved past COUNT_CAP), so 16 bits hold them exactly.
     const S = o.seasonMs > 0 ? o.seasonBuckets : 1;
     const L = o.levels;
-    const f64 = 2 * S + 2 * o.short;
-    const i32 = L * L + L + 24 * L + 24;
-    const buf = new ArrayBuffer(8 * f64 + 4 * i32);
-    let at = 0;
-    const f = (n: number): Float64Array => {
-      const a = new Float64Array(buf, at, n);
-      at += 8 * n;
-      return a;
-    };
-    const i = (n: number): Int32Array => {
-      const a = new Int32Array(buf, at, n);
-      at += 4 * n;
-      return a;
-    };
-    this.season = f(S);
-    this.seasonW = f(S);
-    this.resLik = new Likelihood(f(o.short), o.historyAlpha);
-    this.patLik = new Likelihood(f(o.short), o.historyAlpha);
-    this.ctx = i(L * L);
-    this.ctxTot = i(L);
-    this.tod = i(24 * L);
-    this.todTot = i(24);
+    const f64 = 2 * S + 2 * (o.short + LIK_STATE);
+    const u16 = L * L + L + 24 * L + 24;
+    const buf = new ArrayBuffer(8 * f64 + 2 * u16);
+    this.f64 = new Float64Array(buf, 0, f64);
+    this.u16 = new Uint16Array(buf, 8 * f64, u16);
+    this.S = S;
+    this.resAt = 2 * S;
+    this.patAt = 2 * S + o.short + LIK_STATE;
+    this.ctxTot = L * L;
+    this.tod = L * L + L;
+    this.todTot = L * L + L + 24 * L;
     this.lnTotal = lnTotals(L);
     this.gate = new RestGate(o.rest);
     this.out.warmup = o.warmup;
@@ -352,6 +346,8 @@ export class EnsembleDetector implements BaseDetector {
   update(t: number, v: number): BaseResult {
     const o = this.opts;
     const out = this.out;
+    const f64 = this.f64;
+    const u16 = this.u16;
     out.isAnomaly = false;
     out.candidate = false;
     out.resting = false;
@@ -392,7 +388,7 @@ export class EnsembleDetector implements BaseDetector {
       f = phase - fl;
       b = fl < 0 ? S - 1 : fl;
       b2 = fl + 1 >= S ? 0 : fl + 1;
-      seasonal = (1 - f) * this.season[b]! + f * this.season[b2]!;
+      seasonal = (1 - f) * f64[b]! + f * f64[b2]!;
     }
     const forecast = this.level + seasonal;
     const r = v - forecast;
@@ -429,14 +425,14 @@ export class EnsembleDetector implements BaseDetector {
     const pc = prev * L + lv;
     const lnTotal = this.lnTotal;
     // −ln P(level | previous level), additive smoothing COUNT_ALPHA.
-    const sCtx = lnTotal[this.ctxTot[prev]!]! - LN_COUNT[this.ctx[pc]!]!;
+    const sCtx = lnTotal[u16[this.ctxTot + prev]!]! - LN_COUNT[u16[pc]!]!;
     const hours = Math.floor(t / HOUR);
     const h = hours - Math.floor(hours / 24) * 24;
     const ph = h * L + lv;
-    const sTod = lnTotal[this.todTot[h]!]! - LN_COUNT[this.tod[ph]!]!;
+    const sTod = lnTotal[u16[this.todTot + h]!]! - LN_COUNT[u16[this.tod + ph]!]!;
     // 3. Likelihoods.
-    const lRes = this.resLik.update(zr);
-    const lPat = this.patLik.update((1 - TOD_WEIGHT) * sCtx + TOD_WEIGHT * sTod);
+    const lRes = likelihood(f64, this.resAt, o.short, o.historyAlpha, zr);
+    const lPat = likelihood(f64, this.patAt, o.short, o.historyAlpha, (1 - TOD_WEIGHT) * sCtx + TOD_WEIGHT * sTod);
     // 4, 5. Novelty and spike.
     const novel = o.novelty > 0 && range > 0 && (v > this.max + o.novelty * range || v < this.min - o.novelty * range);
     const spiky = o.spikeThreshold > 0 && zRes > o.spikeThreshold && zRes > SPIKE_MARGIN * this.zPeak;
@@ -483,34 +479,38 @@ export class EnsembleDetector implements BaseDetector {
     if (o.seasonMs > 0) {
       const x = v - this.level;
       const w1 = 1 - f;
-      const W1 = (this.seasonW[b] = this.seasonW[b]! + w1);
-      const W2 = (this.seasonW[b2] = this.seasonW[b2]! + f);
+      const S = this.S;
+      const W1 = (f64[S + b] = f64[S + b]! + w1);
+      const W2 = (f64[S + b2] = f64[S + b2]! + f);
       const g1 = w1 * (o.gamma > w1 / W1 ? o.gamma : w1 / W1);
       const g2 = W2 > 0 ? f * (o.gamma > f / W2 ? o.gamma : f / W2) : 0;
-      this.season[b] = this.season[b]! + g1 * (x - this.season[b]!);
-      this.season[b2] = this.season[b2]! + g2 * (x - this.season[b2]!);
+      f64[b] = f64[b]! + g1 * (x - f64[b]!);
+      f64[b2] = f64[b2]! + g2 * (x - f64[b2]!);
     }
-    this.count(this.ctx, this.ctxTot, prev, pc, L);
-    this.count(this.tod, this.todTot, h, ph, L);
+    count(u16, 0, this.ctxTot, prev, pc, L);
+    count(u16, this.tod, this.todTot, h, ph, L);
     this.prevLevel = lv;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     this.n = n + 1;
     return out.isAnomaly ? out.copy() : out;
   }
+}
 
-  /** One count in row `row`; a row past COUNT_CAP is halved (whole counts, rounded down), so old behaviour fades. */
-  private count(cells: Int32Array, totals: Int32Array, row: number, cell: number, L: number): void {
-    cells[cell] = cells[cell]! + 1;
-    const tot = (totals[row] = totals[row]! + 1);
-    if (tot > COUNT_CAP) {
-      let s = 0;
-      for (let i = row * L; i < row * L + L; i++) {
-        const c = cells[i]! >> 1;
-        cells[i] = c;
-        s += c;
-      }
-      totals[row] = s;
+/**
+ * One count in row `row` of the table at `cells` (row totals at `totals`); a row past COUNT_CAP is
+ * halved (whole counts, rounded down), so old behaviour fades.
+ */
+function count(u16: Uint16Array, cells: number, totals: number, row: number, cell: number, L: number): void {
+  u16[cells + cell] = u16[cells + cell]! + 1;
+  const tot = (u16[totals + row] = u16[totals + row]! + 1);
+  if (tot > COUNT_CAP) {
+    let s = 0;
+    for (let i = cells + row * L; i < cells + row * L + L; i++) {
+      const c = u16[i]! >> 1;
+      u16[i] = c;
+      s += c;
     }
+    u16[totals + row] = s;
   }
 }
