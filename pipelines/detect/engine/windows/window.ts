@@ -95,11 +95,18 @@ export class Window {
       end = idx - this.n + 1;
       if (!this.complete) this.complete = idx + 1 >= this.n;
     } else {
-      const times = h.times;
       const mask = h.mask;
       const limit = t - this.ms;
       end = s;
-      while (times[end & mask]! <= limit) end++;
+      if (h.wide) {
+        const times = h.times;
+        while (times[end & mask]! <= limit) end++;
+      } else {
+        // base + offset is the sample's time exactly (SampleHistory checks it when storing).
+        const offsets = h.offsets;
+        const base = h.base;
+        while (offsets[end & mask]! + base <= limit) end++;
+      }
       if (!this.complete) this.complete = t - t0 >= this.ms;
     }
     if (m !== null) {
