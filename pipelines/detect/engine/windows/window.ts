@@ -32,6 +32,28 @@ let scratchOwner: Window | null = null;
 let scratchStart = 0;
 let scratchEnd = -1;
 
+const WANTS_ORDER = 1;
+const WANTS_MAX = 2;
+const WANTS_MIN = 4;
+
+/**
+ * What a window keeps only once a clause has read its order statistics, max or min: apart from
+ * the window itself, so a window read only through mean/std/sum/count carries none of it.
+ */
+class ReadState {
+  orderStats: OrderStats | null = null;
+  /** Newest sample of the previous read of the order statistics (−1: never read). */
+  orderRead = -1;
+  /** The order statistics hold samples [orderStart, orderEnd]; orderEnd < orderStart: empty. */
+  orderStart = 0;
+  orderEnd = -1;
+  maxq: MonoDeque | null = null;
+  minq: MonoDeque | null = null;
+  /** Newest sample pushed into the max / min deque. */
+  maxEnd = -1;
+  minEnd = -1;
+}
+
 export class Window {
   /** Absolute index of the oldest sample in the window. */
   start = 0;
@@ -40,21 +62,10 @@ export class Window {
   /** Whether the series spans the whole window yet (aggregates are unknown until it does). */
   complete = false;
   moments: Moments | null = null;
-  /** What the rule reads: order statistics, max, min (allocated on first read). */
-  private wantsOrder = false;
-  private wantsMax = false;
-  private wantsMin = false;
-  private orderStats: OrderStats | null = null;
-  /** Newest sample of the previous read of the order statistics (−1: never read). */
-  private orderRead = -1;
-  /** The order statistics hold samples [orderStart, orderEnd]; orderEnd < orderStart: empty. */
-  private orderStart = 0;
-  private orderEnd = -1;
-  private maxq: MonoDeque | null = null;
-  private minq: MonoDeque | null = null;
-  /** Newest sample pushed into the max / min deque. */
-  private maxEnd = -1;
-  private minEnd = -1;
+  /** What the rule reads: WANTS_ORDER | WANTS_MAX | WANTS_MIN. */
+  private wants = 0;
+  /** Allocated on the first read of order statistics, max or min. */
+  private read: ReadState | null = null;
 
   constructor(
     private readonly h: SampleHistory,
@@ -66,9 +77,7 @@ export class Window {
 
   need(kind: 'moments' | 'order' | 'max' | 'min'): void {
     if (kind === 'moments') this.moments ??= new Moments();
-    else if (kind === 'order') this.wantsOrder = true;
-    else if (kind === 'max') this.wantsMax = true;
-    else this.wantsMin = true;
+    else this.wants |= kind === 'order' ? WANTS_ORDER : kind === 'max' ? WANTS_MAX : WANTS_MIN;
   }
 
   /**
@@ -77,8 +86,9 @@ export class Window {
    */
   oldestNeeded(strict: boolean): number {
     const s = this.start;
-    if (strict || this.orderStats === null) return s;
-    const os = this.orderStart;
+    const r = this.read;
+    if (strict || r === null || r.orderStats === null) return s;
+    const os = r.orderStart;
     return os > s - REPLAY_LIMIT ? (os < s ? os : s) : s;
   }
 
@@ -133,24 +143,25 @@ export class Window {
     const h = this.h;
     const values = h.values;
     const mask = h.mask;
-    let o = this.orderStats;
+    if ((this.wants & WANTS_ORDER) === 0) throw new Error('internal: order statistics read but not declared');
+    const r = (this.read ??= new ReadState());
+    let o = r.orderStats;
     if (o === null) {
-      if (!this.wantsOrder) throw new Error('internal: order statistics read but not declared');
       if (scratchOwner === this && scratchEnd === e && scratchStart === s) return scratch;
-      const last = this.orderRead;
-      this.orderRead = e;
+      const last = r.orderRead;
+      r.orderRead = e;
       if (last < 0 || e - last > REPLAY_LIMIT) return this.sortIntoScratch(s, e);
       // Read again soon after the previous read: keep a sorted array of its own from now on.
-      o = this.orderStats = new OrderStats(e - s + 1 + REPLAY_LIMIT);
+      o = r.orderStats = new OrderStats(e - s + 1 + REPLAY_LIMIT);
       o.rebuild(values, mask, s, e);
-      this.orderStart = s;
-      this.orderEnd = e;
+      r.orderStart = s;
+      r.orderEnd = e;
       return o;
     }
-    const os = this.orderStart;
-    const oe = this.orderEnd;
+    const os = r.orderStart;
+    const oe = r.orderEnd;
     if (oe === e) return o;
-    this.orderRead = e;
+    r.orderRead = e;
     // Out: [os, min(s, oe + 1)) — what the array holds and the window no longer does.
     // In: [max(oe + 1, s), e] — what the window holds and the array does not. A sample that came
     // and went while nobody looked is in neither.
@@ -160,7 +171,7 @@ export class Window {
     const nIn = e - inStart + 1;
     if (nOut + nIn > REPLAY_LIMIT) {
       // Far behind: read now and then again; the window's own array goes.
-      this.orderStats = null;
+      r.orderStats = null;
       return this.sortIntoScratch(s, e);
     }
     if (nOut > 0 && os < h.first) {
@@ -172,8 +183,8 @@ export class Window {
       for (; i < os + nOut; i++) o.remove(values[i & mask]!);
       for (; j <= e; j++) o.insert(values[j & mask]!);
     }
-    this.orderStart = s;
-    this.orderEnd = e;
+    r.orderStart = s;
+    r.orderEnd = e;
     return o;
   }
 
@@ -187,26 +198,28 @@ export class Window {
 
   /** The window's maximum (its deque brought up to date). */
   max(): number {
-    if (!this.wantsMax) throw new Error('internal: max read but not declared');
-    const q = (this.maxq ??= new MonoDeque(this.h, true));
+    if ((this.wants & WANTS_MAX) === 0) throw new Error('internal: max read but not declared');
+    const r = (this.read ??= new ReadState());
+    const q = (r.maxq ??= new MonoDeque(this.h, true));
     const s = this.start;
     const e = this.end;
-    if (this.maxEnd !== e) {
-      this.catchUp(q, this.maxEnd, s, e);
-      this.maxEnd = e;
+    if (r.maxEnd !== e) {
+      this.catchUp(q, r.maxEnd, s, e);
+      r.maxEnd = e;
     }
     return q.front();
   }
 
   /** The window's minimum (its deque brought up to date). */
   min(): number {
-    if (!this.wantsMin) throw new Error('internal: min read but not declared');
-    const q = (this.minq ??= new MonoDeque(this.h, false));
+    if ((this.wants & WANTS_MIN) === 0) throw new Error('internal: min read but not declared');
+    const r = (this.read ??= new ReadState());
+    const q = (r.minq ??= new MonoDeque(this.h, false));
     const s = this.start;
     const e = this.end;
-    if (this.minEnd !== e) {
-      this.catchUp(q, this.minEnd, s, e);
-      this.minEnd = e;
+    if (r.minEnd !== e) {
+      this.catchUp(q, r.minEnd, s, e);
+      r.minEnd = e;
     }
     return q.front();
   }
