@@ -1,7 +1,7 @@
 /**
  * The default base detector: an ensemble of cheap online scores, each judged against the series'
  * own history, with one alarm per event. Everything is learned as samples arrive (no value range
- * or length known in advance), state is one buffer of typed arrays (1,768 bytes with the
+ * or length known in advance), state is one buffer seen as two typed arrays (1,596 bytes with the
  * defaults) and a few objects, and replaying the same samples rebuilds the same state.
  *
  * Per sample (t, v):
@@ -121,56 +121,74 @@ export function normalTailDecades(z: number): number {
   return (x * x - Math.log(poly / 2)) / LN10;
 }
 
-/** Numenta-style anomaly likelihood over one score stream: ring of the last `short` scores, EW mean/variance of their mean. */
-class Likelihood {
-  private readonly ring: Float64Array;
-  private sum = 0;
-  private slot = 0;
-  private k = 0;
-  private mean = 0;
-  private variance = 0;
-  private n = 0;
+/** Slots of one likelihood's state in the detector's Float64Array, after its ring of `short` scores. */
+const LIK_SUM = 0;
+const LIK_SLOT = 1;
+const LIK_K = 2;
+const LIK_MEAN = 3;
+const LIK_VAR = 4;
+const LIK_N = 5;
+const LIK_STATE = 6;
 
-  /** `ring`: `short` zeroed slots, a view on the detector's one buffer. */
-  constructor(ring: Float64Array, private readonly alpha: number) {
-    this.ring = ring;
+/**
+ * Numenta-style anomaly likelihood over one score stream: ring of the last `short` scores, EW
+ * mean/variance of their mean. Its state lives in the detector's one Float64Array from `at`:
+ * `size` ring slots, then LIK_STATE numbers (sum, next slot, count, mean, variance, n; all zero
+ * at the start). Counts are whole numbers, exact in a double.
+ */
+function likelihood(f: Float64Array, at: number, size: number, alpha: number, raw: number): number {
+  const st = at + size;
+  const slot = f[st + LIK_SLOT]!;
+  f[st + LIK_SLOT] = slot + 1 === size ? 0 : slot + 1;
+  const sum = (f[st + LIK_SUM] = f[st + LIK_SUM]! + (raw - f[at + slot]!));
+  f[at + slot] = raw;
+  const k = (f[st + LIK_K] = f[st + LIK_K]! + 1);
+  const avg = sum / (k < size ? k : size);
+  const n = f[st + LIK_N]!;
+  const mean = f[st + LIK_MEAN]!;
+  const variance = f[st + LIK_VAR]!;
+  // Below 2σ (a tail above 2%) the score reads 0: no threshold is that low, and the tail costs a log and an exp.
+  let out = 0;
+  if (n > 10) {
+    const z = (avg - mean) / (Math.sqrt(variance) + 1e-3);
+    if (z > 2) out = normalTailDecades(z);
   }
-
-  update(raw: number): number {
-    const size = this.ring.length;
-    const slot = this.slot;
-    this.slot = slot + 1 === size ? 0 : slot + 1;
-    this.sum += raw - this.ring[slot]!;
-    this.ring[slot] = raw;
-    this.k++;
-    const avg = this.sum / (this.k < size ? this.k : size);
-    // Below 2σ (a tail above 2%) the score reads 0: no threshold is that low, and the tail costs a log and an exp.
-    let out = 0;
-    if (this.n > 10) {
-      const z = (avg - this.mean) / (Math.sqrt(this.variance) + 1e-3);
-      if (z > 2) out = normalTailDecades(z);
-    }
-    const a = this.alpha > 1 / (this.n + 1) ? this.alpha : 1 / (this.n + 1);
-    const d = avg - this.mean;
-    this.mean += a * d;
-    this.variance = (1 - a) * (this.variance + a * d * d);
-    this.n++;
-    // The running sum drifts after millions of updates: recompute it once per wrap of 2^20.
-    if ((this.k & 0xfffff) === 0) {
-      let s = 0;
-      for (let i = 0; i < size; i++) s += this.ring[i]!;
-      this.sum = s;
-    }
-    return out;
+  const a = alpha > 1 / (n + 1) ? alpha : 1 / (n + 1);
+  const d = avg - mean;
+  f[st + LIK_MEAN] = mean + a * d;
+  f[st + LIK_VAR] = (1 - a) * (variance + a * d * d);
+  f[st + LIK_N] = n + 1;
+  // The running sum drifts after millions of updates: recompute it once per wrap of 2^20.
+  if ((k & 0xfffff) === 0) {
+    let s = 0;
+    for (let i = 0; i < size; i++) s += f[at + i]!;
+    f[st + LIK_SUM] = s;
   }
+  return out;
 }
 
 /** Why the ensemble fired (or would have), for the explanation. */
 export type EnsembleReason = 'novelty' | 'spike' | 'residual' | 'level' | 'spread' | 'pattern' | 'none';
 
+/** Slots of a result's numbers (what its sentence is built from), in `EnsembleResult.nums` from `at`. */
+const R_T = 0;
+const R_VALUE = 1;
+const R_FORECAST = 2;
+const R_LEVEL = 3;
+const R_SEASONAL = 4;
+const R_SIGMA = 5;
+const R_MIN = 6;
+const R_MAX = 7;
+const R_RECENT = 8;
+const R_USUAL = 9;
+const R_Z = 10;
+const R_COUNT = 11;
+
 /**
  * The result object: one per detector, overwritten by the next `update` for ordinary samples; an
- * alarm gets its own copy, so alarms can be kept. The sentence is built only when read.
+ * alarm gets its own copy, so alarms can be kept. The sentence is built only when read. Its
+ * numbers live in the detector's buffer (a double in an object field is a 16-byte box of its
+ * own); a copy takes them along in an array of its own.
  */
 class EnsembleResult implements BaseResult {
   score = 0;
@@ -178,31 +196,37 @@ class EnsembleResult implements BaseResult {
   candidate = false;
   ready = false;
   reason: EnsembleReason = 'none';
-  t = 0;
-  value = 0;
-  forecast = 0;
-  level = 0;
-  seasonal = 0;
-  sigma = 0;
   floored = false;
-  min = 0;
-  max = 0;
-  recent = 0;
-  usual = 0;
-  z = 0;
   seen = 0;
   resting = false;
   skipped = false;
   warmup = 0;
   seasonMs = 0;
-  seasonBuckets = 0;
+
+  constructor(
+    /** t, value, forecast, level, seasonal, sigma, min, max, recent, usual, z (R_* from `at`). */
+    readonly nums: Float64Array,
+    readonly at: number,
+  ) {}
 
   get explanation(): string {
     return explain(this);
   }
 
   copy(): EnsembleResult {
-    return Object.assign(new EnsembleResult(), this);
+    const c = new EnsembleResult(this.nums.slice(this.at, this.at + R_COUNT), 0);
+    c.score = this.score;
+    c.isAnomaly = this.isAnomaly;
+    c.candidate = this.candidate;
+    c.ready = this.ready;
+    c.reason = this.reason;
+    c.floored = this.floored;
+    c.seen = this.seen;
+    c.resting = this.resting;
+    c.skipped = this.skipped;
+    c.warmup = this.warmup;
+    c.seasonMs = this.seasonMs;
+    return c;
   }
 
   toJSON(): BaseResult {
@@ -211,34 +235,35 @@ class EnsembleResult implements BaseResult {
 }
 
 function explain(r: EnsembleResult): string {
+  const x = (slot: number): number => r.nums[r.at + slot]!;
   if (r.skipped) return 'missing value (NaN) or a timestamp not after the previous one: skipped';
   if (!r.ready) return `warming up (${r.seen}/${r.warmup} samples)`;
-  const v = fmt(r.value);
-  const lo = r.forecast - 3 * r.sigma;
-  const hi = r.forecast + 3 * r.sigma;
-  const expected = `the expected range ${fmt(round(lo))}–${fmt(round(hi))} (forecast ${fmt(round(r.forecast))}${r.seasonMs > 0 ? ` = level ${fmt(round(r.level))} ${r.seasonal >= 0 ? '+' : '−'} ${fmt(round(Math.abs(r.seasonal)))} for this time of the ${formatDuration(r.seasonMs)} pattern` : ''})`;
-  const usual = r.floored ? `the series has barely moved (usual deviation below ±${fmt(round(r.sigma))}, 1% of its range)` : `usual deviation ±${fmt(round(r.sigma))}`;
-  const dir = r.value >= r.forecast ? 'above' : 'below';
-  const seenRange = `the range ${fmt(round(r.min))}–${fmt(round(r.max))} seen over ${r.seen} samples`;
+  const v = fmt(x(R_VALUE));
+  const lo = x(R_FORECAST) - 3 * x(R_SIGMA);
+  const hi = x(R_FORECAST) + 3 * x(R_SIGMA);
+  const expected = `the expected range ${fmt(round(lo))}–${fmt(round(hi))} (forecast ${fmt(round(x(R_FORECAST)))}${r.seasonMs > 0 ? ` = level ${fmt(round(x(R_LEVEL)))} ${x(R_SEASONAL) >= 0 ? '+' : '−'} ${fmt(round(Math.abs(x(R_SEASONAL))))} for this time of the ${formatDuration(r.seasonMs)} pattern` : ''})`;
+  const usual = r.floored ? `the series has barely moved (usual deviation below ±${fmt(round(x(R_SIGMA)))}, 1% of its range)` : `usual deviation ±${fmt(round(x(R_SIGMA)))}`;
+  const dir = x(R_VALUE) >= x(R_FORECAST) ? 'above' : 'below';
+  const seenRange = `the range ${fmt(round(x(R_MIN)))}–${fmt(round(x(R_MAX)))} seen over ${r.seen} samples`;
   let text: string;
   switch (r.reason) {
     case 'novelty':
-      text = `value ${v} is ${r.value > r.max ? 'above' : 'below'} ${seenRange}, by more than 5% of it`;
+      text = `value ${v} is ${x(R_VALUE) > x(R_MAX) ? 'above' : 'below'} ${seenRange}, by more than 5% of it`;
       break;
     case 'spike':
       text = `value ${v} is far ${dir} ${expected}; ${usual}, and no recent deviation came near this one`;
       break;
     case 'level':
-      text = `the level shifted: the last ~10 values average ${fmt(round(Math.abs(r.recent)))} ${r.recent >= 0 ? 'above' : 'below'} the forecast (${usual}); value ${v}, ${expected}`;
+      text = `the level shifted: the last ~10 values average ${fmt(round(Math.abs(x(R_RECENT))))} ${x(R_RECENT) >= 0 ? 'above' : 'below'} the forecast (${usual}); value ${v}, ${expected}`;
       break;
     case 'spread':
-      text = `the variability changed: recent deviations from the forecast average ±${fmt(round(r.recent))} against a usual ±${fmt(round(r.usual))}; value ${v}, ${expected}`;
+      text = `the variability changed: recent deviations from the forecast average ±${fmt(round(x(R_RECENT)))} against a usual ±${fmt(round(x(R_USUAL)))}; value ${v}, ${expected}`;
       break;
     case 'residual':
       text = `value ${v} and the ones before it lie unusually far ${dir} ${expected}; ${usual}`;
       break;
     case 'pattern':
-      text = `value ${v} breaks the series' pattern: this level of ${seenRange} rarely follows the previous value or occurs at ${hourText(r.t)} UTC; ${expected}`;
+      text = `value ${v} breaks the series' pattern: this level of ${seenRange} rarely follows the previous value or occurs at ${hourText(x(R_T))} UTC; ${expected}`;
       break;
     default:
       text = `value ${v}, within its usual behaviour: ${expected}; ${usual}`;
@@ -274,66 +299,71 @@ function ensembleOptions(options: Partial<EnsembleOptions>): EnsembleOptions {
   return o;
 }
 
+/** Slots of the detector's own numbers in its Float64Array, from `sc`. */
+const D_LAST_T = 0;
+const D_LEVEL = 1;
+const D_ABS_RES = 2;
+const D_SHORT_RES = 3;
+const D_SHORT_ABS = 4;
+const D_MIN = 5;
+const D_MAX = 6;
+const D_ZPEAK = 7;
+const D_COUNT = 8;
+
 export class EnsembleDetector implements BaseDetector {
   readonly name = 'ensemble';
   readonly opts: EnsembleOptions;
   private n = 0;
-  private lastT = -Infinity;
-  private level = 0;
-  private readonly season: Float64Array;
-  private readonly seasonW: Float64Array;
-  private absRes = 0;
-  private shortRes = 0;
-  private shortAbs = 0;
-  private min = Infinity;
-  private max = -Infinity;
-  private zPeak = 0;
   private prevLevel = 0;
   private readonly lnTotal: Float64Array;
-  private readonly ctx: Int32Array;
-  private readonly ctxTot: Int32Array;
-  private readonly tod: Int32Array;
-  private readonly todTot: Int32Array;
-  private readonly resLik: Likelihood;
-  private readonly patLik: Likelihood;
+  /**
+   * The float state: season (S), season weights (S), each likelihood's ring and numbers, the
+   * detector's own numbers (D_*, from `sc`), the result's numbers (R_*, from `rs`). Numbers here
+   * rather than in object fields: a double field is a 16-byte box of its own.
+   */
+  private readonly f64: Float64Array;
+  /** The counts: ctx (L × L), ctxTot (L), tod (24 × L), todTot (24); at most COUNT_CAP + 1 each. */
+  private readonly u16: Uint16Array;
+  private readonly S: number;
+  private readonly resAt: number;
+  private readonly patAt: number;
+  private readonly ctxTot: number;
+  private readonly tod: number;
+  private readonly todTot: number;
+  private readonly sc: number;
   private readonly gate: RestGate;
-  private readonly out = new EnsembleResult();
+  private readonly out: EnsembleResult;
 
   constructor(options: Partial<EnsembleOptions> = {}) {
     const o = ensembleOptions(options);
     this.opts = o;
-    // One buffer for all the typed state, viewed below: a series is created with one backing
-    // store instead of ten (each costs an allocation and the GC's tracking of external memory,
-    // which made constructing a detector cost more than a hundred of its samples).
+    // One buffer for all the typed state, seen through two views (floats, then counts): a series
+    // is created with one backing store and two typed arrays instead of ten (each costs an
+    // allocation, ~100 bytes of heap, and the GC's tracking of external memory). Counts never
+    // exceed COUNT_CAP + 1 (a row is halved past COUNT_CAP), so 16 bits hold them exactly.
     const S = o.seasonMs > 0 ? o.seasonBuckets : 1;
     const L = o.levels;
-    const f64 = 2 * S + 2 * o.short;
-    const i32 = L * L + L + 24 * L + 24;
-    const buf = new ArrayBuffer(8 * f64 + 4 * i32);
-    let at = 0;
-    const f = (n: number): Float64Array => {
-      const a = new Float64Array(buf, at, n);
-      at += 8 * n;
-      return a;
-    };
-    const i = (n: number): Int32Array => {
-      const a = new Int32Array(buf, at, n);
-      at += 4 * n;
-      return a;
-    };
-    this.season = f(S);
-    this.seasonW = f(S);
-    this.resLik = new Likelihood(f(o.short), o.historyAlpha);
-    this.patLik = new Likelihood(f(o.short), o.historyAlpha);
-    this.ctx = i(L * L);
-    this.ctxTot = i(L);
-    this.tod = i(24 * L);
-    this.todTot = i(24);
+    const f64 = 2 * S + 2 * (o.short + LIK_STATE) + D_COUNT + R_COUNT;
+    const u16 = L * L + L + 24 * L + 24;
+    const buf = new ArrayBuffer(8 * f64 + 2 * u16);
+    this.f64 = new Float64Array(buf, 0, f64);
+    this.u16 = new Uint16Array(buf, 8 * f64, u16);
+    this.S = S;
+    this.resAt = 2 * S;
+    this.patAt = 2 * S + o.short + LIK_STATE;
+    this.ctxTot = L * L;
+    this.tod = L * L + L;
+    this.todTot = L * L + L + 24 * L;
+    const sc = 2 * S + 2 * (o.short + LIK_STATE);
+    this.sc = sc;
+    this.f64[sc + D_LAST_T] = -Infinity;
+    this.f64[sc + D_MIN] = Infinity;
+    this.f64[sc + D_MAX] = -Infinity;
     this.lnTotal = lnTotals(L);
     this.gate = new RestGate(o.rest);
+    this.out = new EnsembleResult(this.f64, sc + D_COUNT);
     this.out.warmup = o.warmup;
     this.out.seasonMs = o.seasonMs;
-    this.out.seasonBuckets = o.seasonBuckets;
   }
 
   get rest(): number {
@@ -352,26 +382,32 @@ export class EnsembleDetector implements BaseDetector {
   update(t: number, v: number): BaseResult {
     const o = this.opts;
     const out = this.out;
+    const f64 = this.f64;
+    const u16 = this.u16;
+    const sc = this.sc;
+    const rs = sc + D_COUNT;
     out.isAnomaly = false;
     out.candidate = false;
     out.resting = false;
     this.gate.clear();
     out.reason = 'none';
-    out.t = t;
-    out.value = v;
-    if (!Number.isFinite(v) || !(t > this.lastT)) {
+    if (!Number.isFinite(v) || !(t > f64[sc + D_LAST_T])) {
+      // A skipped sample's sentence needs none of the numbers: they stay as they were, so the
+      // buffer after a gap is what it would be without the gap.
       out.skipped = true;
       out.score = 0;
       out.ready = this.n >= o.warmup;
       return out;
     }
     out.skipped = false;
-    this.lastT = t;
+    f64[rs + R_T] = t;
+    f64[rs + R_VALUE] = v;
+    f64[sc + D_LAST_T] = t;
     const n = this.n;
     if (n === 0) {
-      this.level = v;
-      this.min = v;
-      this.max = v;
+      f64[sc + D_LEVEL] = v;
+      f64[sc + D_MIN] = v;
+      f64[sc + D_MAX] = v;
       this.n = 1;
       out.score = 0;
       out.ready = false;
@@ -392,23 +428,23 @@ export class EnsembleDetector implements BaseDetector {
       f = phase - fl;
       b = fl < 0 ? S - 1 : fl;
       b2 = fl + 1 >= S ? 0 : fl + 1;
-      seasonal = (1 - f) * this.season[b]! + f * this.season[b2]!;
+      seasonal = (1 - f) * f64[b]! + f * f64[b2]!;
     }
-    const forecast = this.level + seasonal;
+    const forecast = f64[sc + D_LEVEL] + seasonal;
     const r = v - forecast;
     const absR = r < 0 ? -r : r;
-    const range = this.max - this.min;
+    const range = f64[sc + D_MAX] - f64[sc + D_MIN];
     let floor = RANGE_FLOOR * range;
     const relFloor = 1e-6 * Math.abs(forecast) + 1e-9;
     if (floor < relFloor) floor = relFloor;
-    const rawSigma = 1.2533 * this.absRes;
+    const rawSigma = 1.2533 * f64[sc + D_ABS_RES];
     const floored = !(rawSigma > floor);
     const sigma = floored ? floor : rawSigma;
     const zRes = absR / sigma;
-    const shortRes = this.shortRes + 0.2 * (r - this.shortRes);
+    const shortRes = f64[sc + D_SHORT_RES] + 0.2 * (r - f64[sc + D_SHORT_RES]);
     const zLevel = Math.abs(shortRes) / (sigma * 0.3333); // sd of an EWMA(0.2) of unit noise: √(0.2/1.8)
-    const shortAbs = this.shortAbs + 0.2 * (absR - this.shortAbs);
-    const zSpread = 2 * Math.abs(Math.log((shortAbs + 0.1 * floor) / (this.absRes + 0.1 * floor)));
+    const shortAbs = f64[sc + D_SHORT_ABS] + 0.2 * (absR - f64[sc + D_SHORT_ABS]);
+    const zSpread = 2 * Math.abs(Math.log((shortAbs + 0.1 * floor) / (f64[sc + D_ABS_RES] + 0.1 * floor)));
     let zr = zRes;
     let which: EnsembleReason = 'residual';
     if (zLevel > zr) {
@@ -422,24 +458,24 @@ export class EnsembleDetector implements BaseDetector {
     if (zr > CAP) zr = CAP;
     // 2. Pattern surprise over the range seen so far.
     const L = o.levels;
-    let lv = range > 0 ? Math.floor(((v - this.min) / range) * L) : 0;
+    let lv = range > 0 ? Math.floor(((v - f64[sc + D_MIN]) / range) * L) : 0;
     if (lv < 0) lv = 0;
     else if (lv >= L) lv = L - 1;
     const prev = this.prevLevel;
     const pc = prev * L + lv;
     const lnTotal = this.lnTotal;
     // −ln P(level | previous level), additive smoothing COUNT_ALPHA.
-    const sCtx = lnTotal[this.ctxTot[prev]!]! - LN_COUNT[this.ctx[pc]!]!;
+    const sCtx = lnTotal[u16[this.ctxTot + prev]!]! - LN_COUNT[u16[pc]!]!;
     const hours = Math.floor(t / HOUR);
     const h = hours - Math.floor(hours / 24) * 24;
     const ph = h * L + lv;
-    const sTod = lnTotal[this.todTot[h]!]! - LN_COUNT[this.tod[ph]!]!;
+    const sTod = lnTotal[u16[this.todTot + h]!]! - LN_COUNT[u16[this.tod + ph]!]!;
     // 3. Likelihoods.
-    const lRes = this.resLik.update(zr);
-    const lPat = this.patLik.update((1 - TOD_WEIGHT) * sCtx + TOD_WEIGHT * sTod);
+    const lRes = likelihood(f64, this.resAt, o.short, o.historyAlpha, zr);
+    const lPat = likelihood(f64, this.patAt, o.short, o.historyAlpha, (1 - TOD_WEIGHT) * sCtx + TOD_WEIGHT * sTod);
     // 4, 5. Novelty and spike.
-    const novel = o.novelty > 0 && range > 0 && (v > this.max + o.novelty * range || v < this.min - o.novelty * range);
-    const spiky = o.spikeThreshold > 0 && zRes > o.spikeThreshold && zRes > SPIKE_MARGIN * this.zPeak;
+    const novel = o.novelty > 0 && range > 0 && (v > f64[sc + D_MAX] + o.novelty * range || v < f64[sc + D_MIN] - o.novelty * range);
+    const spiky = o.spikeThreshold > 0 && zRes > o.spikeThreshold && zRes > SPIKE_MARGIN * f64[sc + D_ZPEAK];
     const resScaled = (lRes * o.threshold) / o.residualThreshold;
     const score = resScaled > lPat ? resScaled : lPat;
     const ready = n >= o.warmup;
@@ -456,61 +492,65 @@ export class EnsembleDetector implements BaseDetector {
     out.score = ready ? score : 0;
     out.ready = ready;
     out.reason = reason;
-    out.forecast = forecast;
-    out.level = this.level;
-    out.seasonal = seasonal;
-    out.sigma = sigma;
+    f64[rs + R_FORECAST] = forecast;
+    f64[rs + R_LEVEL] = f64[sc + D_LEVEL];
+    f64[rs + R_SEASONAL] = seasonal;
+    f64[rs + R_SIGMA] = sigma;
     out.floored = floored;
-    out.min = this.min;
-    out.max = this.max;
-    out.recent = which === 'spread' ? shortAbs * 1.2533 : shortRes;
-    out.usual = rawSigma;
-    out.z = zRes;
+    f64[rs + R_MIN] = f64[sc + D_MIN];
+    f64[rs + R_MAX] = f64[sc + D_MAX];
+    f64[rs + R_RECENT] = which === 'spread' ? shortAbs * 1.2533 : shortRes;
+    f64[rs + R_USUAL] = rawSigma;
+    f64[rs + R_Z] = zRes;
     out.seen = n;
 
     // Learn.
     if (n >= o.warmup / 2) {
-      const decayed = this.zPeak * (1 - SPIKE_DECAY);
+      const decayed = f64[sc + D_ZPEAK] * (1 - SPIKE_DECAY);
       const z = spiky ? SPIKE_SHARE * zRes : zRes;
-      this.zPeak = z > decayed ? z : decayed;
+      f64[sc + D_ZPEAK] = z > decayed ? z : decayed;
     }
     const clip = absR < CLIP_SIGMA * sigma ? absR : CLIP_SIGMA * sigma;
     const sa = SCALE_ALPHA > 1 / n ? SCALE_ALPHA : 1 / n;
-    this.absRes = n === 1 ? absR : this.absRes + sa * (clip - this.absRes);
-    this.shortRes = shortRes;
-    this.shortAbs = shortAbs;
-    this.level += o.alpha * (v - seasonal - this.level);
+    f64[sc + D_ABS_RES] = n === 1 ? absR : f64[sc + D_ABS_RES] + sa * (clip - f64[sc + D_ABS_RES]);
+    f64[sc + D_SHORT_RES] = shortRes;
+    f64[sc + D_SHORT_ABS] = shortAbs;
+    f64[sc + D_LEVEL] += o.alpha * (v - seasonal - f64[sc + D_LEVEL]);
     if (o.seasonMs > 0) {
-      const x = v - this.level;
+      const x = v - f64[sc + D_LEVEL];
       const w1 = 1 - f;
-      const W1 = (this.seasonW[b] = this.seasonW[b]! + w1);
-      const W2 = (this.seasonW[b2] = this.seasonW[b2]! + f);
+      const S = this.S;
+      const W1 = (f64[S + b] = f64[S + b]! + w1);
+      const W2 = (f64[S + b2] = f64[S + b2]! + f);
       const g1 = w1 * (o.gamma > w1 / W1 ? o.gamma : w1 / W1);
       const g2 = W2 > 0 ? f * (o.gamma > f / W2 ? o.gamma : f / W2) : 0;
-      this.season[b] = this.season[b]! + g1 * (x - this.season[b]!);
-      this.season[b2] = this.season[b2]! + g2 * (x - this.season[b2]!);
+      f64[b] = f64[b]! + g1 * (x - f64[b]!);
+      f64[b2] = f64[b2]! + g2 * (x - f64[b2]!);
     }
-    this.count(this.ctx, this.ctxTot, prev, pc, L);
-    this.count(this.tod, this.todTot, h, ph, L);
+    count(u16, 0, this.ctxTot, prev, pc, L);
+    count(u16, this.tod, this.todTot, h, ph, L);
     this.prevLevel = lv;
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
+    if (v < f64[sc + D_MIN]) f64[sc + D_MIN] = v;
+    if (v > f64[sc + D_MAX]) f64[sc + D_MAX] = v;
     this.n = n + 1;
     return out.isAnomaly ? out.copy() : out;
   }
+}
 
-  /** One count in row `row`; a row past COUNT_CAP is halved (whole counts, rounded down), so old behaviour fades. */
-  private count(cells: Int32Array, totals: Int32Array, row: number, cell: number, L: number): void {
-    cells[cell] = cells[cell]! + 1;
-    const tot = (totals[row] = totals[row]! + 1);
-    if (tot > COUNT_CAP) {
-      let s = 0;
-      for (let i = row * L; i < row * L + L; i++) {
-        const c = cells[i]! >> 1;
-        cells[i] = c;
-        s += c;
-      }
-      totals[row] = s;
+/**
+ * One count in row `row` of the table at `cells` (row totals at `totals`); a row past COUNT_CAP is
+ * halved (whole counts, rounded down), so old behaviour fades.
+ */
+function count(u16: Uint16Array, cells: number, totals: number, row: number, cell: number, L: number): void {
+  u16[cells + cell] = u16[cells + cell]! + 1;
+  const tot = (u16[totals + row] = u16[totals + row]! + 1);
+  if (tot > COUNT_CAP) {
+    let s = 0;
+    for (let i = cells + row * L; i < cells + row * L + L; i++) {
+      const c = u16[i]! >> 1;
+      u16[i] = c;
+      s += c;
     }
+    u16[totals + row] = s;
   }
 }

@@ -22,7 +22,7 @@ import type { RuleSet } from '../rules/rule-records.ts';
 import { toAnomaly } from './anomaly.ts';
 import { baseHistory, lookbackMs, ruleHistory, type HistoryNeed } from './lookback.ts';
 import type { DetectMetrics } from './metrics.ts';
-import { SeriesDetector, type RuleFault } from './series-detector.ts';
+import { SeriesDetector, type RuleFault, type SeriesDetectorOptions } from './series-detector.ts';
 
 export { anomalyId, toAnomaly } from './anomaly.ts';
 
@@ -39,14 +39,30 @@ export interface OnlineOptions {
   onSeriesDropped?: (labels: Record<string, string>, samples: number) => void;
 }
 
-interface SeriesState {
-  detector: SeriesDetector;
-  labels: Record<string, string>;
-  baseName: string | undefined;
+type FaultReporter = OnlineOptions['onRuleError'];
+
+/**
+ * One series: its detector and what the online detector keeps beside it, in one object (no
+ * closure per series: the fault report goes through a method and the shared callback).
+ */
+class SeriesState extends SeriesDetector {
   /** First and last sample time fed, and how many: the series' sampling interval. */
-  firstT: number;
-  lastT: number;
-  n: number;
+  firstT = NaN;
+  lastTime = NaN;
+  n = 0;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    readonly baseName: string | undefined,
+    private readonly report: FaultReporter,
+    opts: SeriesDetectorOptions,
+  ) {
+    super(opts);
+  }
+
+  protected override reportFault(fault: RuleFault): void {
+    this.report?.(fault, this.labels);
+  }
 }
 
 /** Refuses a record whose samples cannot all be dated, before any state changes. */
@@ -89,19 +105,11 @@ export class OnlineDetector {
     if (!p) this.partitions.set(partition, (p = new Map()));
     const labels = batch.labels;
     const base = this.opts.baseFactory?.();
-    s = {
-      labels,
-      baseName: base?.name,
-      detector: new SeriesDetector({
-        rules: this.rules.forLabels(labels),
-        ...(base ? { base } : {}),
-        ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
-        onRuleError: (f) => this.opts.onRuleError?.(f, labels),
-      }),
-      firstT: NaN,
-      lastT: NaN,
-      n: 0,
-    };
+    s = new SeriesState(labels, base?.name, this.opts.onRuleError, {
+      rules: this.rules.forLabels(labels),
+      ...(base ? { base } : {}),
+      ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
+    });
     p.set(batch.fingerprint, s);
     this.count++;
     return s;
@@ -113,10 +121,11 @@ export class OnlineDetector {
     for (const sample of batch.samples) {
       // Staleness markers end a series in Prometheus; for the windows they are a missing sample.
       if (sample.stale) continue;
-      const d = s.detector.update(sample.timestampMs, sample.value);
+      // scan: no Decision allocated per sample; one that is an anomaly is turned into a record at once.
+      const d = s.scan(sample.timestampMs, sample.value);
       if (d.status === 'accepted') {
         if (s.n === 0) s.firstT = d.t;
-        s.lastT = d.t;
+        s.lastTime = d.t;
         s.n++;
       }
       if (out && d.isAnomaly) out.push(toAnomaly(d, batch.fingerprint, s.labels, s.baseName, this.now()));
@@ -145,7 +154,7 @@ export class OnlineDetector {
   /** Swaps the rule set on every series; unchanged rules keep their windows and `for` state. */
   setRules(rules: RuleSet): void {
     this.rules = rules;
-    for (const p of this.partitions.values()) for (const s of p.values()) s.detector.setRules(rules.forLabels(s.labels));
+    for (const p of this.partitions.values()) for (const s of p.values()) s.setRules(rules.forLabels(s.labels));
   }
 
   dropPartition(partition: number): void {
@@ -171,7 +180,7 @@ export class OnlineDetector {
     let out = 0;
     for (const s of this.partitions.get(partition)?.values() ?? []) {
       if (s.n < 2) continue;
-      out = Math.max(out, lookbackMs(needs, (s.lastT - s.firstT) / (s.n - 1)));
+      out = Math.max(out, lookbackMs(needs, (s.lastTime - s.firstT) / (s.n - 1)));
     }
     return out;
   }

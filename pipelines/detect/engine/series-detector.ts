@@ -76,6 +76,23 @@ export interface ReloadSummary {
 }
 
 const none: readonly RuleFiring[] = Object.freeze([]);
+const ignoreFault = (): void => {};
+
+/** The decision `scan` fills: one object shared by every SeriesDetector (see scan). */
+const scratch: Decision = { t: 0, value: 0, status: 'accepted', isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
+
+function skipped(t: number, v: number, status: SampleStatus): Decision {
+  const d = scratch;
+  d.t = t;
+  d.value = v;
+  d.status = status;
+  d.isAnomaly = false;
+  d.base = undefined;
+  d.fn = none;
+  d.fp = none;
+  d.suppressed = false;
+  return d;
+}
 
 export class SeriesDetector {
   private runners: RuleRunner[] = [];
@@ -89,7 +106,7 @@ export class SeriesDetector {
   constructor(opts: SeriesDetectorOptions = {}) {
     this.backend = opts.backend ?? 'compiled';
     this.base = opts.base;
-    this.onRuleError = opts.onRuleError ?? (() => {});
+    this.onRuleError = opts.onRuleError ?? ignoreFault;
     this.metrics = opts.metrics;
     if (opts.rules) this.setRules(opts.rules);
   }
@@ -146,25 +163,36 @@ export class SeriesDetector {
     return true;
   }
 
+  /** The decision on the next sample (a new object the caller may keep). */
   update(t: number, v: number): Decision {
+    const d = this.scan(t, v);
+    return { t: d.t, value: d.value, status: d.status, isAnomaly: d.isAnomaly, base: d.base, fn: d.fn, fp: d.fp, suppressed: d.suppressed };
+  }
+
+  /**
+   * `update` without allocating a Decision per sample: the object returned is shared by every
+   * SeriesDetector and overwritten by the next `scan` of any of them, so read it at once (the
+   * online detector's loop). Its `fn`/`fp` arrays and an alarm's `base` are its own to keep.
+   */
+  scan(t: number, v: number): Decision {
     if (!(t > this.lastT)) {
       const status: SampleStatus = t === this.lastT ? 'duplicate' : Number.isNaN(t) ? 'nan' : 'out-of-order';
       if (status === 'duplicate') this.stats.duplicates++;
       else if (status === 'nan') this.stats.nan++;
       else this.stats.outOfOrder++;
       this.metrics?.sample(status === 'duplicate' ? 'duplicate' : status === 'nan' ? 'nan' : 'out_of_order');
-      return { t, value: v, status, isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
+      return skipped(t, v, status);
     }
     if (t === Infinity) {
       this.stats.nan++;
       this.metrics?.sample('nan');
-      return { t, value: v, status: 'nan', isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
+      return skipped(t, v, 'nan');
     }
     this.lastT = t;
     if (v - v !== 0) {
       this.stats.nan++;
       this.metrics?.sample('nan');
-      return { t, value: v, status: 'nan', isAnomaly: false, base: undefined, fn: none, fp: none, suppressed: false };
+      return skipped(t, v, 'nan');
     }
     this.stats.accepted++;
     this.metrics?.sample('accepted');
@@ -195,7 +223,21 @@ export class SeriesDetector {
     const isAnomaly = combineLabels(baseLabel, fp !== undefined, fn !== undefined);
     if (isAnomaly) this.metrics?.anomalies.inc();
     // One object shape for every decision (base always present, maybe undefined): consumers stay monomorphic.
-    return { t, value: v, status: 'accepted', isAnomaly, base, fn: fn ?? none, fp: fp ?? none, suppressed: baseLabel && fp !== undefined };
+    const d = scratch;
+    d.t = t;
+    d.value = v;
+    d.status = 'accepted';
+    d.isAnomaly = isAnomaly;
+    d.base = base;
+    d.fn = fn ?? none;
+    d.fp = fp ?? none;
+    d.suppressed = baseLabel && fp !== undefined;
+    return d;
+  }
+
+  /** A rule quarantined on this series: tells `onRuleError` (a subclass may report it otherwise). */
+  protected reportFault(fault: RuleFault): void {
+    this.onRuleError(fault);
   }
 
   private quarantineRule(r: RuleRunner, t: number, err: unknown): void {
@@ -206,7 +248,7 @@ export class SeriesDetector {
     this.metrics?.quarantined.inc();
     const message = `rule ${r.rule.spec.id}@${r.rule.version} quarantined at t=${t}: ${describeError(err)}`;
     try {
-      this.onRuleError({ ruleId: r.rule.spec.id, ruleVersion: r.rule.version, t, error: err, message });
+      this.reportFault({ ruleId: r.rule.spec.id, ruleVersion: r.rule.version, t, error: err, message });
     } catch {
       // A failing logger must not stop detection.
     }

@@ -10,19 +10,25 @@
  * Safety: the rule's text never reaches `new Function`. The source is built from fixed templates,
  * generated local names and array indices; constants, AST nodes (for fault positions) and fault
  * messages are passed in arrays, never spelled into the source. The function is generated once
- * per checked rule and shared by every series running it.
+ * per checked rule and shared by every series running it: the series' state is its argument.
  */
 import type { ArithOp, CallNode, CompareOp, Node, RuleAst } from './ast.ts';
 import { nodeKey } from './printer.ts';
 import { fault } from './program.ts';
 
-/** What the generated function reads: the current value and the leaf aggregates by index. */
+/**
+ * What the generated function is called with: one series' program state. It reads the current
+ * value from it and hands it to the leaf aggregates, which are shared by every series too.
+ */
 export interface CondEnv {
   /** The current sample's value. */
   v: number;
 }
 
-type Factory = (leaves: readonly (() => number)[], env: CondEnv, consts: readonly number[], nodes: readonly Node[], messages: readonly string[], fail: typeof fault) => () => number;
+/** A leaf aggregate: its value for the series whose state is passed. */
+export type Leaf<E extends CondEnv = CondEnv> = (env: E) => number;
+
+type Factory = <E extends CondEnv>(leaves: readonly Leaf<E>[], consts: readonly number[], nodes: readonly Node[], messages: readonly string[], fail: typeof fault) => (env: E) => number;
 
 export interface GeneratedCondition {
   /** Leaf keys (canonical text of call nodes other than abs), in the order the function expects them. */
@@ -68,7 +74,7 @@ function build(body: Node): GeneratedCondition {
       i = leafKeys.push(key) - 1;
       leafIndex.set(key, i);
     }
-    return `L${i}()`;
+    return `L${i}(E)`;
   };
 
   /** Emits statements computing a number into `out`; returns the name holding it. */
@@ -154,12 +160,12 @@ function build(body: Node): GeneratedCondition {
   const source = [
     "'use strict';",
     ...leafKeys.map((_, i) => `const L${i} = L[${i}];`),
-    'return function condition() {',
+    'return function condition(E) {',
     ...lines.map((l) => `  ${l}`),
     `  return ${result};`,
     '};',
   ].join('\n');
   // Only generated text from the templates above: no rule text, no identifiers from the rule.
-  const make = new Function('L', 'E', 'C', 'N', 'M', 'F', source) as Factory;
+  const make = new Function('L', 'C', 'N', 'M', 'F', source) as Factory;
   return { leafKeys, make, consts, nodes, messages };
 }

@@ -78,3 +78,31 @@ test('OnlineDetector: setRules hot-swaps; stale markers are skipped', () => {
   b.samples[1].stale = true;
   assert.equal(d.process(0, b).length, 1, 'the stale marker is not evaluated');
 });
+
+test('OnlineDetector: a rule fault is reported once per series with that series labels; the others go on', () => {
+  const set = new RuleSet();
+  set.apply('overflow', toRuleRecord(defineRule('value * 1e308 < 0', { id: 'overflow' })));
+  set.apply('spike', toRuleRecord(spike));
+  const faults: string[] = [];
+  const d = new OnlineDetector(set, { now: () => 0, onRuleError: (f, labels) => faults.push(`${labels.__name__} ${f.ruleId}@${f.t}`) });
+  // 1 × 1e308 is finite; 5 × 1e308 and 7 × 1e308 overflow.
+  const a = d.process(0, batch('fp-a', { __name__: 'a' }, 0, [1, 5, 150]));
+  const b = d.process(0, batch('fp-b', { __name__: 'b' }, 0, [0, 0, 7, 150]));
+  assert.deepEqual(faults, ['a overflow@60000', 'b overflow@120000']);
+  assert.deepEqual([...a, ...b].map((x) => `${x.fingerprint} ${x.timestampMs} ${x.ruleId}`), ['fp-a 120000 spike', 'fp-b 180000 spike']);
+});
+
+test('OnlineDetector: its anomalies are those of SeriesDetector.update on the same samples (base + rules)', async () => {
+  const { SeriesDetector } = await import('../../../pipelines/detect/engine/series-detector.ts');
+  const rules = [defineRule('value > mean(30m) + 3 * std(30m) and value > quantile(0.9, 1h)', { id: 'band' }), spike];
+  const set = new RuleSet();
+  for (const r of rules) set.apply(r.spec.id, toRuleRecord(r));
+  const online = new OnlineDetector(set, { baseFactory: () => createBaseDetector('ensemble'), now: () => 0 });
+  const offline = new SeriesDetector({ rules, base: createBaseDetector('ensemble') });
+  const values = Array.from({ length: 1500 }, (_, i) => 50 + 10 * Math.sin(i / 30) + ((i * 7919) % 13) / 3 + (i % 211 === 100 ? 60 : 0));
+  const got: number[] = [];
+  for (let i = 0; i < values.length; i += 50) for (const x of online.process(0, batch('fp', { __name__: 'x' }, i * 60000, values.slice(i, i + 50)))) got.push(x.timestampMs);
+  const want = values.flatMap((v, i) => (offline.update(i * 60000, v).isAnomaly ? [i * 60000] : []));
+  assert.ok(want.length >= 5, `${want.length} anomalies`);
+  assert.deepEqual(got, want);
+});

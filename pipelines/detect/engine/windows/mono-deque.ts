@@ -1,7 +1,8 @@
 /**
  * Sliding-window max (or min) by a monotonic deque: each sample enters and leaves once, so
  * amortized O(1) per sample; the front is always the window's extreme. Values are kept beside
- * their indices so the hot loop never reads the history ring.
+ * their indices so the hot loop never reads the history ring. Indices and values share one
+ * ArrayBuffer, which starts at 16 entries and doubles when needed.
  */
 import type { SampleHistory } from './history.ts';
 
@@ -17,9 +18,10 @@ export class MonoDeque {
     /** true: keeps the maximum; false: the minimum. */
     private readonly max: boolean,
   ) {
-    this.idx = new Float64Array(64);
-    this.val = new Float64Array(64);
-    this.mask = 63;
+    const buf = new ArrayBuffer(16 * 16);
+    this.idx = new Float64Array(buf, 0, 16);
+    this.val = new Float64Array(buf, 8 * 16, 16);
+    this.mask = 15;
   }
 
   push(i: number, x: number): void {
@@ -51,8 +53,9 @@ export class MonoDeque {
 
   private grow(): void {
     const cap = (this.mask + 1) * 2;
-    const idx = new Float64Array(cap);
-    const val = new Float64Array(cap);
+    const buf = new ArrayBuffer(16 * cap);
+    const idx = new Float64Array(buf, 0, cap);
+    const val = new Float64Array(buf, 8 * cap, cap);
     for (let k = this.head; k < this.tail; k++) {
       idx[k & (cap - 1)] = this.idx[k & this.mask]!;
       val[k & (cap - 1)] = this.val[k & this.mask]!;
