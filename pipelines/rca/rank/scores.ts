@@ -108,13 +108,18 @@ export function candidateRows(models: Map<string, AnomalyModelEx>, failure: Fram
   return rows.map((x) => x.r);
 }
 
-export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, row: number, preRows: readonly number[] = [], keep?: string): Map<string, number> {
+/** Each series' highest score on `preRows` (none for `keep`): what `scoresAt` discounts. */
+export function preIncidentPeaks(models: Map<string, AnomalyModelEx>, failure: Frame, preRows: readonly number[], keep?: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (preRows.length === 0) return out;
+  for (const id of models.keys()) if (id !== keep) out.set(id, Math.max(...preRows.map((r) => scoreOf(models, failure, id, r))));
+  return out;
+}
+
+/** Each series' score at `row`, less its highest score on `preRows` (pass `before` when several rows share those). */
+export function scoresAt(models: Map<string, AnomalyModelEx>, failure: Frame, row: number, preRows: readonly number[] = [], keep?: string, before = preIncidentPeaks(models, failure, preRows, keep)): Map<string, number> {
   const at = new Map<string, number>();
-  for (const id of models.keys()) {
-    const s = scoreOf(models, failure, id, row);
-    const before = id === keep || preRows.length === 0 ? 0 : Math.max(...preRows.map((r) => scoreOf(models, failure, id, r)));
-    at.set(id, Math.max(0, s - before));
-  }
+  for (const id of models.keys()) at.set(id, Math.max(0, scoreOf(models, failure, id, row) - (before.get(id) ?? 0)));
   return at;
 }
 
@@ -136,8 +141,10 @@ export type WindowPeaks = Map<string, { score: number; row: number }>;
 export function windowPeaks(models: Map<string, AnomalyModelEx>, failure: Frame, start: number, row: number, discount: boolean, target: string, hold = 2): WindowPeaks {
   const from = Math.min(start, row);
   const preRows = discount ? Array.from({ length: from }, (_, i) => i) : [];
+  // The discount is the same for every row of the window: computed once.
+  const before = preIncidentPeaks(models, failure, preRows, target);
   const byRow: Map<string, number>[] = [];
-  for (let r = from; r <= row; r++) byRow.push(scoresAt(models, failure, r, preRows, target));
+  for (let r = from; r <= row; r++) byRow.push(scoresAt(models, failure, r, preRows, target, before));
   const out: WindowPeaks = new Map();
   for (const [id, s] of byRow.at(-1)!) out.set(id, { score: s, row });
   const h = Math.max(1, Math.floor(hold));
