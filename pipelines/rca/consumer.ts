@@ -150,13 +150,16 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
   let fail!: (err: unknown) => void;
   const failed = new Promise<unknown>((resolve) => (fail = resolve));
   let failure: unknown = null;
-  void failed.then((err) => (failure = err ?? new Error('stopped')));
   const readyGauge = stageMetrics(rt.metrics).ready;
   let assigned = false;
   let metricsCaughtUp = false;
   const isReady = () => failure === null && assigned && metricsCaughtUp;
   const setReady = () => readyGauge.labels('rca').set(isReady() ? 1 : 0);
   setReady();
+  void failed.then((err) => {
+    failure = err ?? new Error('stopped');
+    setReady();
+  });
   const die = (what: string) => (err: unknown) => {
     tm.errors.labels(what).inc();
     log.error(`${what} failed; stopping`, { err });
@@ -349,7 +352,6 @@ export async function startRcaConsumer(rt: Runtime, opts: RcaConsumerOptions = {
   })().catch((err: unknown) => {
     if (!stopped) die('metrics tail catch-up')(err); // after stop() the transport may be gone: not a failure
   });
-  void failed.then(() => setReady());
 
   log.info('rca consumer running', { group: groupId, method, graph: store.current()?.version ?? null });
   return {
