@@ -18,6 +18,31 @@ import { collapseUnobserved } from './collapse.ts';
 import { cacheKey, interactionOf, type CausalJudge, type JudgeAnswer, type NodeView, type PairQuestion } from './judge.ts';
 import { defaultDataValidationOptions, validateWithData, type DataValidationOptions, type DataValidationReport } from './validate-data.ts';
 
+/**
+ * A cached answer was given for another pair of the same types: its reason names that pair's
+ * components and call ("failed calls to payforadoption … surface as failures of
+ * payforadoption_client"). Re-state it for this pair: each name and the catalog's reason for the
+ * call are replaced by this pair's (longest first, in one pass, so a name inside another is not
+ * touched twice). A reason that names neither component gets the pair appended.
+ */
+export function restateReason(reason: string, asked: PairQuestion, q: PairQuestion): string {
+  const swaps = new Map<string, string>();
+  const add = (from: string, to: string) => {
+    if (from && from !== to && !swaps.has(from)) swaps.set(from, to);
+  };
+  add(asked.relation, q.relation);
+  add(asked.a.component, q.a.component);
+  add(asked.b.component, q.b.component);
+  let out = reason;
+  if (swaps.size > 0) {
+    const keys = [...swaps.keys()].sort((x, y) => y.length - x.length);
+    const re = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+    out = reason.replace(re, (m) => swaps.get(m)!);
+  }
+  if (q.interaction === 'within' || out.includes(q.a.component) || out.includes(q.b.component)) return out;
+  return `${out} [${q.a.component} → ${q.b.component}]`;
+}
+
 export const defaultTypicalMetrics: Record<ComponentKind, string[]> = {
   service: ['latency', 'availability', 'requests', 'saturation'],
   resource: ['latency', 'availability', 'requests', 'utilization'],
@@ -141,19 +166,19 @@ export async function synthesizeGraph(input: SynthesisInput): Promise<{ graph: C
     agents.push(new ComponentAgent(page, metricsOf(page.component), callees));
   }
   report.agents = agents.length;
-  const cache = new Map<string, Promise<JudgeAnswer>>();
+  const cache = new Map<string, { asked: PairQuestion; answer: Promise<JudgeAnswer> }>();
   const edges = new Map<string, GraphEdge>();
   for (const agent of agents) {
     for (const q of agent.questions(metricsOf)) {
       report.questions++;
       const k = cacheKey(q);
-      let p = cache.get(k);
-      if (p) report.cacheHits++;
+      let hit = cache.get(k);
+      if (hit) report.cacheHits++;
       else {
-        p = input.judge.judge(q);
-        cache.set(k, p);
+        hit = { asked: q, answer: input.judge.judge(q) };
+        cache.set(k, hit);
       }
-      const a = await p;
+      const a = await hit.answer;
       if (a.verdict === 'NONE') continue;
       const [from, to] = a.verdict === 'A_CAUSES_B' ? [q.a, q.b] : [q.b, q.a];
       const e: GraphEdge = {
@@ -161,8 +186,7 @@ export async function synthesizeGraph(input: SynthesisInput): Promise<{ graph: C
         to: nodeId(to.component, to.metric),
         provenance: 'DOCS',
         confidence: Math.round(a.confidence * 1000) / 1000,
-        // Cached answers are by type: re-state the reason for these components.
-        reason: a.reason.includes(q.a.component) || q.interaction === 'within' ? a.reason : `${a.reason} [${q.a.component} → ${q.b.component}]`,
+        reason: restateReason(a.reason, hit.asked, q),
       };
       const key = `${e.from}\u0000${e.to}`;
       if (!edges.has(key) || edges.get(key)!.confidence < e.confidence) edges.set(key, e);

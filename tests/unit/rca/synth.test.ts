@@ -114,6 +114,52 @@ test('synthesis: one agent per component, interactions filtered, suspects kept, 
   assert.equal(again.graph.version, graph.version);
 });
 
+test('a cached answer is re-stated for the pair it is used on: its reason names that pair and its call, never the first pair asked', async () => {
+  // Two client segments of the same type calling two services of the same type: the second pair's
+  // answers come from the cache (Atlas's cache by type), and used to keep the first pair's names.
+  const twins = `
+# cart_client
+- kind: request
+- type: service-client
+## Calls
+- \`cart\` — the basket requests it records
+
+# cart
+- kind: service
+- type: backend
+## Metrics
+- latency — seconds
+- availability — percent
+
+# search_client
+- kind: request
+- type: service-client
+## Calls
+- \`search\` — the search requests it records
+
+# search
+- kind: service
+- type: backend
+## Metrics
+- latency — seconds
+- availability — percent
+`;
+  const catalog = buildCatalog(parseCatalogFile(twins, 'twins.md'));
+  const observed = new Set(['cart_client:latency', 'cart:latency', 'search_client:latency', 'search:latency', 'cart:availability', 'search:availability', 'cart_client:availability', 'search_client:availability']);
+  const { graph, report } = await synthesizeGraph({ name: 'twins', catalog, observed, judge: new OfflineJudge() });
+  assert.ok(report.cacheHits > 0, 'the second pair is answered from the cache');
+  const edge = (from: string, to: string) => graph.edges.find((e) => e.from === from && e.to === to);
+  const cart = edge('cart:latency', 'cart_client:latency');
+  const search = edge('search:latency', 'search_client:latency');
+  assert.ok(cart && search);
+  for (const [e, own, other] of [[cart, ['cart', 'basket'], ['search']], [search, ['search'], ['cart', 'basket']]] as const) {
+    for (const w of own) assert.ok(e.reason.includes(w), `${e.from} -> ${e.to}: "${e.reason}" should name ${w}`);
+    for (const w of other) assert.ok(!e.reason.includes(w), `${e.from} -> ${e.to}: "${e.reason}" names ${w}, another pair`);
+  }
+  // Reasons inside one component are re-stated too.
+  for (const e of graph.edges.filter((x) => x.from.startsWith('search:') && x.to.startsWith('search:'))) assert.ok(!e.reason.includes('cart'), e.reason);
+});
+
 test('data validation confirms supported edges, flags contradicted ones, proposes missing ones', () => {
   // x → y strongly; z independent of both; w = 0.9·y + noise (a link the docs lack).
   const rand = rng(3);
