@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import type { CliCommand, CliIo, ParsedArgs } from '../core/cli-types.ts';
+import type { CliCommand, CliIo, CliOption, ParsedArgs } from '../core/cli-types.ts';
 import { InputError, UsageError } from '../core/errors.ts';
 import type { Incident } from '../core/records.ts';
 import { sliceFrame, type Frame } from './frame.ts';
@@ -25,6 +25,7 @@ import { corpusCommand } from './corpus/command.ts';
 import { OfflineJudge } from './synth/offline-judge.ts';
 import { LlmJudge } from './synth/llm-judge.ts';
 import { synthesizeGraph } from './synth/synthesize.ts';
+import { defaultDataValidationOptions } from './synth/validate-data.ts';
 import type { CausalJudge } from './synth/judge.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,6 +72,14 @@ async function makeJudge(provider: string, io: CliIo): Promise<CausalJudge> {
   return new LlmJudge(client);
 }
 
+/** The synthesized graph's data-proposed edges: one option, one default (validate-data.ts). */
+const dataEdgesOption: CliOption = {
+  name: 'data-edges',
+  type: 'boolean',
+  description: 'Synthesis: add PC-oriented edges between components the catalog does not link',
+  default: defaultDataValidationOptions.addDataEdges !== 'none',
+};
+
 const synthesize: CliCommand = {
   name: 'graph synthesize',
   summary: 'Build a causal graph from a Markdown service catalog, metric names and (optionally) no-incident data',
@@ -83,7 +92,7 @@ const synthesize: CliCommand = {
     { name: 'provider', type: 'string', description: 'Who answers the agents: offline (rules) or llm (pipelines/llm)', default: 'offline' },
     { name: 'name', type: 'string', description: 'Graph name', default: 'app' },
     { name: 'prune', type: 'boolean', description: 'Remove docs edges the data contradicts instead of flagging them', default: false },
-    { name: 'data-edges', type: 'boolean', description: 'Add PC-oriented edges the docs lack', default: true },
+    dataEdgesOption,
     { name: 'publish', type: 'boolean', description: 'Also put the graph on the causal-graphs topic (uses the pipeline config)', default: false },
   ],
   help: 'Example: panoptes graph synthesize --docs pipelines/rca/catalog/petshop --metrics $D/petshop/low_traffic/noissue/metrics.csv --data $D/petshop/low_traffic/noissue/metrics.csv --out graph.json',
@@ -258,6 +267,7 @@ const evalCmd: CliCommand = {
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data (0 = all the rest)', default: 5 },
     { name: 'details', type: 'boolean', description: 'Also print every issue\'s ranking', default: false },
     { name: 'edges', type: 'boolean', description: 'Also print each graph\'s component-edge precision/recall against the dataset\'s call graph', default: false },
+    dataEdgesOption,
     ...thresholdOptions,
   ],
   async run(args, io) {
@@ -277,6 +287,7 @@ const evalCmd: CliCommand = {
       split: str(args, 'split') ?? 'train',
       specificityWindow: num(args, 'specificity-window', 5),
       rank: rankOptionsOf(args),
+      dataEdges: args.options['data-edges'] !== false,
       progress: (l) => io.err(l),
     });
     io.err(`rca eval: ${rows.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

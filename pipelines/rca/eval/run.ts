@@ -13,6 +13,7 @@ import { learnGraph } from '../learn.ts';
 import type { RankOptions } from '../rank/scores.ts';
 import { OfflineJudge } from '../synth/offline-judge.ts';
 import { synthesizeGraph } from '../synth/synthesize.ts';
+import { defaultDataValidationOptions } from '../synth/validate-data.ts';
 import { listScenarios, loadScenario } from './petshop-data.ts';
 import { defaultEvalOptions, evaluateScenario, poolFrames, truthGraph, type EvalMethod, type EvalRow, type GraphKind, type GraphProvider, type IssueResult } from './petshop-eval.ts';
 
@@ -27,6 +28,8 @@ export interface RunEvalOptions {
   progress?: (line: string) => void;
   /** Also measure each graph's component edges against the scenario's call graph (edges.ts). */
   edges?: boolean;
+  /** synth: add PC-oriented edges between components the catalog does not link (default: validate-data.ts's). */
+  dataEdges?: boolean;
 }
 
 export interface EdgeRow extends EdgeAgreement {
@@ -41,7 +44,7 @@ export async function runTune(o: Omit<RunEvalOptions, 'methods' | 'rank'> & { gr
   const memo = new Map<string, Promise<CausalGraphRecord>>();
   const scores: TuneScore[] = [];
   for (const [i, config] of o.grid.entries()) {
-    const { rows } = await runPetshopEval({ ...o, methods: [config.method], rank: config.rank, progress: () => {}, graphMemo: memo });
+    const { rows } = await runPetshopEval({ ...o, methods: [config.method], rank: config.rank, ...(config.dataEdges === undefined ? {} : { dataEdges: config.dataEdges }), progress: () => {}, graphMemo: memo });
     const s = pool(config, rows);
     scores.push(s);
     o.progress?.(`[${i + 1}/${o.grid.length}] ${describeConfig(config)}: top1 ${s.top1.toFixed(3)} top3 ${s.top3.toFixed(3)} specificity ${s.specificity === null ? 'n/a' : s.specificity.toFixed(3)} (${s.issues} issues)`);
@@ -65,6 +68,8 @@ export async function runPetshopEval(o: RunEvalOptions & { graphMemo?: Map<strin
   });
   const withNormal = scenarios.filter((s) => s.normal);
   const catalog = o.graphs.includes('synth') ? loadCatalogDir(o.catalogDir) : null;
+  const dataEdges = o.dataEdges ?? defaultDataValidationOptions.addDataEdges !== 'none';
+  const synth = (name: string, nf: Frame) => synthesizeGraph({ name, catalog: catalog!, observed: new Set(nf.series.keys()), judge: new OfflineJudge(), data: nf, dataValidation: { addDataEdges: dataEdges ? 'oriented' : 'none' } });
   const rows: EvalRow[] = [];
   const details: IssueResult[] = [];
   for (const s of scenarios) {
@@ -80,13 +85,13 @@ export async function runPetshopEval(o: RunEvalOptions & { graphMemo?: Map<strin
     }
     const normalFrom = s.normal ? 'own' : `pooled(${withNormal.map((x) => x.name).join('+')})`;
     for (const kind of o.graphs) {
-      const provider: GraphProvider = memoized(`${s.name}|${kind}`,
+      const provider: GraphProvider = memoized(`${s.name}|${kind}${kind === 'synth' ? `|dataEdges=${dataEdges}` : ''}`,
         kind === 'truth'
           ? (metric) => truthGraph(s.callGraph, metric)
           : kind === 'data'
             ? (metric, nf) => learnGraph(`${s.name}-pc-${metric}`, nf, [...nf.series.keys()].filter((k) => k.endsWith(`:${metric}`))).graph
             : async (metric, nf) => {
-                const { graph } = await synthesizeGraph({ name: `${s.name}-synth`, catalog: catalog!, observed: new Set(nf.series.keys()), judge: new OfflineJudge(), data: nf });
+                const { graph } = await synth(`${s.name}-synth`, nf);
                 return subgraphByMetric(graph, metric);
               });
       const r = await evaluateScenario(s, normal, normalFrom, kind, provider, { ...defaultEvalOptions, methods: o.methods, rank: o.rank, specificityWindow: o.specificityWindow }, s.normal !== null, progress);
@@ -95,7 +100,7 @@ export async function runPetshopEval(o: RunEvalOptions & { graphMemo?: Map<strin
       if (o.edges) {
         for (const metric of [...new Set(s.issues.map((i) => i.targetMetric))].sort()) edges.push({ scenario: s.name, graph: kind, metric, ...edgeAgreement(await provider(metric, normal), s.callGraph) });
         if (kind === 'synth') {
-          const { graph } = await synthesizeGraph({ name: `${s.name}-synth`, catalog: catalog!, observed: new Set(normal.series.keys()), judge: new OfflineJudge(), data: normal });
+          const { graph } = await synth(`${s.name}-synth`, normal);
           edges.push({ scenario: s.name, graph: kind, metric: 'all', ...edgeAgreement(graph, s.callGraph) });
         }
       }

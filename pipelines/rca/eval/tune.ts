@@ -11,11 +11,14 @@
  */
 import { defaultRankOptions, type RankOptions } from '../rank/scores.ts';
 import { defaultRankMethod } from '../rca.ts';
+import { defaultDataValidationOptions } from '../synth/validate-data.ts';
 import type { EvalMethod, EvalRow } from './petshop-eval.ts';
 
 export interface TuneConfig {
   method: EvalMethod;
   rank: Partial<RankOptions>;
+  /** The synthesized graph: add PC-oriented edges the catalog lacks (undefined: the standing default). */
+  dataEdges?: boolean;
 }
 
 export interface TuneScore {
@@ -44,6 +47,12 @@ export function defaultGrid(): TuneConfig[] {
   // whatever the default.
   for (const c of out) if (c.method === 'hybrid') c.rank = { ...c.rank, windowEvidence: false };
   for (const componentThreshold of [3, 5]) for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold, explainRatio, residualEvidence: true, windowEvidence: true } });
+  // Added in the fourth pass (README): the synthesized graph without the edges PC proposes between
+  // components the catalog does not link, on the third pass's best settings. Every entry above
+  // keeps the graph as it was (dataEdges=true).
+  for (const c of out) if (c.method !== 'baseline') c.dataEdges = true;
+  for (const explainRatio of [0.25, 0.5]) out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio, residualEvidence: true, windowEvidence: true }, dataEdges: false });
+  for (const method of ['attribution', 'traversal', 'random-walk'] as const) out.push({ method, rank: {}, dataEdges: false });
   return out;
 }
 
@@ -72,6 +81,8 @@ export function changesFrom(c: TuneConfig, standing: TuneConfig): number {
   const base = { ...defaultRankOptions, ...standing.rank } as Record<string, unknown>;
   let n = c.method === standing.method ? 0 : 1;
   for (const k of Object.keys(base)) if (rank[k] !== base[k]) n++;
+  const edges = (x: TuneConfig) => x.dataEdges ?? defaultDataValidationOptions.addDataEdges !== 'none';
+  if (edges(c) !== edges(standing)) n++;
   return n;
 }
 
@@ -99,6 +110,6 @@ export function choose(scores: readonly TuneScore[], minSpecificity = 0.9, stand
 }
 
 export function describeConfig(c: TuneConfig): string {
-  const r = Object.entries(c.rank).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  const r = [...Object.entries(c.rank), ...(c.dataEdges === undefined ? [] : [['dataEdges', c.dataEdges] as const])].map(([k, v]) => `${k}=${String(v)}`).join(' ');
   return r ? `${c.method} ${r}` : c.method;
 }

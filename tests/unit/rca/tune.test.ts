@@ -30,3 +30,12 @@ test('tune: a full tie keeps the configuration closest to the standing default, 
 test('tune: the grid holds the standing default', () => {
   assert.ok(defaultGrid().some((c) => changesFrom(c, standingDefault) === 0), 'the default is one of the configurations scored');
 });
+
+test('tune: the synthesized graph\'s data edges are a setting like any other (one change from the default, named in the description)', () => {
+  const without: TuneConfig = { method: 'hybrid', rank: {}, dataEdges: false };
+  const withEdges: TuneConfig = { method: 'hybrid', rank: {}, dataEdges: true };
+  assert.equal(changesFrom(withEdges, standingDefault), 0, 'the default synthesizes with data edges');
+  assert.equal(changesFrom(without, standingDefault), 1);
+  assert.equal(changesFrom(without, without), 0);
+  assert.ok(defaultGrid().some((c) => c.dataEdges === false && c.method === 'hybrid'), 'the grid scores hybrid without data edges');
+});
