@@ -325,20 +325,21 @@ const evalCmd: CliCommand = {
 const tuneCmd: CliCommand = {
   name: 'rca tune',
   summary: 'Choose the ranking method and thresholds on one split of a corpus (the documented protocol: best top-1, then top-3, with specificity ≥ the floor)',
-  usage: '--dataset DIR [--split train] [--graph synth|truth] [--catalog DIR] [--min-specificity 0.9] [--json]',
+  usage: '--dataset DIR [--split train] [--graph synth|truth] [--catalog DIR] [--min-specificity 0.9] [--alpha 0.05] [--json]',
   options: [
     { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (e.g. a generated lab corpus)', required: true, placeholder: 'DIR' },
     { name: 'split', type: 'string', description: 'Split to choose on (never the one reported)', default: 'train' },
     { name: 'graph', type: 'string', description: 'Graph kind: synth or truth', default: 'synth' },
     { name: 'catalog', type: 'string', description: 'Catalog folder for --graph synth (pipelines/lab/catalog for the lab corpus)', placeholder: 'DIR' },
     { name: 'min-specificity', type: 'number', description: 'Configurations below this specificity are out', default: 0.9 },
+    { name: 'alpha', type: 'number', description: 'A configuration replaces the standing default only when it ranks more issues top-1 with one-sided McNemar p below this', default: 0.05 },
     { name: 'specificity-window', type: 'number', description: 'Rows of each fake incident window on no-issue data', default: 5 },
   ],
   async run(args, io) {
     const g = str(args, 'graph') ?? 'synth';
     if (g !== 'synth' && g !== 'truth') throw new UsageError(`--graph: expected synth or truth, got "${g}"`);
     const { runTune } = await import('./eval/run.ts');
-    const { defaultGrid, describeConfig } = await import('./eval/tune.ts');
+    const { changesFrom, defaultGrid, describeConfig, discordant, mcnemarP, standingDefault } = await import('./eval/tune.ts');
     const t0 = Date.now();
     const { scores, chosen } = await runTune({
       dataset: resolve(str(args, 'dataset', true)!),
@@ -348,16 +349,25 @@ const tuneCmd: CliCommand = {
       specificityWindow: num(args, 'specificity-window', 5),
       grid: defaultGrid(),
       minSpecificity: num(args, 'min-specificity', 0.9),
+      alpha: num(args, 'alpha', 0.05),
       progress: (l) => io.err(l),
     });
     io.err(`rca tune: ${scores.length} configurations in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (io.json) {
-      for (const s of scores) io.out(JSON.stringify({ ...s, chosen: s === chosen }));
+      for (const { hits: _hits, ...s } of scores) io.out(JSON.stringify({ ...s, chosen: s.config === chosen?.config }));
       return 0;
     }
-    io.out('| configuration | issues | top-1 | top-3 | specificity |');
-    io.out('|---|---|---|---|---|');
-    for (const s of scores) io.out(`| ${s === chosen ? '**' : ''}${describeConfig(s.config)}${s === chosen ? '** (chosen)' : ''} | ${s.issues} | ${s.top1.toFixed(3)} | ${s.top3.toFixed(3)} | ${pct(s.specificity)} |`);
+    // Against the standing default: issues won / lost (top-1 here, not there / the reverse) and McNemar's p.
+    const base = scores.find((s) => changesFrom(s.config, standingDefault) === 0 && s.hits);
+    const vsBase = (s: (typeof scores)[number]): string => {
+      if (!base || !s.hits) return 'n/a';
+      if (s === base || changesFrom(s.config, standingDefault) === 0) return 'default';
+      const { wins, losses } = discordant(s.hits, base.hits!);
+      return `+${wins} / −${losses}, p ${mcnemarP(wins, losses).toFixed(3)}`;
+    };
+    io.out('| configuration | issues | top-1 | top-3 | specificity | against the default (won / lost, p) |');
+    io.out('|---|---|---|---|---|---|');
+    for (const s of scores) io.out(`| ${s === chosen ? '**' : ''}${describeConfig(s.config)}${s === chosen ? '** (chosen)' : ''} | ${s.issues} | ${s.top1.toFixed(3)} | ${s.top3.toFixed(3)} | ${pct(s.specificity)} | ${vsBase(s)} |`);
     if (!chosen) io.out('no configuration reaches the specificity floor');
     return 0;
   },

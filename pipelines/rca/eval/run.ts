@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Frame } from '../frame.ts';
 import { subgraphByMetric, type CausalGraphRecord } from '../../graph/index.ts';
 import { edgeAgreement, type EdgeAgreement } from './edges.ts';
-import { choose, describeConfig, pool, type TuneConfig, type TuneScore } from './tune.ts';
+import { choose, describeConfig, pool, standingDefault, type TuneConfig, type TuneScore } from './tune.ts';
 import { loadCatalogDir } from '../io.ts';
 import { learnGraph } from '../learn.ts';
 import type { RankOptions } from '../rank/scores.ts';
@@ -40,16 +40,19 @@ export interface EdgeRow extends EdgeAgreement {
 }
 
 /** Runs the tuning grid on one split (tune.ts's protocol); graphs are built once and shared. */
-export async function runTune(o: Omit<RunEvalOptions, 'methods' | 'rank'> & { grid: TuneConfig[]; minSpecificity: number }): Promise<{ scores: TuneScore[]; chosen: TuneScore | null }> {
+export async function runTune(o: Omit<RunEvalOptions, 'methods' | 'rank'> & { grid: TuneConfig[]; minSpecificity: number; alpha?: number }): Promise<{ scores: TuneScore[]; chosen: TuneScore | null }> {
   const memo = new Map<string, Promise<CausalGraphRecord>>();
   const scores: TuneScore[] = [];
   for (const [i, config] of o.grid.entries()) {
-    const { rows } = await runPetshopEval({ ...o, methods: [config.method], rank: config.rank, ...(config.dataEdges === undefined ? {} : { dataEdges: config.dataEdges }), progress: () => {}, graphMemo: memo });
-    const s = pool(config, rows);
+    const { rows, details } = await runPetshopEval({ ...o, methods: [config.method], rank: config.rank, ...(config.dataEdges === undefined ? {} : { dataEdges: config.dataEdges }), progress: () => {}, graphMemo: memo });
+    // One order for every configuration (one graph kind and one method per run): scenario, issue, symptom metric.
+    const key = (d: { scenario: string; issue: string; metric: string }) => `${d.scenario}\u0000${d.issue}\u0000${d.metric}`;
+    const hits = [...details].sort((a, b) => key(a).localeCompare(key(b))).map((d) => d.top1);
+    const s = { ...pool(config, rows), hits };
     scores.push(s);
     o.progress?.(`[${i + 1}/${o.grid.length}] ${describeConfig(config)}: top1 ${s.top1.toFixed(3)} top3 ${s.top3.toFixed(3)} specificity ${s.specificity === null ? 'n/a' : s.specificity.toFixed(3)} (${s.issues} issues)`);
   }
-  return { scores, chosen: choose(scores, o.minSpecificity) };
+  return { scores, chosen: choose(scores, o.minSpecificity, standingDefault, o.alpha) };
 }
 
 export async function runPetshopEval(o: RunEvalOptions & { graphMemo?: Map<string, Promise<CausalGraphRecord>> }): Promise<{ rows: EvalRow[]; details: IssueResult[]; edges: EdgeRow[] }> {

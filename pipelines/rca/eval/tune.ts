@@ -4,7 +4,11 @@
  * components are disjoint from `test`'s), pooled over all its scenarios:
  * 1. configurations whose specificity (share of no-incident windows with no root cause) is below
  *    `minSpecificity` are out;
- * 2. of the rest, the highest top-1, then the highest top-3, then the highest specificity; a tie
+ * 2. a configuration other than the standing default stays in only when it beats the default
+ *    significantly on the split's issues: McNemar's exact test on the issues one of the two ranks
+ *    top-1 and the other does not, one-sided, p < `alpha` (0.05). A difference of a few issues is
+ *    what the split happens to hold, not a better method (README, fourth pass);
+ * 3. of the rest, the highest top-1, then the highest top-3, then the highest specificity; a tie
  *    keeps the configuration that changes the fewest settings of the standing default (what the
  *    split cannot tell apart is not changed), then the earlier one in grid order.
  * Nothing of the split it reports on is read. Pure apart from the loading in `run.ts`.
@@ -28,6 +32,8 @@ export interface TuneScore {
   top3: number;
   specificity: number | null;
   windows: number;
+  /** Top-1 hit per issue, in one order for every configuration of a run (for the significance test). */
+  hits?: readonly boolean[];
 }
 
 /** The grid, simplest first: the three single methods at their defaults, then hybrid's settings. */
@@ -51,7 +57,7 @@ export function defaultGrid(): TuneConfig[] {
   // components the catalog does not link, on the third pass's best settings. Every entry above
   // keeps the graph as it was (dataEdges=true).
   for (const c of out) if (c.method !== 'baseline') c.dataEdges = true;
-  for (const explainRatio of [0.25, 0.5]) out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio, residualEvidence: true, windowEvidence: true }, dataEdges: false });
+  for (const explainRatio of [0.25, 0.5, 1]) out.push({ method: 'hybrid', rank: { componentThreshold: 3, explainRatio, residualEvidence: true, windowEvidence: true }, dataEdges: false });
   for (const method of ['attribution', 'traversal', 'random-walk'] as const) out.push({ method, rank: {}, dataEdges: false });
   return out;
 }
@@ -100,10 +106,48 @@ function better(a: TuneScore, b: TuneScore, standing: TuneConfig): number {
   return changesFrom(b.config, standing) - changesFrom(a.config, standing);
 }
 
-export function choose(scores: readonly TuneScore[], minSpecificity = 0.9, standing: TuneConfig = standingDefault): TuneScore | null {
+/**
+ * One-sided McNemar exact test: the probability of `a` winning at least `wins` of the `wins +
+ * losses` issues where exactly one of two configurations is right, were both equally good
+ * (binomial, p = 1/2).
+ */
+export function mcnemarP(wins: number, losses: number): number {
+  const n = wins + losses;
+  if (n === 0 || wins <= losses) return 1;
+  // log C(n, k) summed over k = wins..n, stable for the few hundred issues of a split.
+  let logC = 0; // log C(n, 0)
+  const terms: number[] = [];
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) logC += Math.log((n - k + 1) / k);
+    if (k >= wins) terms.push(logC - n * Math.LN2);
+  }
+  return Math.min(1, terms.reduce((acc, t) => acc + Math.exp(t), 0));
+}
+
+/** Issues `a` ranks top-1 and `b` does not, and the other way round. */
+export function discordant(a: readonly boolean[], b: readonly boolean[]): { wins: number; losses: number } {
+  if (a.length !== b.length) throw new Error(`hit vectors of different lengths (${a.length}, ${b.length})`);
+  let wins = 0;
+  let losses = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] && !b[i]) wins++;
+    else if (!a[i] && b[i]) losses++;
+  }
+  return { wins, losses };
+}
+
+export function choose(scores: readonly TuneScore[], minSpecificity = 0.9, standing: TuneConfig = standingDefault, alpha = 0.05): TuneScore | null {
+  // The standing default as scored in this run, when the grid holds it and hits were recorded.
+  const base = scores.find((s) => changesFrom(s.config, standing) === 0 && s.hits);
+  const beatsBase = (s: TuneScore): boolean => {
+    if (!base || s === base || changesFrom(s.config, standing) === 0 || !s.hits) return true;
+    const { wins, losses } = discordant(s.hits, base.hits!);
+    return mcnemarP(wins, losses) < alpha;
+  };
   let best: TuneScore | null = null;
   for (const s of scores) {
     if (s.specificity !== null && s.specificity < minSpecificity) continue;
+    if (!beatsBase(s)) continue;
     if (!best || better(s, best, standing) > 0) best = s;
   }
   return best;
