@@ -324,7 +324,7 @@ const evalCmd: CliCommand = {
 
 const tuneCmd: CliCommand = {
   name: 'rca tune',
-  summary: 'Choose the ranking method and thresholds on one split of a corpus (the documented protocol: best top-1, then top-3, with specificity ≥ the floor)',
+  summary: 'Choose the ranking method and thresholds on one split of a corpus (the documented protocol: specificity ≥ the floor, a significant win over the standing default, then best top-1, top-3)',
   usage: '--dataset DIR [--split train] [--graph synth|truth] [--catalog DIR] [--min-specificity 0.9] [--alpha 0.05] [--json]',
   options: [
     { name: 'dataset', type: 'string', description: 'Folder in the PetShop layout (e.g. a generated lab corpus)', required: true, placeholder: 'DIR' },
