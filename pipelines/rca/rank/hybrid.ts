@@ -18,8 +18,8 @@
  *   A series present in fewer than `minSupport` of the normal rows is not evidence either.
  * - Structure: traversal on the component graph, from the target up through anomalous components
  *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
- *   its marginal score — over its series that are causes of the other's anomalous series on the
- *   graph: a caller's latency is no cause of its callee's, its traffic is — is at least
+ *   its marginal score — over its series that are direct causes of the other's anomalous series
+ *   on the graph: a caller's latency is no cause of its callee's, its traffic is — is at least
  *   `explainRatio` of the other's evidence, or — when the other's
  *   evidence is a failure ratio — when it failed more requests beyond normal than the other did
  *   (`countFailures`). Ranking, in tiers: (1) roots: reached anomalous components with no
@@ -37,7 +37,7 @@ import type { GraphIndex } from '../../graph/index.ts';
 import { splitNodeId } from '../../graph/index.ts';
 import { metricDirection } from './anomaly.ts';
 import { fitMechanism, residualScore } from './attribution.ts';
-import { ancestors, causalPath, type WindowPeaks } from './scores.ts';
+import { causalPath, type WindowPeaks } from './scores.ts';
 import type { Candidate } from './traversal.ts';
 
 export interface HybridOptions {
@@ -238,15 +238,12 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
 
   // An anomalous component upstream explains c's anomaly only when it is comparably strong: a
   // wobble of a shared database does not explain a service's own large change. And only through
-  // its series that are causes of c's anomalous one: a caller is upstream of its callee (its
-  // traffic is the callee's load), but its latency, memory or errors — the symptom the callee
-  // passed on to it — are no cause of the callee's latency, so they explain nothing there.
-  const ancestorMemo = new Map<string, Set<string>>();
-  const ancestorsOf = (id: string): Set<string> => {
-    let a = ancestorMemo.get(id);
-    if (!a) ancestorMemo.set(id, (a = ancestors(idx, id)));
-    return a;
-  };
+  // its series that are direct causes of c's anomalous one on the graph: a caller is upstream of
+  // its callee (its traffic is the callee's load), but its latency, memory or errors — the symptom
+  // the callee passed on to it — are no cause of the callee's latency, so they explain nothing
+  // there. Direct: a change that reaches c through other components is explained hop by hop (each
+  // hop comparably strong), not by its far end alone.
+  const causesOf = (id: string): Set<string> => new Set(idx.parents.get(id) ?? []);
   /** The node of c whose anomaly is to be explained: its evidence series, else its most anomalous series (in the graph). */
   const explainedNode = (c: string): string | null => {
     const e = ev.get(c)!;
@@ -255,14 +252,14 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     return own[0] ?? null;
   };
   /**
-   * p's strongest marginal score over its series that are causes of c's anomalous node. A series
-   * the graph does not hold (a graph of one metric, say) counts when some node of p is such a
-   * cause: the component stands in for it, as in the walk. All of p's when c's node is not in the graph.
+   * p's strongest marginal score over its series that are direct causes of c's anomalous node. A
+   * series the graph does not hold (a graph of one metric, say) counts when some node of p is such
+   * a cause: the component stands in for it. All of p's when c's node is not in the graph.
    */
   const causalMarginal = (p: string, c: string): number => {
     const node = explainedNode(c);
     if (node === null) return marginalOf.get(p) ?? 0;
-    const anc = ancestorsOf(node);
+    const anc = causesOf(node);
     const pCauses = [...anc].some((id) => splitNodeId(id).component === p);
     return Math.max(0, ...seriesOf.get(p)!.filter((id) => (idx.nodes.has(id) ? anc.has(id) : pCauses)).map(scoreOfId));
   };
@@ -278,8 +275,8 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const fc = failuresOf.get(c);
     const fp = failuresOf.get(p);
     if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
-    // p's failures reach c only along the graph: its ratio must be a cause of c's.
-    if (idx.nodes.has(fc.ratio) && idx.nodes.has(fp.ratio) && !ancestorsOf(fc.ratio).has(fp.ratio)) return false;
+    // p's failures reach c along the graph: its ratio must be a direct cause of c's.
+    if (idx.nodes.has(fc.ratio) && idx.nodes.has(fp.ratio) && !causesOf(fc.ratio).has(fp.ratio)) return false;
     return fc.excess > 0 && fp.excess > fc.excess * (1 + COUNT_TIE);
   };
   const byScore = (p: string, c: string) => Math.min(causalMarginal(p, c), o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);

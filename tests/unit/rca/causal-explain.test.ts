@@ -1,6 +1,6 @@
 /**
  * hybrid: an anomalous component upstream explains another only through its series that are
- * causes of the other's anomalous series (issue 20). A caller is upstream of its callee on the
+ * direct causes of the other's anomalous series on the graph (issue 20). A caller is upstream of its callee on the
  * component graph — its traffic is the callee's load — but the caller's latency is the symptom the
  * callee passes on, not a cause of the callee's latency. Before, the test used the caller's
  * strongest series of any kind, so the entry service (always anomalous: it is the target's
