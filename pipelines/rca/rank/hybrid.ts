@@ -18,7 +18,9 @@
  *   A series present in fewer than `minSupport` of the normal rows is not evidence either.
  * - Structure: traversal on the component graph, from the target up through anomalous components
  *   (strongest marginal score ≥ threshold). An anomalous component upstream explains another when
- *   its marginal score is at least `explainRatio` of the other's evidence, or — when the other's
+ *   its marginal score — over its series that are direct causes of the other's anomalous series
+ *   on the graph: a caller's latency is no cause of its callee's, its traffic is — is at least
+ *   `explainRatio` of the other's evidence, or — when the other's
  *   evidence is a failure ratio — when it failed more requests beyond normal than the other did
  *   (`countFailures`). Ranking, in tiers: (1) roots: reached anomalous components with no
  *   reached anomalous component upstream, strongest first; (2) suspects: components right upstream
@@ -235,7 +237,32 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
   const connected = (c: string) => reached.has(c) && anomalous(c);
 
   // An anomalous component upstream explains c's anomaly only when it is comparably strong: a
-  // wobble of a shared database does not explain a service's own large change.
+  // wobble of a shared database does not explain a service's own large change. And only through
+  // its series that are direct causes of c's anomalous one on the graph: a caller is upstream of
+  // its callee (its traffic is the callee's load), but its latency, memory or errors — the symptom
+  // the callee passed on to it — are no cause of the callee's latency, so they explain nothing
+  // there. Direct: a change that reaches c through other components is explained hop by hop (each
+  // hop comparably strong), not by its far end alone.
+  const causesOf = (id: string): Set<string> => new Set(idx.parents.get(id) ?? []);
+  /** The node of c whose anomaly is to be explained: its evidence series, else its most anomalous series (in the graph). */
+  const explainedNode = (c: string): string | null => {
+    const e = ev.get(c)!;
+    if (e.series && idx.nodes.has(e.series)) return e.series;
+    const own = seriesOf.get(c)!.filter((id) => idx.nodes.has(id)).sort((a, b) => scoreOfId(b) - scoreOfId(a) || a.localeCompare(b));
+    return own[0] ?? null;
+  };
+  /**
+   * p's strongest marginal score over its series that are direct causes of c's anomalous node. A
+   * series the graph does not hold (a graph of one metric, say) counts when some node of p is such
+   * a cause: the component stands in for it. All of p's when c's node is not in the graph.
+   */
+  const causalMarginal = (p: string, c: string): number => {
+    const node = explainedNode(c);
+    if (node === null) return marginalOf.get(p) ?? 0;
+    const anc = causesOf(node);
+    const pCauses = [...anc].some((id) => splitNodeId(id).component === p);
+    return Math.max(0, ...seriesOf.get(p)!.filter((id) => (idx.nodes.has(id) ? anc.has(id) : pCauses)).map(scoreOfId));
+  };
   // p's marginal change against what c's own causes leave unexplained (c's evidence).
   const score = (c: string) => ev.get(c)?.score ?? 0;
   // When c's evidence is a failure ratio, p also explains it by failed requests: p failed MORE
@@ -248,9 +275,11 @@ export function hybridRank(idx: GraphIndex, target: string, at: Map<string, numb
     const fc = failuresOf.get(c);
     const fp = failuresOf.get(p);
     if (!fc || !fp || fc.ratio !== ev.get(c)?.series) return false;
+    // p's failures reach c along the graph: its ratio must be a direct cause of c's.
+    if (idx.nodes.has(fc.ratio) && idx.nodes.has(fp.ratio) && !causesOf(fc.ratio).has(fp.ratio)) return false;
     return fc.excess > 0 && fp.excess > fc.excess * (1 + COUNT_TIE);
   };
-  const byScore = (p: string, c: string) => Math.min(marginalOf.get(p) ?? 0, o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
+  const byScore = (p: string, c: string) => Math.min(causalMarginal(p, c), o.explainCap) >= o.explainRatio * Math.min(score(c), o.explainCap);
   const explains = (p: string, c: string) => byScore(p, c) || byCount(p, c);
   const explainer = (p: string, c: string) => (byScore(p, c) ? p : `${p} (failed ${failuresOf.get(p)!.excess.toFixed(1)} requests beyond normal against ${c}'s ${failuresOf.get(c)!.excess.toFixed(1)})`);
   const anomalousUp = new Map<string, string[]>(cands.map((c) => [c, [...upstreamOf(parents, c).keys()].filter((p) => p !== c && connected(p) && explains(p, c))]));
