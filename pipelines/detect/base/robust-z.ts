@@ -82,9 +82,11 @@ export class RobustZDetector implements BaseDetector {
         scaleText = `mean absolute deviation × 1.2533, since MAD is 0`;
       }
       const floor = minScale * Math.abs(med) + 1e-9;
+      let flat = false;
       if (!(scale > floor)) {
         scale = floor;
         scaleText = `the floor ${fmt(floor)}, since the window is flat`;
+        flat = true;
       }
       const z = (v - med) / scale;
       const score = Math.abs(z);
@@ -95,9 +97,13 @@ export class RobustZDetector implements BaseDetector {
       const dir = z >= 0 ? 'above' : 'below';
       const sc = scale;
       const st = scaleText;
-      result = new ScoredResult(score, isAnomaly, () =>
-        `value ${fmt(v)} is ${fmt(Number(score.toPrecision(3)))} robust standard deviations ${dir} the median ${fmt(med)} of the last ${n} samples ` +
-        `(scale ${fmt(sc)} = ${st}; threshold ${threshold})${over && quiet ? '; not flagged: within the cooldown after the previous flag' : ''}`, over);
+      const cooling = over && quiet ? '; not flagged: within the cooldown after the previous flag' : '';
+      // A flat window has no spread to count deviations in ("53200000 robust standard deviations"
+      // says nothing): say what changed, and how large a change counts.
+      result = new ScoredResult(score, isAnomaly, flat
+        ? () => `value ${fmt(v)} is ${dir} the last ${n} samples, which hardly moved from ${fmt(med)} (a flat window, no spread to measure the change against: a change beyond ${fmt(Number((threshold * sc).toPrecision(3)))} counts, ${threshold} × the floor ${fmt(sc)})${cooling}`
+        : () => `value ${fmt(v)} is ${fmt(Number(score.toPrecision(3)))} robust standard deviations ${dir} the median ${fmt(med)} of the last ${n} samples ` +
+          `(scale ${fmt(sc)} = ${st}; threshold ${threshold})${cooling}`, over);
     }
     // Slide the window: the current sample joins after being scored.
     const slot = this.seen % window;

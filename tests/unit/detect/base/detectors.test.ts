@@ -57,7 +57,10 @@ describe('robust z-score detector', () => {
     xs[295] = 101;
     const rs = run(new RobustZDetector({ cooldown: 0 }), xs);
     assert.deepEqual(flagged(rs), [295]);
-    assert.match(rs[290]!.explanation, /scale 0\.1 = the floor 0\.1, since the window is flat/);
+    // In words, not "5 robust standard deviations" of a spread that is not there.
+    assert.equal(rs[290]!.explanation, 'value 100.5 is above the last 288 samples, which hardly moved from 100 (a flat window, no spread to measure the change against: a change beyond 0.7 counts, 7 × the floor 0.1)');
+    assert.doesNotMatch(rs[295]!.explanation, /standard deviations/);
+    assert.match(rs[295]!.explanation, /^value 101 is above the last 288 samples, which hardly moved from 100/);
   });
 
   it('validates its options, naming each key', () => {
