@@ -54,7 +54,8 @@ export function replay(c: Case, s: DetectionSettings, budgetMs = 35_000, marginM
 export function grid(): DetectionSettings[] {
   const out: DetectionSettings[] = [];
   for (const minHits of [1, 2, 3, 4, 5, 6, 8])
-    for (const noiseHits of [1, 2, 3, 5, 1e9]) for (const lookbackMs of [30_000, 60_000]) for (const minSeries of [1, 2]) out.push({ minHits, noiseHits, lookbackMs, minSeries });
+    for (const noiseHits of [1, 2, 3, 5, 1e9])
+      for (const lookbackMs of [30_000, 60_000]) for (const minSeries of [1, 2]) for (const trendHits of [3, 4, 5, 6, 8, 10, 1e9]) out.push({ minHits, noiseHits, lookbackMs, minSeries, trendHits });
   return out;
 }
 

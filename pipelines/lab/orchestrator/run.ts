@@ -23,13 +23,7 @@ import type { Progress } from '../report/progress.ts';
 import type { FaultDescription, LabApp, LabPrometheus, LabServiceName, WorkloadStats } from '../types.ts';
 
 export interface RunTimings {
-  /**
-   * The app serves its workload this long before Prometheus starts recording: its cold start
-   * (first connections, unoptimized code) and the recording rules' first, partly empty rate
-   * windows (WINDOW, 15 s) are no part of the baseline the detector and the RCA stage learn.
-   */
-  prewarmMs: number;
-  /** Baseline under workload before the injection (recorded). */
+  /** Baseline under workload before the injection. */
   warmupMs: number;
   /** After a mitigation, before the probe. */
   settleMs: number;
@@ -37,7 +31,7 @@ export interface RunTimings {
   probeMs: number;
 }
 
-export const DEFAULT_TIMINGS: RunTimings = { prewarmMs: 15_000, warmupMs: 30_000, settleMs: 6_000, probeMs: 4_000 };
+export const DEFAULT_TIMINGS: RunTimings = { warmupMs: 30_000, settleMs: 6_000, probeMs: 4_000 };
 
 export interface RunOptions {
   config: Config;
@@ -134,12 +128,6 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
   try {
     p.line(`starting the app (${description ? description.text : 'fault-free problem'})`);
     app = await startApp({ runDir: dir, basePort: o.basePort, seed: problem.workload.seed, ...(o.log ? { log: o.log } : {}) });
-    // The workload starts now; Prometheus (and with it the pipeline's history) only once the app is warm.
-    const totalMs = t.prewarmMs + t.warmupMs + (o.budgetMs ?? problem.budgetMs) + t.settleMs + 5_000;
-    const running = runWorkload(app, { ...problem.workload, durationMs: totalMs }, workCtrl.signal);
-    workload = running;
-    running.catch(() => undefined);
-    const prewarmEnd = Date.now() + t.prewarmMs;
     pipeline = await startPipeline({
       // Topics of this problem only: a fresh detector, correlator and tail never read the records
       // of the problems before it (they would replay them from the beginning).
@@ -151,15 +139,16 @@ export async function runProblem(problem: Problem, o: RunOptions): Promise<Probl
       ...(o.log ? { log: o.log } : {}),
       progress: (l) => p.line(l),
     });
-    p.line(`the app serves a ${problem.workload.shape} workload of ${problem.workload.rps} req/s; recording starts once it is warm (${(t.prewarmMs / 1000).toFixed(0)} s)`);
-    await Promise.race([sleep(Math.max(0, prewarmEnd - Date.now()), o.signal), pipeline.failed]);
-    if (o.signal.aborted) throw new Error('aborted');
     const promRun = await startPrometheus({ runDir: dir, port: o.basePort + 20, targets: app.scrapeTargets(), remoteWriteUrl: pipeline.remoteWriteUrl, scrapeIntervalS: 1, ...(o.log ? { log: o.log } : {}) });
     prom = promRun;
     await promRun.ready(30_000);
     p.line(`Prometheus ${promRun.url} scraping ${app.scrapeTargets().length} targets, remote-writing to ${pipeline.remoteWriteUrl}`);
     if (o.signal.aborted) throw new Error('aborted');
 
+    const totalMs = t.warmupMs + (o.budgetMs ?? problem.budgetMs) + t.settleMs + 5_000;
+    const running = runWorkload(app, { ...problem.workload, durationMs: totalMs }, workCtrl.signal);
+    workload = running;
+    running.catch(() => undefined);
     const warmEnd = Date.now() + t.warmupMs;
     p.line(`warming up under a ${problem.workload.shape} workload of ${problem.workload.rps} req/s for ${(t.warmupMs / 1000).toFixed(0)} s (the detector's baseline)`);
     p.tick('warm-up', warmEnd, () => `${pipeline!.anomalies().length} anomalies so far`);

@@ -33,6 +33,21 @@ describe('detection verdict', () => {
     assert.match(v.why, /geo:up went down/);
   });
 
+  it('one series rising steadily (a new high at every hit) is enough alone; a jump that stays is not', () => {
+    const two = { ...s, minSeries: 2, trendHits: 5 };
+    const leak = [1, 2, 3, 4, 5, 6].map((i) => m(i * 1000, 'geo:memory', 'lab-memory', 100e6 + i * 8e6));
+    assert.equal(detectionVerdict(leak.slice(0, 4), [], two).fault, false, 'four highs: not yet');
+    const v = detectionVerdict(leak.slice(0, 5), [], two);
+    assert.equal(v.fault, true);
+    assert.deepEqual(v.series, ['geo:memory']);
+    assert.match(v.why, /geo:memory rising steadily/);
+    // A p95 that doubled with the machine's load and wobbles there: many hits, few new highs.
+    const plateau = [0.31, 0.3, 0.32, 0.29, 0.31, 0.3, 0.32, 0.31].map((x, i) => m((i + 1) * 1000, 'frontend:latency', 'lab-latency', x));
+    assert.equal(detectionVerdict(plateau, [], two).fault, false);
+    assert.equal(detectionVerdict(leak, [], { ...two, trendHits: undefined }).fault, false, 'off without trendHits');
+    assert.equal(detectionVerdict(leak, [m(-5000, 'geo:memory', 'lab-memory'), m(-4000, 'geo:memory', 'lab-memory')], { ...two, noiseHits: 2 }).fault, false, 'noisy before: no');
+  });
+
   it('replays a recorded stream as the agent decides: when, and no before the deadline', () => {
     const c = { id: 'x', fault: true, marks: [m(-20_000, 'rate:latency'), m(4000, 'user:errors', 'lab-errors'), m(5000, 'user:errors', 'lab-errors'), m(6000, 'user:errors', 'lab-errors')] };
     assert.deepEqual(replay(c, s), [true, 7000]);
